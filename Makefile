@@ -4,8 +4,10 @@ BUILD_DIR ?= build
 JOBS ?= 2
 SANITIZE ?=
 CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 20
+DEMO_DIR ?= $(BUILD_DIR)/demo-model
 
-.PHONY: setup configure build test demo bench gpu-test fuzz clean
+.PHONY: setup configure build test unit-test demo bench gpu-test fuzz clean
 
 setup:
 	@deploy/setup.sh
@@ -16,8 +18,51 @@ configure: setup
 build: configure
 	@cmake --build $(BUILD_DIR) -j$(JOBS)
 
-test: build
+# Everything: the unit and integration tests through ctest (GPU tests show as Skipped without a
+# GPU), then a short libFuzzer pass over the file parsers.
+test: unit-test fuzz
+
+unit-test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+gpu-test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -L gpu
+
+demo: build
+	@echo "== proofmesh demo: a tiny model with RANDOM weights (its text is gibberish by design) =="
+	@$(BUILD_DIR)/proofmesh model init --arch qwen3 --preset tiny --seed 1 --out $(DEMO_DIR)
+	@$(BUILD_DIR)/proofmesh generate --model $(DEMO_DIR) --chat \
+	  --prompt "Prove that the sum of two even integers is even." \
+	  --max-tokens 48 --temperature 0.8 --top-p 0.95 --seed 7
+	@echo "== the same prompt, greedy, as JSON with top-3 logprobs =="
+	@$(BUILD_DIR)/proofmesh generate --model $(DEMO_DIR) --chat \
+	  --prompt "Prove that the sum of two even integers is even." \
+	  --max-tokens 8 --temperature 0 --logprobs 3 --json
+
+bench: build
+	@bench/cpu_generate.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) build-fuzz
+
+# Fuzzing (tests/fuzz): a standalone clang build in build-fuzz with libFuzzer, ASan and UBSan.
+# Each fuzzer runs FUZZ_SECONDS over a working copy of its committed seeds in build-fuzz/corpus,
+# so inputs it discovers never land in the source tree. Any crash, leak, timeout or OOM makes
+# libFuzzer exit non-zero and fails the target; the reproducer lands in build-fuzz/artifacts.
+FUZZ_SECONDS ?= 30
+FUZZERS = safetensors_header_fuzz tokenizer_json_fuzz
+
+.PHONY: fuzz
+fuzz: setup
+	@CC=clang CXX=clang++ cmake -S tests/fuzz -B build-fuzz -G Ninja >/dev/null
+	@cmake --build build-fuzz -j$(JOBS)
+	@set -e; for f in $(FUZZERS); do \
+	  if [ ! -x build-fuzz/$$f ]; then echo "fuzz: WARNING: $$f not built (library missing), skipped"; continue; fi; \
+	  mkdir -p build-fuzz/corpus/$$f build-fuzz/artifacts; \
+	  cp tests/fuzz/corpus/$$f/* build-fuzz/corpus/$$f/; \
+	  echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+	  build-fuzz/$$f -dict=tests/fuzz/$$f.dict -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/$$f- \
+	    build-fuzz/corpus/$$f 2>build-fuzz/$$f.log || { tail -n 60 build-fuzz/$$f.log; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units|^Done' build-fuzz/$$f.log || true; \
+	done

@@ -1,0 +1,38 @@
+// Built-in chat formats: how a conversation becomes the prompt text a model was trained on.
+// Rules of the road: we do not run Jinja. We recognise the three families we serve from the
+// model's own files (tokenizer_config.json's chat_template, else the tokenizer's special tokens),
+// and render them ourselves; users can override the guess with --chat-format.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace proofmesh::engine {
+
+class tokenizer;
+
+enum class chat_format : uint8_t { chat_format_deepseek_v3, chat_format_chatml, chat_format_llama3 };
+
+std::string_view chat_format_name(chat_format format); // "deepseek_v3", "chatml", "llama3"
+std::optional<chat_format> parse_chat_format(std::string_view name);
+
+struct chat_message {
+  std::string role; // "system", "user" or "assistant"
+  std::string content;
+};
+
+/// Picks the format from DIR/tokenizer_config.json's chat_template, else from the tokenizer's
+/// special tokens. Throws input_error when neither names a known family.
+chat_format detect_chat_format(const std::string& model_dir, const tokenizer& tok);
+
+/// A Jinja chat_template equivalent to render_chat, for tokenizer_config.json files we write, so
+/// that transformers' apply_chat_template renders the same text.
+std::string chat_template_jinja(chat_format format);
+
+/// The prompt text for `messages`, ending with the assistant's generation prompt.
+std::string render_chat(chat_format format, const std::vector<chat_message>& messages);
+
+} // namespace proofmesh::engine

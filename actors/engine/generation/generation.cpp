@@ -1,0 +1,154 @@
+#include "actors/engine/generation/generation.hpp"
+
+#include "actors/common/error.hpp"
+#include "actors/engine/generation/stop_matcher.hpp"
+#include "actors/engine/tokenizer/detokenizer.hpp"
+#include "actors/engine/tokenizer/tokenizer.hpp"
+
+#include <algorithm>
+#include <optional>
+
+namespace proofmesh::engine {
+
+namespace {
+
+// One completion in flight: its cache, sampler, detokenizer and how much text it has shown.
+struct sample_state {
+  sequence_kv kv;
+  sampler pick;
+  std::optional<detokenizer> detok;
+  completion out;
+  std::string raw_text; // all decoded text, stop strings included
+  size_t shown = 0;     // bytes of raw_text already streamed
+  bool done = false;
+};
+
+void check_request(const decoder_model& model, const generate_request& r) {
+  const model_config& c = model.config();
+  if (r.prompt.empty()) {
+    throw input_error("prompt is empty");
+  }
+  for (int32_t id : r.prompt) {
+    if (id < 0 || id >= c.vocab_size) {
+      throw input_error("prompt token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+                        std::to_string(c.vocab_size) + ")");
+    }
+  }
+  if (r.n < 1 || r.n > 1024) {
+    throw input_error("n must be in [1, 1024]");
+  }
+  if (r.max_tokens < 0) {
+    throw input_error("max_tokens must be >= 0");
+  }
+  int64_t total = static_cast<int64_t>(r.prompt.size()) + r.max_tokens;
+  if (total > c.max_position_embeddings) {
+    throw input_error("prompt plus max_tokens (" + std::to_string(total) +
+                      ") exceeds max_position_embeddings (" +
+                      std::to_string(c.max_position_embeddings) + ")");
+  }
+}
+
+} // namespace
+
+std::string_view finish_reason_name(finish_reason reason) {
+  return reason == finish_reason::finish_reason_stop ? "stop" : "length";
+}
+
+std::vector<completion> generate(decoder_model& model, const tokenizer* tok,
+                                 const generate_request& request, const text_callback& on_text) {
+  check_request(model, request);
+  const int64_t vocab = model.config().vocab_size;
+  stop_matcher stops(request.stop_strings);
+
+  // Prefill once; every sample starts from a copy of the prompt's cache and its last logits.
+  sequence_kv prompt_kv = model.new_sequence();
+  forward_item prefill{.kv = &prompt_kv, .tokens = request.prompt};
+  std::vector<float> prompt_logits = model.forward(std::span(&prefill, 1));
+
+  std::vector<sample_state> samples;
+  samples.reserve(static_cast<size_t>(request.n));
+  for (int32_t i = 0; i < request.n; ++i) {
+    samples.push_back(sample_state{.kv = prompt_kv,
+                                   .pick = sampler(request.sampling, static_cast<uint64_t>(i)),
+                                   .detok = std::nullopt,
+                                   .out = {},
+                                   .raw_text = {}});
+    if (tok) {
+      samples.back().detok.emplace(*tok, true);
+    }
+  }
+
+  // Each step: sample a token per live completion from its logits, then one batched forward.
+  std::vector<std::vector<float>> logits(samples.size(), prompt_logits);
+  for (int32_t step = 0; step < request.max_tokens; ++step) {
+    std::vector<forward_item> batch;
+    std::vector<int32_t> next(samples.size());
+    std::vector<size_t> live;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      sample_state& s = samples[i];
+      if (s.done) {
+        continue;
+      }
+      sample_result r = s.pick.sample(logits[i]);
+      s.out.ids.push_back(r.token);
+      if (request.sampling.num_logprobs > 0) {
+        s.out.logprobs.push_back(std::move(r.logprobs));
+      }
+      bool stop_id = std::find(request.stop_ids.begin(), request.stop_ids.end(), r.token) !=
+                     request.stop_ids.end();
+      size_t before = s.raw_text.size();
+      if (!stop_id && s.detok) {
+        s.raw_text += s.detok->push(r.token);
+      }
+      std::optional<size_t> stop_at = stops.find(s.raw_text, before);
+      size_t visible = s.raw_text.size();
+      if (stop_id || stop_at) {
+        s.done = true;
+        s.out.finish = finish_reason::finish_reason_stop;
+        visible = stop_at ? *stop_at : visible;
+      } else if (step + 1 == request.max_tokens) {
+        s.done = true;
+        if (s.detok) {
+          s.raw_text += s.detok->finish();
+        }
+        visible = s.raw_text.size();
+      } else {
+        visible = stops.safe_length(s.raw_text);
+      }
+      if (visible > s.shown) {
+        if (on_text) {
+          on_text(static_cast<int32_t>(i), std::string_view(s.raw_text).substr(s.shown, visible - s.shown));
+        }
+        s.shown = visible;
+      }
+      if (s.done) {
+        s.out.text = s.raw_text.substr(0, visible);
+        continue;
+      }
+      next[i] = r.token;
+      live.push_back(i);
+    }
+    if (live.empty()) {
+      break;
+    }
+    for (size_t i : live) {
+      batch.push_back(forward_item{.kv = &samples[i].kv, .tokens = std::span(&next[i], 1)});
+    }
+    std::vector<float> out = model.forward(batch);
+    for (size_t b = 0; b < live.size(); ++b) {
+      auto row = out.begin() + static_cast<std::ptrdiff_t>(b) * vocab;
+      logits[live[b]].assign(row, row + vocab);
+    }
+  }
+
+  std::vector<completion> result;
+  for (sample_state& s : samples) {
+    if (!s.done) { // max_tokens == 0
+      s.out.text = s.raw_text;
+    }
+    result.push_back(std::move(s.out));
+  }
+  return result;
+}
+
+} // namespace proofmesh::engine

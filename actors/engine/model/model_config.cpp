@@ -1,0 +1,349 @@
+#include "actors/engine/model/model_config.hpp"
+
+#include "actors/common/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace proofmesh::engine {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr size_t max_config_bytes = 1 << 20;
+
+// Sizes beyond these are not models we can hold; they also keep later products from overflowing.
+constexpr int64_t max_vocab = 1 << 24;
+constexpr int64_t max_dim = 1 << 17;
+constexpr int64_t max_layers = 1024;
+constexpr int64_t max_heads = 1024;
+
+struct reader {
+  const json& j;
+  std::string_view source;
+
+  [[noreturn]] void fail(std::string_view field, const std::string& why) const {
+    throw input_error(std::string(source) + ": field \"" + std::string(field) + "\" " + why);
+  }
+
+  bool has(const char* key) const { return j.contains(key) && !j.at(key).is_null(); }
+
+  int64_t integer(const char* key, int64_t lo, int64_t hi) const {
+    if (!has(key)) {
+      fail(key, "is missing");
+    }
+    return bounded(j.at(key), key, lo, hi);
+  }
+
+  int64_t integer_or(const char* key, int64_t fallback, int64_t lo, int64_t hi) const {
+    return has(key) ? bounded(j.at(key), key, lo, hi) : fallback;
+  }
+
+  int64_t bounded(const json& v, std::string_view key, int64_t lo, int64_t hi) const {
+    if (!v.is_number_integer()) {
+      fail(key, "must be an integer");
+    }
+    int64_t x = v.get<int64_t>();
+    if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) {
+      fail(key, "is out of range");
+    }
+    if (x < lo || x > hi) {
+      fail(key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+                    std::to_string(x));
+    }
+    return x;
+  }
+
+  double number_or(const json& obj, const char* key, double fallback) const {
+    if (!obj.contains(key) || obj.at(key).is_null()) {
+      return fallback;
+    }
+    if (!obj.at(key).is_number()) {
+      fail(key, "must be a number");
+    }
+    return obj.at(key).get<double>();
+  }
+
+  bool boolean_or(const char* key, bool fallback) const {
+    if (!has(key)) {
+      return fallback;
+    }
+    if (!j.at(key).is_boolean()) {
+      fail(key, "must be true or false");
+    }
+    return j.at(key).get<bool>();
+  }
+
+  std::string string_or(const char* key, std::string fallback) const {
+    if (!has(key)) {
+      return fallback;
+    }
+    if (!j.at(key).is_string()) {
+      fail(key, "must be a string");
+    }
+    return j.at(key).get<std::string>();
+  }
+
+  std::vector<int64_t> token_ids(const char* key) const {
+    std::vector<int64_t> ids;
+    if (!has(key)) {
+      return ids;
+    }
+    const json& v = j.at(key);
+    if (v.is_array()) {
+      if (v.size() > 64) {
+        fail(key, "lists too many ids");
+      }
+      for (const auto& x : v) {
+        ids.push_back(bounded(x, key, 0, max_vocab));
+      }
+    } else {
+      ids.push_back(bounded(v, key, 0, max_vocab));
+    }
+    return ids;
+  }
+};
+
+model_arch parse_arch(const reader& r) {
+  std::string type = r.string_or("model_type", "");
+  if (type == "llama") {
+    return model_arch::model_arch_llama;
+  }
+  if (type == "qwen2") {
+    return model_arch::model_arch_qwen2;
+  }
+  if (type == "qwen3") {
+    return model_arch::model_arch_qwen3;
+  }
+  r.fail("model_type", type.empty() ? "is missing"
+                                    : "\"" + type + "\" is not supported (llama, qwen2, qwen3)");
+}
+
+// transformers 5 writes `rope_parameters`; older files write `rope_theta` and `rope_scaling`.
+rope_config parse_rope(const reader& r) {
+  rope_config rope;
+  const json* params = nullptr;
+  std::string field = "rope_parameters";
+  if (r.has("rope_parameters")) {
+    params = &r.j.at("rope_parameters");
+  } else if (r.has("rope_scaling")) {
+    params = &r.j.at("rope_scaling");
+    field = "rope_scaling";
+  }
+  if (r.has("rope_theta")) {
+    rope.theta = r.number_or(r.j, "rope_theta", rope.theta);
+  }
+  if (params) {
+    if (!params->is_object()) {
+      r.fail(field, "must be an object");
+    }
+    rope.theta = r.number_or(*params, "rope_theta", rope.theta);
+    std::string type = "default";
+    for (const char* key : {"rope_type", "type"}) {
+      if (params->contains(key) && params->at(key).is_string()) {
+        type = params->at(key).get<std::string>();
+        break;
+      }
+    }
+    if (type == "llama3") {
+      rope.kind = rope_kind::rope_kind_llama3;
+      rope.factor = r.number_or(*params, "factor", 8.0);
+      rope.low_freq_factor = r.number_or(*params, "low_freq_factor", 1.0);
+      rope.high_freq_factor = r.number_or(*params, "high_freq_factor", 4.0);
+      double orig = r.number_or(*params, "original_max_position_embeddings", 8192.0);
+      if (!(orig >= 1.0 && orig <= 1e9)) {
+        r.fail(field + ".original_max_position_embeddings", "is out of range");
+      }
+      rope.original_max_position_embeddings = static_cast<int64_t>(orig);
+      if (!(rope.factor > 0 && rope.low_freq_factor > 0 &&
+            rope.high_freq_factor > rope.low_freq_factor)) {
+        r.fail(field, "has llama3 factors out of range");
+      }
+    } else if (type != "default") {
+      r.fail(field + ".rope_type", "\"" + type + "\" is not supported (default, llama3)");
+    }
+  }
+  if (!(rope.theta > 0 && rope.theta < 1e12)) {
+    r.fail("rope_theta", "must be positive");
+  }
+  return rope;
+}
+
+void refuse_unsupported(const reader& r) {
+  std::string act = r.string_or("hidden_act", "silu");
+  if (act != "silu") {
+    r.fail("hidden_act", "\"" + act + "\" is not supported (silu)");
+  }
+  if (r.boolean_or("mlp_bias", false)) {
+    r.fail("mlp_bias", "true is not supported");
+  }
+  if (r.boolean_or("use_sliding_window", false)) {
+    r.fail("use_sliding_window", "true is not supported");
+  }
+  if (r.has("quantization_config")) {
+    r.fail("quantization_config", "is not supported: give bf16, f16 or f32 weights");
+  }
+  if (r.has("layer_types")) {
+    const json& types = r.j.at("layer_types");
+    if (!types.is_array()) {
+      r.fail("layer_types", "must be an array");
+    }
+    for (const auto& t : types) {
+      if (!t.is_string() || t.get<std::string>() != "full_attention") {
+        r.fail("layer_types", "may only hold \"full_attention\"");
+      }
+    }
+  }
+}
+
+} // namespace
+
+std::string_view model_arch_name(model_arch arch) {
+  switch (arch) {
+  case model_arch::model_arch_llama:
+    return "llama";
+  case model_arch::model_arch_qwen2:
+    return "qwen2";
+  case model_arch::model_arch_qwen3:
+    return "qwen3";
+  }
+  return "unknown";
+}
+
+model_config parse_model_config(std::string_view json_text, std::string_view source) {
+  if (json_text.size() > max_config_bytes) {
+    throw input_error(std::string(source) + ": larger than 1 MiB");
+  }
+  json j = json::parse(json_text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    throw input_error(std::string(source) + ": not a JSON object");
+  }
+  reader r{j, source};
+  model_config c;
+  c.arch = parse_arch(r);
+  refuse_unsupported(r);
+  c.vocab_size = r.integer("vocab_size", 1, max_vocab);
+  c.hidden_size = r.integer("hidden_size", 1, max_dim);
+  c.intermediate_size = r.integer("intermediate_size", 1, 4 * max_dim);
+  c.num_hidden_layers = r.integer("num_hidden_layers", 1, max_layers);
+  c.num_attention_heads = r.integer("num_attention_heads", 1, max_heads);
+  c.num_key_value_heads =
+      r.integer_or("num_key_value_heads", c.num_attention_heads, 1, c.num_attention_heads);
+  if (c.num_attention_heads % c.num_key_value_heads != 0) {
+    r.fail("num_key_value_heads", "must divide num_attention_heads");
+  }
+  if (!r.has("head_dim") && c.hidden_size % c.num_attention_heads != 0) {
+    r.fail("hidden_size", "must be a multiple of num_attention_heads when head_dim is absent");
+  }
+  c.head_dim = r.integer_or("head_dim", c.hidden_size / c.num_attention_heads, 2, 1024);
+  if (c.head_dim % 2 != 0) {
+    r.fail("head_dim", "must be even for rotary embeddings");
+  }
+  c.max_position_embeddings = r.integer_or("max_position_embeddings", 4096, 1, 1 << 24);
+  c.rms_norm_eps = r.number_or(j, "rms_norm_eps", 1e-6);
+  if (!(c.rms_norm_eps > 0 && c.rms_norm_eps < 1)) {
+    r.fail("rms_norm_eps", "must be in (0, 1)");
+  }
+  c.rope = parse_rope(r);
+  c.tie_word_embeddings = r.boolean_or("tie_word_embeddings", false);
+  bool attention_bias = r.boolean_or("attention_bias", false);
+  c.qkv_bias = c.arch == model_arch::model_arch_qwen2 || attention_bias;
+  c.o_bias = c.arch != model_arch::model_arch_qwen2 && attention_bias;
+  c.qk_norm = c.arch == model_arch::model_arch_qwen3;
+  c.bos_token_ids = r.token_ids("bos_token_id");
+  c.eos_token_ids = r.token_ids("eos_token_id");
+  c.torch_dtype = r.string_or("dtype", r.string_or("torch_dtype", "float32"));
+  return c;
+}
+
+namespace {
+
+std::string read_small_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    throw input_error(path.string() + ": cannot read (" + ec.message() + ")");
+  }
+  if (size > max_config_bytes) {
+    throw input_error(path.string() + ": larger than 1 MiB");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (!in) {
+    throw input_error(path.string() + ": cannot read");
+  }
+  return ss.str();
+}
+
+} // namespace
+
+model_config load_model_config(const std::string& model_dir) {
+  std::filesystem::path dir(model_dir);
+  auto config_path = dir / "config.json";
+  model_config c = parse_model_config(read_small_file(config_path), config_path.string());
+  auto gen_path = dir / "generation_config.json";
+  if (std::filesystem::exists(gen_path)) {
+    json g = json::parse(read_small_file(gen_path), nullptr, false);
+    if (g.is_discarded() || !g.is_object()) {
+      throw input_error(gen_path.string() + ": not a JSON object");
+    }
+    reader r{g, gen_path.string()};
+    for (int64_t id : r.token_ids("eos_token_id")) {
+      if (std::find(c.eos_token_ids.begin(), c.eos_token_ids.end(), id) == c.eos_token_ids.end()) {
+        c.eos_token_ids.push_back(id);
+      }
+    }
+  }
+  return c;
+}
+
+std::string model_config_to_json(const model_config& c) {
+  static const char* arch_class[] = {"LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM"};
+  json j;
+  j["architectures"] = {arch_class[static_cast<int>(c.arch)]};
+  j["model_type"] = std::string(model_arch_name(c.arch));
+  j["vocab_size"] = c.vocab_size;
+  j["hidden_size"] = c.hidden_size;
+  j["intermediate_size"] = c.intermediate_size;
+  j["num_hidden_layers"] = c.num_hidden_layers;
+  j["num_attention_heads"] = c.num_attention_heads;
+  j["num_key_value_heads"] = c.num_key_value_heads;
+  j["head_dim"] = c.head_dim;
+  j["hidden_act"] = "silu";
+  j["max_position_embeddings"] = c.max_position_embeddings;
+  j["rms_norm_eps"] = c.rms_norm_eps;
+  json rope = {{"rope_type", c.rope.kind == rope_kind::rope_kind_llama3 ? "llama3" : "default"},
+               {"rope_theta", c.rope.theta}};
+  if (c.rope.kind == rope_kind::rope_kind_llama3) {
+    rope["factor"] = c.rope.factor;
+    rope["low_freq_factor"] = c.rope.low_freq_factor;
+    rope["high_freq_factor"] = c.rope.high_freq_factor;
+    rope["original_max_position_embeddings"] = c.rope.original_max_position_embeddings;
+  }
+  j["rope_parameters"] = rope;
+  j["tie_word_embeddings"] = c.tie_word_embeddings;
+  if (c.arch != model_arch::model_arch_qwen2) {
+    j["attention_bias"] = c.o_bias;
+  }
+  j["attention_dropout"] = 0.0;
+  if (c.arch == model_arch::model_arch_llama) {
+    j["mlp_bias"] = false;
+  } else {
+    j["use_sliding_window"] = false;
+  }
+  auto ids = [](const std::vector<int64_t>& v) -> json {
+    return v.empty() ? json(nullptr) : v.size() == 1 ? json(v[0]) : json(v);
+  };
+  j["bos_token_id"] = ids(c.bos_token_ids);
+  j["eos_token_id"] = ids(c.eos_token_ids);
+  j["dtype"] = c.torch_dtype;
+  j["use_cache"] = true;
+  return j.dump(2) + "\n";
+}
+
+} // namespace proofmesh::engine

@@ -1,0 +1,242 @@
+#include "actors/engine/model/model_init.hpp"
+
+#include "actors/common/error.hpp"
+#include "actors/engine/chat/chat_format.hpp"
+#include "actors/engine/tokenizer/tokenizer.hpp"
+#include "actors/engine/tokenizer/tokenizer_trainer.hpp"
+#include "actors/engine/weights/half_precision.hpp"
+#include "actors/engine/weights/safetensors_writer.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace proofmesh::engine {
+
+namespace {
+
+// Deterministic uniform draws: splitmix64 over a counter.
+class uniform_source {
+public:
+  explicit uniform_source(uint64_t seed) : state_(seed) {}
+  float next(float half_width) {
+    state_ += 0x9e3779b97f4a7c15ULL;
+    uint64_t z = state_;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    double u = static_cast<double>(z >> 11) * 0x1.0p-53; // [0, 1)
+    return static_cast<float>((2.0 * u - 1.0) * half_width);
+  }
+
+private:
+  uint64_t state_;
+};
+
+struct family_tokens {
+  tokenizer_family family;
+  chat_format format;
+  std::vector<std::string> specials;
+  std::optional<std::string> bos;
+  std::vector<std::string> eos;
+};
+
+family_tokens tokens_for(model_arch arch) {
+  if (arch == model_arch::model_arch_llama) {
+    return {tokenizer_family::llama3,
+            chat_format::chat_format_llama3,
+            {"<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
+             "<|eot_id|>"},
+            "<|begin_of_text|>",
+            {"<|end_of_text|>", "<|eot_id|>"}};
+  }
+  return {tokenizer_family::qwen2,
+          chat_format::chat_format_chatml,
+          {"<|endoftext|>", "<|im_start|>", "<|im_end|>"},
+          std::nullopt,
+          {"<|im_end|>", "<|endoftext|>"}};
+}
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) {
+    throw input_error(path.string() + ": cannot write");
+  }
+}
+
+struct tensor_buffer {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+};
+
+} // namespace
+
+std::optional<model_preset> parse_model_preset(std::string_view name) {
+  if (name == "tiny") {
+    return model_preset::model_preset_tiny;
+  }
+  if (name == "small") {
+    return model_preset::model_preset_small;
+  }
+  return std::nullopt;
+}
+
+std::optional<model_arch> parse_model_arch(std::string_view name) {
+  for (auto a : {model_arch::model_arch_llama, model_arch::model_arch_qwen2,
+                 model_arch::model_arch_qwen3}) {
+    if (model_arch_name(a) == name) {
+      return a;
+    }
+  }
+  return std::nullopt;
+}
+
+model_config preset_config(model_arch arch, model_preset preset) {
+  bool tiny = preset == model_preset::model_preset_tiny;
+  model_config c;
+  c.arch = arch;
+  c.vocab_size = tiny ? 512 : 4096;
+  c.hidden_size = tiny ? 64 : 512;
+  c.intermediate_size = tiny ? 128 : 1536;
+  c.num_hidden_layers = tiny ? 2 : 8;
+  c.num_attention_heads = tiny ? 4 : 8;
+  c.num_key_value_heads = tiny ? 2 : 4;
+  c.head_dim = c.hidden_size / c.num_attention_heads;
+  c.max_position_embeddings = tiny ? 2048 : 4096;
+  c.rms_norm_eps = 1e-6;
+  c.torch_dtype = "float32";
+  switch (arch) {
+  case model_arch::model_arch_llama: // Llama 3.2 style: llama3-scaled rope, untied head
+    c.rope = {.kind = rope_kind::rope_kind_llama3, .theta = 500000.0, .factor = 32.0,
+              .low_freq_factor = 1.0, .high_freq_factor = 4.0,
+              .original_max_position_embeddings = 8192};
+    c.tie_word_embeddings = false;
+    break;
+  case model_arch::model_arch_qwen2: // QKV bias, tied embeddings
+    c.rope.theta = 1000000.0;
+    c.tie_word_embeddings = true;
+    c.qkv_bias = true;
+    break;
+  case model_arch::model_arch_qwen3: // QK-norm, head_dim wider than hidden / heads
+    c.rope.theta = 1000000.0;
+    c.tie_word_embeddings = true;
+    c.qk_norm = true;
+    c.head_dim = 2 * c.hidden_size / c.num_attention_heads;
+    break;
+  }
+  return c;
+}
+
+void init_random_model(const model_init_params& params) {
+  namespace fs = std::filesystem;
+  fs::path dir(params.out_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    throw input_error(params.out_dir + ": cannot create (" + ec.message() + ")");
+  }
+
+  // Tokenizer first: its vocabulary fixes the model's vocab_size and special token ids.
+  model_config c = preset_config(params.arch, params.preset);
+  family_tokens ft = tokens_for(params.arch);
+  std::string tok_json = train_tokenizer_json({.family = ft.family,
+                                               .corpus = default_training_corpus(),
+                                               .vocab_size = static_cast<int32_t>(c.vocab_size),
+                                               .special_tokens = ft.specials,
+                                               .bos_token = ft.bos});
+  tokenizer tok = tokenizer::from_json(tok_json);
+  c.vocab_size = tok.vocab_size();
+  if (ft.bos) {
+    c.bos_token_ids = {*tok.token_to_id(*ft.bos)};
+  }
+  for (const auto& e : ft.eos) {
+    c.eos_token_ids.push_back(*tok.token_to_id(e));
+  }
+  c.torch_dtype = params.bf16 ? "bfloat16" : "float32";
+
+  // Weights: uniform draws with small widths so activations stay O(1) through the layers.
+  uniform_source rng(params.seed);
+  std::vector<tensor_buffer> tensors;
+  auto add = [&](std::string name, std::vector<int64_t> shape, float width, float center) {
+    int64_t n = 1;
+    for (int64_t d : shape) {
+      n *= d;
+    }
+    tensor_buffer t{std::move(name), std::move(shape), std::vector<float>(static_cast<size_t>(n))};
+    for (auto& v : t.values) {
+      v = center + rng.next(width);
+    }
+    tensors.push_back(std::move(t));
+  };
+  const int64_t h = c.hidden_size;
+  add("model.embed_tokens.weight", {c.vocab_size, h}, 0.2f, 0.0f);
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    std::string p = "model.layers." + std::to_string(i) + ".";
+    add(p + "input_layernorm.weight", {h}, 0.1f, 1.0f);
+    add(p + "self_attn.q_proj.weight", {c.q_dim(), h}, 0.1f, 0.0f);
+    add(p + "self_attn.k_proj.weight", {c.kv_dim(), h}, 0.1f, 0.0f);
+    add(p + "self_attn.v_proj.weight", {c.kv_dim(), h}, 0.1f, 0.0f);
+    if (c.qkv_bias) {
+      add(p + "self_attn.q_proj.bias", {c.q_dim()}, 0.05f, 0.0f);
+      add(p + "self_attn.k_proj.bias", {c.kv_dim()}, 0.05f, 0.0f);
+      add(p + "self_attn.v_proj.bias", {c.kv_dim()}, 0.05f, 0.0f);
+    }
+    if (c.qk_norm) {
+      add(p + "self_attn.q_norm.weight", {c.head_dim}, 0.1f, 1.0f);
+      add(p + "self_attn.k_norm.weight", {c.head_dim}, 0.1f, 1.0f);
+    }
+    add(p + "self_attn.o_proj.weight", {h, c.q_dim()}, 0.1f, 0.0f);
+    add(p + "post_attention_layernorm.weight", {h}, 0.1f, 1.0f);
+    add(p + "mlp.gate_proj.weight", {c.intermediate_size, h}, 0.1f, 0.0f);
+    add(p + "mlp.up_proj.weight", {c.intermediate_size, h}, 0.1f, 0.0f);
+    add(p + "mlp.down_proj.weight", {h, c.intermediate_size}, 0.1f, 0.0f);
+  }
+  add("model.norm.weight", {h}, 0.1f, 1.0f);
+  if (!c.tie_word_embeddings) {
+    add("lm_head.weight", {c.vocab_size, h}, 0.2f, 0.0f);
+  }
+
+  std::vector<std::vector<std::byte>> storage;
+  std::vector<tensor_to_write> to_write;
+  for (const auto& t : tensors) {
+    std::vector<std::byte> bytes;
+    if (params.bf16) {
+      bytes.resize(t.values.size() * 2);
+      for (size_t i = 0; i < t.values.size(); ++i) {
+        uint16_t b = f32_to_bf16(t.values[i]);
+        std::memcpy(&bytes[2 * i], &b, 2);
+      }
+    } else {
+      bytes.resize(t.values.size() * 4);
+      std::memcpy(bytes.data(), t.values.data(), bytes.size());
+    }
+    storage.push_back(std::move(bytes));
+    to_write.push_back({.name = t.name,
+                        .type = params.bf16 ? dtype::dtype_bf16 : dtype::dtype_f32,
+                        .shape = t.shape,
+                        .bytes = storage.back()});
+  }
+  write_safetensors((dir / "model.safetensors").string(), to_write, {{"format", "pt"}});
+
+  write_text(dir / "config.json", model_config_to_json(c));
+  write_text(dir / "tokenizer.json", tok_json);
+  nlohmann::json gen = {{"_from_model_config", true},
+                        {"eos_token_id", c.eos_token_ids},
+                        {"do_sample", false}};
+  if (!c.bos_token_ids.empty()) {
+    gen["bos_token_id"] = c.bos_token_ids[0];
+  }
+  write_text(dir / "generation_config.json", gen.dump(2) + "\n");
+  nlohmann::json tok_config = {{"tokenizer_class", "PreTrainedTokenizerFast"},
+                               {"model_max_length", c.max_position_embeddings},
+                               {"eos_token", ft.eos[0]},
+                               {"chat_template", chat_template_jinja(ft.format)}};
+  tok_config["bos_token"] = ft.bos ? nlohmann::json(*ft.bos) : nlohmann::json(nullptr);
+  write_text(dir / "tokenizer_config.json", tok_config.dump(2) + "\n");
+}
+
+} // namespace proofmesh::engine

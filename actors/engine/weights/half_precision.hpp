@@ -1,0 +1,17 @@
+// Conversions between f32 and the two 16-bit float formats weights come in.
+// Rules of the road: all four work on bit patterns with integer arithmetic, so they do not depend
+// on the FPU rounding mode or on compiler support for _Float16. Narrowing rounds to nearest, ties
+// to even, as PyTorch's .to(torch.bfloat16) / .half() do; overflow goes to inf; NaN stays NaN
+// (quiet, sign and top payload bits kept). f16 subnormals are produced and read exactly.
+#pragma once
+
+#include <cstdint>
+
+namespace proofmesh::engine {
+
+float bf16_to_f32(uint16_t bits);
+uint16_t f32_to_bf16(float value);
+float f16_to_f32(uint16_t bits);
+uint16_t f32_to_f16(float value);
+
+} // namespace proofmesh::engine

@@ -1,0 +1,54 @@
+// `proofmesh model init`: a random-weight model in Hugging Face format.
+#include "actors/common/error.hpp"
+#include "actors/engine/model/model_init.hpp"
+#include "services/cli/command.hpp"
+
+#include <iostream>
+#include <memory>
+
+namespace proofmesh::cli {
+
+namespace {
+
+struct init_flags {
+  std::string arch;
+  std::string preset = "tiny";
+  uint64_t seed = 0;
+  std::string out;
+  std::string dtype = "float32";
+};
+
+} // namespace
+
+command_fn add_model_command(CLI::App& app) {
+  auto flags = std::make_shared<init_flags>();
+  auto* init = app.add_subcommand("init", "write a random-weight model (config, weights, tokenizer)");
+  init->add_option("--arch", flags->arch, "llama, qwen2 or qwen3")->required();
+  init->add_option("--preset", flags->preset, "tiny or small");
+  init->add_option("--seed", flags->seed, "seed for the weights");
+  init->add_option("--out", flags->out, "output folder")->required();
+  init->add_option("--dtype", flags->dtype, "float32 or bfloat16");
+  return [flags] {
+    auto arch = engine::parse_model_arch(flags->arch);
+    if (!arch) {
+      throw input_error("--arch must be llama, qwen2 or qwen3, got \"" + flags->arch + "\"");
+    }
+    auto preset = engine::parse_model_preset(flags->preset);
+    if (!preset) {
+      throw input_error("--preset must be tiny or small, got \"" + flags->preset + "\"");
+    }
+    if (flags->dtype != "float32" && flags->dtype != "bfloat16") {
+      throw input_error("--dtype must be float32 or bfloat16, got \"" + flags->dtype + "\"");
+    }
+    engine::init_random_model({.arch = *arch,
+                               .preset = *preset,
+                               .seed = flags->seed,
+                               .bf16 = flags->dtype == "bfloat16",
+                               .out_dir = flags->out});
+    std::cerr << "wrote a random-weight " << flags->arch << " model (" << flags->preset << ", "
+              << flags->dtype << ", seed " << flags->seed << ") to " << flags->out << "\n";
+    return 0;
+  };
+}
+
+} // namespace proofmesh::cli

@@ -1,0 +1,122 @@
+// The CPU decoder on models made by model init: prefill and step-by-step decode agree, batching
+// does not change results, and bad checkpoints fail with the tensor's name.
+#include "actors/engine/model/decoder_model.hpp"
+
+#include "actors/common/error.hpp"
+#include "actors/engine/model/model_init.hpp"
+#include "actors/engine/weights/weight_store.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace proofmesh::engine {
+namespace {
+
+decoder_model load(const std::string& dir) {
+  auto config = load_model_config(dir);
+  return decoder_model(config, load_model_weights(config, weight_store::open(dir)));
+}
+
+float max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  float scale = 0, diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    scale = std::max(scale, std::abs(b[i]));
+    diff = std::max(diff, std::abs(a[i] - b[i]));
+  }
+  return diff / scale;
+}
+
+class decoder_model_arch : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(decoder_model_arch, prefill_equals_step_by_step_decode) {
+  testing::temp_dir dir;
+  init_random_model({.arch = *parse_model_arch(GetParam()), .seed = 5, .out_dir = dir.str()});
+  decoder_model model = load(dir.str());
+  std::vector<int32_t> tokens = {5, 17, 300, 42, 8, 99, 256};
+
+  sequence_kv full = model.new_sequence();
+  forward_item all{.kv = &full, .tokens = tokens, .all_logits = true};
+  std::vector<float> prefill = model.forward(std::span(&all, 1));
+  const size_t vocab = static_cast<size_t>(model.config().vocab_size);
+  ASSERT_EQ(prefill.size(), tokens.size() * vocab);
+
+  sequence_kv step = model.new_sequence();
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    forward_item one{.kv = &step, .tokens = std::span(&tokens[t], 1)};
+    std::vector<float> logits = model.forward(std::span(&one, 1));
+    std::vector<float> ref(prefill.begin() + t * vocab, prefill.begin() + (t + 1) * vocab);
+    // Same arithmetic up to summation order inside the matmul tiles: float32 rounding only.
+    EXPECT_LT(max_rel_diff(logits, ref), 1e-5) << "position " << t;
+  }
+  EXPECT_EQ(step.length, static_cast<int64_t>(tokens.size()));
+}
+
+TEST_P(decoder_model_arch, batching_sequences_does_not_change_their_logits) {
+  testing::temp_dir dir;
+  init_random_model({.arch = *parse_model_arch(GetParam()), .seed = 6, .out_dir = dir.str()});
+  decoder_model model = load(dir.str());
+  std::vector<int32_t> a = {1, 2, 3, 4, 5}, b = {9, 8, 7};
+  sequence_kv ka = model.new_sequence(), kb = model.new_sequence();
+  forward_item fa{.kv = &ka, .tokens = a}, fb{.kv = &kb, .tokens = b};
+  auto la = model.forward(std::span(&fa, 1));
+  auto lb = model.forward(std::span(&fb, 1));
+  sequence_kv ka2 = model.new_sequence(), kb2 = model.new_sequence();
+  std::vector<forward_item> both = {{.kv = &ka2, .tokens = a}, {.kv = &kb2, .tokens = b}};
+  auto lab = model.forward(both);
+  const size_t vocab = static_cast<size_t>(model.config().vocab_size);
+  EXPECT_LT(max_rel_diff(std::vector<float>(lab.begin(), lab.begin() + vocab), la), 1e-5);
+  EXPECT_LT(max_rel_diff(std::vector<float>(lab.begin() + vocab, lab.end()), lb), 1e-5);
+}
+
+INSTANTIATE_TEST_SUITE_P(archs, decoder_model_arch, ::testing::Values("llama", "qwen2", "qwen3"));
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(model_init, same_seed_same_bytes_other_seed_other_bytes) {
+  testing::temp_dir a, b, c;
+  init_random_model({.arch = model_arch::model_arch_qwen3, .seed = 1, .out_dir = a.str()});
+  init_random_model({.arch = model_arch::model_arch_qwen3, .seed = 1, .out_dir = b.str()});
+  init_random_model({.arch = model_arch::model_arch_qwen3, .seed = 2, .out_dir = c.str()});
+  for (const char* f : {"model.safetensors", "config.json", "tokenizer.json"}) {
+    EXPECT_EQ(slurp(a.str(f)), slurp(b.str(f))) << f;
+  }
+  EXPECT_NE(slurp(a.str("model.safetensors")), slurp(c.str("model.safetensors")));
+}
+
+TEST(model_weights, shape_mismatch_names_the_tensor) {
+  testing::temp_dir dir;
+  init_random_model({.arch = model_arch::model_arch_llama, .seed = 1, .out_dir = dir.str()});
+  auto config = load_model_config(dir.str());
+  config.intermediate_size += 1;
+  try {
+    load_model_weights(config, weight_store::open(dir.str()));
+    FAIL() << "expected a shape error";
+  } catch (const input_error& e) {
+    EXPECT_NE(std::string(e.what()).find("mlp.gate_proj.weight"), std::string::npos) << e.what();
+  }
+}
+
+TEST(model_weights, bf16_model_loads_close_to_f32_model) {
+  testing::temp_dir f32, bf16;
+  init_random_model({.arch = model_arch::model_arch_qwen2, .seed = 3, .out_dir = f32.str()});
+  init_random_model(
+      {.arch = model_arch::model_arch_qwen2, .seed = 3, .bf16 = true, .out_dir = bf16.str()});
+  decoder_model a = load(f32.str()), b = load(bf16.str());
+  std::vector<int32_t> tokens = {3, 1, 4, 1, 5};
+  sequence_kv ka = a.new_sequence(), kb = b.new_sequence();
+  forward_item fa{.kv = &ka, .tokens = tokens}, fb{.kv = &kb, .tokens = tokens};
+  // bf16 rounding of every weight (2^-9 relative) moves logits by well under 5%.
+  EXPECT_LT(max_rel_diff(b.forward(std::span(&fb, 1)), a.forward(std::span(&fa, 1))), 0.05);
+}
+
+} // namespace
+} // namespace proofmesh::engine

@@ -237,10 +237,18 @@ def main():
     torch.set_num_threads(min(8, os.cpu_count() or 1))
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    make_tokenizers(out)
-    make_hf_models(out)
+    import traceback
+    steps = [make_tokenizers, make_hf_models]
     if args.init_models:
-        make_init_goldens(out, args.init_models)
+        steps.append(lambda o: make_init_goldens(o, args.init_models))
+    failed = 0
+    for step in steps:
+        try:
+            step(out)
+        except Exception:  # keep going: one call on the GPU machine should bring back all it can
+            traceback.print_exc()
+            failed += 1
+    raise SystemExit(1 if failed else 0)
 
 
 if __name__ == "__main__":

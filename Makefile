@@ -49,15 +49,13 @@ clean:
 # Each fuzzer runs FUZZ_SECONDS over a working copy of its committed seeds in build-fuzz/corpus,
 # so inputs it discovers never land in the source tree. Any crash, leak, timeout or OOM makes
 # libFuzzer exit non-zero and fails the target; the reproducer lands in build-fuzz/artifacts.
-FUZZ_SECONDS ?= 30
 FUZZERS = safetensors_header_fuzz tokenizer_json_fuzz
 
-.PHONY: fuzz
 fuzz: setup
 	@CC=clang CXX=clang++ cmake -S tests/fuzz -B build-fuzz -G Ninja >/dev/null
 	@cmake --build build-fuzz -j$(JOBS)
 	@set -e; for f in $(FUZZERS); do \
-	  if [ ! -x build-fuzz/$$f ]; then echo "fuzz: WARNING: $$f not built (library missing), skipped"; continue; fi; \
+	  if [ ! -x build-fuzz/$$f ]; then echo "fuzz: $$f was not built"; exit 1; fi; \
 	  mkdir -p build-fuzz/corpus/$$f build-fuzz/artifacts; \
 	  cp tests/fuzz/corpus/$$f/* build-fuzz/corpus/$$f/; \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \

@@ -10,7 +10,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/engine/weights/safetensors_writer.hpp"
-#include "tests/actors/engine/weights/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/actors/engine/weights/tensor_bytes.hpp"
 
 namespace proofmesh::engine {
@@ -18,7 +18,7 @@ namespace {
 
 using testing::encode;
 using testing::raw_file;
-using testing::temp_dir;
+using proofmesh::testing::temp_dir;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 

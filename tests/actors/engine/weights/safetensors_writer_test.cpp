@@ -11,14 +11,14 @@
 
 #include "actors/common/error.hpp"
 #include "actors/engine/weights/safetensors_file.hpp"
-#include "tests/actors/engine/weights/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/actors/engine/weights/tensor_bytes.hpp"
 
 namespace proofmesh::engine {
 namespace {
 
 using testing::encode;
-using testing::temp_dir;
+using proofmesh::testing::temp_dir;
 using ::testing::HasSubstr;
 
 std::string read_all(const std::string& path) {

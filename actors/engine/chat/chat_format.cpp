@@ -1,13 +1,12 @@
 #include "actors/engine/chat/chat_format.hpp"
 
 #include "actors/common/error.hpp"
+#include "actors/common/text_file.hpp"
 #include "actors/engine/tokenizer/tokenizer.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace proofmesh::engine {
 
@@ -27,13 +26,10 @@ constexpr family_marker markers[] = {
 
 std::optional<chat_format> from_template_file(const std::filesystem::path& path) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > (16u << 20)) {
+  if (!std::filesystem::exists(path, ec)) {
     return std::nullopt;
   }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  auto j = nlohmann::json::parse(read_text_file(path.string(), 16u << 20), nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("chat_template") ||
       !j["chat_template"].is_string()) {
     return std::nullopt;

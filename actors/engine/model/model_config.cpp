@@ -1,12 +1,11 @@
 #include "actors/engine/model/model_config.hpp"
 
 #include "actors/common/error.hpp"
+#include "actors/common/text_file.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace proofmesh::engine {
 
@@ -260,35 +259,13 @@ model_config parse_model_config(std::string_view json_text, std::string_view sou
   return c;
 }
 
-namespace {
-
-std::string read_small_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    throw input_error(path.string() + ": cannot read (" + ec.message() + ")");
-  }
-  if (size > max_config_bytes) {
-    throw input_error(path.string() + ": larger than 1 MiB");
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (!in) {
-    throw input_error(path.string() + ": cannot read");
-  }
-  return ss.str();
-}
-
-} // namespace
-
 model_config load_model_config(const std::string& model_dir) {
   std::filesystem::path dir(model_dir);
   auto config_path = dir / "config.json";
-  model_config c = parse_model_config(read_small_file(config_path), config_path.string());
+  model_config c = parse_model_config(read_text_file(config_path.string(), max_config_bytes), config_path.string());
   auto gen_path = dir / "generation_config.json";
   if (std::filesystem::exists(gen_path)) {
-    json g = json::parse(read_small_file(gen_path), nullptr, false);
+    json g = json::parse(read_text_file(gen_path.string(), max_config_bytes), nullptr, false);
     if (g.is_discarded() || !g.is_object()) {
       throw input_error(gen_path.string() + ": not a JSON object");
     }

@@ -4,10 +4,9 @@
 #include "actors/engine/tokenizer/tokenizer.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "actors/common/error.hpp"
+#include "actors/common/text_file.hpp"
 #include "actors/engine/tokenizer/added_vocabulary.hpp"
 #include "actors/engine/tokenizer/bpe_model.hpp"
 #include "actors/engine/tokenizer/decoder.hpp"
@@ -98,16 +97,7 @@ tokenizer tokenizer::from_json(std::string_view json_text) {
 }
 
 tokenizer tokenizer::from_file(const std::string& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw input_error(path + ": cannot read tokenizer file (" + ec.message() + ")");
-  if (size > max_json_bytes) throw input_error(path + ": tokenizer file is larger than 64 MiB");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw input_error(path + ": cannot open tokenizer file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof()) throw input_error(path + ": cannot read tokenizer file");
-  return from_json(text.str());
+  return from_json(read_text_file(path, max_json_bytes));
 }
 
 std::vector<int32_t> tokenizer::encode(std::string_view text, bool add_special_tokens) const {

@@ -6,12 +6,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "actors/common/error.hpp"
+#include "actors/common/text_file.hpp"
 #include "actors/engine/weights/safetensors_header.hpp"
 
 namespace proofmesh::engine {
@@ -26,15 +25,7 @@ bool is_regular_file(const std::string& path) {
 }
 
 json read_index(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw input_error(path + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof()) throw input_error(path + ": cannot read");
-  const std::string content = std::move(text).str();
-  if (content.size() > safetensors_max_header_bytes) {
-    throw input_error(path + ": index is " + std::to_string(content.size()) + " bytes, above the cap");
-  }
+  const std::string content = read_text_file(path, safetensors_max_header_bytes);
   try {
     return json::parse(content);
   } catch (const json::exception& e) {

@@ -3,7 +3,9 @@
 // so a typo costs no load time; the JSON form is a stable interface that tests and tools parse.
 #include "actors/common/error.hpp"
 #include "actors/engine/chat/chat_format.hpp"
+#include "actors/engine/cuda/cuda_runner.hpp"
 #include "actors/engine/generation/generation.hpp"
+#include "actors/engine/model/cpu_runner.hpp"
 #include "actors/engine/model/model_config.hpp"
 #include "actors/engine/model/model_weights.hpp"
 #include "actors/engine/tokenizer/tokenizer.hpp"
@@ -39,6 +41,7 @@ struct generate_flags {
   bool json = false;
   bool ignore_eos = false;
   std::string backend = "cpu";
+  std::string dtype = "auto";
 };
 
 std::vector<int32_t> parse_id_list(const std::string& text) {
@@ -68,8 +71,11 @@ void check_flags(const generate_flags& f, bool has_prompt, bool has_ids) {
   if (f.chat && has_ids) {
     throw input_error("--chat needs --prompt text, not --prompt-ids");
   }
-  if (f.backend != "cpu") {
-    throw input_error("--backend \"" + f.backend + "\" is not available in this build (cpu)");
+  if (f.backend != "cpu" && f.backend != "cuda") {
+    throw input_error("--backend must be cpu or cuda, got \"" + f.backend + "\"");
+  }
+  if (f.dtype != "auto" && f.dtype != "float32" && f.dtype != "bfloat16") {
+    throw input_error("--dtype must be auto, float32 or bfloat16, got \"" + f.dtype + "\"");
   }
   if (!(f.temperature >= 0.0f && f.temperature <= 100.0f)) {
     throw input_error("--temperature must be in [0, 100]");
@@ -113,6 +119,20 @@ nlohmann::ordered_json completion_json(const engine::completion& c) {
           {"logprobs", lp}};
 }
 
+std::unique_ptr<engine::model_runner> make_runner(const generate_flags& f,
+                                                  const engine::model_config& config,
+                                                  const engine::weight_store& store) {
+  engine::model_weights weights = engine::load_model_weights(config, store);
+  if (f.backend == "cpu") {
+    return std::make_unique<engine::cpu_runner>(engine::decoder_model(config, std::move(weights)));
+  }
+  bool f32 = f.dtype == "float32" || (f.dtype == "auto" && config.torch_dtype == "float32");
+  return engine::make_cuda_runner(
+      config, weights,
+      {.dtype = f32 ? engine::compute_dtype::compute_dtype_f32
+                    : engine::compute_dtype::compute_dtype_bf16});
+}
+
 } // namespace
 
 command_fn add_generate_command(CLI::App& app) {
@@ -134,7 +154,9 @@ command_fn add_generate_command(CLI::App& app) {
   app.add_option("--logprobs", f->logprobs, "top-k logprobs per generated token");
   app.add_flag("--json", f->json, "one JSON line per completion");
   app.add_flag("--ignore-eos", f->ignore_eos, "keep generating past the model's eos tokens");
-  app.add_option("--backend", f->backend, "cpu");
+  app.add_option("--backend", f->backend, "cpu or cuda");
+  app.add_option("--dtype", f->dtype,
+                 "cuda compute type: auto (the checkpoint's), float32 or bfloat16; cpu is float32");
   return [f, prompt, ids] {
     check_flags(*f, prompt->count() > 0, ids->count() > 0);
     std::optional<engine::chat_format> forced_format;
@@ -155,7 +177,7 @@ command_fn add_generate_command(CLI::App& app) {
     }
     engine::model_config config = engine::load_model_config(f->model);
     auto store = engine::weight_store::open(f->model);
-    engine::decoder_model model(config, engine::load_model_weights(config, store));
+    std::unique_ptr<engine::model_runner> model = make_runner(*f, config, store);
 
     engine::generate_request request;
     if (ids->count() > 0) {
@@ -185,7 +207,7 @@ command_fn add_generate_command(CLI::App& app) {
     // Stream the single completion live; with --n > 1 the completions print when done.
     bool stream = !f->json && f->n == 1;
     auto start = std::chrono::steady_clock::now();
-    auto results = engine::generate(model, tok ? &*tok : nullptr, request, [&](int32_t, std::string_view text) {
+    auto results = engine::generate(*model, tok ? &*tok : nullptr, request, [&](int32_t, std::string_view text) {
       if (stream) {
         std::cout << text << std::flush;
       }

@@ -8,6 +8,7 @@
 // absolute, tighter than the 2e-3 the acceptance asks for.
 #include "actors/engine/chat/chat_format.hpp"
 #include "actors/engine/generation/generation.hpp"
+#include "actors/engine/model/cpu_runner.hpp"
 #include "actors/engine/model/model_init.hpp"
 #include "actors/engine/tokenizer/tokenizer.hpp"
 #include "actors/engine/weights/weight_store.hpp"
@@ -79,7 +80,8 @@ TEST_P(init_golden, logits_greedy_tokens_and_chat_match_transformers) {
   for (int64_t id : config.eos_token_ids) {
     req.stop_ids.push_back(static_cast<int32_t>(id));
   }
-  completion out = generate(model, &tok, req, {})[0];
+  cpu_runner runner(std::move(model));
+  completion out = generate(runner, &tok, req, {})[0];
   EXPECT_EQ(out.ids, ref["greedy_ids"].get<std::vector<int32_t>>());
   json ours = json::array();
   for (const auto& s : out.logprobs) {

@@ -14,7 +14,7 @@ namespace {
 
 // One completion in flight: its cache, sampler, detokenizer and how much text it has shown.
 struct sample_state {
-  sequence_kv kv;
+  sequence_id seq;
   sampler pick;
   std::optional<detokenizer> detok;
   completion out;
@@ -23,7 +23,22 @@ struct sample_state {
   bool done = false;
 };
 
-void check_request(const decoder_model& model, const generate_request& r) {
+// Releases every sequence this call created, also when a forward pass throws.
+struct sequence_guard {
+  model_runner& model;
+  std::vector<sequence_id> ids;
+  sequence_id track(sequence_id id) {
+    ids.push_back(id);
+    return id;
+  }
+  ~sequence_guard() {
+    for (sequence_id id : ids) {
+      model.release_sequence(id);
+    }
+  }
+};
+
+void check_request(const model_runner& model, const generate_request& r) {
   const model_config& c = model.config();
   if (r.prompt.empty()) {
     throw input_error("prompt is empty");
@@ -54,21 +69,22 @@ std::string_view finish_reason_name(finish_reason reason) {
   return reason == finish_reason::finish_reason_stop ? "stop" : "length";
 }
 
-std::vector<completion> generate(decoder_model& model, const tokenizer* tok,
+std::vector<completion> generate(model_runner& model, const tokenizer* tok,
                                  const generate_request& request, const text_callback& on_text) {
   check_request(model, request);
   const int64_t vocab = model.config().vocab_size;
   stop_matcher stops(request.stop_strings);
 
-  // Prefill once; every sample starts from a copy of the prompt's cache and its last logits.
-  sequence_kv prompt_kv = model.new_sequence();
-  forward_item prefill{.kv = &prompt_kv, .tokens = request.prompt};
+  // Prefill once; every sample forks the prompt's cache and starts from its last logits.
+  sequence_guard guard{model, {}};
+  sequence_id prompt_seq = guard.track(model.create_sequence());
+  runner_item prefill{.seq = prompt_seq, .tokens = request.prompt};
   std::vector<float> prompt_logits = model.forward(std::span(&prefill, 1));
 
   std::vector<sample_state> samples;
   samples.reserve(static_cast<size_t>(request.n));
   for (int32_t i = 0; i < request.n; ++i) {
-    samples.push_back(sample_state{.kv = prompt_kv,
+    samples.push_back(sample_state{.seq = guard.track(model.fork_sequence(prompt_seq)),
                                    .pick = sampler(request.sampling, static_cast<uint64_t>(i)),
                                    .detok = std::nullopt,
                                    .out = {},
@@ -81,7 +97,7 @@ std::vector<completion> generate(decoder_model& model, const tokenizer* tok,
   // Each step: sample a token per live completion from its logits, then one batched forward.
   std::vector<std::vector<float>> logits(samples.size(), prompt_logits);
   for (int32_t step = 0; step < request.max_tokens; ++step) {
-    std::vector<forward_item> batch;
+    std::vector<runner_item> batch;
     std::vector<int32_t> next(samples.size());
     std::vector<size_t> live;
     for (size_t i = 0; i < samples.size(); ++i) {
@@ -132,7 +148,7 @@ std::vector<completion> generate(decoder_model& model, const tokenizer* tok,
       break;
     }
     for (size_t i : live) {
-      batch.push_back(forward_item{.kv = &samples[i].kv, .tokens = std::span(&next[i], 1)});
+      batch.push_back(runner_item{.seq = samples[i].seq, .tokens = std::span(&next[i], 1)});
     }
     std::vector<float> out = model.forward(batch);
     for (size_t b = 0; b < live.size(); ++b) {

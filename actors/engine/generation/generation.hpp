@@ -5,7 +5,7 @@
 // before it), or at max_tokens ("length").
 #pragma once
 
-#include "actors/engine/model/decoder_model.hpp"
+#include "actors/engine/model/model_runner.hpp"
 #include "actors/engine/sampling/sampler.hpp"
 
 #include <cstdint>
@@ -42,7 +42,7 @@ struct completion {
 using text_callback = std::function<void(int32_t, std::string_view)>;
 
 /// `tok` may be null (a model folder without tokenizer.json): completions then carry ids only.
-std::vector<completion> generate(decoder_model& model, const tokenizer* tok,
+std::vector<completion> generate(model_runner& model, const tokenizer* tok,
                                  const generate_request& request, const text_callback& on_text);
 
 } // namespace proofmesh::engine

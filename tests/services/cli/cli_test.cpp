@@ -107,6 +107,8 @@ TEST_F(cli_test, bad_flags_and_values_exit_2_with_one_line) {
   expect_usage_error("model init --arch gpt2 --out " + dir_->str("x"), "--arch");
   expect_usage_error("tokenize --tokenizer /nonexistent.json", "/nonexistent.json");
   expect_usage_error("frobnicate", "frobnicate");
+  expect_usage_error("generate" + m + " --prompt-ids 1 --backend tpu", "--backend");
+  expect_usage_error("generate" + m + " --prompt-ids 1 --dtype int4", "--dtype");
 }
 
 TEST_F(cli_test, corrupt_model_files_exit_2_with_one_line) {

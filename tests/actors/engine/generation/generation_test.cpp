@@ -2,6 +2,7 @@
 #include "actors/engine/generation/generation.hpp"
 
 #include "actors/common/error.hpp"
+#include "actors/engine/model/cpu_runner.hpp"
 #include "actors/engine/model/model_init.hpp"
 #include "actors/engine/tokenizer/tokenizer.hpp"
 #include "actors/engine/weights/weight_store.hpp"
@@ -17,8 +18,8 @@ protected:
   void SetUp() override {
     init_random_model({.arch = model_arch::model_arch_qwen2, .seed = 11, .out_dir = dir_.str()});
     config_ = load_model_config(dir_.str());
-    model_ = std::make_unique<decoder_model>(
-        config_, load_model_weights(config_, weight_store::open(dir_.str())));
+    model_ = std::make_unique<cpu_runner>(
+        decoder_model(config_, load_model_weights(config_, weight_store::open(dir_.str()))));
     tok_ = std::make_unique<tokenizer>(tokenizer::from_file(dir_.str("tokenizer.json")));
   }
 
@@ -31,7 +32,7 @@ protected:
 
   testing::temp_dir dir_;
   model_config config_;
-  std::unique_ptr<decoder_model> model_;
+  std::unique_ptr<cpu_runner> model_;
   std::unique_ptr<tokenizer> tok_;
 };
 

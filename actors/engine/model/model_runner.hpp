@@ -1,0 +1,38 @@
+// The interface a generation loop drives: sequences that hold a KV cache, and a batched forward
+// pass over new tokens. The CPU backend (cpu_runner) and the CUDA backend (cuda_runner) implement
+// it, so sampling, stop conditions and streaming are written once.
+// Rules of the road: one virtual call per step, never per token or op. A fork shares its parent's
+// cached prefix (the CUDA backend shares KV blocks; the CPU backend copies), so n samples of one
+// prompt prefill it once.
+#pragma once
+
+#include "actors/engine/model/model_config.hpp"
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace proofmesh::engine {
+
+using sequence_id = int64_t;
+
+struct runner_item {
+  sequence_id seq;                 // from create_sequence or fork_sequence
+  std::span<const int32_t> tokens; // new tokens, appended at the sequence's length; non-empty
+  bool all_logits = false;         // logits for every new token, not just the last
+};
+
+class model_runner {
+public:
+  virtual ~model_runner() = default;
+
+  virtual const model_config& config() const = 0;
+  virtual sequence_id create_sequence() = 0;
+  /// A new sequence whose cache starts as a copy of `parent`'s.
+  virtual sequence_id fork_sequence(sequence_id parent) = 0;
+  virtual void release_sequence(sequence_id seq) = 0;
+  /// float32 logit rows [vocab] in item order: one per item, or one per token for all_logits.
+  virtual std::vector<float> forward(std::span<const runner_item> batch) = 0;
+};
+
+} // namespace proofmesh::engine

@@ -1,0 +1,61 @@
+// Launch shape: one 128-thread block per token, copying its K row then its V row in VEC-element
+// accesses (16 bytes when the row width, src_stride and all four pointers allow).
+#include "kernels/cuda/element.cuh"
+#include "kernels/cuda/kv_cache_write.cuh"
+
+namespace proofmesh::kernels::cuda {
+
+namespace {
+
+constexpr int block_threads = 128;
+
+template <typename T, int VEC>
+__global__ void __launch_bounds__(block_threads) kv_cache_write_kernel(kv_cache_write_params<T> p) {
+  const int64_t t = blockIdx.x;
+  const int64_t slot = p.slots[t];
+  if (slot < 0 || slot >= p.num_blocks * p.block_size) {
+    return;
+  }
+  const int64_t width = p.kv_heads * p.head_dim;
+  const T* k = p.k + t * p.src_stride;
+  const T* v = p.v + t * p.src_stride;
+  T* kc = p.k_cache + slot * width;
+  T* vc = p.v_cache + slot * width;
+  for (int64_t i = static_cast<int64_t>(threadIdx.x) * VEC; i < width; i += block_threads * VEC) {
+    *reinterpret_cast<aligned_vec<T, VEC>*>(kc + i) =
+        *reinterpret_cast<const aligned_vec<T, VEC>*>(k + i);
+    *reinterpret_cast<aligned_vec<T, VEC>*>(vc + i) =
+        *reinterpret_cast<const aligned_vec<T, VEC>*>(v + i);
+  }
+}
+
+} // namespace
+
+template <typename T>
+cudaError_t kv_cache_write(const kv_cache_write_params<T>& p, cudaStream_t stream) {
+  if (p.tokens < 0 || p.kv_heads <= 0 || p.head_dim <= 0 || p.block_size <= 0 ||
+      p.num_blocks < 0) {
+    return cudaErrorInvalidValue;
+  }
+  if (p.tokens == 0) {
+    return cudaSuccess;
+  }
+  const int64_t width = p.kv_heads * p.head_dim;
+  if (p.k == nullptr || p.v == nullptr || p.k_cache == nullptr || p.v_cache == nullptr ||
+      p.slots == nullptr || p.tokens > INT32_MAX || (p.tokens > 1 && p.src_stride < width)) {
+    return cudaErrorInvalidValue;
+  }
+  const unsigned grid = static_cast<unsigned>(p.tokens);
+  if (vec_width_for<T>({p.k, p.v, p.k_cache, p.v_cache}, {width, p.src_stride}) == max_vec<T>) {
+    kv_cache_write_kernel<T, max_vec<T>><<<grid, block_threads, 0, stream>>>(p);
+  } else {
+    kv_cache_write_kernel<T, 1><<<grid, block_threads, 0, stream>>>(p);
+  }
+  return cudaGetLastError();
+}
+
+template cudaError_t kv_cache_write<float>(const kv_cache_write_params<float>&, cudaStream_t);
+template cudaError_t kv_cache_write<__nv_bfloat16>(const kv_cache_write_params<__nv_bfloat16>&,
+                                                   cudaStream_t);
+
+} // namespace proofmesh::kernels::cuda

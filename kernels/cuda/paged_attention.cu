@@ -1,0 +1,226 @@
+// Launch shape: grid (tokens, ceil(heads / 4)), 4 warps per block, one warp per (token, head);
+// the warps of a block are neighbouring heads of one token, which share a kv head under GQA, so
+// their K/V reads hit L1. No split over the context: a warp walks all of its keys, 32 at a time.
+//
+// Per tile of 32 keys:
+//   scores   lane j computes the full dot product of q (staged as float in shared memory, read by
+//            broadcast) with key base + j, reading K in VEC-element accesses;
+//   softmax  the tile max and the sum of exp(score - new max) are warp reductions; the running
+//            sum and the accumulators are rescaled by exp(old max - new max);
+//   values   the warp splits into groups of lanes_per_key lanes; group g takes keys g, g + groups,
+//            ... of the tile, each lane owning VEC-wide chunks of head_dim, so one V row is read
+//            by consecutive lanes (coalesced). The key's probability and cache row come from the
+//            lane that scored it, by shuffle.
+// At the end the groups' accumulators are summed by shuffles and group 0 writes acc / sum.
+// Nothing grows with the context but the loop count: no score row is kept anywhere.
+#include "kernels/cuda/element.cuh"
+#include "kernels/cuda/paged_attention.cuh"
+
+#include <cmath>
+
+namespace proofmesh::kernels::cuda {
+
+namespace {
+
+constexpr int warps_per_block = 4;
+constexpr unsigned full_mask = 0xffffffffu;
+// Each lane holds at most head_dim / 32 accumulators when head_dim fills the warp.
+constexpr int acc_per_lane = static_cast<int>(max_attention_head_dim / 32);
+
+__device__ __forceinline__ float warp_max(float v) {
+  for (int o = 16; o > 0; o /= 2) {
+    v = fmaxf(v, __shfl_xor_sync(full_mask, v, o));
+  }
+  return v;
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+  for (int o = 16; o > 0; o /= 2) {
+    v += __shfl_xor_sync(full_mask, v, o);
+  }
+  return v;
+}
+
+template <typename T, int VEC>
+__global__ void __launch_bounds__(warps_per_block * 32)
+    paged_attention_kernel(paged_attention_params<T> p, int lanes_per_key) {
+  constexpr int chunks_per_lane = acc_per_lane / VEC;
+  __shared__ float q_shared[warps_per_block][max_attention_head_dim];
+  const int warp = static_cast<int>(threadIdx.x) / 32;
+  const int lane = static_cast<int>(threadIdx.x) % 32;
+  const int64_t t = blockIdx.x;
+  const int64_t h = static_cast<int64_t>(blockIdx.y) * warps_per_block + warp;
+  if (h >= p.heads) {
+    return; // whole warp; the kernel has no block-wide barrier
+  }
+  const int head_dim = static_cast<int>(p.head_dim);
+  T* out = p.out + t * p.out_stride + h * p.head_dim;
+  const int32_t seq = p.token_seq[t];
+  const int32_t pos = p.token_pos[t];
+  if (seq < 0 || pos < 0 || pos >= p.max_blocks_per_seq * p.block_size) {
+    for (int d = lane; d < head_dim; d += 32) {
+      out[d] = from_float<T>(NAN);
+    }
+    return;
+  }
+
+  float* q_s = q_shared[warp];
+  const T* q = p.q + t * p.q_stride + h * p.head_dim;
+  for (int d = lane; d < head_dim; d += 32) {
+    q_s[d] = to_float(q[d]);
+  }
+  __syncwarp();
+
+  const int64_t kvh = h / (p.heads / p.kv_heads);
+  const int32_t* table = p.block_tables + static_cast<int64_t>(seq) * p.max_blocks_per_seq;
+  const int block_size = static_cast<int>(p.block_size);
+  const int n_keys = pos + 1;
+  const int chunks = head_dim / VEC;
+  const int groups = 32 / lanes_per_key;
+  const int group = lane / lanes_per_key;
+  const int lane_in_group = lane % lanes_per_key;
+
+  float acc[acc_per_lane];
+#pragma unroll
+  for (int a = 0; a < acc_per_lane; ++a) {
+    acc[a] = 0.0f;
+  }
+  float run_max = -INFINITY;
+  float run_sum = 0.0f;
+
+  for (int base = 0; base < n_keys; base += 32) {
+    // Scores: lane j owns key base + j.
+    const int key = base + lane;
+    float score = -INFINITY;
+    int64_t row = 0; // element offset of this key's (slot, kv head) row in the caches
+    if (key < n_keys) {
+      const int64_t block = table[key / block_size];
+      const int64_t slot = block * block_size + key % block_size;
+      row = (slot * p.kv_heads + kvh) * p.head_dim;
+      const T* k = p.k_cache + row;
+      float dot = 0.0f;
+      for (int d = 0; d < head_dim; d += VEC) {
+        float kf[VEC];
+        load_float(k + d, kf);
+#pragma unroll
+        for (int e = 0; e < VEC; ++e) {
+          dot += q_s[d + e] * kf[e];
+        }
+      }
+      score = dot * p.scale;
+    }
+
+    // Online softmax: the tile always holds key `base` < n_keys, so new_max is finite and
+    // exp(-inf - new_max) = 0 covers both the first tile and the lanes past n_keys.
+    const float new_max = fmaxf(run_max, warp_max(score));
+    const float rescale = expf(run_max - new_max);
+    const float prob = expf(score - new_max);
+    run_sum = run_sum * rescale + warp_sum(prob);
+    run_max = new_max;
+#pragma unroll
+    for (int a = 0; a < acc_per_lane; ++a) {
+      acc[a] *= rescale;
+    }
+
+    // Values: group g takes keys g, g + groups, ... of the tile. The loop bound is warp-uniform
+    // and j0 + group <= 31, so every lane joins every shuffle.
+    const int tile_keys = min(32, n_keys - base);
+    for (int j0 = 0; j0 < tile_keys; j0 += groups) {
+      const int j = j0 + group;
+      const float pj = __shfl_sync(full_mask, prob, j);
+      const int64_t row_j = __shfl_sync(full_mask, row, j);
+      if (j < tile_keys) {
+        const T* v = p.v_cache + row_j;
+#pragma unroll
+        for (int c = 0; c < chunks_per_lane; ++c) {
+          const int chunk = lane_in_group + c * lanes_per_key;
+          if (chunk < chunks) {
+            float vf[VEC];
+            load_float(v + chunk * VEC, vf);
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) {
+              acc[c * VEC + e] += pj * vf[e];
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // Lanes with the same lane_in_group in different groups own the same dims: sum them.
+  for (int o = lanes_per_key; o < 32; o *= 2) {
+#pragma unroll
+    for (int a = 0; a < acc_per_lane; ++a) {
+      acc[a] += __shfl_xor_sync(full_mask, acc[a], o);
+    }
+  }
+  if (group == 0) {
+    const float inv_sum = 1.0f / run_sum;
+#pragma unroll
+    for (int c = 0; c < chunks_per_lane; ++c) {
+      const int chunk = lane_in_group + c * lanes_per_key;
+      if (chunk < chunks) {
+#pragma unroll
+        for (int e = 0; e < VEC; ++e) {
+          out[chunk * VEC + e] = from_float<T>(acc[c * VEC + e] * inv_sum);
+        }
+      }
+    }
+  }
+}
+
+template <typename T, int VEC>
+cudaError_t launch(const paged_attention_params<T>& p, cudaStream_t stream) {
+  // Enough lanes per key to cover head_dim's chunks in one pass (a power of two, at most 32).
+  const int64_t chunks = p.head_dim / VEC;
+  int lanes_per_key = 1;
+  while (lanes_per_key < 32 && lanes_per_key < chunks) {
+    lanes_per_key *= 2;
+  }
+  const dim3 grid(static_cast<unsigned>(p.tokens),
+                  static_cast<unsigned>((p.heads + warps_per_block - 1) / warps_per_block));
+  paged_attention_kernel<T, VEC><<<grid, warps_per_block * 32, 0, stream>>>(p, lanes_per_key);
+  return cudaGetLastError();
+}
+
+} // namespace
+
+template <typename T>
+cudaError_t paged_attention(const paged_attention_params<T>& p, cudaStream_t stream) {
+  if (p.tokens < 0 || p.heads <= 0 || p.kv_heads <= 0 || p.heads % p.kv_heads != 0 ||
+      p.head_dim <= 0 || p.head_dim > max_attention_head_dim || p.block_size <= 0 ||
+      p.max_blocks_per_seq <= 0) {
+    return cudaErrorInvalidValue;
+  }
+  if (p.tokens == 0) {
+    return cudaSuccess;
+  }
+  const int64_t width = p.heads * p.head_dim;
+  if (p.q == nullptr || p.k_cache == nullptr || p.v_cache == nullptr ||
+      p.block_tables == nullptr || p.token_seq == nullptr || p.token_pos == nullptr ||
+      p.out == nullptr || p.tokens > INT32_MAX ||
+      (p.heads + warps_per_block - 1) / warps_per_block > 65535 ||
+      p.block_size > INT32_MAX ||
+      // Positions and key indices stay in int32, with room for the last tile's 32 lanes.
+      p.max_blocks_per_seq > (INT32_MAX - 64) / p.block_size ||
+      (p.tokens > 1 && (p.q_stride < width || p.out_stride < width))) {
+    return cudaErrorInvalidValue;
+  }
+  // K and V rows start at multiples of head_dim elements from the cache bases.
+  constexpr int wide = max_vec<T>;
+  if (p.head_dim % wide == 0 && is_aligned(p.k_cache, sizeof(T) * wide) &&
+      is_aligned(p.v_cache, sizeof(T) * wide)) {
+    return launch<T, wide>(p, stream);
+  }
+  if (p.head_dim % 2 == 0 && is_aligned(p.k_cache, sizeof(T) * 2) &&
+      is_aligned(p.v_cache, sizeof(T) * 2)) {
+    return launch<T, 2>(p, stream);
+  }
+  return launch<T, 1>(p, stream);
+}
+
+template cudaError_t paged_attention<float>(const paged_attention_params<float>&, cudaStream_t);
+template cudaError_t paged_attention<__nv_bfloat16>(const paged_attention_params<__nv_bfloat16>&,
+                                                    cudaStream_t);
+
+} // namespace proofmesh::kernels::cuda

@@ -1,0 +1,48 @@
+// Causal attention of a batch of query tokens, from any number of sequences, over the paged KV
+// cache of one layer. One kernel serves prefill, chunked prefill and decode, mixed in one launch.
+// Rules of the road: the current tokens' K/V are already in the cache (kv_cache_write runs
+// first). Query token t of sequence token_seq[t] sits at position token_pos[t] and sees cache
+// positions [0, token_pos[t]]; position j of sequence s lives in physical block
+// block_tables[s][j / block_size] at offset j % block_size. GQA: query head h reads kv head
+// h / (heads / kv_heads). Scores and softmax are float32; the softmax subtracts the running max
+// (online softmax, as flash attention does), so it matches torch's max-subtracted softmax up to
+// rounding. The block table is trusted (ids in [0, num_blocks)); a token whose sequence or
+// position is negative, or whose position lies past its block table, gets NaN output (loud,
+// never an out-of-bounds read).
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace proofmesh::kernels::cuda {
+
+inline constexpr int64_t max_attention_head_dim = 256;
+
+template <typename T>
+struct paged_attention_params {
+  const T* q;                   // [tokens, heads, head_dim] at q + t*q_stride + h*head_dim
+  const T* k_cache;             // [num_blocks, block_size, kv_heads, head_dim]
+  const T* v_cache;             // [num_blocks, block_size, kv_heads, head_dim]
+  const int32_t* block_tables;  // [num_seqs, max_blocks_per_seq] physical block ids
+  const int32_t* token_seq;     // [tokens] sequence index of each query token
+  const int32_t* token_pos;     // [tokens] absolute position; the token attends to [0, pos]
+  T* out;                       // [tokens, heads, head_dim] at out + t*out_stride + h*head_dim
+  int64_t tokens;
+  int64_t heads;                // multiple of kv_heads
+  int64_t kv_heads;
+  int64_t head_dim;             // 1..max_attention_head_dim
+  int64_t q_stride;             // elements between tokens of q; >= heads * head_dim
+  int64_t out_stride;           // elements between tokens of out; >= heads * head_dim
+  int64_t block_size;           // cache slots per block
+  int64_t max_blocks_per_seq;   // row length of block_tables
+  float scale;                  // softmax scale, usually 1 / sqrt(head_dim)
+};
+
+/// cudaErrorInvalidValue on negative sizes, head_dim outside [1, 256], heads not a multiple of
+/// kv_heads, strides too small or null pointers; tokens == 0 is a no-op.
+template <typename T>
+cudaError_t paged_attention(const paged_attention_params<T>& p, cudaStream_t stream);
+
+} // namespace proofmesh::kernels::cuda

@@ -1,0 +1,165 @@
+// The CUDA runner against the CPU runner and against transformers (golden data), on the tiny
+// models transformers wrote. Tolerances: in float32 both backends differ only in summation order
+// (~1e-6 relative), so logits must agree to 1e-4 and greedy ids exactly. In bf16 every weight and
+// activation is rounded to 8 mantissa bits; logits move by a few percent of their range, so we
+// check 5e-2 relative and that the bf16 argmax is one of the float32 top 3.
+#include "actors/engine/cuda/cuda_runner.hpp"
+#include "actors/engine/model/cpu_runner.hpp"
+#include "actors/engine/sampling/sampler.hpp"
+#include "actors/engine/weights/weight_store.hpp"
+#include "tests/support/source_path.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace proofmesh::engine {
+namespace {
+
+using nlohmann::json;
+
+struct loaded_model {
+  model_config config;
+  model_weights weights;
+  json expected;
+};
+
+loaded_model load(const std::string& arch) {
+  std::string dir = testing::source_path("tests/golden/data/hf/" + arch);
+  loaded_model m;
+  m.config = load_model_config(dir);
+  m.weights = load_model_weights(m.config, weight_store::open(dir));
+  std::ifstream in(dir + "/expected.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  m.expected = json::parse(ss.str());
+  return m;
+}
+
+double max_rel_diff(std::span<const float> a, std::span<const float> b) {
+  double scale = 0, diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    scale = std::max(scale, std::abs(static_cast<double>(b[i])));
+    diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
+  }
+  return diff / scale;
+}
+
+int32_t argmax(std::span<const float> row) {
+  return static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin());
+}
+
+class cuda_runner_test : public ::testing::TestWithParam<const char*> {
+protected:
+  void SetUp() override {
+    std::string why;
+    if (!cuda_device_available(&why)) {
+      GTEST_SKIP() << "needs a CUDA GPU: " << why;
+    }
+    model_ = load(GetParam());
+  }
+
+  std::unique_ptr<model_runner> gpu(compute_dtype dtype, int32_t block_size = 4) {
+    return make_cuda_runner(model_.config, model_.weights,
+                            {.dtype = dtype, .block_size = block_size, .num_kv_blocks = 256});
+  }
+
+  loaded_model model_;
+};
+
+TEST_P(cuda_runner_test, f32_prefill_logits_match_cpu) {
+  cpu_runner cpu(decoder_model(model_.config, model_.weights));
+  auto cuda = gpu(compute_dtype::compute_dtype_f32);
+  std::vector<int32_t> prompt = model_.expected["prompt_ids"];
+  runner_item a{.seq = cpu.create_sequence(), .tokens = prompt, .all_logits = true};
+  runner_item b{.seq = cuda->create_sequence(), .tokens = prompt, .all_logits = true};
+  auto ref = cpu.forward(std::span(&a, 1));
+  auto got = cuda->forward(std::span(&b, 1));
+  ASSERT_EQ(got.size(), ref.size());
+  EXPECT_LT(max_rel_diff(got, ref), 1e-4);
+}
+
+TEST_P(cuda_runner_test, f32_greedy_matches_transformers) {
+  auto cuda = gpu(compute_dtype::compute_dtype_f32);
+  std::vector<int32_t> tokens = model_.expected["prompt_ids"];
+  const auto& ref_ids = model_.expected["greedy_ids"];
+  const auto& ref_lp = model_.expected["greedy_logprobs"];
+  sequence_id seq = cuda->create_sequence();
+  std::vector<int32_t> next = tokens;
+  for (size_t step = 0; step < ref_ids.size(); ++step) {
+    runner_item item{.seq = seq, .tokens = next};
+    auto logits = cuda->forward(std::span(&item, 1));
+    int32_t id = argmax(logits);
+    ASSERT_EQ(id, ref_ids[step].get<int32_t>()) << "step " << step;
+    auto lp = top_logprobs(logits, 5);
+    for (size_t k = 0; k < 5; ++k) {
+      EXPECT_NEAR(lp.top_logprobs[k], ref_lp[step]["top_logprobs"][k].get<double>(), 1e-4);
+    }
+    next = {id};
+  }
+}
+
+TEST_P(cuda_runner_test, forks_and_mixed_batches_match_cpu) {
+  // Block size 4 and a 9-token prompt: the forks share two full blocks and a partial one, which
+  // each must copy before writing. One step mixes a prefill with decodes.
+  cpu_runner cpu(decoder_model(model_.config, model_.weights));
+  auto cuda = gpu(compute_dtype::compute_dtype_f32);
+  std::vector<int32_t> prompt = model_.expected["prompt_ids"];
+  sequence_id cp = cpu.create_sequence(), gp = cuda->create_sequence();
+  runner_item pa{.seq = cp, .tokens = prompt}, pb{.seq = gp, .tokens = prompt};
+  cpu.forward(std::span(&pa, 1));
+  cuda->forward(std::span(&pb, 1));
+  std::vector<sequence_id> cs, gs;
+  for (int i = 0; i < 3; ++i) {
+    cs.push_back(cpu.fork_sequence(cp));
+    gs.push_back(cuda->fork_sequence(gp));
+  }
+  std::vector<int32_t> fresh = {5, 6, 7, 8, 9, 10};
+  sequence_id cf = cpu.create_sequence(), gf = cuda->create_sequence();
+  for (int step = 0; step < 6; ++step) {
+    std::vector<std::vector<int32_t>> toks = {{10 + step}, {20 + step}, {30 + step}};
+    std::vector<runner_item> ci, gi;
+    for (int i = 0; i < 3; ++i) {
+      ci.push_back({.seq = cs[static_cast<size_t>(i)], .tokens = toks[static_cast<size_t>(i)]});
+      gi.push_back({.seq = gs[static_cast<size_t>(i)], .tokens = toks[static_cast<size_t>(i)]});
+    }
+    if (step == 2) {
+      ci.push_back({.seq = cf, .tokens = fresh, .all_logits = true});
+      gi.push_back({.seq = gf, .tokens = fresh, .all_logits = true});
+    }
+    auto ref = cpu.forward(ci);
+    auto got = cuda->forward(gi);
+    ASSERT_EQ(got.size(), ref.size());
+    EXPECT_LT(max_rel_diff(got, ref), 1e-4) << "step " << step;
+  }
+  for (auto s : gs) {
+    cuda->release_sequence(s);
+  }
+}
+
+TEST_P(cuda_runner_test, bf16_logits_stay_close_to_f32) {
+  auto f32 = gpu(compute_dtype::compute_dtype_f32);
+  auto bf16 = gpu(compute_dtype::compute_dtype_bf16, 16);
+  std::vector<int32_t> prompt = model_.expected["prompt_ids"];
+  runner_item a{.seq = f32->create_sequence(), .tokens = prompt, .all_logits = true};
+  runner_item b{.seq = bf16->create_sequence(), .tokens = prompt, .all_logits = true};
+  auto ref = f32->forward(std::span(&a, 1));
+  auto got = bf16->forward(std::span(&b, 1));
+  EXPECT_LT(max_rel_diff(got, ref), 5e-2);
+  const size_t vocab = static_cast<size_t>(model_.config.vocab_size);
+  for (size_t t = 0; t < prompt.size(); ++t) {
+    std::span<const float> row(ref.data() + t * vocab, vocab);
+    int32_t top = argmax(std::span<const float>(got.data() + t * vocab, vocab));
+    auto lp = top_logprobs(row, 3);
+    EXPECT_NE(std::find(lp.top_ids.begin(), lp.top_ids.end(), top), lp.top_ids.end())
+        << "position " << t;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(archs, cuda_runner_test, ::testing::Values("llama", "qwen2", "qwen3"));
+
+} // namespace
+} // namespace proofmesh::engine

@@ -1,0 +1,282 @@
+// The CUDA paged attention against a float64 loop over the same paged cache, for T = float and
+// bf16. One launch mixes full prefill, chunked prefill and decode tokens of several sequences of
+// different lengths, in shuffled order, over shuffled non-contiguous block tables. Every cache
+// slot that no visible key occupies holds NaN, and unused block-table entries point at an
+// all-NaN block, so a read of a wrong slot, a block past the table's end, or a key past the
+// causal limit poisons the output (or, for a key past pos whose slot is filled, shifts it).
+// Tolerances against the float64 reference: float: scores, exp and the weighted sums run in
+// float32 over up to 1000 keys, ~1e-6 of the output scale (values ~N(0,1)), so 1e-5 relative
+// plus 1e-5 absolute; the 140000-key case sums 140000 terms in float32 and gets 1e-4 absolute.
+// bf16: inputs are exact in float, so only the output rounding (output_tolerance<bf16>) adds.
+#include "gpu_test_support.hpp"
+#include "kernels/cuda/paged_attention.cuh"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace proofmesh::kernels {
+namespace {
+
+using namespace test;
+
+template <typename T>
+class cuda_paged_attention : public ::testing::Test {};
+TYPED_TEST_SUITE(cuda_paged_attention, element_types, type_names);
+
+struct sequence_spec {
+  int64_t len;                          // keys in the cache
+  std::vector<int32_t> query_positions; // positions of this sequence's query tokens
+};
+
+struct attention_case {
+  int64_t heads;
+  int64_t kv_heads;
+  int64_t head_dim;
+  int64_t block_size;
+  std::vector<sequence_spec> seqs;
+  float q_stddev = 1.0f;     // large values make scores large: the max subtraction matters
+  bool misaligned = false;   // cache bases one element off 16 bytes: the scalar access path
+  double abs_tol = 1e-5;
+};
+
+template <typename T>
+void run_case(const attention_case& c, uint32_t seed) {
+  SCOPED_TRACE("heads " + std::to_string(c.heads) + "/" + std::to_string(c.kv_heads) +
+               " head_dim " + std::to_string(c.head_dim) + " block " +
+               std::to_string(c.block_size) + (c.misaligned ? " misaligned" : ""));
+  std::mt19937 rng(seed);
+  const int64_t hd = c.head_dim;
+  const int64_t num_seqs = static_cast<int64_t>(c.seqs.size());
+
+  // Block tables: each sequence gets shuffled physical blocks; one spare block is all NaN and
+  // fills the unused table entries.
+  int64_t max_blocks = 0, used_blocks = 0;
+  for (const auto& s : c.seqs) {
+    const int64_t b = (s.len + c.block_size - 1) / c.block_size;
+    max_blocks = std::max(max_blocks, b);
+    used_blocks += b;
+  }
+  max_blocks += 1; // room for an unused entry in every row
+  const int64_t num_blocks = used_blocks + 3;
+  std::vector<int32_t> phys(static_cast<size_t>(num_blocks));
+  std::iota(phys.begin(), phys.end(), 0);
+  std::shuffle(phys.begin(), phys.end(), rng);
+  const int32_t nan_block = phys.back();
+  std::vector<int32_t> tables(static_cast<size_t>(num_seqs * max_blocks), nan_block);
+  size_t next = 0;
+  for (int64_t s = 0; s < num_seqs; ++s) {
+    const int64_t b = (c.seqs[static_cast<size_t>(s)].len + c.block_size - 1) / c.block_size;
+    for (int64_t i = 0; i < b; ++i) {
+      tables[static_cast<size_t>(s * max_blocks + i)] = phys[next++];
+    }
+  }
+
+  // Cache: NaN everywhere but the slots of each sequence's keys.
+  const int64_t slot_width = c.kv_heads * hd;
+  const size_t cache_n = static_cast<size_t>(num_blocks * c.block_size * slot_width);
+  const T nan = from_float<T>(std::numeric_limits<float>::quiet_NaN());
+  std::vector<T> k_cache(cache_n, nan), v_cache(cache_n, nan);
+  std::normal_distribution<float> normal;
+  auto slot_of = [&](int64_t s, int64_t j) {
+    return static_cast<int64_t>(
+               tables[static_cast<size_t>(s * max_blocks + j / c.block_size)]) *
+               c.block_size +
+           j % c.block_size;
+  };
+  for (int64_t s = 0; s < num_seqs; ++s) {
+    for (int64_t j = 0; j < c.seqs[static_cast<size_t>(s)].len; ++j) {
+      const size_t base = static_cast<size_t>(slot_of(s, j) * slot_width);
+      for (int64_t i = 0; i < slot_width; ++i) {
+        k_cache[base + static_cast<size_t>(i)] = from_float<T>(normal(rng));
+        v_cache[base + static_cast<size_t>(i)] = from_float<T>(normal(rng));
+      }
+    }
+  }
+
+  // Query tokens of all sequences, shuffled.
+  std::vector<std::pair<int32_t, int32_t>> queries; // (seq, pos)
+  for (int64_t s = 0; s < num_seqs; ++s) {
+    for (int32_t p : c.seqs[static_cast<size_t>(s)].query_positions) {
+      queries.emplace_back(static_cast<int32_t>(s), p);
+    }
+  }
+  std::shuffle(queries.begin(), queries.end(), rng);
+  const int64_t tokens = static_cast<int64_t>(queries.size());
+  std::vector<int32_t> token_seq, token_pos;
+  for (auto [s, p] : queries) {
+    token_seq.push_back(s);
+    token_pos.push_back(p);
+  }
+  // q inside a fused qkv row; out rows wider than heads * head_dim.
+  const int64_t q_stride = (c.heads + 2 * c.kv_heads) * hd;
+  const int64_t out_stride = c.heads * hd + 3;
+  std::vector<T> q = random_values<T>(static_cast<size_t>(tokens * q_stride), rng, c.q_stddev);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+
+  // float64 reference, and the tolerance of each output element.
+  const double rel = output_tolerance<T>::rel;
+  std::vector<T> got_sel;
+  std::vector<double> ref;
+  const int64_t group = c.heads / c.kv_heads;
+  for (int64_t t = 0; t < tokens; ++t) {
+    const int64_t s = token_seq[static_cast<size_t>(t)];
+    const int64_t pos = token_pos[static_cast<size_t>(t)];
+    for (int64_t h = 0; h < c.heads; ++h) {
+      const int64_t kvh = h / group;
+      std::vector<double> scores(static_cast<size_t>(pos + 1));
+      double mx = -INFINITY;
+      for (int64_t j = 0; j <= pos; ++j) {
+        const size_t kb = static_cast<size_t>(slot_of(s, j) * slot_width + kvh * hd);
+        double dot = 0;
+        for (int64_t d = 0; d < hd; ++d) {
+          dot += static_cast<double>(to_float(q[static_cast<size_t>(t * q_stride + h * hd + d)])) *
+                 to_float(k_cache[kb + static_cast<size_t>(d)]);
+        }
+        scores[static_cast<size_t>(j)] = dot * scale;
+        mx = std::max(mx, dot * scale);
+      }
+      double sum = 0;
+      for (auto& e : scores) {
+        e = std::exp(e - mx);
+        sum += e;
+      }
+      std::vector<double> o(static_cast<size_t>(hd), 0.0);
+      for (int64_t j = 0; j <= pos; ++j) {
+        const size_t vb = static_cast<size_t>(slot_of(s, j) * slot_width + kvh * hd);
+        for (int64_t d = 0; d < hd; ++d) {
+          o[static_cast<size_t>(d)] +=
+              scores[static_cast<size_t>(j)] / sum * to_float(v_cache[vb + static_cast<size_t>(d)]);
+        }
+      }
+      ref.insert(ref.end(), o.begin(), o.end());
+    }
+  }
+
+  const size_t pad = c.misaligned ? 1 : 0;
+  std::vector<T> k_dev(pad, from_float<T>(0.0f)), v_dev(pad, from_float<T>(0.0f));
+  k_dev.insert(k_dev.end(), k_cache.begin(), k_cache.end());
+  v_dev.insert(v_dev.end(), v_cache.begin(), v_cache.end());
+  device_buffer<T> dq(q), dk(k_dev), dv(v_dev), dout(static_cast<size_t>(tokens * out_stride));
+  device_buffer<int32_t> dtables(tables), dseq(token_seq), dpos(token_pos);
+  dout.poison();
+  ASSERT_EQ(cuda::paged_attention<T>(
+                {.q = dq.get(), .k_cache = dk.get() + pad, .v_cache = dv.get() + pad,
+                 .block_tables = dtables.get(), .token_seq = dseq.get(), .token_pos = dpos.get(),
+                 .out = dout.get(), .tokens = tokens, .heads = c.heads, .kv_heads = c.kv_heads,
+                 .head_dim = hd, .q_stride = q_stride, .out_stride = out_stride,
+                 .block_size = c.block_size, .max_blocks_per_seq = max_blocks, .scale = scale},
+                nullptr),
+            cudaSuccess);
+  std::vector<T> out = dout.download();
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int64_t i = 0; i < c.heads * hd; ++i) {
+      got_sel.push_back(out[static_cast<size_t>(t * out_stride + i)]);
+    }
+  }
+  expect_all_near(got_sel, ref, [&](size_t i) { return rel * std::abs(ref[i]) + c.abs_tol; },
+                  "attention output");
+}
+
+// Full prefill, chunked prefill and decode of five sequences in one launch; the lengths cross the
+// 32-key tile and the block boundaries in different places.
+std::vector<sequence_spec> mixed_batch() {
+  std::vector<int32_t> prefill(50);
+  std::iota(prefill.begin(), prefill.end(), 0);
+  std::vector<int32_t> chunk(10);
+  std::iota(chunk.begin(), chunk.end(), 290);
+  return {{.len = 50, .query_positions = prefill},
+          {.len = 1, .query_positions = {0}},
+          {.len = 1000, .query_positions = {999}},
+          {.len = 300, .query_positions = chunk},
+          {.len = 33, .query_positions = {32}}};
+}
+
+TYPED_TEST(cuda_paged_attention, mixed_prefill_and_decode_gqa) {
+  PM_SKIP_WITHOUT_GPU();
+  run_case<TypeParam>({.heads = 8, .kv_heads = 2, .head_dim = 128, .block_size = 16,
+                       .seqs = mixed_batch()}, 1);
+  run_case<TypeParam>({.heads = 14, .kv_heads = 2, .head_dim = 64, .block_size = 16,
+                       .seqs = mixed_batch()}, 2);
+  run_case<TypeParam>({.heads = 6, .kv_heads = 1, .head_dim = 16, .block_size = 7,
+                       .seqs = mixed_batch()}, 3);
+}
+
+TYPED_TEST(cuda_paged_attention, head_dims_and_access_paths) {
+  PM_SKIP_WITHOUT_GPU();
+  // 8 (one lane per key), 24 (a chunk count that is no power of two), 256 (the maximum), 6
+  // (pairs), and a cache one element off alignment (single elements).
+  for (int64_t hd : {8, 24, 256, 6}) {
+    run_case<TypeParam>({.heads = 4, .kv_heads = 2, .head_dim = hd, .block_size = 16,
+                         .seqs = mixed_batch()}, 10 + static_cast<uint32_t>(hd));
+  }
+  run_case<TypeParam>({.heads = 5, .kv_heads = 5, .head_dim = 64, .block_size = 16,
+                       .seqs = mixed_batch(), .misaligned = true}, 4);
+  run_case<TypeParam>({.heads = 3, .kv_heads = 1, .head_dim = 128, .block_size = 1,
+                       .seqs = mixed_batch(), .misaligned = true}, 5);
+}
+
+TYPED_TEST(cuda_paged_attention, large_scores_need_the_max_subtracted) {
+  PM_SKIP_WITHOUT_GPU();
+  // Scores of size ~30 * sqrt(head_dim): exp would overflow float without the running max.
+  // Float error of a score grows with its size (~1e-5 here), hence 1e-4 absolute.
+  run_case<TypeParam>({.heads = 4, .kv_heads = 1, .head_dim = 64, .block_size = 16,
+                       .seqs = mixed_batch(), .q_stddev = 30.0f, .abs_tol = 1e-4}, 6);
+}
+
+TYPED_TEST(cuda_paged_attention, long_context_decode) {
+  PM_SKIP_WITHOUT_GPU();
+  // 140000 keys: nothing may scale with the context but the loop.
+  run_case<TypeParam>({.heads = 4, .kv_heads = 1, .head_dim = 128, .block_size = 256,
+                       .seqs = {{.len = 140000, .query_positions = {139999, 70000}},
+                                {.len = 40, .query_positions = {39}}},
+                       .abs_tol = 1e-4}, 7);
+}
+
+TYPED_TEST(cuda_paged_attention, invalid_tokens_get_nan_and_nonsense_is_rejected) {
+  PM_SKIP_WITHOUT_GPU();
+  using T = TypeParam;
+  const int64_t hd = 16;
+  std::vector<T> zeros(4 * 2 * hd, from_float<T>(0.0f));
+  device_buffer<T> q(zeros), kc(zeros), vc(zeros), out(zeros.size());
+  device_buffer<int32_t> tables(std::vector<int32_t>{0, 1}), seq(std::vector<int32_t>{0, -1, 0}),
+      pos(std::vector<int32_t>{1, 0, 2});
+  out.poison();
+  // One sequence of two blocks of one slot: token 0 is valid (zeros in, zeros out), token 1 has
+  // no sequence and token 2 is past its block table: both must come out NaN, not read anything.
+  ASSERT_EQ(cuda::paged_attention<T>(
+                {.q = q.get(), .k_cache = kc.get(), .v_cache = vc.get(),
+                 .block_tables = tables.get(), .token_seq = seq.get(), .token_pos = pos.get(),
+                 .out = out.get(), .tokens = 3, .heads = 1, .kv_heads = 1, .head_dim = hd,
+                 .q_stride = hd, .out_stride = hd, .block_size = 1, .max_blocks_per_seq = 2,
+                 .scale = 0.25f},
+                nullptr),
+            cudaSuccess);
+  std::vector<T> got = out.download();
+  for (int64_t d = 0; d < hd; ++d) {
+    EXPECT_EQ(to_float(got[static_cast<size_t>(d)]), 0.0f) << d;
+    EXPECT_TRUE(std::isnan(to_float(got[static_cast<size_t>(hd + d)]))) << d;
+    EXPECT_TRUE(std::isnan(to_float(got[static_cast<size_t>(2 * hd + d)]))) << d;
+  }
+  auto bad = [&](int64_t heads, int64_t kv_heads, int64_t head_dim) {
+    return cuda::paged_attention<T>(
+        {.q = q.get(), .k_cache = kc.get(), .v_cache = vc.get(), .block_tables = tables.get(),
+         .token_seq = seq.get(), .token_pos = pos.get(), .out = out.get(), .tokens = 1,
+         .heads = heads, .kv_heads = kv_heads, .head_dim = head_dim, .q_stride = 4096,
+         .out_stride = 4096, .block_size = 1, .max_blocks_per_seq = 2, .scale = 1.0f},
+        nullptr);
+  };
+  EXPECT_EQ(bad(6, 4, 16), cudaErrorInvalidValue);  // heads not a multiple of kv_heads
+  EXPECT_EQ(bad(4, 2, 512), cudaErrorInvalidValue); // head_dim too large
+  EXPECT_EQ(bad(4, 2, 0), cudaErrorInvalidValue);
+  EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+}
+
+} // namespace
+} // namespace proofmesh::kernels

@@ -136,6 +136,13 @@ cudaError_t build_plan(const gemm_handle& h, const gemm_params& p, const plan_ke
     s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
                                              &align_y, sizeof(align_y));
   }
+  // Split-K partial sums must add up in float32: reductions "in place" or "in the output type"
+  // would round each partial to bf16.
+  if (s == CUBLAS_STATUS_SUCCESS) {
+    const uint32_t schemes = CUBLASLT_REDUCTION_SCHEME_NONE | CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE;
+    s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
+                                             &schemes, sizeof(schemes));
+  }
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
   if (s == CUBLAS_STATUS_SUCCESS) {

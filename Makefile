@@ -24,6 +24,8 @@ test: unit-test fuzz
 
 unit-test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+	@ctest --test-dir $(BUILD_DIR) -L gpu -V 2>/dev/null | grep -m1 -o "needs a CUDA GPU.*" \
+	  | sed 's/^/note: GPU tests were skipped: /' || true
 
 gpu-test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -L gpu

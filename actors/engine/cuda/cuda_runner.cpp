@@ -304,7 +304,7 @@ std::unique_ptr<model_runner> make_cuda_runner(const model_config& config,
                                                const cuda_runner_params& params) {
   std::string why;
   if (!cuda_device_available(&why)) {
-    throw input_error("--backend cuda: " + why);
+    throw input_error("--backend cuda: no usable CUDA device (" + why + ")");
   }
   if (params.block_size < 1 || params.block_size > 1024) {
     throw input_error("KV block size must be in [1, 1024]");

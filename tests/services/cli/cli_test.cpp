@@ -111,6 +111,18 @@ TEST_F(cli_test, bad_flags_and_values_exit_2_with_one_line) {
   expect_usage_error("generate" + m + " --prompt-ids 1 --dtype int4", "--dtype");
 }
 
+TEST_F(cli_test, cuda_backend_runs_or_says_why_not) {
+  // On a machine with a GPU this generates; without one it must refuse cleanly, naming cuda.
+  auto r = run("generate --model " + dir_->str("m") +
+               " --prompt-ids 1,2,3 --temperature 0 --max-tokens 4 --backend cuda --json");
+  if (r.exit_code == 0) {
+    EXPECT_EQ(nlohmann::json::parse(r.out)["ids"].size(), 4u);
+  } else {
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("--backend cuda"), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(cli_test, corrupt_model_files_exit_2_with_one_line) {
   std::string ids = " --prompt-ids 1,2 --max-tokens 2";
   expect_usage_error("generate --model " + corrupt_copy("c1", "model.safetensors", "garbage") + ids,

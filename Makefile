@@ -7,7 +7,7 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 20
 DEMO_DIR ?= $(BUILD_DIR)/demo-model
 
-.PHONY: setup configure build test unit-test demo bench gpu-test fuzz clean
+.PHONY: setup configure build test unit-test demo bench gpu-test fuzz portable clean
 
 setup:
 	@deploy/setup.sh
@@ -44,8 +44,14 @@ demo: build
 bench: build
 	@bench/cpu_generate.sh $(BUILD_DIR)
 
+# A CLI that runs on machines without our Debian packages (the GPU machine): static PCRE2, ICU
+# and libstdc++, at build-portable/proofmesh. CUDA libraries come from the machine.
+portable: setup
+	@cmake -S . -B build-portable -G Ninja -DPM_STATIC_DEPS=ON -DPM_BUILD_TESTS=OFF >/dev/null
+	@cmake --build build-portable -j$(JOBS) --target proofmesh
+
 clean:
-	rm -rf $(BUILD_DIR) build-fuzz
+	rm -rf $(BUILD_DIR) build-fuzz build-portable
 
 # Fuzzing (tests/fuzz): a standalone clang build in build-fuzz with libFuzzer, ASan and UBSan.
 # Each fuzzer runs FUZZ_SECONDS over a working copy of its committed seeds in build-fuzz/corpus,

@@ -27,8 +27,11 @@ unit-test: build
 	@ctest --test-dir $(BUILD_DIR) -L gpu -V 2>/dev/null | grep -m1 -o "needs a CUDA GPU.*" \
 	  | sed 's/^/note: GPU tests were skipped: /' || true
 
-gpu-test: build
+# On a GPU machine: the ctest `gpu` label, then tests/gpu_test.sh (sanitizer and CLI parity).
+# Where the binaries were built elsewhere and carried, run tests/gpu_test.sh directly.
+gpu-test: build portable
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -L gpu
+	tests/gpu_test.sh $(BUILD_DIR) build-portable/proofmesh
 
 demo: build
 	@echo "== proofmesh demo: a tiny model with RANDOM weights (its text is gibberish by design) =="

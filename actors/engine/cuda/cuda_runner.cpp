@@ -78,6 +78,10 @@ public:
   sequence_id create_sequence() override { return cache_->create(); }
   sequence_id fork_sequence(sequence_id parent) override { return cache_->fork(parent); }
   void release_sequence(sequence_id seq) override { cache_->release(seq); }
+  runner_stats stats() const override {
+    return {.prefix_hit_tokens = cache_->prefix_hit_tokens(),
+            .free_kv_blocks = cache_->num_free_blocks()};
+  }
 
   std::vector<float> forward(std::span<const runner_item> batch) override {
     step_plan plan = make_plan(batch);
@@ -100,23 +104,34 @@ private:
     return static_cast<int32_t>(std::clamp<int64_t>(blocks, 1, INT32_MAX / p.block_size));
   }
 
-  // Describe and plan: cache slots for every new token, block tables, logit rows.
+  // Describe and plan: reuse cached prefixes, then cache slots for every new token, block
+  // tables and logit rows. All prefix matches happen before any append, so a batch never reads
+  // blocks that another of its own items is still writing.
   step_plan make_plan(std::span<const runner_item> batch) {
     step_plan plan;
-    for (const runner_item& item : batch) {
+    std::vector<size_t> skip(batch.size(), 0);
+    for (size_t b = 0; b < batch.size(); ++b) {
+      const runner_item& item = batch[b];
       PM_ASSERT(!item.tokens.empty(), "every batch item brings at least one token");
-      if (!cache_->can_append(item.seq, static_cast<int64_t>(item.tokens.size()))) {
+      if (cache_->length(item.seq) == 0 && !item.all_logits) {
+        skip[b] = static_cast<size_t>(cache_->match_prefix(item.seq, item.tokens));
+      }
+    }
+    for (size_t b = 0; b < batch.size(); ++b) {
+      int64_t n = static_cast<int64_t>(batch[b].tokens.size() - skip[b]);
+      if (!cache_->can_append(batch[b].seq, n)) {
         throw input_error("KV cache is full: " + std::to_string(cache_->num_free_blocks()) +
                           " free blocks");
       }
     }
     for (size_t b = 0; b < batch.size(); ++b) {
       const runner_item& item = batch[b];
+      std::span<const int32_t> fresh = item.tokens.subspan(skip[b]);
       int64_t start = cache_->length(item.seq);
-      int64_t n = static_cast<int64_t>(item.tokens.size());
-      cache_->append(item.seq, n, stream_, plan.slots);
+      int64_t n = static_cast<int64_t>(fresh.size());
+      cache_->append(item.seq, fresh, stream_, plan.slots);
       for (int64_t t = 0; t < n; ++t) {
-        int32_t id = item.tokens[static_cast<size_t>(t)];
+        int32_t id = fresh[static_cast<size_t>(t)];
         PM_ASSERT(id >= 0 && id < config_.vocab_size, "token id checked by the caller");
         if (item.all_logits || t == n - 1) {
           plan.logit_rows.push_back(static_cast<int32_t>(plan.ids.size()));

@@ -2,6 +2,8 @@
 
 #include "actors/common/check.hpp"
 
+#include <algorithm>
+
 namespace proofmesh::engine {
 
 paged_kv_cache::paged_kv_cache(const paged_kv_cache_params& params)
@@ -55,11 +57,82 @@ int64_t paged_kv_cache::blocks_needed(const sequence& s, int64_t count) const {
 }
 
 bool paged_kv_cache::can_append(sequence_id id, int64_t count) const {
-  return blocks_needed(seq_(id), count) <= pool_.num_free();
+  return blocks_needed(seq_(id), count) <= pool_.num_available();
 }
 
-void paged_kv_cache::append(sequence_id id, int64_t count, cudaStream_t stream,
+uint64_t paged_kv_cache::block_hash(uint64_t parent, std::span<const int32_t> tokens) const {
+  // splitmix64 steps over (parent, tokens): cheap, and well mixed enough for an index whose hits
+  // are verified token by token.
+  auto mix = [](uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  };
+  uint64_t h = mix(parent);
+  for (int32_t t : tokens) {
+    h = mix(h ^ static_cast<uint32_t>(t));
+  }
+  return h;
+}
+
+int32_t paged_kv_cache::allocate_block() {
+  kv_block_pool::allocation a = pool_.allocate();
+  if (a.evicted_cached) {
+    auto it = block_hash_.find(a.block);
+    PM_ASSERT(it != block_hash_.end(), "an evicted cached block is indexed");
+    index_.erase(it->second);
+    block_hash_.erase(it);
+  }
+  return a.block;
+}
+
+int64_t paged_kv_cache::match_prefix(sequence_id id, std::span<const int32_t> tokens) {
+  sequence& s = sequences_.at(id);
+  PM_ASSERT(s.length == 0, "prefix matching starts an empty sequence");
+  const int64_t bs = params_.block_size;
+  uint64_t parent = 0;
+  // Full blocks only, and never the last token: its logits must be computed.
+  while ((static_cast<int64_t>(s.blocks.size()) + 1) * bs <= static_cast<int64_t>(tokens.size()) - 1) {
+    auto chunk = tokens.subspan(s.blocks.size() * static_cast<size_t>(bs), static_cast<size_t>(bs));
+    uint64_t h = block_hash(parent, chunk);
+    auto it = index_.find(h);
+    if (it == index_.end() || !std::equal(chunk.begin(), chunk.end(), it->second.tokens.begin())) {
+      break;
+    }
+    pool_.acquire_cached(it->second.block);
+    s.blocks.push_back(it->second.block);
+    s.hashes.push_back(h);
+    s.tokens.insert(s.tokens.end(), chunk.begin(), chunk.end());
+    parent = h;
+  }
+  s.length = static_cast<int64_t>(s.tokens.size());
+  prefix_hit_tokens_ += s.length;
+  return s.length;
+}
+
+void paged_kv_cache::index_full_blocks(sequence& s) {
+  const int64_t bs = params_.block_size;
+  while (static_cast<int64_t>(s.hashes.size()) < s.length / bs) {
+    size_t i = s.hashes.size();
+    uint64_t parent = i == 0 ? 0 : s.hashes[i - 1];
+    std::span<const int32_t> chunk(s.tokens.data() + i * static_cast<size_t>(bs),
+                                   static_cast<size_t>(bs));
+    uint64_t h = block_hash(parent, chunk);
+    s.hashes.push_back(h);
+    int32_t block = s.blocks[i];
+    // First writer wins: an equal prefix computed twice keeps the first block indexed.
+    if (!index_.contains(h) && !pool_.is_cached(block)) {
+      index_.emplace(h, cached_block{block, std::vector<int32_t>(chunk.begin(), chunk.end())});
+      block_hash_.emplace(block, h);
+      pool_.mark_cached(block);
+    }
+  }
+}
+
+void paged_kv_cache::append(sequence_id id, std::span<const int32_t> tokens, cudaStream_t stream,
                             std::vector<int32_t>& slots) {
+  const auto count = static_cast<int64_t>(tokens.size());
   PM_ASSERT(can_append(id, count), "append only after can_append");
   sequence& s = sequences_.at(id);
   const int64_t bs = params_.block_size;
@@ -68,7 +141,7 @@ void paged_kv_cache::append(sequence_id id, int64_t count, cudaStream_t stream,
     int32_t shared = s.blocks[last];
     if (pool_.ref_count(shared) > 1) {
       // Copy-on-write: this sequence is about to write into a block another one still reads.
-      int32_t own = pool_.allocate();
+      int32_t own = allocate_block();
       for (int64_t l = 0; l < params_.num_layers; ++l) {
         for (std::byte* pool_base : {keys(l), values(l)}) {
           PM_CUDA_CHECK(cudaMemcpyAsync(pool_base + static_cast<size_t>(own) * block_bytes_,
@@ -82,11 +155,13 @@ void paged_kv_cache::append(sequence_id id, int64_t count, cudaStream_t stream,
   }
   for (int64_t p = s.length; p < s.length + count; ++p) {
     if (p % bs == 0) {
-      s.blocks.push_back(pool_.allocate());
+      s.blocks.push_back(allocate_block());
     }
     slots.push_back(static_cast<int32_t>(s.blocks[static_cast<size_t>(p / bs)] * bs + p % bs));
   }
+  s.tokens.insert(s.tokens.end(), tokens.begin(), tokens.end());
   s.length += count;
+  index_full_blocks(s);
 }
 
 } // namespace proofmesh::engine

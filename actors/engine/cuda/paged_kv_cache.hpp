@@ -1,8 +1,12 @@
 // The paged KV cache of the CUDA backend: device pools of fixed-size blocks, and per sequence a
-// block table and a length. Rules of the road: a fork retains its parent's blocks instead of
-// copying them, so n samples of one prompt share its prefill; a sequence about to write into a
-// block it shares gets a private copy first (copy-on-write). Pool layout per layer:
-// [num_blocks, block_size, kv_heads, head_dim], keys and values in separate pools.
+// block table, its tokens and a length. Rules of the road:
+// - A fork retains its parent's blocks instead of copying them, so n samples of one prompt share
+//   its prefill; a sequence about to write into a block it shares copies it first (copy-on-write).
+// - Automatic prefix caching: every full block is indexed by a hash of its tokens chained with the
+//   hash of the blocks before it (so equal hashes mean equal prefixes; tokens are compared too,
+//   so a hash collision is a miss, never a wrong cache). A new sequence starts from the longest
+//   indexed prefix of its prompt. Unreferenced indexed blocks are evicted least recently used.
+// Pool layout per layer: [num_blocks, block_size, kv_heads, head_dim], keys and values apart.
 #pragma once
 
 #include "actors/engine/cuda/device_array.hpp"
@@ -12,6 +16,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <span>
+#include <unordered_map>
 #include <vector>
 
 namespace proofmesh::engine {
@@ -33,16 +39,22 @@ public:
   sequence_id fork(sequence_id parent);
   void release(sequence_id seq);
 
-  /// Whether `count` more tokens of `seq` fit in the free blocks.
+  /// For an empty `seq`: adopts the longest cached prefix of `tokens` that leaves at least one
+  /// token to compute (its logits are needed), and returns how many tokens it covers.
+  int64_t match_prefix(sequence_id seq, std::span<const int32_t> tokens);
+
+  /// Whether `count` more tokens of `seq` fit in the available blocks.
   bool can_append(sequence_id seq, int64_t count) const;
-  /// Extends `seq` by `count` tokens and appends their cache slots (block * block_size + offset)
-  /// to `slots`. Copies a shared partial block first, on `stream`. Check can_append first.
-  void append(sequence_id seq, int64_t count, cudaStream_t stream, std::vector<int32_t>& slots);
+  /// Extends `seq` by `tokens` and appends their cache slots (block * block_size + offset) to
+  /// `slots`. Copies a shared partial block first, on `stream`. Check can_append first.
+  void append(sequence_id seq, std::span<const int32_t> tokens, cudaStream_t stream,
+              std::vector<int32_t>& slots);
 
   int64_t length(sequence_id seq) const { return seq_(seq).length; }
   const std::vector<int32_t>& block_table(sequence_id seq) const { return seq_(seq).blocks; }
   int32_t block_size() const { return params_.block_size; }
-  int32_t num_free_blocks() const { return pool_.num_free(); }
+  int32_t num_free_blocks() const { return pool_.num_available(); }
+  int64_t prefix_hit_tokens() const { return prefix_hit_tokens_; }
   int32_t num_blocks() const { return pool_.num_blocks(); }
 
   /// Base of layer `layer`'s key (or value) pool.
@@ -52,10 +64,19 @@ public:
 private:
   struct sequence {
     std::vector<int32_t> blocks;
+    std::vector<int32_t> tokens;  // [length]
+    std::vector<uint64_t> hashes; // chained hash of each full block
     int64_t length = 0;
+  };
+  struct cached_block {
+    int32_t block;
+    std::vector<int32_t> tokens; // [block_size], to tell a hash collision from a hit
   };
   const sequence& seq_(sequence_id id) const;
   int64_t blocks_needed(const sequence& s, int64_t count) const;
+  int32_t allocate_block();
+  void index_full_blocks(sequence& s);
+  uint64_t block_hash(uint64_t parent, std::span<const int32_t> tokens) const;
 
   paged_kv_cache_params params_;
   size_t block_bytes_;
@@ -65,6 +86,9 @@ private:
   kv_block_pool pool_;
   std::map<sequence_id, sequence> sequences_;
   sequence_id next_id_ = 0;
+  std::unordered_map<uint64_t, cached_block> index_; // chained hash -> block
+  std::unordered_map<int32_t, uint64_t> block_hash_; // indexed block -> its hash
+  int64_t prefix_hit_tokens_ = 0;
 };
 
 } // namespace proofmesh::engine

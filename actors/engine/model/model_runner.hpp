@@ -1,6 +1,7 @@
 // The interface a generation loop drives: sequences that hold a KV cache, and a batched forward
 // pass over new tokens. The CPU backend (cpu_runner) and the CUDA backend (cuda_runner) implement
-// it, so sampling, stop conditions and streaming are written once.
+// it, so sampling, stop conditions and streaming are written once. A runner may serve a new
+// sequence's prompt prefix from its prefix cache; the logits it returns are the same.
 // Rules of the road: one virtual call per step, never per token or op. A fork shares its parent's
 // cached prefix (the CUDA backend shares KV blocks; the CPU backend copies), so n samples of one
 // prompt prefill it once.
@@ -22,6 +23,11 @@ struct runner_item {
   bool all_logits = false;         // logits for every new token, not just the last
 };
 
+struct runner_stats {
+  int64_t prefix_hit_tokens = 0; // prompt tokens served from the prefix cache, not recomputed
+  int64_t free_kv_blocks = -1;   // blocks a new sequence can still take; -1 where unbounded
+};
+
 class model_runner {
 public:
   virtual ~model_runner() = default;
@@ -33,6 +39,7 @@ public:
   virtual void release_sequence(sequence_id seq) = 0;
   /// float32 logit rows [vocab] in item order: one per item, or one per token for all_logits.
   virtual std::vector<float> forward(std::span<const runner_item> batch) = 0;
+  virtual runner_stats stats() const { return {}; }
 };
 
 } // namespace proofmesh::engine

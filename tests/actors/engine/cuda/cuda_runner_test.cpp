@@ -159,6 +159,71 @@ TEST_P(cuda_runner_test, bf16_logits_stay_close_to_f32) {
   }
 }
 
+TEST_P(cuda_runner_test, prefix_cache_reuses_full_blocks_and_keeps_logits) {
+  // Block size 4, 9-token prompt: a repeat reuses 2 full blocks (8 tokens) and computes the last
+  // token; a prompt differing at position 5 reuses only the first block. Logits match the CPU.
+  cpu_runner cpu(decoder_model(model_.config, model_.weights));
+  auto cuda = gpu(compute_dtype::compute_dtype_f32);
+  std::vector<int32_t> prompt = model_.expected["prompt_ids"];
+  ASSERT_EQ(prompt.size(), 9u);
+  std::vector<int32_t> variant = prompt;
+  variant[5] = (variant[5] + 1) % static_cast<int32_t>(model_.config.vocab_size);
+  auto cpu_logits = [&](const std::vector<int32_t>& tokens) {
+    runner_item item{.seq = cpu.create_sequence(), .tokens = tokens};
+    return cpu.forward(std::span(&item, 1));
+  };
+  auto gpu_logits = [&](const std::vector<int32_t>& tokens, sequence_id seq) {
+    runner_item item{.seq = seq, .tokens = tokens};
+    return cuda->forward(std::span(&item, 1));
+  };
+  sequence_id first = cuda->create_sequence();
+  auto cold = gpu_logits(prompt, first);
+  cuda->release_sequence(first);
+  EXPECT_EQ(cuda->stats().prefix_hit_tokens, 0);
+
+  sequence_id again = cuda->create_sequence();
+  auto warm = gpu_logits(prompt, again);
+  EXPECT_EQ(cuda->stats().prefix_hit_tokens, 8);
+  EXPECT_LT(max_rel_diff(warm, cold), 1e-4);
+  EXPECT_LT(max_rel_diff(warm, cpu_logits(prompt)), 1e-4);
+
+  sequence_id other = cuda->create_sequence();
+  auto partial = gpu_logits(variant, other);
+  EXPECT_EQ(cuda->stats().prefix_hit_tokens, 12);
+  EXPECT_LT(max_rel_diff(partial, cpu_logits(variant)), 1e-4);
+
+  // Decoding on after a hit reads the shared blocks correctly.
+  sequence_id ref = cpu.create_sequence();
+  runner_item cpu_prefill{.seq = ref, .tokens = prompt};
+  cpu.forward(std::span(&cpu_prefill, 1));
+  for (int32_t t : {3, 14, 15}) {
+    std::vector<int32_t> one = {t};
+    runner_item a{.seq = ref, .tokens = one}, b{.seq = again, .tokens = one};
+    EXPECT_LT(max_rel_diff(cuda->forward(std::span(&b, 1)), cpu.forward(std::span(&a, 1))), 1e-4);
+  }
+}
+
+TEST_P(cuda_runner_test, prefix_cache_evicts_least_recently_used_blocks_when_full) {
+  // Four blocks in all: a second, unrelated 9-token prompt needs three, so the first prompt's
+  // cached blocks are evicted and a repeat of it is a miss that still computes the right logits.
+  auto cuda = make_cuda_runner(model_.config, model_.weights,
+                               {.dtype = compute_dtype::compute_dtype_f32, .block_size = 4,
+                                .num_kv_blocks = 4});
+  cpu_runner cpu(decoder_model(model_.config, model_.weights));
+  std::vector<int32_t> a = model_.expected["prompt_ids"];
+  std::vector<int32_t> b = {11, 12, 13, 14, 15, 16, 17, 18, 19};
+  for (const auto* tokens : {&a, &b, &a}) {
+    sequence_id s = cuda->create_sequence();
+    runner_item item{.seq = s, .tokens = *tokens};
+    auto got = cuda->forward(std::span(&item, 1));
+    cuda->release_sequence(s);
+    runner_item ref{.seq = cpu.create_sequence(), .tokens = *tokens};
+    EXPECT_LT(max_rel_diff(got, cpu.forward(std::span(&ref, 1))), 1e-4);
+  }
+  EXPECT_EQ(cuda->stats().prefix_hit_tokens, 0);
+  EXPECT_EQ(cuda->stats().free_kv_blocks, 4);
+}
+
 INSTANTIATE_TEST_SUITE_P(archs, cuda_runner_test, ::testing::Values("llama", "qwen2", "qwen3"));
 
 } // namespace

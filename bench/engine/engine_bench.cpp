@@ -1,7 +1,7 @@
 // Decode throughput of the CUDA runner on random-weight models of real shapes, in bf16.
 // Rules of the road: weights are random (they do not change the timing of dense models); the
-// prompt is prefilled first and only the decode steps are timed; every step ends with logits on
-// the host, as generation needs them. Prints one JSON line per case for bench/engine/run.sh.
+// prompt is prefilled first and only the decode steps are timed; every step samples on the device
+// (temperature 1.0, top-p 0.95, as the reference pipeline) and brings the tokens to the host. Prints one JSON line per case for bench/engine/run.sh.
 #include "actors/engine/cuda/cuda_runner.hpp"
 
 #include <chrono>
@@ -109,6 +109,9 @@ int main(int argc, char** argv) {
     }
     runner->forward(items); // prefill, untimed
     std::vector<int32_t> next(static_cast<size_t>(bs), 42);
+    // The reference pipeline's sampling: temperature 1.0, top-p 0.95, on the device.
+    std::vector<pe::sample_spec> specs(static_cast<size_t>(bs),
+                                       {.params = {.temperature = 1.0f, .top_p = 0.95f}});
     auto run_steps = [&](int n) {
       for (int s = 0; s < n; ++s) {
         items.clear();
@@ -116,7 +119,7 @@ int main(int argc, char** argv) {
           items.push_back({.seq = seqs[static_cast<size_t>(b)],
                            .tokens = std::span(&next[static_cast<size_t>(b)], 1)});
         }
-        runner->forward(items);
+        runner->forward_sample(items, specs);
       }
     };
     run_steps(4); // warm-up: GEMM plans, scratch growth

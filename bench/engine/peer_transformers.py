@@ -2,7 +2,8 @@
 """The peer for bench/engine: transformers on the same random-weight shapes, bf16, one H200.
 
 Same protocol as engine_bench: a 128-token prompt per sequence, prefill untimed, then 128 decode
-steps timed. Uses transformers' dynamic cache (the issue's peer for batches); bs=1 with static
+steps timed, sampling at temperature 1.0 / top-p 0.95 as engine_bench does (torch.multinomial
+over the nucleus). Uses transformers' dynamic cache (the issue's peer for batches); bs=1 with static
 cache + torch.compile is the stronger peer and is not measured yet.
 """
 import json
@@ -21,6 +22,15 @@ SHAPES = {
 }
 
 
+def sample(logits, top_p=0.95):
+    probs = torch.softmax(logits[:, -1].float(), dim=-1)
+    sorted_p, idx = probs.sort(dim=-1, descending=True)
+    keep = sorted_p.cumsum(-1) - sorted_p < top_p
+    sorted_p = sorted_p * keep
+    pick = torch.multinomial(sorted_p / sorted_p.sum(-1, keepdim=True), 1)
+    return idx.gather(-1, pick)
+
+
 def main():
     name = sys.argv[1] if len(sys.argv) > 1 else "llama-3.2-1b"
     cfg = LlamaConfig(vocab_size=128256, max_position_embeddings=8192, **SHAPES[name])
@@ -31,16 +41,16 @@ def main():
         with torch.no_grad():
             out = model(ids, use_cache=True)
             past = out.past_key_values
-            nxt = out.logits[:, -1:].argmax(-1)
+            nxt = sample(out.logits)
             for _ in range(4):  # warm-up
                 out = model(nxt, past_key_values=past, use_cache=True)
-                past, nxt = out.past_key_values, out.logits[:, -1:].argmax(-1)
+                past, nxt = out.past_key_values, sample(out.logits)
             torch.cuda.synchronize()
             t0 = time.perf_counter()
             steps = 128
             for _ in range(steps):
                 out = model(nxt, past_key_values=past, use_cache=True)
-                past, nxt = out.past_key_values, out.logits[:, -1:].argmax(-1)
+                past, nxt = out.past_key_values, sample(out.logits)
             nxt.cpu()
             sec = time.perf_counter() - t0
         print(json.dumps({"engine": "transformers", "model": name, "bs": bs,

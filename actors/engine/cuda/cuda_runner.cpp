@@ -10,6 +10,7 @@
 #include "kernels/cuda/paged_attention.cuh"
 #include "kernels/cuda/rms_norm.cuh"
 #include "kernels/cuda/rope.cuh"
+#include "kernels/cuda/sample.cuh"
 #include "kernels/cuda/silu_mul.cuh"
 #include "kernels/cpu/rope.hpp"
 
@@ -88,6 +89,66 @@ public:
     upload(plan);
     run(plan);
     return download_logits(plan);
+  }
+
+  bool samples_on_device() const override { return true; }
+
+  // Forward, then the sampling kernel on the logits rows: only tokens and top-k logprobs cross
+  // to the host.
+  std::vector<sample_result> forward_sample(std::span<const runner_item> batch,
+                                            std::span<const sample_spec> specs) override {
+    PM_ASSERT(batch.size() == specs.size(), "one sample spec per item");
+    for (const runner_item& item : batch) {
+      PM_ASSERT(!item.all_logits, "sampling reads the last position only");
+    }
+    step_plan plan = make_plan(batch);
+    upload(plan);
+    run(plan);
+    const auto rows = static_cast<int64_t>(batch.size());
+    int32_t k = 0;
+    host_specs_.clear();
+    for (const sample_spec& s : specs) {
+      k = std::max(k, s.params.num_logprobs);
+      host_specs_.push_back({.temperature = s.params.temperature, .top_k = s.params.top_k,
+                             .top_p = s.params.top_p, .seed = s.params.seed,
+                             .stream = s.stream, .step = s.step});
+    }
+    if (k > kc::max_sample_logprobs) {
+      throw input_error("at most " + std::to_string(kc::max_sample_logprobs) +
+                        " logprobs per token on the cuda backend");
+    }
+    specs_.reserve(host_specs_.size());
+    sampled_.reserve(static_cast<size_t>(rows * (1 + k)));
+    sampled_logprobs_.reserve(static_cast<size_t>(std::max<int64_t>(1, rows * k)));
+    PM_CUDA_CHECK(cudaMemcpyAsync(specs_.get(), host_specs_.data(),
+                                  host_specs_.size() * sizeof(kc::sample_row_params),
+                                  cudaMemcpyHostToDevice, stream_));
+    int32_t* tokens = sampled_.get();
+    PM_CUDA_CHECK(kc::sample({.logits = logits_.get(), .params = specs_.get(), .tokens = tokens,
+                              .top_ids = k ? tokens + rows : nullptr,
+                              .top_logprobs = k ? sampled_logprobs_.get() : nullptr,
+                              .rows = rows, .vocab = config_.vocab_size, .num_logprobs = k},
+                             stream_));
+    std::vector<int32_t> ids(static_cast<size_t>(rows * (1 + k)));
+    std::vector<float> logprobs(static_cast<size_t>(rows * k));
+    PM_CUDA_CHECK(cudaMemcpyAsync(ids.data(), tokens, ids.size() * sizeof(int32_t),
+                                  cudaMemcpyDeviceToHost, stream_));
+    if (k > 0) {
+      PM_CUDA_CHECK(cudaMemcpyAsync(logprobs.data(), sampled_logprobs_.get(),
+                                    logprobs.size() * sizeof(float), cudaMemcpyDeviceToHost,
+                                    stream_));
+    }
+    PM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    std::vector<sample_result> out(batch.size());
+    for (size_t r = 0; r < batch.size(); ++r) {
+      out[r].token = ids[r];
+      const int32_t want = specs[r].params.num_logprobs;
+      auto row_ids = ids.begin() + static_cast<std::ptrdiff_t>(rows + static_cast<int64_t>(r) * k);
+      auto row_lp = logprobs.begin() + static_cast<std::ptrdiff_t>(static_cast<int64_t>(r) * k);
+      out[r].logprobs.top_ids.assign(row_ids, row_ids + want);
+      out[r].logprobs.top_logprobs.assign(row_lp, row_lp + want);
+    }
+    return out;
   }
 
 private:
@@ -297,6 +358,10 @@ private:
   device_array<T> h_, x_, qkv_, attn_, o_, gate_up_, act_, mlp_, picked_;
   device_array<float> logits_;
   device_array<int32_t> index_;
+  std::vector<kc::sample_row_params> host_specs_;
+  device_array<kc::sample_row_params> specs_;
+  device_array<int32_t> sampled_;        // [rows] tokens, then [rows, k] top ids
+  device_array<float> sampled_logprobs_; // [rows, k]
   std::vector<int32_t> host_index_;
 };
 

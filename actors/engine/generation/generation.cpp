@@ -6,6 +6,7 @@
 #include "actors/engine/tokenizer/tokenizer.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <optional>
 
 namespace proofmesh::engine {
@@ -69,17 +70,141 @@ std::string_view finish_reason_name(finish_reason reason) {
   return reason == finish_reason::finish_reason_stop ? "stop" : "length";
 }
 
+namespace {
+
+// What generation needs from one call: the request, stop matching and the text sink.
+struct generation_context {
+  const generate_request& request;
+  const stop_matcher& stops;
+  const text_callback& on_text;
+};
+
+// Takes one sampled token into a completion: ids, logprobs, stop conditions, streamed text.
+// Returns whether the completion goes on.
+bool accept_token(const generation_context& g, sample_state& s, size_t index, int32_t step,
+                  sample_result r) {
+  s.out.ids.push_back(r.token);
+  if (g.request.sampling.num_logprobs > 0) {
+    s.out.logprobs.push_back(std::move(r.logprobs));
+  }
+  const auto& stop_ids = g.request.stop_ids;
+  bool stop_id = std::find(stop_ids.begin(), stop_ids.end(), r.token) != stop_ids.end();
+  size_t before = s.raw_text.size();
+  if (!stop_id && s.detok) {
+    s.raw_text += s.detok->push(r.token);
+  }
+  std::optional<size_t> stop_at = g.stops.find(s.raw_text, before);
+  size_t visible = s.raw_text.size();
+  if (stop_id || stop_at) {
+    s.done = true;
+    s.out.finish = finish_reason::finish_reason_stop;
+    visible = stop_at ? *stop_at : visible;
+  } else if (step + 1 == g.request.max_tokens) {
+    s.done = true;
+    if (s.detok) {
+      s.raw_text += s.detok->finish();
+    }
+    visible = s.raw_text.size();
+  } else {
+    visible = g.stops.safe_length(s.raw_text);
+  }
+  if (visible > s.shown) {
+    if (g.on_text) {
+      g.on_text(static_cast<int32_t>(index),
+                std::string_view(s.raw_text).substr(s.shown, visible - s.shown));
+    }
+    s.shown = visible;
+  }
+  if (s.done) {
+    s.out.text = s.raw_text.substr(0, visible);
+  }
+  return !s.done;
+}
+
+// Host sampling: the prompt's last logits seed every completion; each step samples on the host,
+// then runs one batched forward pass.
+void decode_sampling_on_host(model_runner& model, const generation_context& g,
+                             std::vector<float> prompt_logits, std::vector<sample_state>& samples) {
+  const int64_t vocab = model.config().vocab_size;
+  std::vector<std::vector<float>> logits(samples.size(), prompt_logits);
+  std::vector<int32_t> next(samples.size());
+  for (int32_t step = 0; step < g.request.max_tokens; ++step) {
+    std::vector<size_t> live;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      if (samples[i].done) {
+        continue;
+      }
+      sample_result r = samples[i].pick.sample(logits[i]);
+      next[i] = r.token;
+      if (accept_token(g, samples[i], i, step, std::move(r))) {
+        live.push_back(i);
+      }
+    }
+    if (live.empty()) {
+      break;
+    }
+    std::vector<runner_item> batch;
+    for (size_t i : live) {
+      batch.push_back(runner_item{.seq = samples[i].seq, .tokens = std::span(&next[i], 1)});
+    }
+    std::vector<float> out = model.forward(batch);
+    for (size_t b = 0; b < live.size(); ++b) {
+      auto row = out.begin() + static_cast<std::ptrdiff_t>(b) * vocab;
+      logits[live[b]].assign(row, row + vocab);
+    }
+  }
+}
+
+// Device sampling: every completion feeds the prompt's last token itself (its fork shares the
+// rest of the prompt), and each step is one forward pass that returns sampled tokens.
+void decode_sampling_on_device(model_runner& model, const generation_context& g,
+                               std::vector<sample_state>& samples) {
+  std::vector<int32_t> next(samples.size(), g.request.prompt.back());
+  std::vector<size_t> live(samples.size());
+  std::iota(live.begin(), live.end(), size_t{0});
+  for (int32_t step = 0; step < g.request.max_tokens && !live.empty(); ++step) {
+    std::vector<runner_item> batch;
+    std::vector<sample_spec> specs;
+    for (size_t i : live) {
+      batch.push_back(runner_item{.seq = samples[i].seq, .tokens = std::span(&next[i], 1)});
+      specs.push_back({.params = g.request.sampling, .stream = i,
+                       .step = static_cast<uint64_t>(step)});
+    }
+    std::vector<sample_result> picked = model.forward_sample(batch, specs);
+    std::vector<size_t> still;
+    for (size_t b = 0; b < live.size(); ++b) {
+      size_t i = live[b];
+      next[i] = picked[b].token;
+      if (accept_token(g, samples[i], i, step, std::move(picked[b]))) {
+        still.push_back(i);
+      }
+    }
+    live = std::move(still);
+  }
+}
+
+} // namespace
+
 std::vector<completion> generate(model_runner& model, const tokenizer* tok,
                                  const generate_request& request, const text_callback& on_text) {
   check_request(model, request);
-  const int64_t vocab = model.config().vocab_size;
   stop_matcher stops(request.stop_strings);
+  generation_context g{request, stops, on_text};
+  const bool on_device = model.samples_on_device();
 
-  // Prefill once; every sample forks the prompt's cache and starts from its last logits.
+  // Prefill once; every completion forks the prompt's cache. With device sampling the last
+  // prompt token is left for each fork to feed, so its draw happens where its logits are.
   sequence_guard guard{model, {}};
   sequence_id prompt_seq = guard.track(model.create_sequence());
-  runner_item prefill{.seq = prompt_seq, .tokens = request.prompt};
-  std::vector<float> prompt_logits = model.forward(std::span(&prefill, 1));
+  std::span<const int32_t> prefill_tokens(request.prompt);
+  if (on_device) {
+    prefill_tokens = prefill_tokens.first(prefill_tokens.size() - 1);
+  }
+  std::vector<float> prompt_logits;
+  if (!prefill_tokens.empty()) {
+    runner_item prefill{.seq = prompt_seq, .tokens = prefill_tokens};
+    prompt_logits = model.forward(std::span(&prefill, 1));
+  }
 
   std::vector<sample_state> samples;
   samples.reserve(static_cast<size_t>(request.n));
@@ -94,67 +219,10 @@ std::vector<completion> generate(model_runner& model, const tokenizer* tok,
     }
   }
 
-  // Each step: sample a token per live completion from its logits, then one batched forward.
-  std::vector<std::vector<float>> logits(samples.size(), prompt_logits);
-  for (int32_t step = 0; step < request.max_tokens; ++step) {
-    std::vector<runner_item> batch;
-    std::vector<int32_t> next(samples.size());
-    std::vector<size_t> live;
-    for (size_t i = 0; i < samples.size(); ++i) {
-      sample_state& s = samples[i];
-      if (s.done) {
-        continue;
-      }
-      sample_result r = s.pick.sample(logits[i]);
-      s.out.ids.push_back(r.token);
-      if (request.sampling.num_logprobs > 0) {
-        s.out.logprobs.push_back(std::move(r.logprobs));
-      }
-      bool stop_id = std::find(request.stop_ids.begin(), request.stop_ids.end(), r.token) !=
-                     request.stop_ids.end();
-      size_t before = s.raw_text.size();
-      if (!stop_id && s.detok) {
-        s.raw_text += s.detok->push(r.token);
-      }
-      std::optional<size_t> stop_at = stops.find(s.raw_text, before);
-      size_t visible = s.raw_text.size();
-      if (stop_id || stop_at) {
-        s.done = true;
-        s.out.finish = finish_reason::finish_reason_stop;
-        visible = stop_at ? *stop_at : visible;
-      } else if (step + 1 == request.max_tokens) {
-        s.done = true;
-        if (s.detok) {
-          s.raw_text += s.detok->finish();
-        }
-        visible = s.raw_text.size();
-      } else {
-        visible = stops.safe_length(s.raw_text);
-      }
-      if (visible > s.shown) {
-        if (on_text) {
-          on_text(static_cast<int32_t>(i), std::string_view(s.raw_text).substr(s.shown, visible - s.shown));
-        }
-        s.shown = visible;
-      }
-      if (s.done) {
-        s.out.text = s.raw_text.substr(0, visible);
-        continue;
-      }
-      next[i] = r.token;
-      live.push_back(i);
-    }
-    if (live.empty()) {
-      break;
-    }
-    for (size_t i : live) {
-      batch.push_back(runner_item{.seq = samples[i].seq, .tokens = std::span(&next[i], 1)});
-    }
-    std::vector<float> out = model.forward(batch);
-    for (size_t b = 0; b < live.size(); ++b) {
-      auto row = out.begin() + static_cast<std::ptrdiff_t>(b) * vocab;
-      logits[live[b]].assign(row, row + vocab);
-    }
+  if (on_device) {
+    decode_sampling_on_device(model, g, samples);
+  } else {
+    decode_sampling_on_host(model, g, std::move(prompt_logits), samples);
   }
 
   std::vector<completion> result;

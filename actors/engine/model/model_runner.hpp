@@ -8,6 +8,7 @@
 #pragma once
 
 #include "actors/engine/model/model_config.hpp"
+#include "actors/engine/sampling/sampler.hpp"
 
 #include <cstdint>
 #include <span>
@@ -21,6 +22,14 @@ struct runner_item {
   sequence_id seq;                 // from create_sequence or fork_sequence
   std::span<const int32_t> tokens; // new tokens, appended at the sequence's length; non-empty
   bool all_logits = false;         // logits for every new token, not just the last
+};
+
+// How to pick the next token of one item on the device: the stream (completion index) and step
+// (token index) key the random draw, so a seed reproduces a run whatever the batching.
+struct sample_spec {
+  sampling_params params;
+  uint64_t stream = 0;
+  uint64_t step = 0;
 };
 
 struct runner_stats {
@@ -40,6 +49,13 @@ public:
   /// float32 logit rows [vocab] in item order: one per item, or one per token for all_logits.
   virtual std::vector<float> forward(std::span<const runner_item> batch) = 0;
   virtual runner_stats stats() const { return {}; }
+
+  /// Whether forward_sample is available: the runner samples next to its logits.
+  virtual bool samples_on_device() const { return false; }
+  /// Forward, then one sampled token per item from its last position's logits. Only runners
+  /// whose samples_on_device() is true implement it.
+  virtual std::vector<sample_result> forward_sample(std::span<const runner_item> batch,
+                                                    std::span<const sample_spec> specs);
 };
 
 } // namespace proofmesh::engine

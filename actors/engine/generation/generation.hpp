@@ -1,6 +1,7 @@
-// Generation on the CPU backend: n completions of one prompt.
+// Generation: n completions of one prompt, on any model_runner.
 // Rules of the road: the prompt is prefilled once and its cache forked into the n samples, which
-// then decode together, one batched forward pass per step. A completion ends at a stop token
+// then decode together, one batched forward pass per step. Runners that sample on the device
+// return tokens instead of logits; the others are sampled here on the host. A completion ends at a stop token
 // (its id is kept in `ids`, as transformers' generate keeps eos), at a stop string (the text ends
 // before it), or at max_tokens ("length").
 #pragma once

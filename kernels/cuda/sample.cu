@@ -9,6 +9,7 @@ namespace proofmesh::kernels::cuda {
 namespace {
 
 constexpr int threads = 1024;
+constexpr int hist_copies = 16;
 
 // Order-preserving map of a float to uint32: a > b as floats iff key(a) > key(b).
 __device__ __forceinline__ uint32_t key_of(float f) {
@@ -28,6 +29,9 @@ struct row_shared {
   float f[threads / 32];
   unsigned long long u[threads / 32];
   int i[threads / 32];
+  // Floats of one row share their top key bits, so one histogram would serialise every atomic on
+  // a single bin; each pair of warps adds into its own copy instead.
+  unsigned long long sub_hist[hist_copies][256];
   unsigned long long hist[256];
   uint32_t prefix;
   unsigned long long remaining;
@@ -104,16 +108,23 @@ __device__ uint32_t radix_select(const float* row, int64_t vocab, uint32_t floor
     s.remaining = target;
     s.take_all = false;
   }
+  unsigned long long* my_hist = s.sub_hist[(threadIdx.x / 32) % hist_copies];
   for (int shift = 24; shift >= 0; shift -= 8) {
-    for (int b = threadIdx.x; b < 256; b += threads) s.hist[b] = 0;
+    for (int b = threadIdx.x; b < hist_copies * 256; b += threads) s.sub_hist[b / 256][b % 256] = 0;
     __syncthreads();
     const uint32_t prefix = s.prefix;
     const uint32_t high_mask = shift == 24 ? 0u : (0xffffffffu << (shift + 8));
     for (int64_t i = threadIdx.x; i < vocab; i += threads) {
       uint32_t k = key_of(row[i]);
       if (k >= floor_key && (k & high_mask) == prefix) {
-        atomicAdd(&s.hist[(k >> shift) & 0xffu], weight(i));
+        atomicAdd(&my_hist[(k >> shift) & 0xffu], weight(i));
       }
+    }
+    __syncthreads();
+    for (int b = threadIdx.x; b < 256; b += threads) {
+      unsigned long long total = 0;
+      for (int c = 0; c < hist_copies; ++c) total += s.sub_hist[c][b];
+      s.hist[b] = total;
     }
     __syncthreads();
     if (threadIdx.x == 0) {

@@ -1,0 +1,135 @@
+#include "actors/engine/scheduling/scheduler.hpp"
+
+#include "actors/common/check.hpp"
+
+#include <algorithm>
+
+namespace proofmesh::engine {
+
+scheduler::scheduler(const scheduler_config& config) : config_(config) {
+  PM_ASSERT(config.max_running > 0 && config.max_step_tokens > 0 && config.block_size > 0,
+            "a scheduler needs room for at least one token");
+}
+
+int64_t scheduler::blocks_for(int64_t tokens) const {
+  return (tokens + config_.block_size - 1) / config_.block_size;
+}
+
+bool scheduler::add(request_id id, int64_t prompt_tokens, int64_t max_new_tokens) {
+  PM_ASSERT(!requests_.contains(id), "request ids are unique");
+  if (prompt_tokens < 1 || max_new_tokens < 0 ||
+      blocks_for(prompt_tokens + max_new_tokens) > config_.total_blocks) {
+    return false;
+  }
+  requests_[id] = request{.prompt = prompt_tokens, .max_new = max_new_tokens};
+  waiting_.push_back(id);
+  return true;
+}
+
+void scheduler::remove(request_id id) {
+  requests_.erase(id);
+  std::erase(waiting_, id);
+  std::erase(running_, id);
+}
+
+step_schedule scheduler::schedule(int64_t free_blocks) {
+  step_schedule step;
+  int64_t budget = config_.max_step_tokens;
+  auto blocks_to_reach = [&](const request& r, int64_t tokens) {
+    return blocks_for(tokens) - blocks_for(r.computed);
+  };
+
+  // 1. Decodes of running sequences whose known tokens are all in the cache, oldest first. A
+  //    decode that finds no block preempts the youngest running sequence (possibly itself).
+  std::vector<request_id> decoding;
+  for (request_id id : running_) {
+    const request& r = requests_.at(id);
+    if (r.computed + 1 == known_tokens(r)) {
+      decoding.push_back(id);
+    }
+  }
+  for (request_id id : decoding) {
+    if (std::find(running_.begin(), running_.end(), id) == running_.end()) {
+      continue; // preempted earlier in this loop
+    }
+    request& r = requests_.at(id);
+    int64_t need = blocks_to_reach(r, r.computed + 1);
+    while (need > free_blocks) {
+      request_id victim = running_.back();
+      request& v = requests_.at(victim);
+      free_blocks += blocks_for(v.computed);
+      v.computed = 0;
+      running_.pop_back();
+      waiting_.push_front(victim);
+      step.preempted.push_back(victim);
+      ++preemptions_;
+      // A victim already scheduled this step gives its tokens and blocks back.
+      auto it = std::find_if(step.items.begin(), step.items.end(),
+                             [&](const scheduled_item& s) { return s.id == victim; });
+      if (it != step.items.end()) {
+        budget += it->count;
+        step.items.erase(it);
+      }
+      if (victim == id) {
+        break;
+      }
+    }
+    if (std::find(running_.begin(), running_.end(), id) == running_.end() || budget < 1) {
+      continue;
+    }
+    free_blocks -= need;
+    budget -= 1;
+    step.items.push_back({.id = id, .start = r.computed, .count = 1, .samples = true});
+  }
+
+  // 2. Chunked prefills already under way, then 3. new requests in arrival order.
+  auto prefill = [&](request_id id) {
+    request& r = requests_.at(id);
+    int64_t want = std::min(known_tokens(r) - r.computed, budget);
+    // As many tokens as the free blocks hold.
+    int64_t room = (blocks_for(r.computed) + free_blocks) * config_.block_size - r.computed;
+    int64_t count = std::min(want, room);
+    if (count <= 0) {
+      return false;
+    }
+    free_blocks -= blocks_to_reach(r, r.computed + count);
+    budget -= count;
+    step.items.push_back({.id = id, .start = r.computed, .count = count,
+                          .samples = r.computed + count == known_tokens(r)});
+    return true;
+  };
+  for (request_id id : running_) {
+    const request& r = requests_.at(id);
+    if (budget > 0 && r.computed + 1 < known_tokens(r)) {
+      prefill(id);
+    }
+  }
+  while (!waiting_.empty() && budget > 0 &&
+         static_cast<int32_t>(running_.size()) < config_.max_running) {
+    request_id id = waiting_.front();
+    if (!prefill(id)) {
+      break; // no memory for the head of the queue: later arrivals wait behind it
+    }
+    waiting_.pop_front();
+    requests_.at(id).admitted = next_stamp_++;
+    running_.push_back(id);
+  }
+  return step;
+}
+
+void scheduler::complete(const step_schedule& step) {
+  for (const scheduled_item& item : step.items) {
+    auto it = requests_.find(item.id);
+    if (it == requests_.end()) {
+      continue; // removed while the step ran
+    }
+    request& r = it->second;
+    PM_ASSERT(r.computed == item.start, "steps complete in order");
+    r.computed += item.count;
+    if (item.samples) {
+      ++r.generated;
+    }
+  }
+}
+
+} // namespace proofmesh::engine

@@ -1,0 +1,83 @@
+// The step planner of continuous batching: which sequences run in the next forward pass, with how
+// many tokens each. Rules of the road:
+// - One plan per step (STYLE.md item 8): running decodes first, then the chunked prefills already
+//   under way, then new requests in arrival order, all under a per-step token budget and a cap on
+//   running sequences.
+// - KV blocks are counted conservatively (ceil(tokens / block_size) per sequence, as if nothing
+//   were shared), against the free blocks the runner reports each step, so a plan never needs
+//   more memory than exists.
+// - When a decode needs a block and none is free, the most recently admitted sequence is
+//   preempted by recompute: its cache is dropped and it returns to the front of the queue with
+//   its prompt plus the tokens generated so far. Arrival order decides admission, so nothing
+//   starves; a request larger than the whole cache is refused when it is added.
+// Pure bookkeeping: no model, no device. The engine executes the plan and reports back.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <vector>
+
+namespace proofmesh::engine {
+
+using request_id = int64_t;
+
+struct scheduler_config {
+  int32_t max_running = 256;      // sequences in one step
+  int64_t max_step_tokens = 8192; // new tokens in one step (decodes count one each)
+  int32_t block_size = 16;        // tokens per KV block
+  int64_t total_blocks = 0;       // the KV pool's size
+};
+
+struct scheduled_item {
+  request_id id;
+  int64_t start;     // tokens of this sequence already in the cache
+  int64_t count;     // tokens this step computes
+  bool samples;      // this step ends the sequence's known tokens: sample its next one
+};
+
+struct step_schedule {
+  std::vector<scheduled_item> items;
+  std::vector<request_id> preempted; // caches to drop before the step runs
+};
+
+class scheduler {
+public:
+  explicit scheduler(const scheduler_config& config);
+
+  /// Queues a request whose prompt has `prompt_tokens` tokens and that may generate up to
+  /// `max_new_tokens`. Returns false (and queues nothing) if it could never fit in the cache.
+  bool add(request_id id, int64_t prompt_tokens, int64_t max_new_tokens);
+  /// Drops a request wherever it is (finished, stopped or cancelled); frees its blocks.
+  void remove(request_id id);
+
+  /// The next step, given the blocks the runner has free now.
+  step_schedule schedule(int64_t free_blocks);
+  /// Records that a scheduled step ran; sampled items gained one generated token.
+  void complete(const step_schedule& step);
+
+  bool empty() const { return requests_.empty(); }
+  int64_t num_waiting() const { return static_cast<int64_t>(waiting_.size()); }
+  int64_t num_running() const { return static_cast<int64_t>(running_.size()); }
+  int64_t num_preemptions() const { return preemptions_; }
+
+private:
+  struct request {
+    int64_t prompt = 0;     // prompt tokens
+    int64_t max_new = 0;    // generation cap
+    int64_t generated = 0;  // tokens sampled so far
+    int64_t computed = 0;   // tokens whose KV is in the cache
+    int64_t admitted = -1;  // admission stamp, for preemption order
+  };
+  int64_t known_tokens(const request& r) const { return r.prompt + r.generated; }
+  int64_t blocks_for(int64_t tokens) const;
+
+  scheduler_config config_;
+  std::map<request_id, request> requests_;
+  std::deque<request_id> waiting_;  // arrival order; preempted requests go back to the front
+  std::vector<request_id> running_; // admission order
+  int64_t next_stamp_ = 0;
+  int64_t preemptions_ = 0;
+};
+
+} // namespace proofmesh::engine

@@ -1,11 +1,7 @@
 #include "actors/engine/generation/generation.hpp"
 
 #include "actors/common/error.hpp"
-#include "actors/engine/generation/stop_matcher.hpp"
-#include "actors/engine/tokenizer/detokenizer.hpp"
-#include "actors/engine/tokenizer/tokenizer.hpp"
 
-#include <algorithm>
 #include <numeric>
 #include <optional>
 
@@ -13,15 +9,11 @@ namespace proofmesh::engine {
 
 namespace {
 
-// One completion in flight: its cache, sampler, detokenizer and how much text it has shown.
+// One completion in flight: its sequence, host sampler and tracker.
 struct sample_state {
   sequence_id seq;
   sampler pick;
-  std::optional<detokenizer> detok;
-  completion out;
-  std::string raw_text; // all decoded text, stop strings included
-  size_t shown = 0;     // bytes of raw_text already streamed
-  bool done = false;
+  completion_tracker track;
 };
 
 // Releases every sequence this call created, also when a forward pass throws.
@@ -64,79 +56,33 @@ void check_request(const model_runner& model, const generate_request& r) {
   }
 }
 
-} // namespace
-
-std::string_view finish_reason_name(finish_reason reason) {
-  return reason == finish_reason::finish_reason_stop ? "stop" : "length";
-}
-
-namespace {
-
-// What generation needs from one call: the request, stop matching and the text sink.
-struct generation_context {
-  const generate_request& request;
-  const stop_matcher& stops;
-  const text_callback& on_text;
-};
-
-// Takes one sampled token into a completion: ids, logprobs, stop conditions, streamed text.
-// Returns whether the completion goes on.
-bool accept_token(const generation_context& g, sample_state& s, size_t index, int32_t step,
-                  sample_result r) {
-  s.out.ids.push_back(r.token);
-  if (g.request.sampling.num_logprobs > 0) {
-    s.out.logprobs.push_back(std::move(r.logprobs));
+// Takes a sampled token into completion `i`; streams its safe text. Returns whether it goes on.
+bool accept(std::vector<sample_state>& samples, size_t i, sample_result r,
+            const text_callback& on_text) {
+  std::string delta = samples[i].track.accept(std::move(r));
+  if (!delta.empty() && on_text) {
+    on_text(static_cast<int32_t>(i), delta);
   }
-  const auto& stop_ids = g.request.stop_ids;
-  bool stop_id = std::find(stop_ids.begin(), stop_ids.end(), r.token) != stop_ids.end();
-  size_t before = s.raw_text.size();
-  if (!stop_id && s.detok) {
-    s.raw_text += s.detok->push(r.token);
-  }
-  std::optional<size_t> stop_at = g.stops.find(s.raw_text, before);
-  size_t visible = s.raw_text.size();
-  if (stop_id || stop_at) {
-    s.done = true;
-    s.out.finish = finish_reason::finish_reason_stop;
-    visible = stop_at ? *stop_at : visible;
-  } else if (step + 1 == g.request.max_tokens) {
-    s.done = true;
-    if (s.detok) {
-      s.raw_text += s.detok->finish();
-    }
-    visible = s.raw_text.size();
-  } else {
-    visible = g.stops.safe_length(s.raw_text);
-  }
-  if (visible > s.shown) {
-    if (g.on_text) {
-      g.on_text(static_cast<int32_t>(index),
-                std::string_view(s.raw_text).substr(s.shown, visible - s.shown));
-    }
-    s.shown = visible;
-  }
-  if (s.done) {
-    s.out.text = s.raw_text.substr(0, visible);
-  }
-  return !s.done;
+  return !samples[i].track.done();
 }
 
 // Host sampling: the prompt's last logits seed every completion; each step samples on the host,
 // then runs one batched forward pass.
-void decode_sampling_on_host(model_runner& model, const generation_context& g,
-                             std::vector<float> prompt_logits, std::vector<sample_state>& samples) {
+void decode_sampling_on_host(model_runner& model, const generate_request& request,
+                             const text_callback& on_text, std::vector<float> prompt_logits,
+                             std::vector<sample_state>& samples) {
   const int64_t vocab = model.config().vocab_size;
   std::vector<std::vector<float>> logits(samples.size(), prompt_logits);
   std::vector<int32_t> next(samples.size());
-  for (int32_t step = 0; step < g.request.max_tokens; ++step) {
+  for (int32_t step = 0; step < request.max_tokens; ++step) {
     std::vector<size_t> live;
     for (size_t i = 0; i < samples.size(); ++i) {
-      if (samples[i].done) {
+      if (samples[i].track.done()) {
         continue;
       }
       sample_result r = samples[i].pick.sample(logits[i]);
       next[i] = r.token;
-      if (accept_token(g, samples[i], i, step, std::move(r))) {
+      if (accept(samples, i, std::move(r), on_text)) {
         live.push_back(i);
       }
     }
@@ -157,17 +103,17 @@ void decode_sampling_on_host(model_runner& model, const generation_context& g,
 
 // Device sampling: every completion feeds the prompt's last token itself (its fork shares the
 // rest of the prompt), and each step is one forward pass that returns sampled tokens.
-void decode_sampling_on_device(model_runner& model, const generation_context& g,
-                               std::vector<sample_state>& samples) {
-  std::vector<int32_t> next(samples.size(), g.request.prompt.back());
+void decode_sampling_on_device(model_runner& model, const generate_request& request,
+                               const text_callback& on_text, std::vector<sample_state>& samples) {
+  std::vector<int32_t> next(samples.size(), request.prompt.back());
   std::vector<size_t> live(samples.size());
   std::iota(live.begin(), live.end(), size_t{0});
-  for (int32_t step = 0; step < g.request.max_tokens && !live.empty(); ++step) {
+  for (int32_t step = 0; step < request.max_tokens && !live.empty(); ++step) {
     std::vector<runner_item> batch;
     std::vector<sample_spec> specs;
     for (size_t i : live) {
       batch.push_back(runner_item{.seq = samples[i].seq, .tokens = std::span(&next[i], 1)});
-      specs.push_back({.params = g.request.sampling, .stream = i,
+      specs.push_back({.params = request.sampling, .stream = i,
                        .step = static_cast<uint64_t>(step)});
     }
     std::vector<sample_result> picked = model.forward_sample(batch, specs);
@@ -175,7 +121,7 @@ void decode_sampling_on_device(model_runner& model, const generation_context& g,
     for (size_t b = 0; b < live.size(); ++b) {
       size_t i = live[b];
       next[i] = picked[b].token;
-      if (accept_token(g, samples[i], i, step, std::move(picked[b]))) {
+      if (accept(samples, i, std::move(picked[b]), on_text)) {
         still.push_back(i);
       }
     }
@@ -188,8 +134,6 @@ void decode_sampling_on_device(model_runner& model, const generation_context& g,
 std::vector<completion> generate(model_runner& model, const tokenizer* tok,
                                  const generate_request& request, const text_callback& on_text) {
   check_request(model, request);
-  stop_matcher stops(request.stop_strings);
-  generation_context g{request, stops, on_text};
   const bool on_device = model.samples_on_device();
 
   // Prefill once; every completion forks the prompt's cache. With device sampling the last
@@ -209,28 +153,24 @@ std::vector<completion> generate(model_runner& model, const tokenizer* tok,
   std::vector<sample_state> samples;
   samples.reserve(static_cast<size_t>(request.n));
   for (int32_t i = 0; i < request.n; ++i) {
-    samples.push_back(sample_state{.seq = guard.track(model.fork_sequence(prompt_seq)),
-                                   .pick = sampler(request.sampling, static_cast<uint64_t>(i)),
-                                   .detok = std::nullopt,
-                                   .out = {},
-                                   .raw_text = {}});
-    if (tok) {
-      samples.back().detok.emplace(*tok, true);
-    }
+    samples.push_back(sample_state{
+        .seq = guard.track(model.fork_sequence(prompt_seq)),
+        .pick = sampler(request.sampling, static_cast<uint64_t>(i)),
+        .track = completion_tracker(tok, {.max_tokens = request.max_tokens,
+                                          .stop_ids = request.stop_ids,
+                                          .stop_strings = request.stop_strings,
+                                          .keep_logprobs = request.sampling.num_logprobs > 0})});
   }
 
   if (on_device) {
-    decode_sampling_on_device(model, g, samples);
+    decode_sampling_on_device(model, request, on_text, samples);
   } else {
-    decode_sampling_on_host(model, g, std::move(prompt_logits), samples);
+    decode_sampling_on_host(model, request, on_text, std::move(prompt_logits), samples);
   }
 
   std::vector<completion> result;
   for (sample_state& s : samples) {
-    if (!s.done) { // max_tokens == 0
-      s.out.text = s.raw_text;
-    }
-    result.push_back(std::move(s.out));
+    result.push_back(s.track.take());
   }
   return result;
 }

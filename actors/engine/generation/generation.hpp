@@ -6,6 +6,7 @@
 // before it), or at max_tokens ("length").
 #pragma once
 
+#include "actors/engine/generation/completion_tracker.hpp"
 #include "actors/engine/model/model_runner.hpp"
 #include "actors/engine/sampling/sampler.hpp"
 
@@ -19,10 +20,6 @@ namespace proofmesh::engine {
 
 class tokenizer;
 
-enum class finish_reason : uint8_t { finish_reason_stop, finish_reason_length };
-
-std::string_view finish_reason_name(finish_reason reason); // "stop", "length"
-
 struct generate_request {
   std::vector<int32_t> prompt;          // token ids, non-empty, each < vocab_size
   int32_t n = 1;                        // completions
@@ -30,13 +27,6 @@ struct generate_request {
   sampling_params sampling;
   std::vector<std::string> stop_strings;
   std::vector<int32_t> stop_ids;        // usually the model's eos ids
-};
-
-struct completion {
-  std::vector<int32_t> ids;
-  std::string text;
-  finish_reason finish = finish_reason::finish_reason_length;
-  std::vector<step_logprobs> logprobs;  // one per generated token when asked for
 };
 
 /// Receives streamed text as it becomes safe to show: (completion index, text delta).

@@ -117,6 +117,14 @@ step_schedule scheduler::schedule(int64_t free_blocks) {
   return step;
 }
 
+int64_t scheduler::blocks_held() const {
+  int64_t blocks = 0;
+  for (request_id id : running_) {
+    blocks += blocks_for(requests_.at(id).computed);
+  }
+  return blocks;
+}
+
 void scheduler::complete(const step_schedule& step) {
   for (const scheduled_item& item : step.items) {
     auto it = requests_.find(item.id);

@@ -60,6 +60,8 @@ public:
   int64_t num_waiting() const { return static_cast<int64_t>(waiting_.size()); }
   int64_t num_running() const { return static_cast<int64_t>(running_.size()); }
   int64_t num_preemptions() const { return preemptions_; }
+  /// Blocks the running sequences hold by the conservative count (no sharing).
+  int64_t blocks_held() const;
 
 private:
   struct request {

@@ -1,0 +1,145 @@
+#include "actors/engine/scheduling/batch_engine.hpp"
+
+#include "actors/common/check.hpp"
+#include "actors/common/error.hpp"
+
+namespace proofmesh::engine {
+
+batch_engine::batch_engine(model_runner& runner, const tokenizer* tok,
+                           const scheduler_config& config)
+    : runner_(runner), tok_(tok), config_(config), scheduler_(config) {}
+
+request_id batch_engine::submit(engine_request request) {
+  const model_config& c = runner_.config();
+  if (request.prompt.empty()) {
+    throw input_error("prompt is empty");
+  }
+  for (int32_t id : request.prompt) {
+    if (id < 0 || id >= c.vocab_size) {
+      throw input_error("prompt token id " + std::to_string(id) + " is outside the vocabulary");
+    }
+  }
+  if (request.max_tokens < 1) {
+    throw input_error("max_tokens must be >= 1");
+  }
+  const auto prompt_len = static_cast<int64_t>(request.prompt.size());
+  if (prompt_len + request.max_tokens > c.max_position_embeddings) {
+    throw input_error("prompt plus max_tokens exceeds max_position_embeddings (" +
+                      std::to_string(c.max_position_embeddings) + ")");
+  }
+  request_id id = next_id_++;
+  if (!scheduler_.add(id, prompt_len, request.max_tokens)) {
+    throw input_error("the request needs more KV cache than the engine has (" +
+                      std::to_string(config_.total_blocks) + " blocks of " +
+                      std::to_string(config_.block_size) + " tokens)");
+  }
+  std::vector<int32_t> tokens = request.prompt;
+  completion_limits limits{.max_tokens = request.max_tokens,
+                           .stop_ids = request.stop_ids,
+                           .stop_strings = request.stop_strings,
+                           .keep_logprobs = request.sampling.num_logprobs > 0};
+  sampler host_sampler(request.sampling, request.stream);
+  active_.emplace(id, active_request{.request = std::move(request),
+                                     .tokens = std::move(tokens),
+                                     .seq = std::nullopt,
+                                     .host_sampler = std::move(host_sampler),
+                                     .track = completion_tracker(tok_, std::move(limits))});
+  return id;
+}
+
+void batch_engine::cancel(request_id id) {
+  if (active_.contains(id)) {
+    cancelled_.insert(id);
+  }
+}
+
+void batch_engine::finish(request_id id, engine_event& event) {
+  active_request& a = active_.at(id);
+  if (a.seq) {
+    runner_.release_sequence(*a.seq);
+  }
+  scheduler_.remove(id);
+  event.finished = a.track.take();
+  active_.erase(id);
+}
+
+std::vector<engine_event> batch_engine::take_cancellations() {
+  std::vector<engine_event> events;
+  for (request_id id : cancelled_) {
+    if (active_.contains(id)) {
+      engine_event e{.id = id, .cancelled = true};
+      finish(id, e);
+      events.push_back(std::move(e));
+    }
+  }
+  cancelled_.clear();
+  return events;
+}
+
+std::vector<engine_event> batch_engine::step() {
+  std::vector<engine_event> events = take_cancellations();
+  if (active_.empty()) {
+    return events;
+  }
+
+  // Schedule: the runner's free blocks, or our own count where the runner has no bound.
+  int64_t free_blocks = runner_.stats().free_kv_blocks;
+  if (free_blocks < 0) {
+    free_blocks = config_.total_blocks - scheduler_.blocks_held();
+  }
+  step_schedule plan = scheduler_.schedule(free_blocks);
+  for (request_id id : plan.preempted) {
+    active_request& a = active_.at(id);
+    runner_.release_sequence(*a.seq);
+    a.seq.reset();
+  }
+  PM_ASSERT(!plan.items.empty(), "work is queued, so the scheduler plans something");
+
+  // Run: one batch of token chunks; sampled rows come back as tokens or as logits.
+  std::vector<runner_item> batch;
+  std::vector<sample_spec> specs;
+  for (const scheduled_item& item : plan.items) {
+    active_request& a = active_.at(item.id);
+    if (!a.seq) {
+      a.seq = runner_.create_sequence();
+    }
+    batch.push_back({.seq = *a.seq,
+                     .tokens = std::span<const int32_t>(a.tokens).subspan(
+                         static_cast<size_t>(item.start), static_cast<size_t>(item.count))});
+    specs.push_back({.params = a.request.sampling,
+                     .stream = a.request.stream,
+                     .step = static_cast<uint64_t>(a.track.num_generated())});
+  }
+  std::vector<sample_result> picked(plan.items.size());
+  if (runner_.samples_on_device()) {
+    picked = runner_.forward_sample(batch, specs);
+  } else {
+    std::vector<float> logits = runner_.forward(batch);
+    const auto vocab = static_cast<size_t>(runner_.config().vocab_size);
+    for (size_t b = 0; b < plan.items.size(); ++b) {
+      if (plan.items[b].samples) {
+        std::span<const float> row(logits.data() + b * vocab, vocab);
+        picked[b] = active_.at(plan.items[b].id).host_sampler.sample(row);
+      }
+    }
+  }
+  scheduler_.complete(plan);
+
+  // Postprocess: sampled tokens extend their requests; finished ones leave.
+  for (size_t b = 0; b < plan.items.size(); ++b) {
+    const scheduled_item& item = plan.items[b];
+    if (!item.samples) {
+      continue;
+    }
+    active_request& a = active_.at(item.id);
+    a.tokens.push_back(picked[b].token);
+    engine_event e{.id = item.id, .text = a.track.accept(std::move(picked[b]))};
+    if (a.track.done()) {
+      finish(item.id, e);
+    }
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+} // namespace proofmesh::engine

@@ -1,0 +1,75 @@
+// Continuous batching over a model_runner: requests come and go between steps, and every step is
+// schedule -> run -> postprocess (STYLE.md item 1). Rules of the road:
+// - The scheduler plans each step (decodes, chunked prefills, admissions, preemptions); the
+//   engine owns the runner's sequences and drops a preempted one's cache, which the scheduler
+//   has it recompute later from its prompt and generated tokens.
+// - Draws are keyed by (seed, stream, step) on runners that sample on the device, so a request's
+//   tokens do not depend on what it was batched with, nor on a preemption in between.
+// - Cancellation takes effect at the next step; the request ends with what it has.
+// The engine actor (issue #3) will host this; generate() still runs its own fixed batch.
+#pragma once
+
+#include "actors/engine/generation/completion_tracker.hpp"
+#include "actors/engine/model/model_runner.hpp"
+#include "actors/engine/scheduling/scheduler.hpp"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace proofmesh::engine {
+
+struct engine_request {
+  std::vector<int32_t> prompt;           // token ids, non-empty, each < vocab_size
+  int32_t max_tokens = 16;               // >= 1
+  sampling_params sampling;
+  std::vector<std::string> stop_strings;
+  std::vector<int32_t> stop_ids;
+  uint64_t stream = 0;                   // separates draws of requests that share a seed
+};
+
+struct engine_event {
+  request_id id;
+  std::string text;                    // text that became safe to show this step
+  std::optional<completion> finished;  // set once, when the request ends
+  bool cancelled = false;
+};
+
+class batch_engine {
+public:
+  batch_engine(model_runner& runner, const tokenizer* tok, const scheduler_config& config);
+
+  /// Queues a request; throws input_error if it is malformed or can never fit.
+  request_id submit(engine_request request);
+  void cancel(request_id id);
+  bool idle() const { return active_.empty(); }
+
+  /// One forward pass: the events of every request that moved.
+  std::vector<engine_event> step();
+
+  const scheduler& planner() const { return scheduler_; }
+
+private:
+  struct active_request {
+    engine_request request;
+    std::vector<int32_t> tokens; // prompt, then generated tokens
+    std::optional<sequence_id> seq;
+    sampler host_sampler;
+    completion_tracker track;
+  };
+
+  std::vector<engine_event> take_cancellations();
+  void finish(request_id id, engine_event& event);
+
+  model_runner& runner_;
+  const tokenizer* tok_;
+  scheduler_config config_;
+  scheduler scheduler_;
+  std::map<request_id, active_request> active_;
+  std::set<request_id> cancelled_;
+  request_id next_id_ = 0;
+};
+
+} // namespace proofmesh::engine

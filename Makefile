@@ -50,8 +50,8 @@ bench: build
 # A CLI that runs on machines without our Debian packages (the GPU machine): static PCRE2, ICU
 # and libstdc++, at build-portable/proofmesh. CUDA libraries come from the machine.
 portable: setup
-	@cmake -S . -B build-portable -G Ninja -DPM_STATIC_DEPS=ON -DPM_BUILD_TESTS=OFF >/dev/null
-	@cmake --build build-portable -j$(JOBS) --target proofmesh
+	@cmake -S . -B build-portable -G Ninja -DPM_STATIC_DEPS=ON -DPM_BUILD_TESTS=ON >/dev/null
+	@cmake --build build-portable -j$(JOBS) --target proofmesh cuda_batch_engine_test
 
 clean:
 	rm -rf $(BUILD_DIR) build-fuzz build-portable

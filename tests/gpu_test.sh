@@ -11,7 +11,8 @@ if ! nvidia-smi -L >/dev/null 2>&1; then
   echo "gpu-test: no GPU here (nvidia-smi found none); the GPU tests show as Skipped in ctest"
   exit 0
 fi
-binaries=("$build/tests/kernels/cuda/cuda_kernels_test" "$build/tests/actors/engine/cuda/cuda_runner_test")
+binaries=("$build/tests/kernels/cuda/cuda_kernels_test" "$build/tests/actors/engine/cuda/cuda_runner_test"
+          "$(dirname "$cli")/tests/actors/engine/cuda/cuda_batch_engine_test")
 failed=0
 step() {
   echo "== $*"

@@ -1,6 +1,7 @@
 #include "actors/engine/cuda/paged_kv_cache.hpp"
 
 #include "actors/common/check.hpp"
+#include "actors/common/splitmix64.hpp"
 
 #include <algorithm>
 
@@ -16,7 +17,7 @@ paged_kv_cache::paged_kv_cache(const paged_kv_cache_params& params)
   values_.reserve(layer_bytes_ * static_cast<size_t>(params.num_layers));
 }
 
-const paged_kv_cache::sequence& paged_kv_cache::seq_(sequence_id id) const {
+const paged_kv_cache::sequence& paged_kv_cache::find_sequence(sequence_id id) const {
   auto it = sequences_.find(id);
   PM_ASSERT(it != sequences_.end(), "a live sequence");
   return it->second;
@@ -28,7 +29,7 @@ sequence_id paged_kv_cache::create() {
 }
 
 sequence_id paged_kv_cache::fork(sequence_id parent) {
-  sequence child = seq_(parent);
+  sequence child = find_sequence(parent);
   for (int32_t b : child.blocks) {
     pool_.retain(b);
   }
@@ -49,29 +50,23 @@ void paged_kv_cache::release(sequence_id id) {
 
 int64_t paged_kv_cache::blocks_needed(const sequence& s, int64_t count) const {
   int64_t bs = params_.block_size;
-  int64_t total = (s.length + count + bs - 1) / bs;
+  int64_t total = (s.length() + count + bs - 1) / bs;
   int64_t fresh = total - static_cast<int64_t>(s.blocks.size());
-  bool copy_first = s.length % bs != 0 && count > 0 &&
-                    pool_.ref_count(s.blocks[static_cast<size_t>(s.length / bs)]) > 1;
+  bool copy_first = s.length() % bs != 0 && count > 0 &&
+                    pool_.ref_count(s.blocks[static_cast<size_t>(s.length() / bs)]) > 1;
   return fresh + (copy_first ? 1 : 0);
 }
 
 bool paged_kv_cache::can_append(sequence_id id, int64_t count) const {
-  return blocks_needed(seq_(id), count) <= pool_.num_available();
+  return blocks_needed(find_sequence(id), count) <= pool_.num_available();
 }
 
 uint64_t paged_kv_cache::block_hash(uint64_t parent, std::span<const int32_t> tokens) const {
   // splitmix64 steps over (parent, tokens): cheap, and well mixed enough for an index whose hits
   // are verified token by token.
-  auto mix = [](uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  };
-  uint64_t h = mix(parent);
+  uint64_t h = splitmix64(parent);
   for (int32_t t : tokens) {
-    h = mix(h ^ static_cast<uint32_t>(t));
+    h = splitmix64(h ^ static_cast<uint32_t>(t));
   }
   return h;
 }
@@ -89,7 +84,7 @@ int32_t paged_kv_cache::allocate_block() {
 
 int64_t paged_kv_cache::match_prefix(sequence_id id, std::span<const int32_t> tokens) {
   sequence& s = sequences_.at(id);
-  PM_ASSERT(s.length == 0, "prefix matching starts an empty sequence");
+  PM_ASSERT(s.length() == 0, "prefix matching starts an empty sequence");
   const int64_t bs = params_.block_size;
   uint64_t parent = 0;
   // Full blocks only, and never the last token: its logits must be computed.
@@ -106,14 +101,13 @@ int64_t paged_kv_cache::match_prefix(sequence_id id, std::span<const int32_t> to
     s.tokens.insert(s.tokens.end(), chunk.begin(), chunk.end());
     parent = h;
   }
-  s.length = static_cast<int64_t>(s.tokens.size());
-  prefix_hit_tokens_ += s.length;
-  return s.length;
+  prefix_hit_tokens_ += s.length();
+  return s.length();
 }
 
 void paged_kv_cache::index_full_blocks(sequence& s) {
   const int64_t bs = params_.block_size;
-  while (static_cast<int64_t>(s.hashes.size()) < s.length / bs) {
+  while (static_cast<int64_t>(s.hashes.size()) < s.length() / bs) {
     size_t i = s.hashes.size();
     uint64_t parent = i == 0 ? 0 : s.hashes[i - 1];
     std::span<const int32_t> chunk(s.tokens.data() + i * static_cast<size_t>(bs),
@@ -136,8 +130,8 @@ void paged_kv_cache::append(sequence_id id, std::span<const int32_t> tokens, cud
   PM_ASSERT(can_append(id, count), "append only after can_append");
   sequence& s = sequences_.at(id);
   const int64_t bs = params_.block_size;
-  if (s.length % bs != 0 && count > 0) {
-    size_t last = static_cast<size_t>(s.length / bs);
+  if (s.length() % bs != 0 && count > 0) {
+    size_t last = static_cast<size_t>(s.length() / bs);
     int32_t shared = s.blocks[last];
     if (pool_.ref_count(shared) > 1) {
       // Copy-on-write: this sequence is about to write into a block another one still reads.
@@ -153,14 +147,14 @@ void paged_kv_cache::append(sequence_id id, std::span<const int32_t> tokens, cud
       s.blocks[last] = own;
     }
   }
-  for (int64_t p = s.length; p < s.length + count; ++p) {
+  const int64_t start = s.length();
+  for (int64_t p = start; p < start + count; ++p) {
     if (p % bs == 0) {
       s.blocks.push_back(allocate_block());
     }
     slots.push_back(static_cast<int32_t>(s.blocks[static_cast<size_t>(p / bs)] * bs + p % bs));
   }
   s.tokens.insert(s.tokens.end(), tokens.begin(), tokens.end());
-  s.length += count;
   index_full_blocks(s);
 }
 

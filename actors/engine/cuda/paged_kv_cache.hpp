@@ -50,8 +50,8 @@ public:
   void append(sequence_id seq, std::span<const int32_t> tokens, cudaStream_t stream,
               std::vector<int32_t>& slots);
 
-  int64_t length(sequence_id seq) const { return seq_(seq).length; }
-  const std::vector<int32_t>& block_table(sequence_id seq) const { return seq_(seq).blocks; }
+  int64_t length(sequence_id seq) const { return find_sequence(seq).length(); }
+  const std::vector<int32_t>& block_table(sequence_id seq) const { return find_sequence(seq).blocks; }
   int32_t block_size() const { return params_.block_size; }
   int32_t num_free_blocks() const { return pool_.num_available(); }
   int64_t prefix_hit_tokens() const { return prefix_hit_tokens_; }
@@ -64,15 +64,15 @@ public:
 private:
   struct sequence {
     std::vector<int32_t> blocks;
-    std::vector<int32_t> tokens;  // [length]
+    std::vector<int32_t> tokens;  // every token whose KV is cached, in order
     std::vector<uint64_t> hashes; // chained hash of each full block
-    int64_t length = 0;
+    int64_t length() const { return static_cast<int64_t>(tokens.size()); }
   };
   struct cached_block {
     int32_t block;
     std::vector<int32_t> tokens; // [block_size], to tell a hash collision from a hit
   };
-  const sequence& seq_(sequence_id id) const;
+  const sequence& find_sequence(sequence_id id) const;
   int64_t blocks_needed(const sequence& s, int64_t count) const;
   int32_t allocate_block();
   void index_full_blocks(sequence& s);

@@ -1,6 +1,7 @@
 #include "actors/engine/generation/generation.hpp"
 
 #include "actors/common/error.hpp"
+#include "actors/engine/generation/prompt_check.hpp"
 
 #include <numeric>
 #include <optional>
@@ -32,27 +33,9 @@ struct sequence_guard {
 };
 
 void check_request(const model_runner& model, const generate_request& r) {
-  const model_config& c = model.config();
-  if (r.prompt.empty()) {
-    throw input_error("prompt is empty");
-  }
-  for (int32_t id : r.prompt) {
-    if (id < 0 || id >= c.vocab_size) {
-      throw input_error("prompt token id " + std::to_string(id) + " is outside the vocabulary [0, " +
-                        std::to_string(c.vocab_size) + ")");
-    }
-  }
+  check_prompt(model.config(), r.prompt, r.max_tokens);
   if (r.n < 1 || r.n > 1024) {
     throw input_error("n must be in [1, 1024]");
-  }
-  if (r.max_tokens < 0) {
-    throw input_error("max_tokens must be >= 0");
-  }
-  int64_t total = static_cast<int64_t>(r.prompt.size()) + r.max_tokens;
-  if (total > c.max_position_embeddings) {
-    throw input_error("prompt plus max_tokens (" + std::to_string(total) +
-                      ") exceeds max_position_embeddings (" +
-                      std::to_string(c.max_position_embeddings) + ")");
   }
 }
 

@@ -1,6 +1,7 @@
 #include "actors/engine/model/model_init.hpp"
 
 #include "actors/common/error.hpp"
+#include "actors/common/splitmix64.hpp"
 #include "actors/engine/chat/chat_format.hpp"
 #include "actors/engine/tokenizer/tokenizer.hpp"
 #include "actors/engine/tokenizer/tokenizer_trainer.hpp"
@@ -22,11 +23,8 @@ class uniform_source {
 public:
   explicit uniform_source(uint64_t seed) : state_(seed) {}
   float next(float half_width) {
-    state_ += 0x9e3779b97f4a7c15ULL;
-    uint64_t z = state_;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
+    uint64_t z = splitmix64(state_);
+    state_ += 0x9e3779b97f4a7c15ULL; // splitmix64's increment: the next counter value
     double u = static_cast<double>(z >> 11) * 0x1.0p-53; // [0, 1)
     return static_cast<float>((2.0 * u - 1.0) * half_width);
   }

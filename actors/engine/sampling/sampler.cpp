@@ -1,5 +1,7 @@
 #include "actors/engine/sampling/sampler.hpp"
 
+#include "actors/common/splitmix64.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -20,14 +22,6 @@ double log_sum_exp(std::span<const float> logits) {
     sum += std::exp(static_cast<double>(l) - max);
   }
   return max + std::log(sum);
-}
-
-// splitmix64: spreads (seed, stream) pairs into unrelated generator states.
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
 }
 
 } // namespace
@@ -53,7 +47,7 @@ step_logprobs top_logprobs(std::span<const float> logits, int32_t k) {
 }
 
 sampler::sampler(const sampling_params& params, uint64_t stream_index)
-    : params_(params), rng_(mix(params.seed ^ mix(stream_index))) {}
+    : params_(params), rng_(splitmix64(params.seed ^ splitmix64(stream_index))) {}
 
 sample_result sampler::sample(std::span<const float> logits) {
   sample_result result;

@@ -2,6 +2,7 @@
 
 #include "actors/common/check.hpp"
 #include "actors/common/error.hpp"
+#include "actors/engine/generation/prompt_check.hpp"
 
 namespace proofmesh::engine {
 
@@ -10,23 +11,11 @@ batch_engine::batch_engine(model_runner& runner, const tokenizer* tok,
     : runner_(runner), tok_(tok), config_(config), scheduler_(config) {}
 
 request_id batch_engine::submit(engine_request request) {
-  const model_config& c = runner_.config();
-  if (request.prompt.empty()) {
-    throw input_error("prompt is empty");
-  }
-  for (int32_t id : request.prompt) {
-    if (id < 0 || id >= c.vocab_size) {
-      throw input_error("prompt token id " + std::to_string(id) + " is outside the vocabulary");
-    }
-  }
+  check_prompt(runner_.config(), request.prompt, request.max_tokens);
   if (request.max_tokens < 1) {
     throw input_error("max_tokens must be >= 1");
   }
   const auto prompt_len = static_cast<int64_t>(request.prompt.size());
-  if (prompt_len + request.max_tokens > c.max_position_embeddings) {
-    throw input_error("prompt plus max_tokens exceeds max_position_embeddings (" +
-                      std::to_string(c.max_position_embeddings) + ")");
-  }
   request_id id = next_id_++;
   if (!scheduler_.add(id, prompt_len, request.max_tokens)) {
     throw input_error("the request needs more KV cache than the engine has (" +

@@ -111,7 +111,6 @@ step_schedule scheduler::schedule(int64_t free_blocks) {
       break; // no memory for the head of the queue: later arrivals wait behind it
     }
     waiting_.pop_front();
-    requests_.at(id).admitted = next_stamp_++;
     running_.push_back(id);
   }
   return step;

@@ -69,7 +69,6 @@ private:
     int64_t max_new = 0;    // generation cap
     int64_t generated = 0;  // tokens sampled so far
     int64_t computed = 0;   // tokens whose KV is in the cache
-    int64_t admitted = -1;  // admission stamp, for preemption order
   };
   int64_t known_tokens(const request& r) const { return r.prompt + r.generated; }
   int64_t blocks_for(int64_t tokens) const;
@@ -77,8 +76,7 @@ private:
   scheduler_config config_;
   std::map<request_id, request> requests_;
   std::deque<request_id> waiting_;  // arrival order; preempted requests go back to the front
-  std::vector<request_id> running_; // admission order
-  int64_t next_stamp_ = 0;
+  std::vector<request_id> running_; // admission order: the back is preempted first
   int64_t preemptions_ = 0;
 };
 

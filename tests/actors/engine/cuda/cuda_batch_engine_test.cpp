@@ -5,14 +5,13 @@
 #include "actors/engine/generation/generation.hpp"
 #include "actors/engine/scheduling/batch_engine.hpp"
 #include "actors/engine/weights/weight_store.hpp"
+#include "tests/support/read_file.hpp"
 #include "tests/support/source_path.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <map>
-#include <sstream>
 
 namespace proofmesh::engine {
 namespace {
@@ -27,10 +26,7 @@ protected:
     std::string dir = testing::source_path(std::string("tests/golden/data/hf/") + GetParam());
     config_ = load_model_config(dir);
     weights_ = load_model_weights(config_, weight_store::open(dir));
-    std::ifstream in(dir + "/expected.json");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    expected_ = nlohmann::json::parse(ss.str());
+    expected_ = nlohmann::json::parse(testing::read_file(dir + "/expected.json"));
     prompts_ = {expected_["prompt_ids"].get<std::vector<int32_t>>(),
                 {5, 6, 7},
                 {200, 100, 50, 25, 12, 6, 3, 1, 2, 4, 8, 16, 32, 64, 128},

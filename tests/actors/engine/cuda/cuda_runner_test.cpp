@@ -7,14 +7,14 @@
 #include "actors/engine/model/cpu_runner.hpp"
 #include "actors/engine/sampling/sampler.hpp"
 #include "actors/engine/weights/weight_store.hpp"
+#include "tests/support/max_rel_diff.hpp"
+#include "tests/support/read_file.hpp"
 #include "tests/support/source_path.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 namespace proofmesh::engine {
 namespace {
@@ -32,21 +32,11 @@ loaded_model load(const std::string& arch) {
   loaded_model m;
   m.config = load_model_config(dir);
   m.weights = load_model_weights(m.config, weight_store::open(dir));
-  std::ifstream in(dir + "/expected.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  m.expected = json::parse(ss.str());
+  m.expected = json::parse(testing::read_file(dir + "/expected.json"));
   return m;
 }
 
-double max_rel_diff(std::span<const float> a, std::span<const float> b) {
-  double scale = 0, diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    scale = std::max(scale, std::abs(static_cast<double>(b[i])));
-    diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
-  }
-  return diff / scale;
-}
+using testing::max_rel_diff;
 
 int32_t argmax(std::span<const float> row) {
   return static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin());

@@ -5,13 +5,13 @@
 #include "actors/common/error.hpp"
 #include "actors/engine/model/model_init.hpp"
 #include "actors/engine/weights/weight_store.hpp"
+#include "tests/support/max_rel_diff.hpp"
+#include "tests/support/read_file.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 namespace proofmesh::engine {
 namespace {
@@ -21,14 +21,7 @@ decoder_model load(const std::string& dir) {
   return decoder_model(config, load_model_weights(config, weight_store::open(dir)));
 }
 
-float max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  float scale = 0, diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    scale = std::max(scale, std::abs(b[i]));
-    diff = std::max(diff, std::abs(a[i] - b[i]));
-  }
-  return diff / scale;
-}
+using testing::max_rel_diff;
 
 class decoder_model_arch : public ::testing::TestWithParam<const char*> {};
 
@@ -74,22 +67,15 @@ TEST_P(decoder_model_arch, batching_sequences_does_not_change_their_logits) {
 
 INSTANTIATE_TEST_SUITE_P(archs, decoder_model_arch, ::testing::Values("llama", "qwen2", "qwen3"));
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST(model_init, same_seed_same_bytes_other_seed_other_bytes) {
   testing::temp_dir a, b, c;
   init_random_model({.arch = model_arch::model_arch_qwen3, .seed = 1, .out_dir = a.str()});
   init_random_model({.arch = model_arch::model_arch_qwen3, .seed = 1, .out_dir = b.str()});
   init_random_model({.arch = model_arch::model_arch_qwen3, .seed = 2, .out_dir = c.str()});
   for (const char* f : {"model.safetensors", "config.json", "tokenizer.json"}) {
-    EXPECT_EQ(slurp(a.str(f)), slurp(b.str(f))) << f;
+    EXPECT_EQ(testing::read_file(a.str(f)), testing::read_file(b.str(f))) << f;
   }
-  EXPECT_NE(slurp(a.str("model.safetensors")), slurp(c.str("model.safetensors")));
+  EXPECT_NE(testing::read_file(a.str("model.safetensors")), testing::read_file(c.str("model.safetensors")));
 }
 
 TEST(model_weights, shape_mismatch_names_the_tensor) {

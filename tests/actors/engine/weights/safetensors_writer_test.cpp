@@ -11,6 +11,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/engine/weights/safetensors_file.hpp"
+#include "tests/support/read_file.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/actors/engine/weights/tensor_bytes.hpp"
 
@@ -20,11 +21,6 @@ namespace {
 using testing::encode;
 using proofmesh::testing::temp_dir;
 using ::testing::HasSubstr;
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 size_t num_entries(const std::string& dir) {
   return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir),
@@ -44,7 +40,7 @@ TEST(safetensors_writer, matches_the_reference_layout_byte_for_byte) {
   for (int i = 0; i < 8; ++i) expected.push_back(static_cast<char>(header.size() >> (8 * i)));
   expected += header;
   expected.append(reinterpret_cast<const char*>(data.data()), data.size());
-  EXPECT_EQ(read_all(dir.file("x.safetensors")), expected);
+  EXPECT_EQ(proofmesh::testing::read_file(dir.file("x.safetensors")), expected);
 }
 
 TEST(safetensors_writer, orders_by_dtype_alignment_then_name_and_packs_data) {
@@ -62,7 +58,7 @@ TEST(safetensors_writer, orders_by_dtype_alignment_then_name_and_packs_data) {
   const std::string path = dir.file("model.safetensors");
   write_safetensors(path, tensors, {{"note", "hi"}});
 
-  const std::string bytes = read_all(path);
+  const std::string bytes = proofmesh::testing::read_file(path);
   uint64_t header_size = 0;
   for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | static_cast<uint8_t>(bytes[i]);
   EXPECT_EQ(header_size % 8, 0u);

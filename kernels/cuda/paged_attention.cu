@@ -13,9 +13,15 @@
 //            lane that scored it, by shuffle.
 // At the end the groups' accumulators are summed by shuffles and group 0 writes acc / sum.
 // Nothing grows with the context but the loop count: no score row is kept anywhere.
+//
+// Split launches (grid z = split) walk only their key range and write (acc, max, sum) to the
+// workspace instead of out; merge_splits_kernel, one warp per (token, head), rescales each
+// split's sum and accumulators by exp(split max - global max) and writes acc / sum. An empty
+// range (a short sequence in a long batch) writes max -inf and sum 0, which weigh nothing.
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/paged_attention.cuh"
 
+#include <algorithm>
 #include <cmath>
 
 namespace proofmesh::kernels::cuda {
@@ -43,7 +49,7 @@ __device__ __forceinline__ float warp_sum(float v) {
 
 template <typename T, int VEC>
 __global__ void __launch_bounds__(warps_per_block * 32)
-    paged_attention_kernel(paged_attention_params<T> p, int lanes_per_key) {
+    paged_attention_kernel(paged_attention_params<T> p, int lanes_per_key, int split_keys) {
   constexpr int chunks_per_lane = acc_per_lane / VEC;
   __shared__ float q_shared[warps_per_block][max_attention_head_dim];
   const int warp = static_cast<int>(threadIdx.x) / 32;
@@ -59,10 +65,17 @@ __global__ void __launch_bounds__(warps_per_block * 32)
   const int32_t pos = p.token_pos[t];
   if (seq < 0 || pos < 0 || pos >= p.max_blocks_per_seq * p.block_size) {
     for (int d = lane; d < head_dim; d += 32) {
-      out[d] = from_float<T>(NAN);
+      out[d] = from_float<T>(NAN); // a split launch's merge writes the NaN again
     }
     return;
   }
+  // This launch's key range: all keys, or split blockIdx.z's share.
+  const int split = static_cast<int>(blockIdx.z);
+  const int key_begin = split * split_keys;
+  const int key_end = min(pos + 1, key_begin + split_keys);
+  float* partial = p.workspace == nullptr
+                       ? nullptr
+                       : p.workspace + ((t * p.heads + h) * p.num_splits + split) * (head_dim + 2);
 
   float* q_s = q_shared[warp];
   const T* q = p.q + t * p.q_stride + h * p.head_dim;
@@ -74,7 +87,7 @@ __global__ void __launch_bounds__(warps_per_block * 32)
   const int64_t kvh = h / (p.heads / p.kv_heads);
   const int32_t* table = p.block_tables + static_cast<int64_t>(seq) * p.max_blocks_per_seq;
   const int block_size = static_cast<int>(p.block_size);
-  const int n_keys = pos + 1;
+  const int n_keys = key_end;
   const int chunks = head_dim / VEC;
   const int groups = 32 / lanes_per_key;
   const int group = lane / lanes_per_key;
@@ -88,7 +101,7 @@ __global__ void __launch_bounds__(warps_per_block * 32)
   float run_max = -INFINITY;
   float run_sum = 0.0f;
 
-  for (int base = 0; base < n_keys; base += 32) {
+  for (int base = key_begin; base < n_keys; base += 32) {
     // Scores: lane j owns key base + j.
     const int key = base + lane;
     float score = -INFINITY;
@@ -154,6 +167,25 @@ __global__ void __launch_bounds__(warps_per_block * 32)
       acc[a] += __shfl_xor_sync(full_mask, acc[a], o);
     }
   }
+  if (partial != nullptr) {
+    if (group == 0) {
+#pragma unroll
+      for (int c = 0; c < chunks_per_lane; ++c) {
+        const int chunk = lane_in_group + c * lanes_per_key;
+        if (chunk < chunks) {
+#pragma unroll
+          for (int e = 0; e < VEC; ++e) {
+            partial[chunk * VEC + e] = acc[c * VEC + e];
+          }
+        }
+      }
+    }
+    if (lane == 0) {
+      partial[head_dim] = run_max; // -inf for an empty range
+      partial[head_dim + 1] = run_sum;
+    }
+    return;
+  }
   if (group == 0) {
     const float inv_sum = 1.0f / run_sum;
 #pragma unroll
@@ -169,6 +201,44 @@ __global__ void __launch_bounds__(warps_per_block * 32)
   }
 }
 
+template <typename T>
+__global__ void __launch_bounds__(warps_per_block * 32)
+    merge_splits_kernel(paged_attention_params<T> p) {
+  const int warp = static_cast<int>(threadIdx.x) / 32;
+  const int lane = static_cast<int>(threadIdx.x) % 32;
+  const int64_t t = blockIdx.x;
+  const int64_t h = static_cast<int64_t>(blockIdx.y) * warps_per_block + warp;
+  if (h >= p.heads) {
+    return;
+  }
+  const int head_dim = static_cast<int>(p.head_dim);
+  T* out = p.out + t * p.out_stride + h * p.head_dim;
+  const int32_t seq = p.token_seq[t];
+  const int32_t pos = p.token_pos[t];
+  if (seq < 0 || pos < 0 || pos >= p.max_blocks_per_seq * p.block_size) {
+    for (int d = lane; d < head_dim; d += 32) {
+      out[d] = from_float<T>(NAN);
+    }
+    return;
+  }
+  const float* parts = p.workspace + (t * p.heads + h) * p.num_splits * (head_dim + 2);
+  // Lane s holds split s's max and sum (num_splits <= 32); split 0 is never empty.
+  const float m = lane < p.num_splits ? parts[lane * (head_dim + 2) + head_dim] : -INFINITY;
+  const float global_max = warp_max(m);
+  const float weight = lane < p.num_splits ? expf(m - global_max) : 0.0f;
+  const float sum =
+      warp_sum(lane < p.num_splits ? weight * parts[lane * (head_dim + 2) + head_dim + 1] : 0.0f);
+  const float inv_sum = 1.0f / sum;
+  for (int d = lane; d < head_dim; d += 32) {
+    float acc = 0.0f;
+    for (int s = 0; s < p.num_splits; ++s) {
+      const float w = __shfl_sync(full_mask, weight, s);
+      acc += w * parts[s * (head_dim + 2) + d];
+    }
+    out[d] = from_float<T>(acc * inv_sum);
+  }
+}
+
 template <typename T, int VEC>
 cudaError_t launch(const paged_attention_params<T>& p, cudaStream_t stream) {
   // Enough lanes per key to cover head_dim's chunks in one pass (a power of two, at most 32).
@@ -177,17 +247,52 @@ cudaError_t launch(const paged_attention_params<T>& p, cudaStream_t stream) {
   while (lanes_per_key < 32 && lanes_per_key < chunks) {
     lanes_per_key *= 2;
   }
+  const int64_t context = p.max_blocks_per_seq * p.block_size;
+  const int splits = p.num_splits;
+  // Keys per split: a multiple of the 32-key tile, so tiles never straddle two splits.
+  const int split_keys = splits == 1 ? static_cast<int>(context)
+                                     : static_cast<int>((context + 32 * splits - 1) /
+                                                        (32 * splits) * 32);
+  paged_attention_params<T> q = p;
+  q.workspace = splits == 1 ? nullptr : p.workspace;
   const dim3 grid(static_cast<unsigned>(p.tokens),
-                  static_cast<unsigned>((p.heads + warps_per_block - 1) / warps_per_block));
-  paged_attention_kernel<T, VEC><<<grid, warps_per_block * 32, 0, stream>>>(p, lanes_per_key);
+                  static_cast<unsigned>((p.heads + warps_per_block - 1) / warps_per_block),
+                  static_cast<unsigned>(splits));
+  paged_attention_kernel<T, VEC><<<grid, warps_per_block * 32, 0, stream>>>(q, lanes_per_key,
+                                                                           split_keys);
+  if (splits > 1) {
+    const dim3 merge_grid(grid.x, grid.y);
+    merge_splits_kernel<T><<<merge_grid, warps_per_block * 32, 0, stream>>>(q);
+  }
   return cudaGetLastError();
 }
 
 } // namespace
 
+int32_t paged_attention_splits(int64_t tokens, int64_t heads, int64_t max_context, int num_sms) {
+  constexpr int64_t min_split_keys = 256;
+  const int64_t blocks = tokens * ((heads + warps_per_block - 1) / warps_per_block);
+  if (blocks <= 0 || max_context < 2 * min_split_keys) {
+    return 1;
+  }
+  int64_t splits = (2 * static_cast<int64_t>(num_sms) + blocks - 1) / blocks;
+  splits = std::min<int64_t>({splits, max_context / min_split_keys, max_attention_splits});
+  return static_cast<int32_t>(std::max<int64_t>(splits, 1));
+}
+
+size_t paged_attention_workspace_floats(int64_t tokens, int64_t heads, int64_t head_dim,
+                                        int32_t num_splits) {
+  if (num_splits <= 1) {
+    return 0;
+  }
+  return static_cast<size_t>(tokens * heads * num_splits * (head_dim + 2));
+}
+
 template <typename T>
 cudaError_t paged_attention(const paged_attention_params<T>& p, cudaStream_t stream) {
   if (p.tokens < 0 || p.heads <= 0 || p.kv_heads <= 0 || p.heads % p.kv_heads != 0 ||
+      p.num_splits < 1 || p.num_splits > max_attention_splits ||
+      (p.num_splits > 1 && p.workspace == nullptr) ||
       p.head_dim <= 0 || p.head_dim > max_attention_head_dim || p.block_size <= 0 ||
       p.max_blocks_per_seq <= 0) {
     return cudaErrorInvalidValue;
@@ -201,8 +306,9 @@ cudaError_t paged_attention(const paged_attention_params<T>& p, cudaStream_t str
       p.out == nullptr || p.tokens > INT32_MAX ||
       (p.heads + warps_per_block - 1) / warps_per_block > 65535 ||
       p.block_size > INT32_MAX ||
-      // Positions and key indices stay in int32, with room for the last tile's 32 lanes.
-      p.max_blocks_per_seq > (INT32_MAX - 64) / p.block_size ||
+      // Positions and key indices stay in int32, with room for the last tile's 32 lanes and
+      // for split ranges rounded up to whole tiles.
+      p.max_blocks_per_seq > (INT32_MAX - 64 * max_attention_splits) / p.block_size ||
       (p.tokens > 1 && (p.q_stride < width || p.out_stride < width))) {
     return cudaErrorInvalidValue;
   }

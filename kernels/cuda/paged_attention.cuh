@@ -9,6 +9,11 @@
 // rounding. The block table is trusted (ids in [0, num_blocks)); a token whose sequence or
 // position is negative, or whose position lies past its block table, gets NaN output (loud,
 // never an out-of-bounds read).
+// Flash-decoding: with num_splits > 1 each (token, head) splits its keys into num_splits equal
+// ranges (multiples of 32 keys) that run in parallel, each keeping its own running max, sum and
+// unnormalised output in the workspace; a second kernel rescales and merges them. A decode batch
+// of a few sequences over a long context would otherwise occupy a handful of multiprocessors.
+// paged_attention_splits plans the count; results agree with the unsplit path up to rounding.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -19,6 +24,7 @@
 namespace proofmesh::kernels::cuda {
 
 inline constexpr int64_t max_attention_head_dim = 256;
+inline constexpr int32_t max_attention_splits = 32;
 
 template <typename T>
 struct paged_attention_params {
@@ -38,10 +44,21 @@ struct paged_attention_params {
   int64_t block_size;           // cache slots per block
   int64_t max_blocks_per_seq;   // row length of block_tables
   float scale;                  // softmax scale, usually 1 / sqrt(head_dim)
+  int32_t num_splits = 1;       // key ranges per (token, head), 1..max_attention_splits
+  float* workspace = nullptr;   // [tokens, heads, num_splits, head_dim + 2] when num_splits > 1
 };
 
+/// The split count for a launch: enough (token, head) work items to fill the multiprocessors
+/// twice over, and at least 256 keys per split; 1 for short contexts or big batches.
+int32_t paged_attention_splits(int64_t tokens, int64_t heads, int64_t max_context, int num_sms);
+
+/// Floats of workspace a launch with `num_splits` needs (0 when it is 1).
+size_t paged_attention_workspace_floats(int64_t tokens, int64_t heads, int64_t head_dim,
+                                        int32_t num_splits);
+
 /// cudaErrorInvalidValue on negative sizes, head_dim outside [1, 256], heads not a multiple of
-/// kv_heads, strides too small or null pointers; tokens == 0 is a no-op.
+/// kv_heads, strides too small, num_splits outside [1, 32], or null pointers (the workspace too,
+/// when num_splits > 1); tokens == 0 is a no-op.
 template <typename T>
 cudaError_t paged_attention(const paged_attention_params<T>& p, cudaStream_t stream);
 

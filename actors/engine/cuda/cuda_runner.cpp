@@ -3,7 +3,9 @@
 #include "actors/common/check.hpp"
 #include "actors/common/error.hpp"
 #include "actors/engine/cuda/cuda_weights.hpp"
+#include "actors/engine/cuda/decode_graphs.hpp"
 #include "actors/engine/cuda/paged_kv_cache.hpp"
+#include "actors/engine/cuda/pinned_array.hpp"
 #include "kernels/cuda/gather_rows.cuh"
 #include "kernels/cuda/gemm.cuh"
 #include "kernels/cuda/kv_cache_write.cuh"
@@ -38,18 +40,53 @@ struct step_plan {
   std::vector<int32_t> slots;        // [tokens] KV cache slots
   std::vector<int32_t> block_tables; // [batch, max_blocks]
   std::vector<int32_t> logit_rows;   // [rows] tokens whose logits the caller wants
-  int64_t max_blocks = 0;
+  int64_t max_blocks = 0;            // row length of block_tables
+  int64_t out_rows = 0;              // logit rows the caller reads (padding excluded)
+  int64_t graph_bucket = 0;          // > 0: a padded decode step replayed from a graph
+  int32_t attention_splits = 1;      // flash-decoding key ranges (paged_attention_splits)
 };
+
+// A decode step: one new token per item, logits of that token only.
+bool is_decode(std::span<const runner_item> batch) {
+  return std::all_of(batch.begin(), batch.end(), [](const runner_item& item) {
+    return item.tokens.size() == 1 && !item.all_logits;
+  });
+}
+
+// Pads a decode plan to its graph bucket and table width. Padded tokens belong to sequence 0 at
+// position 0 (a valid read of one cached key) and store nothing (slot -1); their logit rows are
+// computed and ignored.
+void pad_to_graph(step_plan& plan, int64_t bucket) {
+  const auto real = static_cast<int64_t>(plan.ids.size());
+  const int64_t width = decode_graphs::width_for(plan.max_blocks);
+  const auto b = static_cast<size_t>(bucket);
+  plan.ids.resize(b, 0);
+  plan.positions.resize(b, 0);
+  plan.token_seq.resize(b, 0);
+  plan.slots.resize(b, -1);
+  for (int64_t r = real; r < bucket; ++r) {
+    plan.logit_rows.push_back(static_cast<int32_t>(r));
+  }
+  std::vector<int32_t> tables(b * static_cast<size_t>(width), 0);
+  for (int64_t r = 0; r < real; ++r) {
+    std::copy_n(plan.block_tables.begin() + r * plan.max_blocks, plan.max_blocks,
+                tables.begin() + r * width);
+  }
+  plan.block_tables = std::move(tables);
+  plan.max_blocks = width;
+  plan.graph_bucket = bucket;
+}
 
 template <typename T>
 class runner_impl final : public model_runner {
 public:
   runner_impl(const model_config& config, const model_weights& weights,
               const cuda_runner_params& params)
-      : config_(config) {
+      : config_(config), use_graphs_(params.cuda_graphs) {
     PM_CUDA_CHECK(cudaSetDevice(params.device));
     PM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     PM_CUDA_CHECK(kc::gemm_handle_create(gemm_));
+    PM_CUDA_CHECK(cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, params.device));
     weights_ = upload_weights<T>(config, weights);
     const rope_config& r = config.rope;
     std::vector<float> inv_freq = kernels::cpu::rope_inv_freq(
@@ -79,15 +116,19 @@ public:
   sequence_id create_sequence() override { return cache_->create(); }
   sequence_id fork_sequence(sequence_id parent) override { return cache_->fork(parent); }
   void release_sequence(sequence_id seq) override { cache_->release(seq); }
+  int64_t adopt_cached_prefix(sequence_id seq, std::span<const int32_t> tokens) override {
+    return cache_->match_prefix(seq, tokens);
+  }
   runner_stats stats() const override {
     return {.prefix_hit_tokens = cache_->prefix_hit_tokens(),
-            .free_kv_blocks = cache_->num_free_blocks()};
+            .free_kv_blocks = cache_->num_free_blocks(),
+            .graph_steps = graph_steps_,
+            .graph_captures = graphs_.num_captured()};
   }
 
   std::vector<float> forward(std::span<const runner_item> batch) override {
     step_plan plan = make_plan(batch);
-    upload(plan);
-    run(plan);
+    execute(plan);
     return download_logits(plan);
   }
 
@@ -102,14 +143,14 @@ public:
       PM_ASSERT(!item.all_logits, "sampling reads the last position only");
     }
     step_plan plan = make_plan(batch);
-    upload(plan);
-    run(plan);
+    execute(plan);
     const auto rows = static_cast<int64_t>(batch.size());
     int32_t k = 0;
-    host_specs_.clear();
-    for (const sample_spec& s : specs) {
+    host_specs_.reserve(specs.size());
+    for (size_t r = 0; r < specs.size(); ++r) {
+      const sample_spec& s = specs[r];
       k = std::max(k, s.params.num_logprobs);
-      host_specs_.push_back({.temperature = s.params.temperature, .top_k = s.params.top_k,
+      host_specs_.get()[r] = kc::sample_row_params({.temperature = s.params.temperature, .top_k = s.params.top_k,
                              .top_p = s.params.top_p, .seed = s.params.seed,
                              .stream = s.stream, .step = s.step});
     }
@@ -117,11 +158,11 @@ public:
       throw input_error("at most " + std::to_string(kc::max_sample_logprobs) +
                         " logprobs per token on the cuda backend");
     }
-    specs_.reserve(host_specs_.size());
+    specs_.reserve(specs.size());
     sampled_.reserve(static_cast<size_t>(rows * (1 + k)));
     sampled_logprobs_.reserve(static_cast<size_t>(std::max<int64_t>(1, rows * k)));
-    PM_CUDA_CHECK(cudaMemcpyAsync(specs_.get(), host_specs_.data(),
-                                  host_specs_.size() * sizeof(kc::sample_row_params),
+    PM_CUDA_CHECK(cudaMemcpyAsync(specs_.get(), host_specs_.get(),
+                                  specs.size() * sizeof(kc::sample_row_params),
                                   cudaMemcpyHostToDevice, stream_));
     int32_t* tokens = sampled_.get();
     PM_CUDA_CHECK(kc::sample({.logits = logits_.get(), .params = specs_.get(), .tokens = tokens,
@@ -210,33 +251,62 @@ private:
       std::copy(table.begin(), table.end(),
                 plan.block_tables.begin() + static_cast<std::ptrdiff_t>(b * plan.max_blocks));
     }
+    plan.out_rows = static_cast<int64_t>(plan.logit_rows.size());
+    if (use_graphs_ && is_decode(batch)) {
+      if (int64_t bucket = decode_graphs::bucket_for(static_cast<int64_t>(batch.size()))) {
+        pad_to_graph(plan, bucket);
+      }
+    }
+    plan.attention_splits = kc::paged_attention_splits(
+        static_cast<int64_t>(plan.ids.size()), config_.num_attention_heads,
+        plan.max_blocks * cache_->block_size(), num_sms_);
     return plan;
+  }
+
+  // Upload the plan, then run the forward pass: eagerly, or as the replay of its decode graph.
+  void execute(const step_plan& plan) {
+    upload(plan);
+    if (plan.graph_bucket == 0) {
+      run(plan);
+      return;
+    }
+    graphs_.launch({.bucket = plan.graph_bucket, .table_width = plan.max_blocks,
+                    .epoch = scratch_epoch_},
+                   stream_, [&] { run(plan); });
+    ++graph_steps_;
   }
 
   void upload(const step_plan& plan) {
     const size_t tokens = plan.ids.size();
     const model_config& c = config_;
-    // Scratch grows to the largest step seen.
-    h_.reserve(tokens * c.hidden_size);
-    x_.reserve(tokens * c.hidden_size);
-    qkv_.reserve(tokens * (c.q_dim() + 2 * c.kv_dim()));
-    attn_.reserve(tokens * c.q_dim());
-    o_.reserve(tokens * c.hidden_size);
-    gate_up_.reserve(tokens * 2 * c.intermediate_size);
-    act_.reserve(tokens * c.intermediate_size);
-    mlp_.reserve(tokens * c.hidden_size);
-    picked_.reserve(plan.logit_rows.size() * c.hidden_size);
-    logits_.reserve(plan.logit_rows.size() * c.vocab_size);
-    // One host buffer, one copy: ids | positions | token_seq | slots | logit_rows | block_tables.
-    host_index_.clear();
+    // Scratch grows to the largest step seen; a move makes the captured graphs stale.
+    const size_t rows = plan.logit_rows.size();
+    bool moved = false;
+    moved |= h_.reserve(tokens * c.hidden_size);
+    moved |= x_.reserve(tokens * c.hidden_size);
+    moved |= qkv_.reserve(tokens * (c.q_dim() + 2 * c.kv_dim()));
+    moved |= attn_.reserve(tokens * c.q_dim());
+    moved |= o_.reserve(tokens * c.hidden_size);
+    moved |= gate_up_.reserve(tokens * 2 * c.intermediate_size);
+    moved |= act_.reserve(tokens * c.intermediate_size);
+    moved |= mlp_.reserve(tokens * c.hidden_size);
+    moved |= picked_.reserve(rows * c.hidden_size);
+    moved |= logits_.reserve(rows * c.vocab_size);
+    moved |= attention_workspace_.reserve(kc::paged_attention_workspace_floats(
+        static_cast<int64_t>(tokens), c.num_attention_heads, c.head_dim, plan.attention_splits));
+    // One pinned host buffer, one copy: ids | positions | token_seq | slots | logit_rows |
+    // block_tables.
+    const size_t total = 4 * tokens + rows + plan.block_tables.size();
+    moved |= index_.reserve(total);
+    host_index_.reserve(total);
+    int32_t* out = host_index_.get();
     for (const auto* v : {&plan.ids, &plan.positions, &plan.token_seq, &plan.slots,
                           &plan.logit_rows, &plan.block_tables}) {
-      host_index_.insert(host_index_.end(), v->begin(), v->end());
+      out = std::copy(v->begin(), v->end(), out);
     }
-    index_.reserve(host_index_.size());
-    PM_CUDA_CHECK(cudaMemcpyAsync(index_.get(), host_index_.data(),
-                                  host_index_.size() * sizeof(int32_t), cudaMemcpyHostToDevice,
-                                  stream_));
+    scratch_epoch_ += moved ? 1 : 0;
+    PM_CUDA_CHECK(cudaMemcpyAsync(index_.get(), host_index_.get(), total * sizeof(int32_t),
+                                  cudaMemcpyHostToDevice, stream_));
   }
 
   // The forward pass, top to bottom, as in decoder_model.cpp.
@@ -285,7 +355,8 @@ private:
            .heads = c.num_attention_heads, .kv_heads = c.num_key_value_heads,
            .head_dim = c.head_dim, .q_stride = qkv_dim, .out_stride = c.q_dim(),
            .block_size = cache_->block_size(), .max_blocks_per_seq = plan.max_blocks,
-           .scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim))},
+           .scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim)),
+           .num_splits = plan.attention_splits, .workspace = attention_workspace_.get()},
           stream_));
       linear(attn_.get(), lw.wo.get(), lw.bo.get(), o_.get(), tokens, c.hidden_size, c.q_dim());
       // h += o; x = norm(h); then the gated MLP.
@@ -313,7 +384,7 @@ private:
   }
 
   std::vector<float> download_logits(const step_plan& plan) {
-    std::vector<float> out(plan.logit_rows.size() * static_cast<size_t>(config_.vocab_size));
+    std::vector<float> out(static_cast<size_t>(plan.out_rows * config_.vocab_size));
     PM_CUDA_CHECK(cudaMemcpyAsync(out.data(), logits_.get(), out.size() * sizeof(float),
                                   cudaMemcpyDeviceToHost, stream_));
     PM_CUDA_CHECK(cudaStreamSynchronize(stream_));
@@ -350,6 +421,7 @@ private:
   }
 
   model_config config_;
+  bool use_graphs_;
   cudaStream_t stream_ = nullptr;
   kc::gemm_handle gemm_{};
   cuda_weights<T> weights_;
@@ -357,12 +429,17 @@ private:
   std::unique_ptr<paged_kv_cache> cache_;
   device_array<T> h_, x_, qkv_, attn_, o_, gate_up_, act_, mlp_, picked_;
   device_array<float> logits_;
+  device_array<float> attention_workspace_; // flash-decoding partials
+  int num_sms_ = 0;
   device_array<int32_t> index_;
-  std::vector<kc::sample_row_params> host_specs_;
+  pinned_array<kc::sample_row_params> host_specs_;
   device_array<kc::sample_row_params> specs_;
   device_array<int32_t> sampled_;        // [rows] tokens, then [rows, k] top ids
   device_array<float> sampled_logprobs_; // [rows, k]
-  std::vector<int32_t> host_index_;
+  pinned_array<int32_t> host_index_;
+  decode_graphs graphs_;
+  uint64_t scratch_epoch_ = 0;
+  int64_t graph_steps_ = 0;
 };
 
 } // namespace

@@ -25,16 +25,18 @@ public:
   device_array(const device_array&) = delete;
   device_array& operator=(const device_array&) = delete;
 
-  /// Ensures room for `count` elements; old contents are not kept when it grows.
-  void reserve(size_t count) {
+  /// Ensures room for `count` elements; old contents are not kept when it grows. Returns whether
+  /// it grew, which moves the buffer (captured CUDA graphs that point into it go stale).
+  bool reserve(size_t count) {
     if (count <= capacity_) {
-      return;
+      return false;
     }
     cudaFree(ptr_);
     ptr_ = nullptr;
     capacity_ = 0;
     PM_CUDA_CHECK(cudaMalloc(&ptr_, count * sizeof(T)));
     capacity_ = count;
+    return true;
   }
 
   T* get() const { return ptr_; }

@@ -35,6 +35,8 @@ struct sample_spec {
 struct runner_stats {
   int64_t prefix_hit_tokens = 0; // prompt tokens served from the prefix cache, not recomputed
   int64_t free_kv_blocks = -1;   // blocks a new sequence can still take; -1 where unbounded
+  int64_t graph_steps = 0;       // steps replayed from a captured CUDA graph
+  int64_t graph_captures = 0;    // CUDA graphs captured
 };
 
 class model_runner {
@@ -46,6 +48,14 @@ public:
   /// A new sequence whose cache starts as a copy of `parent`'s.
   virtual sequence_id fork_sequence(sequence_id parent) = 0;
   virtual void release_sequence(sequence_id seq) = 0;
+  /// For an empty `seq`: adopts the longest cached prefix of `tokens` that leaves at least one
+  /// token to compute, and returns its length; the caller then appends from there. Runners
+  /// without a prefix cache adopt nothing.
+  virtual int64_t adopt_cached_prefix(sequence_id seq, std::span<const int32_t> tokens) {
+    (void)seq;
+    (void)tokens;
+    return 0;
+  }
   /// float32 logit rows [vocab] in item order: one per item, or one per token for all_logits.
   virtual std::vector<float> forward(std::span<const runner_item> batch) = 0;
   virtual runner_stats stats() const { return {}; }

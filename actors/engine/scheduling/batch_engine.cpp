@@ -2,7 +2,10 @@
 
 #include "actors/common/check.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/splitmix64.hpp"
 #include "actors/engine/generation/prompt_check.hpp"
+
+#include <algorithm>
 
 namespace proofmesh::engine {
 
@@ -16,24 +19,73 @@ request_id batch_engine::submit(engine_request request) {
     throw input_error("max_tokens must be >= 1");
   }
   const auto prompt_len = static_cast<int64_t>(request.prompt.size());
-  request_id id = next_id_++;
-  if (!scheduler_.add(id, prompt_len, request.max_tokens)) {
-    throw input_error("the request needs more KV cache than the engine has (" +
-                      std::to_string(config_.total_blocks) + " blocks of " +
-                      std::to_string(config_.block_size) + " tokens)");
-  }
+  request_id id = next_id_;
   std::vector<int32_t> tokens = request.prompt;
   completion_limits limits{.max_tokens = request.max_tokens,
                            .stop_ids = request.stop_ids,
                            .stop_strings = request.stop_strings,
                            .keep_logprobs = request.sampling.num_logprobs > 0};
   sampler host_sampler(request.sampling, request.stream);
-  active_.emplace(id, active_request{.request = std::move(request),
-                                     .tokens = std::move(tokens),
-                                     .seq = std::nullopt,
-                                     .host_sampler = std::move(host_sampler),
-                                     .track = completion_tracker(tok_, std::move(limits))});
+  active_request a{.request = std::move(request),
+                   .tokens = std::move(tokens),
+                   .seq = std::nullopt,
+                   .host_sampler = std::move(host_sampler),
+                   .track = completion_tracker(tok_, std::move(limits))};
+  std::optional<request_id> leader = find_prefix_leader(id, a);
+  if (!scheduler_.add(id, prompt_len, a.request.max_tokens, leader)) {
+    if (a.prefix_key) {
+      prefix_leaders_.erase(*a.prefix_key);
+    }
+    throw input_error("the request needs more KV cache than the engine has (" +
+                      std::to_string(config_.total_blocks) + " blocks of " +
+                      std::to_string(config_.block_size) + " tokens)");
+  }
+  ++next_id_;
+  active_.emplace(id, std::move(a));
   return id;
+}
+
+// The prompt's reusable part is its full blocks short of the last token (whose logits every
+// request computes). Equal parts under a live leader make a follower; otherwise this request
+// leads its group.
+std::optional<request_id> batch_engine::find_prefix_leader(request_id id, active_request& a) {
+  const size_t bs = static_cast<size_t>(config_.block_size);
+  const size_t reusable = (a.tokens.size() - 1) / bs * bs;
+  if (reusable == 0) {
+    return std::nullopt;
+  }
+  uint64_t key = reusable;
+  for (size_t i = 0; i < reusable; ++i) {
+    key = splitmix64(key ^ static_cast<uint32_t>(a.tokens[i]));
+  }
+  auto it = prefix_leaders_.find(key);
+  if (it != prefix_leaders_.end()) {
+    const active_request& leader = active_.at(it->second);
+    if (leader.tokens.size() >= reusable &&
+        std::equal(a.tokens.begin(), a.tokens.begin() + static_cast<std::ptrdiff_t>(reusable),
+                   leader.tokens.begin())) {
+      return it->second;
+    }
+    return std::nullopt; // a hash collision: no group, no harm
+  }
+  prefix_leaders_[key] = id;
+  a.prefix_key = key;
+  return std::nullopt;
+}
+
+// Requests the next schedule may admit start from the longest prefix the runner has cached.
+void batch_engine::adopt_cached_prefixes() {
+  const int64_t room = config_.max_running - scheduler_.num_running();
+  for (request_id id : scheduler_.admission_candidates(room)) {
+    active_request& a = active_.at(id);
+    if (a.seq) {
+      continue; // adopted on an earlier step
+    }
+    a.seq = runner_.create_sequence();
+    if (int64_t hit = runner_.adopt_cached_prefix(*a.seq, a.tokens); hit > 0) {
+      scheduler_.set_cached(id, hit);
+    }
+  }
 }
 
 void batch_engine::cancel(request_id id) {
@@ -48,6 +100,9 @@ void batch_engine::finish(request_id id, engine_event& event) {
     runner_.release_sequence(*a.seq);
   }
   scheduler_.remove(id);
+  if (a.prefix_key) {
+    prefix_leaders_.erase(*a.prefix_key);
+  }
   event.finished = a.track.take();
   active_.erase(id);
 }
@@ -71,7 +126,9 @@ std::vector<engine_event> batch_engine::step() {
     return events;
   }
 
-  // Schedule: the runner's free blocks, or our own count where the runner has no bound.
+  // Schedule: adopt cached prefixes (which may take evictable blocks), then plan against the
+  // runner's free blocks, or our own count where the runner has no bound.
+  adopt_cached_prefixes();
   int64_t free_blocks = runner_.stats().free_kv_blocks;
   if (free_blocks < 0) {
     free_blocks = config_.total_blocks - scheduler_.blocks_held();

@@ -6,6 +6,9 @@
 // - Draws are keyed by (seed, stream, step) on runners that sample on the device, so a request's
 //   tokens do not depend on what it was batched with, nor on a preemption in between.
 // - Cancellation takes effect at the next step; the request ends with what it has.
+// - Shared prompts prefill once: a request whose block-aligned prompt prefix equals that of a
+//   request still computing its prompt follows it (scheduler `after`), and every request about
+//   to be admitted first adopts whatever prefix the runner has cached.
 // The engine actor (issue #3) will host this; generate() still runs its own fixed batch.
 #pragma once
 
@@ -14,6 +17,7 @@
 #include "actors/engine/scheduling/scheduler.hpp"
 
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <set>
 #include <string>
@@ -58,9 +62,12 @@ private:
     std::optional<sequence_id> seq;
     sampler host_sampler;
     completion_tracker track;
+    std::optional<uint64_t> prefix_key; // set while this request leads its prefix group
   };
 
   std::vector<engine_event> take_cancellations();
+  std::optional<request_id> find_prefix_leader(request_id id, active_request& a);
+  void adopt_cached_prefixes();
   void finish(request_id id, engine_event& event);
 
   model_runner& runner_;
@@ -69,6 +76,7 @@ private:
   scheduler scheduler_;
   std::map<request_id, active_request> active_;
   std::set<request_id> cancelled_;
+  std::unordered_map<uint64_t, request_id> prefix_leaders_; // block-aligned prompt prefix -> leader
   request_id next_id_ = 0;
 };
 

@@ -15,15 +15,43 @@ int64_t scheduler::blocks_for(int64_t tokens) const {
   return (tokens + config_.block_size - 1) / config_.block_size;
 }
 
-bool scheduler::add(request_id id, int64_t prompt_tokens, int64_t max_new_tokens) {
+bool scheduler::add(request_id id, int64_t prompt_tokens, int64_t max_new_tokens,
+                    std::optional<request_id> after) {
   PM_ASSERT(!requests_.contains(id), "request ids are unique");
   if (prompt_tokens < 1 || max_new_tokens < 0 ||
       blocks_for(prompt_tokens + max_new_tokens) > config_.total_blocks) {
     return false;
   }
-  requests_[id] = request{.prompt = prompt_tokens, .max_new = max_new_tokens};
+  requests_[id] = request{.prompt = prompt_tokens, .max_new = max_new_tokens, .after = after};
   waiting_.push_back(id);
   return true;
+}
+
+bool scheduler::blocked(const request& r) const {
+  if (!r.after) {
+    return false;
+  }
+  auto it = requests_.find(*r.after);
+  return it != requests_.end() && it->second.computed < it->second.prompt;
+}
+
+std::vector<request_id> scheduler::admission_candidates(int64_t limit) const {
+  std::vector<request_id> out;
+  for (auto it = waiting_.begin(); it != waiting_.end() && static_cast<int64_t>(out.size()) < limit;
+       ++it) {
+    if (!blocked(requests_.at(*it))) {
+      out.push_back(*it);
+    }
+  }
+  return out;
+}
+
+void scheduler::set_cached(request_id id, int64_t tokens) {
+  request& r = requests_.at(id);
+  PM_ASSERT(std::find(waiting_.begin(), waiting_.end(), id) != waiting_.end() && r.computed == 0,
+            "only a waiting request with nothing computed adopts a cached prefix");
+  PM_ASSERT(tokens >= 0 && tokens < known_tokens(r), "the last known token is always computed");
+  r.computed = tokens;
 }
 
 void scheduler::remove(request_id id) {
@@ -104,14 +132,17 @@ step_schedule scheduler::schedule(int64_t free_blocks) {
       prefill(id);
     }
   }
-  while (!waiting_.empty() && budget > 0 &&
-         static_cast<int32_t>(running_.size()) < config_.max_running) {
-    request_id id = waiting_.front();
-    if (!prefill(id)) {
+  for (auto it = waiting_.begin(); it != waiting_.end() && budget > 0 &&
+                                   static_cast<int32_t>(running_.size()) < config_.max_running;) {
+    if (blocked(requests_.at(*it))) {
+      ++it; // its leader is computing the shared prefix; it follows once that is cached
+      continue;
+    }
+    if (!prefill(*it)) {
       break; // no memory for the head of the queue: later arrivals wait behind it
     }
-    waiting_.pop_front();
-    running_.push_back(id);
+    running_.push_back(*it);
+    it = waiting_.erase(it);
   }
   return step;
 }

@@ -10,12 +10,17 @@
 //   preempted by recompute: its cache is dropped and it returns to the front of the queue with
 //   its prompt plus the tokens generated so far. Arrival order decides admission, so nothing
 //   starves; a request larger than the whole cache is refused when it is added.
+// - Shared prefixes: a request may wait `after` another one that computes the same prompt
+//   prefix, and is admitted once that one's prompt is in the cache (n samples of one prompt,
+//   m verifications of one proof: one prefill, not n). A request whose first tokens the runner
+//   already holds starts from there (set_cached), so they cost neither budget nor blocks.
 // Pure bookkeeping: no model, no device. The engine executes the plan and reports back.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <vector>
 
 namespace proofmesh::engine {
@@ -47,7 +52,14 @@ public:
 
   /// Queues a request whose prompt has `prompt_tokens` tokens and that may generate up to
   /// `max_new_tokens`. Returns false (and queues nothing) if it could never fit in the cache.
-  bool add(request_id id, int64_t prompt_tokens, int64_t max_new_tokens);
+  /// With `after`, it is not admitted while that request is still waiting or computing its
+  /// prompt.
+  bool add(request_id id, int64_t prompt_tokens, int64_t max_new_tokens,
+           std::optional<request_id> after = std::nullopt);
+  /// Waiting requests that the next schedule may admit, in arrival order, at most `limit`.
+  std::vector<request_id> admission_candidates(int64_t limit) const;
+  /// A waiting request's first `tokens` tokens are in the runner's cache already.
+  void set_cached(request_id id, int64_t tokens);
   /// Drops a request wherever it is (finished, stopped or cancelled); frees its blocks.
   void remove(request_id id);
 
@@ -69,7 +81,9 @@ private:
     int64_t max_new = 0;    // generation cap
     int64_t generated = 0;  // tokens sampled so far
     int64_t computed = 0;   // tokens whose KV is in the cache
+    std::optional<request_id> after; // waits for this request's prompt
   };
+  bool blocked(const request& r) const;
   int64_t known_tokens(const request& r) const { return r.prompt + r.generated; }
   int64_t blocks_for(int64_t tokens) const;
 

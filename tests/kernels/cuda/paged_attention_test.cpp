@@ -44,13 +44,15 @@ struct attention_case {
   float q_stddev = 1.0f;     // large values make scores large: the max subtraction matters
   bool misaligned = false;   // cache bases one element off 16 bytes: the scalar access path
   double abs_tol = 1e-5;
+  int32_t num_splits = 1;    // > 1: flash-decoding over a workspace, then the merge kernel
 };
 
 template <typename T>
 void run_case(const attention_case& c, uint32_t seed) {
   SCOPED_TRACE("heads " + std::to_string(c.heads) + "/" + std::to_string(c.kv_heads) +
                " head_dim " + std::to_string(c.head_dim) + " block " +
-               std::to_string(c.block_size) + (c.misaligned ? " misaligned" : ""));
+               std::to_string(c.block_size) + (c.misaligned ? " misaligned" : "") + " splits " +
+               std::to_string(c.num_splits));
   std::mt19937 rng(seed);
   const int64_t hd = c.head_dim;
   const int64_t num_seqs = static_cast<int64_t>(c.seqs.size());
@@ -166,12 +168,16 @@ void run_case(const attention_case& c, uint32_t seed) {
   device_buffer<T> dq(q), dk(k_dev), dv(v_dev), dout(static_cast<size_t>(tokens * out_stride));
   device_buffer<int32_t> dtables(tables), dseq(token_seq), dpos(token_pos);
   dout.poison();
+  device_buffer<float> workspace(std::max<size_t>(
+      1, cuda::paged_attention_workspace_floats(tokens, c.heads, hd, c.num_splits)));
+  workspace.poison();
   ASSERT_EQ(cuda::paged_attention<T>(
                 {.q = dq.get(), .k_cache = dk.get() + pad, .v_cache = dv.get() + pad,
                  .block_tables = dtables.get(), .token_seq = dseq.get(), .token_pos = dpos.get(),
                  .out = dout.get(), .tokens = tokens, .heads = c.heads, .kv_heads = c.kv_heads,
                  .head_dim = hd, .q_stride = q_stride, .out_stride = out_stride,
-                 .block_size = c.block_size, .max_blocks_per_seq = max_blocks, .scale = scale},
+                 .block_size = c.block_size, .max_blocks_per_seq = max_blocks, .scale = scale,
+                 .num_splits = c.num_splits, .workspace = workspace.get()},
                 nullptr),
             cudaSuccess);
   std::vector<T> out = dout.download();
@@ -239,6 +245,35 @@ TYPED_TEST(cuda_paged_attention, long_context_decode) {
                        .abs_tol = 1e-4}, 7);
 }
 
+TYPED_TEST(cuda_paged_attention, split_keys_match_the_unsplit_reference) {
+  PM_SKIP_WITHOUT_GPU();
+  // Flash-decoding: 3 splits of the mixed batch (short sequences leave later splits empty), the
+  // maximum of 32, and the planned split count of a long-context decode batch.
+  for (int32_t splits : {3, 32}) {
+    run_case<TypeParam>({.heads = 8, .kv_heads = 2, .head_dim = 128, .block_size = 16,
+                         .seqs = mixed_batch(), .num_splits = splits}, 20 + splits);
+  }
+  run_case<TypeParam>({.heads = 4, .kv_heads = 1, .head_dim = 64, .block_size = 16,
+                       .seqs = mixed_batch(), .q_stddev = 30.0f, .abs_tol = 1e-4,
+                       .num_splits = 5}, 25);
+  const int32_t planned = cuda::paged_attention_splits(2, 4, 140032, 132);
+  EXPECT_GT(planned, 1);
+  run_case<TypeParam>({.heads = 4, .kv_heads = 1, .head_dim = 128, .block_size = 256,
+                       .seqs = {{.len = 140000, .query_positions = {139999, 70000}},
+                                {.len = 40, .query_positions = {39}}},
+                       .abs_tol = 1e-4, .num_splits = planned}, 26);
+}
+
+TEST(cuda_paged_attention_plan, splits_only_small_batches_over_long_contexts) {
+  EXPECT_EQ(cuda::paged_attention_splits(1, 32, 256, 132), 1);     // short context
+  EXPECT_EQ(cuda::paged_attention_splits(256, 32, 65536, 132), 1); // the grid is full already
+  EXPECT_EQ(cuda::paged_attention_splits(1, 32, 65536, 132), 32);  // 8 blocks want 33: capped
+  EXPECT_EQ(cuda::paged_attention_splits(4, 32, 4096, 132), 9);    // 32 blocks; 256 keys each
+  EXPECT_EQ(cuda::paged_attention_splits(4, 32, 1024, 132), 4);    // at least 256 keys a split
+  EXPECT_EQ(cuda::paged_attention_workspace_floats(2, 4, 64, 1), 0u);
+  EXPECT_EQ(cuda::paged_attention_workspace_floats(2, 4, 64, 3), 2u * 4 * 3 * 66);
+}
+
 TYPED_TEST(cuda_paged_attention, invalid_tokens_get_nan_and_nonsense_is_rejected) {
   PM_SKIP_WITHOUT_GPU();
   using T = TypeParam;
@@ -275,6 +310,14 @@ TYPED_TEST(cuda_paged_attention, invalid_tokens_get_nan_and_nonsense_is_rejected
   EXPECT_EQ(bad(6, 4, 16), cudaErrorInvalidValue);  // heads not a multiple of kv_heads
   EXPECT_EQ(bad(4, 2, 512), cudaErrorInvalidValue); // head_dim too large
   EXPECT_EQ(bad(4, 2, 0), cudaErrorInvalidValue);
+  EXPECT_EQ(cuda::paged_attention<T>(
+                {.q = q.get(), .k_cache = kc.get(), .v_cache = vc.get(),
+                 .block_tables = tables.get(), .token_seq = seq.get(), .token_pos = pos.get(),
+                 .out = out.get(), .tokens = 1, .heads = 1, .kv_heads = 1, .head_dim = hd,
+                 .q_stride = hd, .out_stride = hd, .block_size = 1, .max_blocks_per_seq = 2,
+                 .scale = 1.0f, .num_splits = 2, .workspace = nullptr},
+                nullptr),
+            cudaErrorInvalidValue); // a split launch without its workspace
   EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);
 }
 

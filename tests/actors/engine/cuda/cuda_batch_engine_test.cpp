@@ -84,6 +84,48 @@ TEST_P(cuda_batch_engine_test, batched_runs_equal_solo_runs_and_transformers) {
   }
 }
 
+TEST_P(cuda_batch_engine_test, samples_of_one_prompt_prefill_it_once) {
+  // Eight sampled completions of one 21-token prompt, submitted together: one request computes
+  // the prompt, the other seven wait for it and adopt its five full blocks (20 tokens), and each
+  // still equals its own solo run (draws are keyed by seed, stream and step).
+  std::vector<int32_t> prompt;
+  for (int32_t i = 0; i < 21; ++i) {
+    prompt.push_back((i * 31 + 7) % static_cast<int32_t>(config_.vocab_size));
+  }
+  const sampling_params sampling{.temperature = 1.0f, .top_p = 0.9f, .seed = 3};
+  auto r = runner(256);
+  batch_engine engine(*r, nullptr, {.max_running = 16, .max_step_tokens = 4096, .block_size = 4,
+                                    .total_blocks = 256});
+  for (uint64_t i = 0; i < 8; ++i) {
+    engine.submit({.prompt = prompt, .max_tokens = 6, .sampling = sampling, .stream = i});
+  }
+  std::map<request_id, std::vector<int32_t>> done;
+  for (int steps = 0; !engine.idle() && steps < 200; ++steps) {
+    for (auto& e : engine.step()) {
+      if (e.finished) {
+        done[e.id] = e.finished->ids;
+      }
+    }
+  }
+  ASSERT_EQ(done.size(), 8u);
+  EXPECT_EQ(r->stats().prefix_hit_tokens, 7 * 20);
+  for (uint64_t i = 0; i < 8; ++i) {
+    auto solo = runner(256);
+    batch_engine one(*solo, nullptr, {.max_running = 1, .max_step_tokens = 4096,
+                                      .block_size = 4, .total_blocks = 256});
+    one.submit({.prompt = prompt, .max_tokens = 6, .sampling = sampling, .stream = i});
+    std::vector<int32_t> ids;
+    while (!one.idle()) {
+      for (auto& e : one.step()) {
+        if (e.finished) {
+          ids = e.finished->ids;
+        }
+      }
+    }
+    EXPECT_EQ(done[static_cast<request_id>(i)], ids) << "stream " << i;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(archs, cuda_batch_engine_test,
                          ::testing::Values("llama", "qwen2", "qwen3"));
 

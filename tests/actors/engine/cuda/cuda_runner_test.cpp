@@ -257,6 +257,59 @@ TEST_P(cuda_runner_test, device_sampling_greedy_matches_cpu_logits) {
   }
 }
 
+TEST_P(cuda_runner_test, decode_graphs_match_eager_steps) {
+  // Graph replay against eager launches over batch sizes 1, 3, 5 and 9 (padded to buckets 1, 4,
+  // 8 and 16), contexts that outgrow the 8-block table width (block size 4, 40+ tokens), and a
+  // long prefill in between that grows the scratch buffers, so stale graphs would read freed
+  // memory.
+  auto graphs = make_cuda_runner(model_.config, model_.weights,
+                                 {.dtype = compute_dtype::compute_dtype_f32, .block_size = 4,
+                                  .num_kv_blocks = 512});
+  auto eager = make_cuda_runner(model_.config, model_.weights,
+                                {.dtype = compute_dtype::compute_dtype_f32, .block_size = 4,
+                                 .num_kv_blocks = 512, .cuda_graphs = false});
+  std::vector<int32_t> prompt = model_.expected["prompt_ids"];
+  std::vector<sequence_id> gs, es;
+  const auto vocab = static_cast<int32_t>(model_.config.vocab_size);
+  for (int step = 0; step < 48; ++step) {
+    const size_t want = step < 12 ? 1 : step < 24 ? 3 : step < 36 ? 5 : 9;
+    while (gs.size() < want) {
+      gs.push_back(graphs->create_sequence());
+      es.push_back(eager->create_sequence());
+      runner_item a{.seq = gs.back(), .tokens = prompt}, b{.seq = es.back(), .tokens = prompt};
+      ASSERT_LT(max_rel_diff(graphs->forward(std::span(&a, 1)), eager->forward(std::span(&b, 1))),
+                1e-4);
+    }
+    if (step == 30) {
+      std::vector<int32_t> long_prompt(300);
+      for (size_t i = 0; i < long_prompt.size(); ++i) {
+        long_prompt[i] = static_cast<int32_t>((i * 37) % static_cast<size_t>(vocab));
+      }
+      runner_item a{.seq = graphs->create_sequence(), .tokens = long_prompt};
+      runner_item b{.seq = eager->create_sequence(), .tokens = long_prompt};
+      ASSERT_LT(max_rel_diff(graphs->forward(std::span(&a, 1)), eager->forward(std::span(&b, 1))),
+                1e-4);
+      graphs->release_sequence(a.seq);
+      eager->release_sequence(b.seq);
+    }
+    std::vector<std::vector<int32_t>> toks(gs.size());
+    std::vector<runner_item> gi, ei;
+    for (size_t i = 0; i < gs.size(); ++i) {
+      toks[i] = {static_cast<int32_t>((step * 13 + static_cast<int>(i) * 7) % vocab)};
+      gi.push_back({.seq = gs[i], .tokens = toks[i]});
+      ei.push_back({.seq = es[i], .tokens = toks[i]});
+    }
+    auto got = graphs->forward(gi);
+    auto ref = eager->forward(ei);
+    ASSERT_EQ(got.size(), ref.size());
+    ASSERT_LT(max_rel_diff(got, ref), 1e-4) << "step " << step;
+  }
+  EXPECT_EQ(eager->stats().graph_steps, 0);
+  EXPECT_EQ(graphs->stats().graph_steps, 48);
+  // Buckets 1, 4, 8, 16, widths 8 and 16, and a recapture after the prefill grew the scratch.
+  EXPECT_GE(graphs->stats().graph_captures, 5);
+}
+
 INSTANTIATE_TEST_SUITE_P(archs, cuda_runner_test, ::testing::Values("llama", "qwen2", "qwen3"));
 
 } // namespace

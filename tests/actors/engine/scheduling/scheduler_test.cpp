@@ -37,6 +37,31 @@ TEST(scheduler, prefills_then_decodes) {
   EXPECT_TRUE(find(second, 2)->samples);
 }
 
+TEST(scheduler, followers_wait_for_their_leaders_prompt_then_start_from_the_cached_prefix) {
+  scheduler s({.max_running = 8, .max_step_tokens = 12, .block_size = 4, .total_blocks = 100});
+  ASSERT_TRUE(s.add(1, 21, 5));
+  ASSERT_TRUE(s.add(2, 21, 5, 1));
+  ASSERT_TRUE(s.add(3, 6, 5));
+  ASSERT_TRUE(s.add(4, 21, 5, 99)); // a leader that is gone blocks nothing
+  EXPECT_EQ(s.admission_candidates(8), (std::vector<request_id>{1, 3, 4}));
+  auto a = s.schedule(100); // #1 takes the whole budget; #2 may not jump ahead of it
+  ASSERT_EQ(a.items.size(), 1u);
+  EXPECT_EQ(find(a, 1)->count, 12);
+  s.complete(a);
+  auto b = s.schedule(100); // #1's last 9 tokens, then #3 fits in the 3 left; #2 still waits
+  EXPECT_EQ(find(b, 1)->count, 9);
+  EXPECT_EQ(find(b, 3)->count, 3);
+  EXPECT_EQ(find(b, 2), nullptr);
+  s.complete(b);
+  EXPECT_EQ(s.admission_candidates(8), (std::vector<request_id>{2, 4}));
+  s.set_cached(2, 20); // the engine adopted #1's five full blocks
+  auto c = s.schedule(100);
+  ASSERT_NE(find(c, 2), nullptr);
+  EXPECT_EQ(find(c, 2)->start, 20);
+  EXPECT_EQ(find(c, 2)->count, 1);
+  EXPECT_TRUE(find(c, 2)->samples);
+}
+
 TEST(scheduler, chunks_long_prompts_under_the_token_budget_and_decodes_go_first) {
   scheduler s({.max_running = 8, .max_step_tokens = 10, .block_size = 4, .total_blocks = 100});
   ASSERT_TRUE(s.add(1, 3, 5));

@@ -27,11 +27,16 @@ unit-test: build
 	@ctest --test-dir $(BUILD_DIR) -L gpu -V 2>/dev/null | grep -m1 -o "needs a CUDA GPU.*" \
 	  | sed 's/^/note: GPU tests were skipped: /' || true
 
-# On a GPU machine: the ctest `gpu` label, then tests/gpu_test.sh (sanitizer and CLI parity).
-# Where the binaries were built elsewhere and carried, run tests/gpu_test.sh directly.
-gpu-test: build portable
-	ctest --test-dir $(BUILD_DIR) --output-on-failure -L gpu
-	tests/gpu_test.sh $(BUILD_DIR) build-portable/proofmesh
+# The GPU machine has none of our Debian packages, so GPU binaries come from `make portable`
+# (static PCRE2, ICU and libstdc++). PREBUILT=1 skips building, for binaries built elsewhere and
+# carried (make portable leaves them in one archive: build-portable/gpu-bundle.tar.xz).
+PREBUILT ?=
+GPU_DEPS = $(if $(PREBUILT),,portable)
+
+# On a GPU machine: tests/gpu_test.sh (kernels, runner, real shapes against transformers, engine,
+# the sanitizer run, CLI parity). Without a GPU it says so and passes, as ctest's `gpu` label does.
+gpu-test: $(GPU_DEPS)
+	tests/gpu_test.sh build-portable
 
 demo: build
 	@echo "== proofmesh demo: a tiny model with RANDOM weights (its text is gibberish by design) =="
@@ -44,14 +49,24 @@ demo: build
 	  --prompt "Prove that the sum of two even integers is even." \
 	  --max-tokens 8 --temperature 0 --logprobs 3 --json
 
-bench: build
-	@bench/cpu_generate.sh $(BUILD_DIR)
+# With a GPU: bench/engine (our engine and transformers on the 1B and 8B shapes, one table).
+# Without: the CPU backend's throughput.
+bench: $(if $(shell nvidia-smi -L 2>/dev/null),$(GPU_DEPS),build)
+	@if nvidia-smi -L >/dev/null 2>&1; then \
+	  bench/engine/run.sh build-portable/bench/engine_bench; \
+	else bench/cpu_generate.sh $(BUILD_DIR); fi
 
-# A CLI that runs on machines without our Debian packages (the GPU machine): static PCRE2, ICU
-# and libstdc++, at build-portable/proofmesh. CUDA libraries come from the machine.
+# Binaries that run on machines without our Debian packages (the GPU machine): static PCRE2, ICU
+# and libstdc++, in build-portable, and all of them in one archive to carry there. CUDA libraries
+# come from the machine.
+PORTABLE_TARGETS = proofmesh engine_bench kernel_lab cuda_kernels_test cuda_runner_test \
+  cuda_batch_engine_test real_shape_test
 portable: setup
 	@cmake -S . -B build-portable -G Ninja -DPM_STATIC_DEPS=ON -DPM_BUILD_TESTS=ON >/dev/null
-	@cmake --build build-portable -j$(JOBS) --target proofmesh cuda_batch_engine_test
+	@cmake --build build-portable -j$(JOBS) --target $(PORTABLE_TARGETS)
+	@cd build-portable && tar cJf gpu-bundle.tar.xz proofmesh bench/engine_bench bench/kernel_lab \
+	  tests/kernels/cuda/cuda_kernels_test tests/actors/engine/cuda/cuda_runner_test \
+	  tests/actors/engine/cuda/cuda_batch_engine_test tests/actors/engine/cuda/real_shape_test
 
 clean:
 	rm -rf $(BUILD_DIR) build-fuzz build-portable

@@ -1,141 +1,203 @@
-// Decode throughput of the CUDA runner on random-weight models of real shapes, in bf16.
-// Rules of the road: weights are random (they do not change the timing of dense models); the
-// prompt is prefilled first and only the decode steps are timed; every step samples on the device
-// (temperature 1.0, top-p 0.95, as the reference pipeline) and brings the tokens to the host. Prints one JSON line per case for bench/engine/run.sh.
+// bench/engine: the CUDA runner and the continuous-batching engine on random-weight models of
+// real shapes, in bf16. Prints one JSON line per case for bench/engine/run.sh, which sets them
+// beside the peer's figures from the same run.
+// Cases (MODEL is llama-3.2-1b or llama-3-8b):
+//   decode      bs 1, 64, 256: 128-token prompts prefilled untimed, then 128 decode steps timed,
+//               each sampling on the device (temperature 1.0, top-p 0.95, as the reference
+//               pipeline) and bringing the tokens to the host; the same at bs 1 with CUDA graphs
+//               off (decode_eager), to show what the graphs are worth, and greedy at bs 1
+//               (decode_greedy), to show what top-p sampling costs.
+//   offline     256 requests of 128 random tokens in, 2,048 out (no stop), through batch_engine;
+//               tokens/s of the whole run, and TTFT and TPOT medians per request.
+//   fanout      64 samples of one 4,096-token prompt through batch_engine, until each has its
+//               first token, against one request of another 4,096-token prompt alone.
 #include "actors/engine/cuda/cuda_runner.hpp"
+#include "actors/engine/scheduling/batch_engine.hpp"
+#include "bench/engine/bench_model.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
 namespace pe = proofmesh::engine;
+namespace pb = proofmesh::bench;
 
 namespace {
 
-pe::model_config shape(const std::string& name) {
-  pe::model_config c;
-  c.arch = pe::model_arch::model_arch_llama;
-  c.rope = {.kind = pe::rope_kind::rope_kind_llama3, .theta = 500000.0, .factor = 32.0,
-            .low_freq_factor = 1.0, .high_freq_factor = 4.0,
-            .original_max_position_embeddings = 8192};
-  c.max_position_embeddings = 131072;
-  c.rms_norm_eps = 1e-5;
-  c.num_key_value_heads = 8;
-  c.head_dim = 128;
-  c.vocab_size = 128256;
-  if (name == "llama-3.2-1b") {
-    c.hidden_size = 2048;
-    c.intermediate_size = 8192;
-    c.num_hidden_layers = 16;
-    c.num_attention_heads = 32;
-    c.head_dim = 64;
-    c.tie_word_embeddings = true;
-  } else { // llama-3-8b
-    c.hidden_size = 4096;
-    c.intermediate_size = 14336;
-    c.num_hidden_layers = 32;
-    c.num_attention_heads = 32;
-    c.rope.kind = pe::rope_kind::rope_kind_default;
-  }
-  return c;
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-// Small uniform values from a counter: cheap to make for billions of weights.
-std::vector<float> random_vector(size_t n, uint64_t& state, float width) {
-  std::vector<float> v(n);
-  for (auto& x : v) {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    x = (static_cast<float>(state >> 40) / 16777216.0f - 0.5f) * width;
+double median(std::vector<double> v) {
+  if (v.empty()) {
+    return 0;
   }
-  return v;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
 }
 
-pe::model_weights random_weights(const pe::model_config& c) {
-  uint64_t s = 1;
-  auto h = static_cast<size_t>(c.hidden_size);
-  auto q = static_cast<size_t>(c.q_dim()), kv = static_cast<size_t>(c.kv_dim());
-  auto inter = static_cast<size_t>(c.intermediate_size);
-  pe::model_weights w;
-  w.embed = random_vector(static_cast<size_t>(c.vocab_size) * h, s, 0.1f);
-  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    pe::layer_weights lw;
-    lw.input_norm.assign(h, 1.0f);
-    lw.post_norm.assign(h, 1.0f);
-    lw.wq = random_vector(q * h, s, 0.05f);
-    lw.wk = random_vector(kv * h, s, 0.05f);
-    lw.wv = random_vector(kv * h, s, 0.05f);
-    lw.wo = random_vector(h * q, s, 0.05f);
-    lw.w_gate = random_vector(inter * h, s, 0.05f);
-    lw.w_up = random_vector(inter * h, s, 0.05f);
-    lw.w_down = random_vector(h * inter, s, 0.05f);
-    w.layers.push_back(std::move(lw));
+std::vector<int32_t> prompt_tokens(int64_t length, uint64_t salt) {
+  std::vector<int32_t> p(static_cast<size_t>(length));
+  for (size_t t = 0; t < p.size(); ++t) {
+    p[t] = static_cast<int32_t>((salt * 7919 + t * 104729 + salt * t) % 128000);
   }
-  w.final_norm.assign(h, 1.0f);
-  if (!c.tie_word_embeddings) {
-    w.lm_head = random_vector(static_cast<size_t>(c.vocab_size) * h, s, 0.1f);
-  }
-  return w;
+  return p;
 }
 
-double weight_bytes(const pe::model_config& c) {
-  double per_layer = static_cast<double>(c.hidden_size) *
-                     (2.0 * c.q_dim() + 2.0 * c.kv_dim() + 3.0 * c.intermediate_size);
-  double embed = static_cast<double>(c.vocab_size) * c.hidden_size;
-  return 2.0 * (c.num_hidden_layers * per_layer + embed * (c.tie_word_embeddings ? 1 : 2));
+void decode_case(pe::model_runner& runner, const std::string& model, const char* name, int bs,
+                 float temperature = 1.0f) {
+  const pe::model_config& c = runner.config();
+  const int prompt_len = 128, steps = 128;
+  std::vector<pe::sequence_id> seqs;
+  std::vector<std::vector<int32_t>> prompts;
+  std::vector<pe::runner_item> items;
+  for (int b = 0; b < bs; ++b) {
+    prompts.push_back(prompt_tokens(prompt_len, static_cast<uint64_t>(b)));
+  }
+  for (int b = 0; b < bs; ++b) {
+    seqs.push_back(runner.create_sequence());
+    items.push_back({.seq = seqs.back(), .tokens = prompts[static_cast<size_t>(b)]});
+  }
+  runner.forward(items); // prefill, untimed
+  std::vector<int32_t> next(static_cast<size_t>(bs), 42);
+  std::vector<pe::sample_spec> specs(static_cast<size_t>(bs),
+                                     {.params = {.temperature = temperature, .top_p = 0.95f}});
+  auto run_steps = [&](int n) {
+    for (int s = 0; s < n; ++s) {
+      items.clear();
+      for (int b = 0; b < bs; ++b) {
+        items.push_back({.seq = seqs[static_cast<size_t>(b)],
+                         .tokens = std::span(&next[static_cast<size_t>(b)], 1)});
+        specs[static_cast<size_t>(b)].step = static_cast<uint64_t>(s);
+      }
+      auto picked = runner.forward_sample(items, specs);
+      for (int b = 0; b < bs; ++b) {
+        next[static_cast<size_t>(b)] = picked[static_cast<size_t>(b)].token;
+      }
+    }
+  };
+  run_steps(4); // warm-up: GEMM plans, graph capture, scratch growth
+  auto t0 = clock_type::now();
+  run_steps(steps);
+  double sec = seconds_since(t0);
+  double roofline = bs * pb::h200_bandwidth /
+                    (pb::weight_bytes(c) + pb::kv_bytes(c, (prompt_len + 4 + steps / 2.0) * bs));
+  std::printf("{\"engine\": \"proofmesh\", \"model\": \"%s\", \"case\": \"%s\", \"bs\": %d, "
+              "\"tok_s\": %.1f, \"tpot_ms\": %.3f, \"roofline_tok_s\": %.1f}\n",
+              model.c_str(), name, bs, bs * steps / sec, 1e3 * sec / steps, roofline);
+  std::fflush(stdout);
+  for (auto s : seqs) {
+    runner.release_sequence(s);
+  }
+}
+
+pe::scheduler_config engine_config(pe::model_runner& runner) {
+  return {.max_running = 256, .max_step_tokens = 8192, .block_size = 16,
+          .total_blocks = runner.stats().free_kv_blocks};
+}
+
+// Runs the engine until idle; returns per request the times of its first and last token.
+struct request_times {
+  double first = -1, last = -1;
+  int64_t tokens = 0;
+};
+std::map<pe::request_id, request_times> drain(pe::batch_engine& engine,
+                                              clock_type::time_point t0) {
+  std::map<pe::request_id, request_times> times;
+  while (!engine.idle()) {
+    for (const pe::engine_event& e : engine.step()) {
+      request_times& t = times[e.id];
+      const double now = seconds_since(t0);
+      if (t.first < 0) {
+        t.first = now;
+      }
+      t.last = now;
+      ++t.tokens;
+    }
+  }
+  return times;
+}
+
+void offline_case(pe::model_runner& runner, const std::string& model) {
+  const int requests = 256, in = 128, out = 2048;
+  pe::batch_engine engine(runner, nullptr, engine_config(runner));
+  for (int r = 0; r < requests; ++r) {
+    engine.submit({.prompt = prompt_tokens(in, 1000 + static_cast<uint64_t>(r)),
+                   .max_tokens = out,
+                   .sampling = {.temperature = 1.0f, .top_p = 0.95f, .seed = 1},
+                   .stream = static_cast<uint64_t>(r)});
+  }
+  auto t0 = clock_type::now();
+  auto times = drain(engine, t0);
+  double sec = seconds_since(t0);
+  std::vector<double> ttft, tpot;
+  int64_t generated = 0;
+  for (const auto& [id, t] : times) {
+    ttft.push_back(1e3 * t.first);
+    if (t.tokens > 1) {
+      tpot.push_back(1e3 * (t.last - t.first) / static_cast<double>(t.tokens - 1));
+    }
+    generated += t.tokens;
+  }
+  std::printf("{\"engine\": \"proofmesh\", \"model\": \"%s\", \"case\": \"offline\", \"bs\": %d, "
+              "\"in\": %d, \"out\": %d, \"tok_s\": %.1f, \"ttft_ms_p50\": %.1f, "
+              "\"tpot_ms_p50\": %.3f, \"preemptions\": %lld}\n",
+              model.c_str(), requests, in, out, static_cast<double>(generated) / sec,
+              median(ttft), median(tpot),
+              static_cast<long long>(engine.planner().num_preemptions()));
+  std::fflush(stdout);
+}
+
+double prefill_seconds(pe::model_runner& runner, const std::vector<int32_t>& prompt, int samples) {
+  pe::batch_engine engine(runner, nullptr, engine_config(runner));
+  for (int s = 0; s < samples; ++s) {
+    engine.submit({.prompt = prompt, .max_tokens = 1,
+                   .sampling = {.temperature = 1.0f, .top_p = 0.95f, .seed = 1},
+                   .stream = static_cast<uint64_t>(s)});
+  }
+  auto t0 = clock_type::now();
+  drain(engine, t0);
+  return seconds_since(t0);
+}
+
+void fanout_case(pe::model_runner& runner, const std::string& model) {
+  const int samples = 64, length = 4096;
+  prefill_seconds(runner, prompt_tokens(length, 7), 1); // warm-up: GEMM plans for these shapes
+  const double one = prefill_seconds(runner, prompt_tokens(length, 8), 1);
+  const int64_t hits_before = runner.stats().prefix_hit_tokens;
+  const double fan = prefill_seconds(runner, prompt_tokens(length, 9), samples);
+  std::printf("{\"engine\": \"proofmesh\", \"model\": \"%s\", \"case\": \"fanout\", "
+              "\"bs\": %d, \"prompt\": %d, \"one_prefill_ms\": %.2f, \"fanout_prefill_ms\": %.2f, "
+              "\"ratio\": %.3f, \"prefix_hit_tokens\": %lld}\n",
+              model.c_str(), samples, length, 1e3 * one, 1e3 * fan, fan / one,
+              static_cast<long long>(runner.stats().prefix_hit_tokens - hits_before));
+  std::fflush(stdout);
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
   std::string model = argc > 1 ? argv[1] : "llama-3.2-1b";
-  int prompt_len = 128, steps = 128;
-  pe::model_config c = shape(model);
-  pe::model_weights w = random_weights(c);
+  pe::model_config c = pb::bench_shape(model);
+  pe::model_weights w = pb::random_weights(c);
+  {
+    auto eager = pe::make_cuda_runner(c, w, {.dtype = pe::compute_dtype::compute_dtype_bf16,
+                                             .kv_memory_fraction = 0.1, .cuda_graphs = false});
+    decode_case(*eager, model, "decode_eager", 1);
+  }
   auto runner = pe::make_cuda_runner(c, w, {.dtype = pe::compute_dtype::compute_dtype_bf16,
-                                            .kv_memory_fraction = 0.5});
+                                            .kv_memory_fraction = 0.85});
   w = {};
   for (int bs : {1, 64, 256}) {
-    std::vector<pe::sequence_id> seqs;
-    std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(bs));
-    std::vector<pe::runner_item> items;
-    for (int b = 0; b < bs; ++b) {
-      for (int t = 0; t < prompt_len; ++t) {
-        prompts[static_cast<size_t>(b)].push_back((b * 7919 + t * 104729) % 128000);
-      }
-      seqs.push_back(runner->create_sequence());
-      items.push_back({.seq = seqs.back(), .tokens = prompts[static_cast<size_t>(b)]});
-    }
-    runner->forward(items); // prefill, untimed
-    std::vector<int32_t> next(static_cast<size_t>(bs), 42);
-    // The reference pipeline's sampling: temperature 1.0, top-p 0.95, on the device.
-    std::vector<pe::sample_spec> specs(static_cast<size_t>(bs),
-                                       {.params = {.temperature = 1.0f, .top_p = 0.95f}});
-    auto run_steps = [&](int n) {
-      for (int s = 0; s < n; ++s) {
-        items.clear();
-        for (int b = 0; b < bs; ++b) {
-          items.push_back({.seq = seqs[static_cast<size_t>(b)],
-                           .tokens = std::span(&next[static_cast<size_t>(b)], 1)});
-        }
-        runner->forward_sample(items, specs);
-      }
-    };
-    run_steps(4); // warm-up: GEMM plans, scratch growth
-    auto t0 = std::chrono::steady_clock::now();
-    run_steps(steps);
-    double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    double tok_s = bs * steps / sec;
-    double kv_bytes = 2.0 * c.num_hidden_layers * c.kv_dim() * 2.0 * (prompt_len + steps / 2) * bs;
-    double roofline = bs * 4.3e12 / (weight_bytes(c) + kv_bytes);
-    std::printf("{\"engine\": \"proofmesh\", \"model\": \"%s\", \"bs\": %d, \"tok_s\": %.1f, "
-                "\"tpot_ms\": %.3f, \"roofline_tok_s\": %.1f}\n",
-                model.c_str(), bs, tok_s, 1e3 * sec / steps, roofline);
-    std::fflush(stdout);
-    for (auto s : seqs) {
-      runner->release_sequence(s);
-    }
+    decode_case(*runner, model, "decode", bs);
   }
+  decode_case(*runner, model, "decode_greedy", 1, 0.0f); // the sampler's share: argmax only
+  fanout_case(*runner, model);
+  offline_case(*runner, model);
   return 0;
 }

@@ -1,10 +1,18 @@
 #!/usr/bin/env python3
 """The peer for bench/engine: transformers on the same random-weight shapes, bf16, one H200.
 
-Same protocol as engine_bench: a 128-token prompt per sequence, prefill untimed, then 128 decode
-steps timed, sampling at temperature 1.0 / top-p 0.95 as engine_bench does (torch.multinomial
-over the nucleus). Uses transformers' dynamic cache (the issue's peer for batches); bs=1 with static
-cache + torch.compile is the stronger peer and is not measured yet.
+Cases, matching engine_bench's JSON keys (model, case, bs):
+  decode bs=1     static cache + torch.compile (transformers' generate with
+                  cache_implementation="static", which compiles the decode step): decode time
+                  per token is the difference of two runs (288 and 160 new tokens) over 128 steps,
+                  so prefill and compilation drop out.
+  decode bs=64/256  dynamic cache, a manual loop: 128-token prompts prefilled untimed, then 128
+                  steps timed, sampling at temperature 1.0 / top-p 0.95 as engine_bench does.
+  offline         generate() with the dynamic cache, 256 x 128 in; 256 out, not 2,048 (a full run
+                  would take most of the device budget). Shorter contexts favour the peer.
+  fanout          64 samples of one 4,096-token prompt: transformers has no prefix sharing, so
+                  prefill of a [64, 4096] batch (in chunks of 16) against one [1, 4096] prefill.
+A case that fails prints an "transformers-error" line; bs=1 then falls back to the dynamic cache.
 """
 import json
 import sys
@@ -16,10 +24,18 @@ from transformers import AutoModelForCausalLM, LlamaConfig
 SHAPES = {
     "llama-3.2-1b": dict(hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
                          num_attention_heads=32, num_key_value_heads=8, head_dim=64,
-                         tie_word_embeddings=True),
+                         tie_word_embeddings=True,
+                         rope_parameters=dict(rope_type="llama3", rope_theta=500000.0, factor=32.0,
+                                              low_freq_factor=1.0, high_freq_factor=4.0,
+                                              original_max_position_embeddings=8192)),
     "llama-3-8b": dict(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
-                       num_attention_heads=32, num_key_value_heads=8, head_dim=128),
+                       num_attention_heads=32, num_key_value_heads=8, head_dim=128,
+                       rope_parameters=dict(rope_type="default", rope_theta=500000.0)),
 }
+
+
+def emit(**row):
+    print(json.dumps({"engine": "transformers", **row}), flush=True)
 
 
 def sample(logits, top_p=0.95):
@@ -31,33 +47,100 @@ def sample(logits, top_p=0.95):
     return idx.gather(-1, pick)
 
 
+def timed(fn):
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    out = fn()
+    torch.cuda.synchronize()
+    return time.perf_counter() - t0, out
+
+
+def decode_dynamic(model, name, bs, steps=128):
+    ids = torch.randint(0, 128000, (bs, 128), device="cuda")
+    with torch.no_grad():
+        out = model(ids, use_cache=True)
+        past, nxt = out.past_key_values, sample(out.logits)
+        for _ in range(4):  # warm-up
+            out = model(nxt, past_key_values=past, use_cache=True)
+            past, nxt = out.past_key_values, sample(out.logits)
+
+        def loop():
+            nonlocal past, nxt
+            for _ in range(steps):
+                out = model(nxt, past_key_values=past, use_cache=True)
+                past, nxt = out.past_key_values, sample(out.logits)
+        sec, _ = timed(loop)
+    emit(model=name, case="decode", bs=bs, tok_s=round(bs * steps / sec, 1),
+         tpot_ms=round(1e3 * sec / steps, 3), peer="transformers dynamic cache")
+
+
+def decode_static_compiled(model, name):
+    ids = torch.randint(0, 128000, (1, 128), device="cuda")
+    args = dict(do_sample=True, temperature=1.0, top_p=0.95, top_k=0,
+                cache_implementation="static", pad_token_id=0)
+
+    def run(n):
+        return model.generate(ids, max_new_tokens=n, min_new_tokens=n, **args)
+    with torch.no_grad():
+        run(160)  # compiles the decode step
+        run(288)
+        long, _ = timed(lambda: run(288))
+        short, _ = timed(lambda: run(160))
+    per_token = (long - short) / 128
+    emit(model=name, case="decode", bs=1, tok_s=round(1 / per_token, 1),
+         tpot_ms=round(1e3 * per_token, 3), peer="transformers static cache + torch.compile")
+
+
+def offline(model, name, bs=256, new=256):
+    ids = torch.randint(0, 128000, (bs, 128), device="cuda")
+    args = dict(do_sample=True, temperature=1.0, top_p=0.95, top_k=0, pad_token_id=0)
+    with torch.no_grad():
+        ttft, _ = timed(lambda: model.generate(ids, max_new_tokens=1, **args))
+        sec, _ = timed(lambda: model.generate(ids, max_new_tokens=new, min_new_tokens=new, **args))
+    emit(model=name, case="offline", bs=bs, tok_s=round(bs * new / sec, 1),
+         ttft_ms_p50=round(1e3 * ttft, 1), tpot_ms_p50=round(1e3 * (sec - ttft) / (new - 1), 3),
+         out=new, peer="transformers dynamic cache, 256 out")
+
+
+def fanout(model, name, samples=64, length=4096, chunk=16):
+    one_ids = torch.randint(0, 128000, (1, length), device="cuda")
+    many_ids = torch.randint(0, 128000, (chunk, length), device="cuda")
+    with torch.no_grad():
+        model(one_ids, logits_to_keep=1)  # warm-up
+        model(many_ids, logits_to_keep=1)
+        one, _ = timed(lambda: model(one_ids, logits_to_keep=1))
+
+        def many():
+            for _ in range(samples // chunk):
+                model(many_ids, logits_to_keep=1)
+        fan, _ = timed(many)
+    emit(model=name, case="fanout", bs=samples, one_prefill_ms=round(1e3 * one, 2),
+         fanout_prefill_ms=round(1e3 * fan, 2), ratio=round(fan / one, 3))
+
+
+def guarded(case, name, bs, fn):
+    try:
+        fn()
+        return True
+    except Exception as e:  # report, keep measuring the other cases
+        print(json.dumps({"engine": "transformers-error", "model": name, "case": case, "bs": bs,
+                          "error": f"{type(e).__name__}: {e}"[:300]}), flush=True)
+        return False
+    finally:
+        torch.cuda.empty_cache()
+
+
 def main():
     name = sys.argv[1] if len(sys.argv) > 1 else "llama-3.2-1b"
     cfg = LlamaConfig(vocab_size=128256, max_position_embeddings=8192, **SHAPES[name])
     with torch.device("cuda"):
         model = AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16).eval()
-    for bs in [1, 64, 256]:
-        ids = torch.randint(0, 128000, (bs, 128), device="cuda")
-        with torch.no_grad():
-            out = model(ids, use_cache=True)
-            past = out.past_key_values
-            nxt = sample(out.logits)
-            for _ in range(4):  # warm-up
-                out = model(nxt, past_key_values=past, use_cache=True)
-                past, nxt = out.past_key_values, sample(out.logits)
-            torch.cuda.synchronize()
-            t0 = time.perf_counter()
-            steps = 128
-            for _ in range(steps):
-                out = model(nxt, past_key_values=past, use_cache=True)
-                past, nxt = out.past_key_values, sample(out.logits)
-            nxt.cpu()
-            sec = time.perf_counter() - t0
-        print(json.dumps({"engine": "transformers", "model": name, "bs": bs,
-                          "tok_s": round(bs * steps / sec, 1),
-                          "tpot_ms": round(1e3 * sec / steps, 3)}), flush=True)
-        del past, out
-        torch.cuda.empty_cache()
+    if not guarded("decode", name, 1, lambda: decode_static_compiled(model, name)):
+        guarded("decode", name, 1, lambda: decode_dynamic(model, name, 1))
+    for bs in [64, 256]:
+        guarded("decode", name, bs, lambda: decode_dynamic(model, name, bs))
+    guarded("fanout", name, 64, lambda: fanout(model, name))
+    guarded("offline", name, 256, lambda: offline(model, name))
 
 
 if __name__ == "__main__":

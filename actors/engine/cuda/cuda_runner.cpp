@@ -8,6 +8,7 @@
 #include "actors/engine/cuda/pinned_array.hpp"
 #include "kernels/cuda/gather_rows.cuh"
 #include "kernels/cuda/gemm.cuh"
+#include "kernels/cuda/gemv.cuh"
 #include "kernels/cuda/kv_cache_write.cuh"
 #include "kernels/cuda/paged_attention.cuh"
 #include "kernels/cuda/rms_norm.cuh"
@@ -376,11 +377,8 @@ private:
                                       .count = rows, .dim = c.hidden_size,
                                       .table_stride = c.hidden_size, .num_rows = tokens},
                                      stream_));
-    PM_CUDA_CHECK(kc::gemm(gemm_,
-                           {.x = picked_.get(), .w = weights_.output_weight(), .bias = nullptr,
-                            .y = logits_.get(), .m = rows, .n = c.vocab_size, .k = c.hidden_size,
-                            .a_type = cuda_type<T>(), .out_type = CUDA_R_32F},
-                           stream_));
+    matmul(picked_.get(), weights_.output_weight(), nullptr, logits_.get(), rows, c.vocab_size,
+           c.hidden_size, CUDA_R_32F);
   }
 
   std::vector<float> download_logits(const step_plan& plan) {
@@ -414,9 +412,25 @@ private:
   }
 
   void linear(const T* x, const T* w, const T* bias, T* y, int64_t m, int64_t n, int64_t k) {
+    matmul(x, w, bias, y, m, n, k, cuda_type<T>());
+  }
+
+  // Small bf16 batches take the GEMV kernel (weight-bandwidth bound, where cuBLASLt leaves
+  // bandwidth unused: see bench/engine/kernel_lab); everything else, and the float32 exactness
+  // path, takes cuBLASLt.
+  void matmul(const T* x, const T* w, const void* bias, void* y, int64_t m, int64_t n, int64_t k,
+              cudaDataType_t out_type) {
+    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+      const kc::gemv_params g{.x = x, .w = w, .bias = bias, .y = y, .m = m, .n = n, .k = k,
+                              .out_type = out_type};
+      if (kc::gemv_supports(g)) {
+        PM_CUDA_CHECK(kc::gemv(g, stream_));
+        return;
+      }
+    }
     PM_CUDA_CHECK(kc::gemm(gemm_,
                            {.x = x, .w = w, .bias = bias, .y = y, .m = m, .n = n, .k = k,
-                            .a_type = cuda_type<T>(), .out_type = cuda_type<T>()},
+                            .a_type = cuda_type<T>(), .out_type = out_type},
                            stream_));
   }
 

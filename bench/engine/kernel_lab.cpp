@@ -1,0 +1,203 @@
+// The kernel lab (STYLE.md item 9): each decode-time kernel of the 1B and 8B shapes, timed alone
+// with CUDA events, against its bandwidth floor. It decides which GEMM path serves which batch
+// size, and shows where a decode step's time goes. Weights rotate among enough copies (> 2x the
+// 60 MB L2) that every timed call reads HBM, as a real step does.
+// Usage: kernel_lab   (prints one table; run on the GPU machine)
+#include "kernels/cuda/gemm.cuh"
+#include "kernels/cuda/gemv.cuh"
+#include "kernels/cuda/paged_attention.cuh"
+#include "kernels/cuda/sample.cuh"
+
+#include <cuda_bf16.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <vector>
+
+namespace kc = proofmesh::kernels::cuda;
+
+namespace {
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) {
+    std::fprintf(stderr, "%s: %s\n", what, cudaGetErrorString(e));
+    std::exit(1);
+  }
+}
+
+// Median microseconds of `reps` calls of fn(i).
+double time_us(const std::function<void(int)>& fn, int reps = 40) {
+  cudaEvent_t a, b;
+  cudaEventCreate(&a);
+  cudaEventCreate(&b);
+  for (int i = 0; i < 3; ++i) {
+    fn(i);
+  }
+  std::vector<float> ms;
+  for (int i = 0; i < reps; ++i) {
+    cudaEventRecord(a);
+    fn(i);
+    cudaEventRecord(b);
+    cudaEventSynchronize(b);
+    float t = 0;
+    cudaEventElapsedTime(&t, a, b);
+    ms.push_back(t);
+  }
+  check(cudaGetLastError(), "timed call");
+  std::sort(ms.begin(), ms.end());
+  return 1e3 * ms[ms.size() / 2];
+}
+
+template <typename T>
+T* device_fill(size_t n) {
+  T* p = nullptr;
+  check(cudaMalloc(&p, n * sizeof(T)), "cudaMalloc");
+  check(cudaMemset(p, 0x3c, n * sizeof(T)), "cudaMemset"); // small finite bf16/float values
+  return p;
+}
+
+struct shape {
+  const char* name;
+  int64_t n, k;
+};
+
+void linear_rows(const char* model, const std::vector<shape>& shapes, kc::gemm_handle& h) {
+  for (const shape& s : shapes) {
+    const size_t w_elems = static_cast<size_t>(s.n * s.k);
+    const int copies = static_cast<int>(std::max<size_t>(2, (256u << 20) / (2 * w_elems) + 1));
+    std::vector<__nv_bfloat16*> ws;
+    for (int c = 0; c < copies; ++c) {
+      ws.push_back(device_fill<__nv_bfloat16>(w_elems));
+    }
+    auto* x = device_fill<__nv_bfloat16>(static_cast<size_t>(256 * s.k));
+    auto* y = device_fill<float>(static_cast<size_t>(256 * s.n));
+    const cudaDataType_t out = s.n > 100000 ? CUDA_R_32F : CUDA_R_16BF;
+    for (int64_t m : {1, 2, 4, 8, 16, 64, 256}) {
+      double lt = time_us([&](int i) {
+        check(kc::gemm(h, {.x = x, .w = ws[static_cast<size_t>(i % copies)], .bias = nullptr,
+                           .y = y, .m = m, .n = s.n, .k = s.k, .a_type = CUDA_R_16BF,
+                           .out_type = out}, nullptr), "gemm");
+      });
+      double gv = -1;
+      if (m <= kc::max_gemv_rows) {
+        gv = time_us([&](int i) {
+          check(kc::gemv({.x = x, .w = ws[static_cast<size_t>(i % copies)], .bias = nullptr,
+                          .y = y, .m = m, .n = s.n, .k = s.k, .out_type = out}, nullptr), "gemv");
+        });
+      }
+      const double floor_us = 1e6 * 2.0 * static_cast<double>(w_elems) / 4.3e12;
+      std::printf("%-12s %-8s m=%-4lld cublasLt %8.1f us (%5.1f%% of HBM)   gemv %8.1f us (%5.1f%%)"
+                  "   floor %6.1f us\n",
+                  model, s.name, static_cast<long long>(m), lt, 100 * floor_us / lt, gv,
+                  gv > 0 ? 100 * floor_us / gv : 0.0, floor_us);
+    }
+    for (auto* w : ws) {
+      cudaFree(w);
+    }
+    cudaFree(x);
+    cudaFree(y);
+  }
+}
+
+void sample_rows() {
+  const int64_t vocab = 128256;
+  for (int64_t rows : {1, 8, 64, 256}) {
+    auto* logits = device_fill<float>(static_cast<size_t>(rows * vocab));
+    // Varied logits: a ramp, so top-p has real work to do.
+    std::vector<float> host(static_cast<size_t>(rows * vocab));
+    for (size_t i = 0; i < host.size(); ++i) {
+      host[i] = static_cast<float>((i * 2654435761u) % 1000) / 100.0f;
+    }
+    cudaMemcpy(logits, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice);
+    int32_t* tokens = device_fill<int32_t>(static_cast<size_t>(rows));
+    for (float t : {0.0f, 1.0f}) {
+      std::vector<kc::sample_row_params> params(static_cast<size_t>(rows),
+                                                {.temperature = t, .top_k = 0, .top_p = 0.95f,
+                                                 .seed = 1, .stream = 0, .step = 0});
+      kc::sample_row_params* dp = nullptr;
+      cudaMalloc(&dp, params.size() * sizeof(params[0]));
+      cudaMemcpy(dp, params.data(), params.size() * sizeof(params[0]), cudaMemcpyHostToDevice);
+      double us = time_us([&](int) {
+        check(kc::sample({.logits = logits, .params = dp, .tokens = tokens, .top_ids = nullptr,
+                          .top_logprobs = nullptr, .rows = rows, .vocab = vocab,
+                          .num_logprobs = 0}, nullptr), "sample");
+      });
+      std::printf("sample       rows=%-4lld %-14s %8.1f us\n", static_cast<long long>(rows),
+                  t > 0 ? "T=1 top-p .95" : "greedy", us);
+      cudaFree(dp);
+    }
+    cudaFree(logits);
+    cudaFree(tokens);
+  }
+}
+
+void attention_rows() {
+  const int64_t heads = 32, kv_heads = 8, block = 16;
+  for (int64_t hd : {64, 128}) {
+    for (int64_t bs : {1, 64}) {
+      for (int64_t ctx : {256, 4096, 32768}) {
+        const int64_t blocks_per_seq = ctx / block;
+        const int64_t num_blocks = bs * blocks_per_seq;
+        if (num_blocks * block * kv_heads * hd * 2 > (int64_t{16} << 30)) {
+          continue;
+        }
+        auto* kcache = device_fill<__nv_bfloat16>(static_cast<size_t>(num_blocks * block * kv_heads * hd));
+        auto* vcache = device_fill<__nv_bfloat16>(static_cast<size_t>(num_blocks * block * kv_heads * hd));
+        auto* q = device_fill<__nv_bfloat16>(static_cast<size_t>(bs * heads * hd));
+        auto* out = device_fill<__nv_bfloat16>(static_cast<size_t>(bs * heads * hd));
+        std::vector<int32_t> tables(static_cast<size_t>(num_blocks)), seq(static_cast<size_t>(bs)),
+            pos(static_cast<size_t>(bs));
+        for (size_t i = 0; i < tables.size(); ++i) tables[i] = static_cast<int32_t>(i);
+        for (int64_t b = 0; b < bs; ++b) {
+          seq[static_cast<size_t>(b)] = static_cast<int32_t>(b);
+          pos[static_cast<size_t>(b)] = static_cast<int32_t>(ctx - 1);
+        }
+        int32_t *dt = nullptr, *ds = nullptr, *dpos = nullptr;
+        cudaMalloc(&dt, tables.size() * 4);
+        cudaMalloc(&ds, seq.size() * 4);
+        cudaMalloc(&dpos, pos.size() * 4);
+        cudaMemcpy(dt, tables.data(), tables.size() * 4, cudaMemcpyHostToDevice);
+        cudaMemcpy(ds, seq.data(), seq.size() * 4, cudaMemcpyHostToDevice);
+        cudaMemcpy(dpos, pos.data(), pos.size() * 4, cudaMemcpyHostToDevice);
+        const int splits = kc::paged_attention_splits(bs, heads, ctx, 132);
+        auto* ws = device_fill<float>(std::max<size_t>(1, kc::paged_attention_workspace_floats(bs, heads, hd, splits)));
+        for (int s : {1, splits}) {
+          double us = time_us([&](int) {
+            check(kc::paged_attention<__nv_bfloat16>(
+                      {.q = q, .k_cache = kcache, .v_cache = vcache, .block_tables = dt,
+                       .token_seq = ds, .token_pos = dpos, .out = out, .tokens = bs,
+                       .heads = heads, .kv_heads = kv_heads, .head_dim = hd, .q_stride = heads * hd,
+                       .out_stride = heads * hd, .block_size = block,
+                       .max_blocks_per_seq = blocks_per_seq, .scale = 0.1f, .num_splits = s,
+                       .workspace = ws},
+                      nullptr), "attention");
+          });
+          const double bytes = 2.0 * 2.0 * static_cast<double>(bs * ctx * kv_heads * hd);
+          std::printf("attention    hd=%-3lld bs=%-3lld ctx=%-6lld splits=%-2d %8.1f us (%5.1f%% of HBM)\n",
+                      static_cast<long long>(hd), static_cast<long long>(bs),
+                      static_cast<long long>(ctx), s, us, 100 * bytes / 4.3e12 * 1e6 / us);
+          if (splits == 1) break;
+        }
+        cudaFree(kcache); cudaFree(vcache); cudaFree(q); cudaFree(out); cudaFree(dt);
+        cudaFree(ds); cudaFree(dpos); cudaFree(ws);
+      }
+    }
+  }
+}
+
+} // namespace
+
+int main() {
+  kc::gemm_handle h{};
+  check(kc::gemm_handle_create(h), "gemm handle");
+  linear_rows("llama-3.2-1b", {{"qkv", 3072, 2048}, {"o", 2048, 2048}, {"gate_up", 16384, 2048},
+                               {"down", 2048, 8192}, {"logits", 128256, 2048}}, h);
+  linear_rows("llama-3-8b", {{"qkv", 6144, 4096}, {"o", 4096, 4096}, {"gate_up", 28672, 4096},
+                             {"down", 4096, 14336}, {"logits", 128256, 4096}}, h);
+  sample_rows();
+  attention_rows();
+  kc::gemm_handle_destroy(h);
+  return 0;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Prints bench/engine's table from ours.jsonl and peer.jsonl in the folder given."""
+import json
+import pathlib
+import sys
+
+TARGETS = {  # the issue's targets, where it sets one
+    ("llama-3-8b", "decode", 1): ("tok/s", 235),
+    ("llama-3.2-1b", "decode", 1): ("tok/s", 1150),
+    ("llama-3-8b", "decode", 256): ("tok/s", 15000),
+    ("llama-3-8b", "offline", 256): ("tok/s", 18000),
+}
+
+
+def rows(path):
+    out = {}
+    for line in path.read_text().splitlines():
+        if line.startswith("{"):
+            r = json.loads(line)
+            out[(r["model"], r["case"], r["bs"])] = r
+    return out
+
+
+def fmt(v, spec=".1f"):
+    return "-" if v is None else format(v, spec)
+
+
+def main():
+    d = pathlib.Path(sys.argv[1])
+    ours, peer = rows(d / "ours.jsonl"), rows(d / "peer.jsonl")
+    print(f"\n{'model':13} {'case':13} {'bs':>4} {'proofmesh':>10} {'peer':>10} {'ratio':>6} "
+          f"{'roofline':>9} {'of roof':>8} {'target':>8}  unit / notes")
+    for key in sorted(ours, key=lambda k: (k[0], k[1] != "decode", k[1], k[2])):
+        r, p = ours[key], peer.get(key, {})
+        model, case, bs = key
+        target = TARGETS.get(key, (None, None))[1]
+        if case == "fanout":
+            ratio = p.get("ratio") and p["ratio"] / r["ratio"]
+            print(f"{model:13} {case:13} {bs:>4} {r['ratio']:>10.3f} {fmt(p.get('ratio'), '.3f'):>10} "
+                  f"{fmt(ratio, '.1f'):>6} {'':>9} {'':>8} {'1.1':>8}  64-sample prefill / one "
+                  f"prefill (lower is better; ours {r['fanout_prefill_ms']:.1f} ms vs "
+                  f"{r['one_prefill_ms']:.1f} ms)")
+            continue
+        ptok = p.get("tok_s")
+        ratio = ptok and r["tok_s"] / ptok
+        roof = r.get("roofline_tok_s")
+        of_roof = roof and 100 * r["tok_s"] / roof
+        notes = "tok/s"
+        if case == "offline":
+            notes += (f"; TTFT p50 {r['ttft_ms_p50']:.0f} ms vs {fmt(p.get('ttft_ms_p50'), '.0f')}, "
+                      f"TPOT p50 {r['tpot_ms_p50']:.2f} ms vs {fmt(p.get('tpot_ms_p50'), '.2f')}; "
+                      f"peer ran {p.get('out', '-')} out")
+        elif case in ("decode_eager", "decode_greedy"):
+            notes += ("; CUDA graphs off" if case == "decode_eager" else "; greedy, no top-p") + \
+                " (ours vs ours with graphs and top-p)"
+            g = ours.get((model, "decode", bs))
+            ptok = g and g["tok_s"]
+            ratio = ptok and r["tok_s"] / ptok
+        else:
+            notes += f"; TPOT {r['tpot_ms']:.2f} ms vs {fmt(p.get('tpot_ms'), '.2f')}"
+            if p.get("peer"):
+                notes += f"; peer: {p['peer']}"
+        print(f"{model:13} {case:13} {bs:>4} {r['tok_s']:>10.1f} {fmt(ptok):>10} "
+              f"{fmt(ratio, '.2f'):>6} {fmt(roof, '.0f'):>9} {fmt(of_roof, '.1f'):>7}% "
+              f"{fmt(target, 'd'):>8}  {notes}")
+    for line in (d / "peer.jsonl").read_text().splitlines():
+        if '"transformers-error"' in line:
+            print("peer error:", line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+// y = x · wᵀ + bias for a few rows of x: the decode-time linear layers of small batches, where
+// cuBLASLt's kernels leave much of the HBM bandwidth unused. Reading the weights once is the whole
+// cost, so the kernel's only job is to keep enough 16-byte loads in flight.
+// Rules of the road: bf16 x and w, float32 accumulation, output bf16 or float32 (rounded once),
+// bias in the output type added in float32 before rounding, as gemm does. One warp per output
+// feature: lanes stride along k in 8-element (16-byte) vectors and reduce by shuffles; every row
+// of x is read from L1/L2 (it is tiny) for each weight vector. The launcher refuses shapes it
+// cannot serve (k not a multiple of 8, unaligned pointers, m outside [1, max_gemv_rows]); callers
+// fall back to gemm, and can ask gemv_supports first.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+#include <library_types.h>
+
+#include <cstdint>
+
+namespace proofmesh::kernels::cuda {
+
+inline constexpr int64_t max_gemv_rows = 8;
+
+struct gemv_params {
+  const __nv_bfloat16* x;  // [m, k] row-major, 16-byte aligned
+  const __nv_bfloat16* w;  // [n, k] row-major (HF Linear weight), 16-byte aligned
+  const void* bias;        // [n] of out_type, or nullptr
+  void* y;                 // [m, n] row-major, out_type
+  int64_t m;               // 1..max_gemv_rows
+  int64_t n;
+  int64_t k;               // multiple of 8
+  cudaDataType_t out_type; // CUDA_R_16BF or CUDA_R_32F
+};
+
+/// Whether gemv serves these sizes and pointers.
+bool gemv_supports(const gemv_params& p);
+
+/// cudaErrorInvalidValue when gemv_supports is false.
+cudaError_t gemv(const gemv_params& p, cudaStream_t stream);
+
+} // namespace proofmesh::kernels::cuda

@@ -1,0 +1,89 @@
+// The small-batch GEMV y = x · wᵀ + bias against a float64 loop: bf16 inputs, bf16 or float32
+// output, m from 1 to 8, n not a multiple of the 8 features a block computes, k a multiple of 8
+// but not of the 256 elements a warp reads per pass. Tolerance as gemm_test: float32 accumulation
+// of exact bf16 products, 1e-5 of s = Σ|x·w| + |bias|, plus one output rounding for bf16.
+// The launcher must refuse what it cannot serve (k % 8, misaligned x, m outside [1, 8]).
+#include "gpu_test_support.hpp"
+#include "kernels/cuda/gemv.cuh"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace proofmesh::kernels {
+namespace {
+
+using namespace test;
+using bf16 = __nv_bfloat16;
+
+template <typename O>
+void run_case(int64_t m, int64_t n, int64_t k, bool with_bias, uint32_t seed) {
+  SCOPED_TRACE(std::string("-> ") + type_name(O{}) + " m " + std::to_string(m) + " n " +
+               std::to_string(n) + " k " + std::to_string(k) + (with_bias ? " bias" : ""));
+  std::mt19937 rng(seed);
+  std::vector<bf16> x = random_values<bf16>(static_cast<size_t>(m * k), rng);
+  std::vector<bf16> w = random_values<bf16>(static_cast<size_t>(n * k), rng, 0.1f);
+  std::vector<O> bias = random_values<O>(static_cast<size_t>(n), rng);
+  const double rel = std::is_same_v<O, float> ? 0.0 : output_tolerance<O>::rel;
+  std::vector<double> ref(static_cast<size_t>(m * n)), tol(ref.size());
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = 0, mag = 0;
+      for (int64_t l = 0; l < k; ++l) {
+        const double prod = static_cast<double>(to_float(x[static_cast<size_t>(i * k + l)])) *
+                            to_float(w[static_cast<size_t>(j * k + l)]);
+        sum += prod;
+        mag += std::abs(prod);
+      }
+      if (with_bias) {
+        sum += to_float(bias[static_cast<size_t>(j)]);
+        mag += std::abs(to_float(bias[static_cast<size_t>(j)]));
+      }
+      ref[static_cast<size_t>(i * n + j)] = sum;
+      tol[static_cast<size_t>(i * n + j)] = 1e-5 * mag + rel * std::abs(sum);
+    }
+  }
+  device_buffer<bf16> dx(x), dw(w);
+  device_buffer<O> dbias(bias), dy(static_cast<size_t>(m * n));
+  dy.poison();
+  ASSERT_EQ(cuda::gemv({.x = dx.get(), .w = dw.get(), .bias = with_bias ? dbias.get() : nullptr,
+                        .y = dy.get(), .m = m, .n = n, .k = k,
+                        .out_type = std::is_same_v<O, float> ? CUDA_R_32F : CUDA_R_16BF},
+                       nullptr),
+            cudaSuccess);
+  expect_all_near(dy.download(), ref, [&](size_t i) { return tol[i]; }, "y");
+}
+
+TEST(cuda_gemv, matches_float64_for_every_row_count) {
+  PM_SKIP_WITHOUT_GPU();
+  uint32_t seed = 1;
+  for (int64_t m = 1; m <= 8; ++m) {
+    for (auto [n, k] : {std::pair<int64_t, int64_t>{67, 96}, {1001, 264}, {13, 2056}}) {
+      for (bool bias : {false, true}) {
+        run_case<bf16>(m, n, k, bias, seed++);
+        run_case<float>(m, n, k, bias, seed++);
+      }
+    }
+  }
+}
+
+TEST(cuda_gemv, refuses_what_it_cannot_serve) {
+  PM_SKIP_WITHOUT_GPU();
+  device_buffer<bf16> x(std::vector<bf16>(64)), w(std::vector<bf16>(64));
+  device_buffer<float> y(std::vector<float>(64));
+  auto params = [&](int64_t m, int64_t k, const bf16* xp) {
+    return cuda::gemv_params{.x = xp, .w = w.get(), .bias = nullptr, .y = y.get(), .m = m,
+                             .n = 2, .k = k, .out_type = CUDA_R_32F};
+  };
+  EXPECT_TRUE(cuda::gemv_supports(params(1, 16, x.get())));
+  EXPECT_FALSE(cuda::gemv_supports(params(1, 12, x.get())));     // k not a multiple of 8
+  EXPECT_FALSE(cuda::gemv_supports(params(1, 16, x.get() + 1))); // x not 16-byte aligned
+  EXPECT_FALSE(cuda::gemv_supports(params(0, 16, x.get())));
+  EXPECT_FALSE(cuda::gemv_supports(params(9, 16, x.get())));
+  EXPECT_EQ(cuda::gemv(params(9, 16, x.get()), nullptr), cudaErrorInvalidValue);
+}
+
+} // namespace
+} // namespace proofmesh::kernels

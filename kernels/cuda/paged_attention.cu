@@ -270,7 +270,7 @@ cudaError_t launch(const paged_attention_params<T>& p, cudaStream_t stream) {
 } // namespace
 
 int32_t paged_attention_splits(int64_t tokens, int64_t heads, int64_t max_context, int num_sms) {
-  constexpr int64_t min_split_keys = 256;
+  constexpr int64_t min_split_keys = 64; // two tiles: below that the merge costs more than it saves
   const int64_t blocks = tokens * ((heads + warps_per_block - 1) / warps_per_block);
   if (blocks <= 0 || max_context < 2 * min_split_keys) {
     return 1;

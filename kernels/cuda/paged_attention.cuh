@@ -49,7 +49,7 @@ struct paged_attention_params {
 };
 
 /// The split count for a launch: enough (token, head) work items to fill the multiprocessors
-/// twice over, and at least 256 keys per split; 1 for short contexts or big batches.
+/// twice over, and at least 64 keys per split; 1 for short contexts or big batches.
 int32_t paged_attention_splits(int64_t tokens, int64_t heads, int64_t max_context, int num_sms);
 
 /// Floats of workspace a launch with `num_splits` needs (0 when it is 1).

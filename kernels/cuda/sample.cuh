@@ -9,15 +9,21 @@
 //   Gumbel-max trick with noise from a counter-based hash of (seed, stream, step, token id).
 //   Thresholds come from an exact radix select over the float bits; masses are summed in 2^-32
 //   fixed point with integer atomics, so the same inputs always give the same token.
+// - A row is one block of 1,024 threads, or, for small batches given a workspace, up to 32
+//   co-resident blocks (a cooperative launch) that each take a slice of the row and meet at
+//   row-wide reductions. The split changes no result: the sums are integers, the selects walk the
+//   same merged histograms and the argmax breaks ties by id. Rows that want logprobs stay whole.
 #pragma once
 
 #include <cuda_runtime.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace proofmesh::kernels::cuda {
 
 constexpr int32_t max_sample_logprobs = 128;
+constexpr int64_t max_split_sample_rows = 64; // larger batches keep one block per row
 
 struct sample_row_params {
   float temperature; // <= 0: greedy
@@ -37,7 +43,11 @@ struct sample_params {
   int64_t rows;
   int64_t vocab;
   int32_t num_logprobs;             // [0, max_sample_logprobs]
+  void* workspace = nullptr;        // [sample_workspace_bytes(rows)], or nullptr: one block a row
 };
+
+/// Bytes of workspace that let `rows` rows split over several blocks (0: they never split).
+size_t sample_workspace_bytes(int64_t rows);
 
 cudaError_t sample(const sample_params& p, cudaStream_t stream);
 

@@ -117,6 +117,9 @@ public:
   sequence_id create_sequence() override { return cache_->create(); }
   sequence_id fork_sequence(sequence_id parent) override { return cache_->fork(parent); }
   void release_sequence(sequence_id seq) override { cache_->release(seq); }
+  std::optional<sequence_id> fork_prefix(sequence_id parent, int64_t length) override {
+    return cache_->fork(parent, length);
+  }
   int64_t adopt_cached_prefix(sequence_id seq, std::span<const int32_t> tokens) override {
     return cache_->match_prefix(seq, tokens);
   }
@@ -166,10 +169,12 @@ public:
                                   specs.size() * sizeof(kc::sample_row_params),
                                   cudaMemcpyHostToDevice, stream_));
     int32_t* tokens = sampled_.get();
+    sample_workspace_.reserve(kc::sample_workspace_bytes(rows));
     PM_CUDA_CHECK(kc::sample({.logits = logits_.get(), .params = specs_.get(), .tokens = tokens,
                               .top_ids = k ? tokens + rows : nullptr,
                               .top_logprobs = k ? sampled_logprobs_.get() : nullptr,
-                              .rows = rows, .vocab = config_.vocab_size, .num_logprobs = k},
+                              .rows = rows, .vocab = config_.vocab_size, .num_logprobs = k,
+                              .workspace = sample_workspace_.get()},
                              stream_));
     std::vector<int32_t> ids(static_cast<size_t>(rows * (1 + k)));
     std::vector<float> logprobs(static_cast<size_t>(rows * k));
@@ -450,6 +455,7 @@ private:
   device_array<kc::sample_row_params> specs_;
   device_array<int32_t> sampled_;        // [rows] tokens, then [rows, k] top ids
   device_array<float> sampled_logprobs_; // [rows, k]
+  device_array<std::byte> sample_workspace_; // rows split over blocks (sample.cuh)
   pinned_array<int32_t> host_index_;
   decode_graphs graphs_;
   uint64_t scratch_epoch_ = 0;

@@ -4,6 +4,8 @@
 
 #include <cuda_bf16.h>
 
+#include <algorithm>
+#include <thread>
 
 namespace proofmesh::engine {
 
@@ -14,11 +16,27 @@ std::vector<T> convert(const std::vector<float>& values) {
   if constexpr (std::is_same_v<T, float>) {
     return values;
   } else {
+    // An 8B model is 8 billion conversions: split big tensors over the cores.
     std::vector<T> out(values.size());
-    for (size_t i = 0; i < values.size(); ++i) {
-      __nv_bfloat16_raw raw;
-      raw.x = f32_to_bf16(values[i]); // round to nearest even, as torch's .to(bfloat16)
-      out[i] = __nv_bfloat16(raw);
+    auto range = [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        __nv_bfloat16_raw raw;
+        raw.x = f32_to_bf16(values[i]); // round to nearest even, as torch's .to(bfloat16)
+        out[i] = __nv_bfloat16(raw);
+      }
+    };
+    const size_t parts = values.size() < (size_t{1} << 20)
+                             ? 1
+                             : std::max<size_t>(1, std::thread::hardware_concurrency());
+    const size_t step = (values.size() + parts - 1) / parts;
+    std::vector<std::thread> workers;
+    for (size_t p = 1; p < parts; ++p) {
+      workers.emplace_back(range, std::min(values.size(), p * step),
+                           std::min(values.size(), (p + 1) * step));
+    }
+    range(0, std::min(values.size(), step));
+    for (auto& w : workers) {
+      w.join();
     }
     return out;
   }

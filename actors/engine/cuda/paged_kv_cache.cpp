@@ -37,6 +37,25 @@ sequence_id paged_kv_cache::fork(sequence_id parent) {
   return next_id_++;
 }
 
+sequence_id paged_kv_cache::fork(sequence_id parent, int64_t length) {
+  const sequence& p = find_sequence(parent);
+  PM_ASSERT(length >= 0 && length <= p.length(), "a fork takes a prefix of its parent");
+  const int64_t bs = params_.block_size;
+  sequence child;
+  const auto blocks = static_cast<size_t>((length + bs - 1) / bs);
+  child.blocks.assign(p.blocks.begin(), p.blocks.begin() + static_cast<std::ptrdiff_t>(blocks));
+  child.tokens.assign(p.tokens.begin(), p.tokens.begin() + length);
+  child.hashes.assign(p.hashes.begin(),
+                      p.hashes.begin() + std::min<std::ptrdiff_t>(
+                                             static_cast<std::ptrdiff_t>(p.hashes.size()),
+                                             length / bs));
+  for (int32_t b : child.blocks) {
+    pool_.retain(b);
+  }
+  sequences_.emplace(next_id_, std::move(child));
+  return next_id_++;
+}
+
 void paged_kv_cache::release(sequence_id id) {
   auto it = sequences_.find(id);
   if (it == sequences_.end()) {

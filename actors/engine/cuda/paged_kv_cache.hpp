@@ -37,6 +37,9 @@ public:
 
   sequence_id create();
   sequence_id fork(sequence_id parent);
+  /// A new sequence sharing the first `length` cached tokens of `parent` (a partial last block
+  /// too, copied on its first write).
+  sequence_id fork(sequence_id parent, int64_t length);
   void release(sequence_id seq);
 
   /// For an empty `seq`: adopts the longest cached prefix of `tokens` that leaves at least one

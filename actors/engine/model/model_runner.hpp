@@ -11,6 +11,7 @@
 #include "actors/engine/sampling/sampler.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -48,6 +49,14 @@ public:
   /// A new sequence whose cache starts as a copy of `parent`'s.
   virtual sequence_id fork_sequence(sequence_id parent) = 0;
   virtual void release_sequence(sequence_id seq) = 0;
+  /// A new sequence sharing the first `length` cached tokens of `parent`, where the runner can
+  /// share a partial block; nullopt where it cannot (the caller falls back to
+  /// adopt_cached_prefix).
+  virtual std::optional<sequence_id> fork_prefix(sequence_id parent, int64_t length) {
+    (void)parent;
+    (void)length;
+    return std::nullopt;
+  }
   /// For an empty `seq`: adopts the longest cached prefix of `tokens` that leaves at least one
   /// token to compute, and returns its length; the caller then appends from there. Runners
   /// without a prefix cache adopt nothing.

@@ -32,6 +32,7 @@ request_id batch_engine::submit(engine_request request) {
                    .host_sampler = std::move(host_sampler),
                    .track = completion_tracker(tok_, std::move(limits))};
   std::optional<request_id> leader = find_prefix_leader(id, a);
+  a.leader = leader;
   if (!scheduler_.add(id, prompt_len, a.request.max_tokens, leader)) {
     if (a.prefix_key) {
       prefix_leaders_.erase(*a.prefix_key);
@@ -81,11 +82,37 @@ void batch_engine::adopt_cached_prefixes() {
     if (a.seq) {
       continue; // adopted on an earlier step
     }
+    if (fork_from_leader(id, a)) {
+      continue;
+    }
     a.seq = runner_.create_sequence();
     if (int64_t hit = runner_.adopt_cached_prefix(*a.seq, a.tokens); hit > 0) {
       scheduler_.set_cached(id, hit);
     }
   }
+}
+
+// A follower whose whole prompt but the last token is in its leader's cache shares all of it,
+// partial block included, and computes one token (the logits it samples from) instead of the
+// tail past the last full block.
+bool batch_engine::fork_from_leader(request_id id, active_request& a) {
+  if (!a.leader) {
+    return false;
+  }
+  auto it = active_.find(*a.leader);
+  const auto shared = static_cast<int64_t>(a.tokens.size()) - 1;
+  if (it == active_.end() || !it->second.seq || scheduler_.computed(*a.leader) < shared ||
+      static_cast<int64_t>(it->second.tokens.size()) < shared ||
+      !std::equal(a.tokens.begin(), a.tokens.begin() + shared, it->second.tokens.begin())) {
+    return false;
+  }
+  std::optional<sequence_id> seq = runner_.fork_prefix(*it->second.seq, shared);
+  if (!seq) {
+    return false;
+  }
+  a.seq = seq;
+  scheduler_.set_cached(id, shared);
+  return true;
 }
 
 void batch_engine::cancel(request_id id) {
@@ -170,6 +197,9 @@ std::vector<engine_event> batch_engine::step() {
     }
   }
   scheduler_.complete(plan);
+  for (const scheduled_item& item : plan.items) {
+    computed_tokens_ += item.count;
+  }
 
   // Postprocess: sampled tokens extend their requests; finished ones leave.
   for (size_t b = 0; b < plan.items.size(); ++b) {

@@ -54,6 +54,8 @@ public:
   std::vector<engine_event> step();
 
   const scheduler& planner() const { return scheduler_; }
+  /// Tokens the runner has computed (prefill chunks and decodes), over the engine's life.
+  int64_t num_computed_tokens() const { return computed_tokens_; }
 
 private:
   struct active_request {
@@ -63,11 +65,13 @@ private:
     sampler host_sampler;
     completion_tracker track;
     std::optional<uint64_t> prefix_key; // set while this request leads its prefix group
+    std::optional<request_id> leader;   // the request whose prompt prefix this one shares
   };
 
   std::vector<engine_event> take_cancellations();
   std::optional<request_id> find_prefix_leader(request_id id, active_request& a);
   void adopt_cached_prefixes();
+  bool fork_from_leader(request_id id, active_request& a);
   void finish(request_id id, engine_event& event);
 
   model_runner& runner_;
@@ -78,6 +82,7 @@ private:
   std::set<request_id> cancelled_;
   std::unordered_map<uint64_t, request_id> prefix_leaders_; // block-aligned prompt prefix -> leader
   request_id next_id_ = 0;
+  int64_t computed_tokens_ = 0;
 };
 
 } // namespace proofmesh::engine

@@ -70,6 +70,11 @@ public:
 
   bool empty() const { return requests_.empty(); }
   int64_t num_waiting() const { return static_cast<int64_t>(waiting_.size()); }
+  /// Tokens of a queued or running request whose KV is in the cache (0 when unknown).
+  int64_t computed(request_id id) const {
+    auto it = requests_.find(id);
+    return it == requests_.end() ? 0 : it->second.computed;
+  }
   int64_t num_running() const { return static_cast<int64_t>(running_.size()); }
   int64_t num_preemptions() const { return preemptions_; }
   /// Blocks the running sequences hold by the conservative count (no sharing).

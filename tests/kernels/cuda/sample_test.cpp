@@ -24,8 +24,10 @@ struct sample_output {
   std::vector<float> top_logprobs;
 };
 
+// split: give the launcher its workspace, so rows of small batches split over several blocks.
 sample_output run(const std::vector<float>& logits, int64_t vocab,
-                  const std::vector<cuda::sample_row_params>& params, int32_t k) {
+                  const std::vector<cuda::sample_row_params>& params, int32_t k,
+                  bool split = false) {
   const auto rows = static_cast<int64_t>(params.size());
   device_buffer<float> dl(logits);
   device_buffer<cuda::sample_row_params> dp(params);
@@ -34,10 +36,13 @@ sample_output run(const std::vector<float>& logits, int64_t vocab,
   device_buffer<float> dlp(static_cast<size_t>(std::max<int64_t>(1, rows * k)));
   dt.poison();
   di.poison();
+  device_buffer<uint8_t> workspace(std::max<size_t>(1, cuda::sample_workspace_bytes(rows)));
+  workspace.poison(); // the launcher must clear what it uses
   check_cuda(cuda::sample({.logits = dl.get(), .params = dp.get(), .tokens = dt.get(),
                            .top_ids = k ? di.get() : nullptr,
                            .top_logprobs = k ? dlp.get() : nullptr, .rows = rows,
-                           .vocab = vocab, .num_logprobs = k},
+                           .vocab = vocab, .num_logprobs = k,
+                           .workspace = split ? workspace.get() : nullptr},
                           nullptr),
              "sample");
   check_cuda(cudaDeviceSynchronize(), "sync");
@@ -139,6 +144,38 @@ TEST(cuda_sample, draws_follow_temperature_top_k_and_top_p) {
   const double z = 0.16 + 0.09 + 0.04 + 0.01;
   EXPECT_NEAR(fc[0], 0.16 / z, 0.015);
   EXPECT_NEAR(fc[300], 0.01 / z, 0.015);
+}
+
+TEST(cuda_sample, split_rows_draw_exactly_what_whole_rows_draw) {
+  PM_SKIP_WITHOUT_GPU();
+  // Rows of 128256 logits split over up to 32 blocks must give the tokens one block per row
+  // gives: greedy (with a tie across slices), temperature, top-k, top-p, and both together.
+  const int64_t vocab = 128256;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist(0.0f, 2.0f);
+  std::vector<float> row(static_cast<size_t>(vocab));
+  for (auto& l : row) l = dist(rng);
+  row[70000] = row[100] = 30.0f; // a greedy tie in two different slices: id 100 wins
+  std::vector<cuda::sample_row_params> kinds = {
+      greedy(),
+      {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .seed = 3},
+      {.temperature = 0.7f, .top_k = 40, .top_p = 1.0f, .seed = 4},
+      {.temperature = 1.0f, .top_k = 0, .top_p = 0.95f, .seed = 5},
+      {.temperature = 1.3f, .top_k = 500, .top_p = 0.8f, .seed = 6}};
+  for (int rows : {1, 7, 64}) {
+    std::vector<float> logits;
+    std::vector<cuda::sample_row_params> params;
+    for (int r = 0; r < rows; ++r) {
+      logits.insert(logits.end(), row.begin(), row.end());
+      cuda::sample_row_params p = kinds[static_cast<size_t>(r) % kinds.size()];
+      p.step = static_cast<uint64_t>(r);
+      params.push_back(p);
+    }
+    auto whole = run(logits, vocab, params, 0, false);
+    auto split = run(logits, vocab, params, 0, true);
+    EXPECT_EQ(split.tokens, whole.tokens) << rows << " rows";
+    EXPECT_EQ(split.tokens[0], 100);
+  }
 }
 
 TEST(cuda_sample, a_seed_reproduces_and_steps_vary) {

@@ -130,6 +130,36 @@ TEST_P(cuda_runner_test, forks_and_mixed_batches_match_cpu) {
   }
 }
 
+TEST_P(cuda_runner_test, fork_prefix_shares_a_partial_block_and_copies_it_on_write) {
+  // Block size 4: the parent holds 9 prompt tokens; a child forked at 6 shares blocks 0 and 1
+  // (half of it), writes its own token at position 6 (copying block 1 first), and both then
+  // match the CPU on their own histories.
+  cpu_runner cpu(decoder_model(model_.config, model_.weights));
+  auto cuda = gpu(compute_dtype::compute_dtype_f32);
+  std::vector<int32_t> prompt = model_.expected["prompt_ids"];
+  sequence_id parent = cuda->create_sequence();
+  runner_item pre{.seq = parent, .tokens = prompt};
+  cuda->forward(std::span(&pre, 1));
+  std::optional<sequence_id> child = cuda->fork_prefix(parent, 6);
+  ASSERT_TRUE(child.has_value());
+  std::vector<int32_t> one = {33};
+  runner_item step{.seq = *child, .tokens = one};
+  std::vector<int32_t> child_history(prompt.begin(), prompt.begin() + 6);
+  child_history.push_back(33);
+  runner_item ref{.seq = cpu.create_sequence(), .tokens = child_history};
+  EXPECT_LT(max_rel_diff(cuda->forward(std::span(&step, 1)), cpu.forward(std::span(&ref, 1))),
+            1e-4);
+  // The parent's block 1 is untouched by the child's write.
+  std::vector<int32_t> next = {44};
+  runner_item parent_step{.seq = parent, .tokens = next};
+  std::vector<int32_t> parent_history = prompt;
+  parent_history.push_back(44);
+  runner_item parent_ref{.seq = cpu.create_sequence(), .tokens = parent_history};
+  EXPECT_LT(max_rel_diff(cuda->forward(std::span(&parent_step, 1)),
+                         cpu.forward(std::span(&parent_ref, 1))),
+            1e-4);
+}
+
 TEST_P(cuda_runner_test, bf16_logits_stay_close_to_f32) {
   auto f32 = gpu(compute_dtype::compute_dtype_f32);
   auto bf16 = gpu(compute_dtype::compute_dtype_bf16, 16);

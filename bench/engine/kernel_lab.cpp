@@ -119,11 +119,14 @@ void sample_rows() {
       kc::sample_row_params* dp = nullptr;
       cudaMalloc(&dp, params.size() * sizeof(params[0]));
       cudaMemcpy(dp, params.data(), params.size() * sizeof(params[0]), cudaMemcpyHostToDevice);
+      // With the workspace the runner gives it, so small batches split their rows.
+      auto* workspace = device_fill<uint8_t>(std::max<size_t>(1, kc::sample_workspace_bytes(rows)));
       double us = time_us([&](int) {
         check(kc::sample({.logits = logits, .params = dp, .tokens = tokens, .top_ids = nullptr,
                           .top_logprobs = nullptr, .rows = rows, .vocab = vocab,
-                          .num_logprobs = 0}, nullptr), "sample");
+                          .num_logprobs = 0, .workspace = workspace}, nullptr), "sample");
       });
+      cudaFree(workspace);
       std::printf("sample       rows=%-4lld %-14s %8.1f us\n", static_cast<long long>(rows),
                   t > 0 ? "T=1 top-p .95" : "greedy", us);
       cudaFree(dp);

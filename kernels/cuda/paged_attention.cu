@@ -151,9 +151,13 @@ __global__ void __launch_bounds__(warps_per_block * 32)
     }
 
     // Values: group g takes keys g, g + groups, ... of the tile. The loop bound is warp-uniform
-    // and j0 + group <= 31, so every lane joins every shuffle.
+    // and j0 + group <= 31, so every lane joins every shuffle. With head_dim compiled in, the
+    // loop runs over the whole tile, fully unrolled, so each lane's V loads issue back to back
+    // (keys past the tile are skipped by the guard).
     const int tile_keys = min(32, n_keys - base);
-    for (int j0 = 0; j0 < tile_keys; j0 += groups) {
+    const int tile_end = HD > 0 ? 32 : tile_keys;
+#pragma unroll
+    for (int j0 = 0; j0 < tile_end; j0 += groups) {
       const int j = j0 + group;
       const float pj = __shfl_sync(full_mask, prob, j);
       const int64_t row_j = __shfl_sync(full_mask, row, j);
@@ -285,7 +289,7 @@ cudaError_t launch(const paged_attention_params<T>& p, cudaStream_t stream) {
 } // namespace
 
 int32_t paged_attention_splits(int64_t tokens, int64_t heads, int64_t max_context, int num_sms) {
-  constexpr int64_t min_split_keys = 64; // two tiles: below that the merge costs more than it saves
+  constexpr int64_t min_split_keys = 32; // one tile of keys per split at the least
   const int64_t blocks = tokens * ((heads + warps_per_block - 1) / warps_per_block);
   if (blocks <= 0 || max_context < 2 * min_split_keys) {
     return 1;

@@ -48,8 +48,8 @@ struct paged_attention_params {
   float* workspace = nullptr;   // [tokens, heads, num_splits, head_dim + 2] when num_splits > 1
 };
 
-/// The split count for a launch: enough blocks for 8 per multiprocessor, and at least 64 keys
-/// per split; 1 for short contexts or big batches.
+/// The split count for a launch: enough blocks for 8 per multiprocessor, and at least 32 keys
+/// (one tile) per split; 1 for short contexts or big batches.
 int32_t paged_attention_splits(int64_t tokens, int64_t heads, int64_t max_context, int num_sms);
 
 /// Floats of workspace a launch with `num_splits` needs (0 when it is 1).

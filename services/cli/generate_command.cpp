@@ -42,6 +42,7 @@ struct generate_flags {
   bool ignore_eos = false;
   std::string backend = "cpu";
   std::string dtype = "auto";
+  double kv_memory_fraction = 0.5;
 };
 
 std::vector<int32_t> parse_id_list(const std::string& text) {
@@ -73,6 +74,9 @@ void check_flags(const generate_flags& f, bool has_prompt, bool has_ids) {
   }
   if (f.backend != "cpu" && f.backend != "cuda") {
     throw input_error("--backend must be cpu or cuda, got \"" + f.backend + "\"");
+  }
+  if (!(f.kv_memory_fraction > 0.0 && f.kv_memory_fraction <= 0.95)) {
+    throw input_error("--kv-memory-fraction must be in (0, 0.95]");
   }
   if (f.dtype != "auto" && f.dtype != "float32" && f.dtype != "bfloat16") {
     throw input_error("--dtype must be auto, float32 or bfloat16, got \"" + f.dtype + "\"");
@@ -130,7 +134,8 @@ std::unique_ptr<engine::model_runner> make_runner(const generate_flags& f,
   return engine::make_cuda_runner(
       config, weights,
       {.dtype = f32 ? engine::compute_dtype::compute_dtype_f32
-                    : engine::compute_dtype::compute_dtype_bf16});
+                    : engine::compute_dtype::compute_dtype_bf16,
+       .kv_memory_fraction = f.kv_memory_fraction});
 }
 
 } // namespace
@@ -155,6 +160,9 @@ command_fn add_generate_command(CLI::App& app) {
   app.add_flag("--json", f->json, "one JSON line per completion");
   app.add_flag("--ignore-eos", f->ignore_eos, "keep generating past the model's eos tokens");
   app.add_option("--backend", f->backend, "cpu or cuda");
+  app.add_option("--kv-memory-fraction", f->kv_memory_fraction,
+                 "cuda: share of the device memory free after loading the weights that the KV "
+                 "cache takes (default 0.5)");
   app.add_option("--dtype", f->dtype,
                  "cuda compute type: auto (the checkpoint's), float32 or bfloat16; cpu is float32");
   return [f, prompt, ids] {

@@ -265,11 +265,11 @@ TYPED_TEST(cuda_paged_attention, split_keys_match_the_unsplit_reference) {
 }
 
 TEST(cuda_paged_attention_plan, splits_only_small_batches_over_long_contexts) {
-  EXPECT_EQ(cuda::paged_attention_splits(1, 32, 100, 132), 1);     // short context
+  EXPECT_EQ(cuda::paged_attention_splits(1, 32, 60, 132), 1);      // short context
   EXPECT_EQ(cuda::paged_attention_splits(256, 32, 65536, 132), 1); // the grid is full already
   EXPECT_EQ(cuda::paged_attention_splits(1, 32, 65536, 132), 32);  // 8 blocks want 132: capped
   EXPECT_EQ(cuda::paged_attention_splits(64, 32, 4096, 132), 3);   // 512 blocks want 3 each
-  EXPECT_EQ(cuda::paged_attention_splits(4, 32, 256, 132), 4);     // at least 64 keys a split
+  EXPECT_EQ(cuda::paged_attention_splits(4, 32, 256, 132), 8);     // at least 32 keys a split
   EXPECT_EQ(cuda::paged_attention_workspace_floats(2, 4, 64, 1), 0u);
   EXPECT_EQ(cuda::paged_attention_workspace_floats(2, 4, 64, 3), 2u * 4 * 3 * 66);
 }

@@ -109,6 +109,10 @@ TEST_F(cli_test, bad_flags_and_values_exit_2_with_one_line) {
   expect_usage_error("frobnicate", "frobnicate");
   expect_usage_error("generate" + m + " --prompt-ids 1 --backend tpu", "--backend");
   expect_usage_error("generate" + m + " --prompt-ids 1 --dtype int4", "--dtype");
+  expect_usage_error("generate" + m + " --prompt-ids 1 --kv-memory-fraction 0.99",
+                     "--kv-memory-fraction");
+  expect_usage_error("generate" + m + " --prompt-ids 1 --kv-memory-fraction 0",
+                     "--kv-memory-fraction");
 }
 
 TEST_F(cli_test, cuda_backend_runs_or_says_why_not) {

@@ -32,7 +32,6 @@ request_id batch_engine::submit(engine_request request) {
                    .host_sampler = std::move(host_sampler),
                    .track = completion_tracker(tok_, std::move(limits))};
   std::optional<request_id> leader = find_prefix_leader(id, a);
-  a.leader = leader;
   if (!scheduler_.add(id, prompt_len, a.request.max_tokens, leader)) {
     if (a.prefix_key) {
       prefix_leaders_.erase(*a.prefix_key);
@@ -42,6 +41,10 @@ request_id batch_engine::submit(engine_request request) {
                       std::to_string(config_.block_size) + " tokens)");
   }
   ++next_id_;
+  if (leader) {
+    a.leader = leader;
+    ++donors_[*leader].followers;
+  }
   active_.emplace(id, std::move(a));
   return id;
 }
@@ -82,14 +85,30 @@ void batch_engine::adopt_cached_prefixes() {
     if (a.seq) {
       continue; // adopted on an earlier step
     }
-    if (fork_from_leader(id, a)) {
-      continue;
+    if (!fork_from_leader(id, a)) {
+      a.seq = runner_.create_sequence();
+      if (int64_t hit = runner_.adopt_cached_prefix(*a.seq, a.tokens); hit > 0) {
+        scheduler_.set_cached(id, hit);
+      }
     }
-    a.seq = runner_.create_sequence();
-    if (int64_t hit = runner_.adopt_cached_prefix(*a.seq, a.tokens); hit > 0) {
-      scheduler_.set_cached(id, hit);
-    }
+    release_follower(a);
   }
+}
+
+// A follower got its sequence (or ended without one): its leader's donor may go.
+void batch_engine::release_follower(active_request& a) {
+  if (!a.leader) {
+    return;
+  }
+  auto it = donors_.find(*a.leader);
+  a.leader.reset();
+  if (it == donors_.end() || --it->second.followers > 0) {
+    return;
+  }
+  if (it->second.seq) {
+    runner_.release_sequence(*it->second.seq);
+  }
+  donors_.erase(it);
 }
 
 // A follower whose whole prompt but the last token is in its leader's cache shares all of it,
@@ -99,14 +118,25 @@ bool batch_engine::fork_from_leader(request_id id, active_request& a) {
   if (!a.leader) {
     return false;
   }
-  auto it = active_.find(*a.leader);
+  // The leader's sequence, tokens and cached length: live, or kept by its donor.
+  std::optional<sequence_id> source;
+  const std::vector<int32_t>* tokens = nullptr;
+  int64_t cached = 0;
+  if (auto live = active_.find(*a.leader); live != active_.end()) {
+    source = live->second.seq;
+    tokens = &live->second.tokens;
+    cached = scheduler_.computed(*a.leader);
+  } else if (auto donor = donors_.find(*a.leader); donor != donors_.end()) {
+    source = donor->second.seq;
+    tokens = &donor->second.tokens;
+    cached = donor->second.cached;
+  }
   const auto shared = static_cast<int64_t>(a.tokens.size()) - 1;
-  if (it == active_.end() || !it->second.seq || scheduler_.computed(*a.leader) < shared ||
-      static_cast<int64_t>(it->second.tokens.size()) < shared ||
-      !std::equal(a.tokens.begin(), a.tokens.begin() + shared, it->second.tokens.begin())) {
+  if (!source || cached < shared || static_cast<int64_t>(tokens->size()) < shared ||
+      !std::equal(a.tokens.begin(), a.tokens.begin() + shared, tokens->begin())) {
     return false;
   }
-  std::optional<sequence_id> seq = runner_.fork_prefix(*it->second.seq, shared);
+  std::optional<sequence_id> seq = runner_.fork_prefix(*source, shared);
   if (!seq) {
     return false;
   }
@@ -123,7 +153,13 @@ void batch_engine::cancel(request_id id) {
 
 void batch_engine::finish(request_id id, engine_event& event) {
   active_request& a = active_.at(id);
-  if (a.seq) {
+  release_follower(a);
+  if (auto donor = donors_.find(id); donor != donors_.end() && a.seq) {
+    // Followers still wait for this prompt: its cache outlives the request.
+    donor->second.seq = a.seq;
+    donor->second.tokens = a.tokens;
+    donor->second.cached = scheduler_.computed(id);
+  } else if (a.seq) {
     runner_.release_sequence(*a.seq);
   }
   scheduler_.remove(id);
@@ -175,6 +211,7 @@ std::vector<engine_event> batch_engine::step() {
     active_request& a = active_.at(item.id);
     if (!a.seq) {
       a.seq = runner_.create_sequence();
+      release_follower(a);
     }
     batch.push_back({.seq = *a.seq,
                      .tokens = std::span<const int32_t>(a.tokens).subspan(

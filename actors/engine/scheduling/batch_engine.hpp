@@ -8,7 +8,8 @@
 // - Cancellation takes effect at the next step; the request ends with what it has.
 // - Shared prompts prefill once: a request whose block-aligned prompt prefix equals that of a
 //   request still computing its prompt follows it (scheduler `after`), and every request about
-//   to be admitted first adopts whatever prefix the runner has cached.
+//   to be admitted first adopts whatever prefix the runner has cached. A leader that ends while
+//   followers still wait keeps its cache (a prefix donor) until the last of them has forked it.
 // The engine actor (issue #3) will host this; generate() still runs its own fixed batch.
 #pragma once
 
@@ -72,6 +73,16 @@ private:
   std::optional<request_id> find_prefix_leader(request_id id, active_request& a);
   void adopt_cached_prefixes();
   bool fork_from_leader(request_id id, active_request& a);
+  void release_follower(active_request& a);
+
+  // A leader's cache as its followers see it: while the leader runs, its own entry in active_;
+  // once it has ended with followers still waiting, this copy.
+  struct prefix_donor {
+    int64_t followers = 0;          // followers still without a sequence
+    std::optional<sequence_id> seq; // set once the leader has ended
+    std::vector<int32_t> tokens;    // the leader's tokens at its end
+    int64_t cached = 0;             // of which in the cache
+  };
   void finish(request_id id, engine_event& event);
 
   model_runner& runner_;
@@ -81,6 +92,7 @@ private:
   std::map<request_id, active_request> active_;
   std::set<request_id> cancelled_;
   std::unordered_map<uint64_t, request_id> prefix_leaders_; // block-aligned prompt prefix -> leader
+  std::map<request_id, prefix_donor> donors_;                // by leader
   request_id next_id_ = 0;
   int64_t computed_tokens_ = 0;
 };

@@ -128,6 +128,32 @@ TEST_P(cuda_batch_engine_test, samples_of_one_prompt_prefill_it_once) {
   }
 }
 
+TEST_P(cuda_batch_engine_test, followers_fork_a_leader_that_already_ended) {
+  // max_tokens 1: the leader finishes in the step that computes the prompt, before any follower
+  // is admitted; its cache stays as a donor until the seven followers have forked it, then every
+  // block returns to the pool.
+  std::vector<int32_t> prompt;
+  for (int32_t i = 0; i < 21; ++i) {
+    prompt.push_back((i * 17 + 3) % static_cast<int32_t>(config_.vocab_size));
+  }
+  auto r = runner(256);
+  batch_engine engine(*r, nullptr, {.max_running = 16, .max_step_tokens = 4096, .block_size = 4,
+                                    .total_blocks = 256});
+  for (uint64_t i = 0; i < 8; ++i) {
+    engine.submit({.prompt = prompt, .max_tokens = 1, .sampling = {.temperature = 0},
+                   .stream = i});
+  }
+  int finished = 0;
+  for (int steps = 0; !engine.idle() && steps < 50; ++steps) {
+    for (auto& e : engine.step()) {
+      finished += e.finished ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(finished, 8);
+  EXPECT_EQ(engine.num_computed_tokens(), 21 + 7);
+  EXPECT_EQ(r->stats().free_kv_blocks, 256);
+}
+
 INSTANTIATE_TEST_SUITE_P(archs, cuda_batch_engine_test,
                          ::testing::Values("llama", "qwen2", "qwen3"));
 

@@ -1,7 +1,9 @@
-// Launch shape: 256 threads (8 warps) per block, one output feature per warp, grid n / 8. A lane
-// holds M float accumulators; the k loop is unrolled 4 deep so each lane has four 16-byte weight
-// loads in flight (about 128 KB per multiprocessor at full occupancy, far above the bandwidth-delay
-// product). Weights are read with the non-coherent, no-L1-allocate path: each is used once.
+// Launch shape: 256 threads (8 warps) per block, one output feature per warp, grid n / 8. The
+// block first stages x (m rows of k bf16) in shared memory; then each lane issues up to 16 of its
+// row's 16-byte weight loads before using any, so a row of k <= 4096 costs one memory round trip
+// (the kernel lab showed 4-deep batches paying four round trips on short rows). A lane holds M
+// float accumulators. Weights are read with the non-coherent, no-L1-allocate path: each is used
+// once.
 #include "kernels/cuda/gemv.cuh"
 
 #include "kernels/cuda/element.cuh"
@@ -11,6 +13,8 @@ namespace proofmesh::kernels::cuda {
 namespace {
 
 constexpr int warps_per_block = 8;
+constexpr int batch = 16;            // weight vectors in flight per lane
+constexpr size_t max_x_bytes = 96 * 1024;
 
 __device__ __forceinline__ uint4 load_streaming(const uint4* p) {
   uint4 v;
@@ -31,30 +35,46 @@ __device__ __forceinline__ void unpack(uint4 v, float (&f)[8]) {
 
 template <int M, typename Out>
 __global__ void __launch_bounds__(warps_per_block * 32) gemv_kernel(gemv_params p) {
+  extern __shared__ uint4 x_shared[]; // [M, k / 8]
   const int lane = static_cast<int>(threadIdx.x) % 32;
+  const int64_t vecs = p.k / 8;
+  const uint4* x_global = reinterpret_cast<const uint4*>(p.x);
+  for (int64_t i = threadIdx.x; i < M * vecs; i += warps_per_block * 32) {
+    x_shared[i] = __ldg(x_global + i);
+  }
+  __syncthreads();
   const int64_t row = static_cast<int64_t>(blockIdx.x) * warps_per_block + threadIdx.x / 32;
   if (row >= p.n) {
     return;
   }
-  const int64_t vecs = p.k / 8;
   const uint4* w = reinterpret_cast<const uint4*>(p.w + row * p.k);
-  const uint4* x = reinterpret_cast<const uint4*>(p.x);
   float acc[M];
 #pragma unroll
   for (int m = 0; m < M; ++m) {
     acc[m] = 0.0f;
   }
-#pragma unroll 4
-  for (int64_t v = lane; v < vecs; v += 32) {
-    float wf[8];
-    unpack(load_streaming(w + v), wf);
+  for (int64_t base = lane; base < vecs; base += 32 * batch) {
+    uint4 wv[batch];
 #pragma unroll
-    for (int m = 0; m < M; ++m) {
-      float xf[8];
-      unpack(__ldg(x + m * vecs + v), xf);
+    for (int u = 0; u < batch; ++u) {
+      const int64_t v = base + u * 32;
+      wv[u] = v < vecs ? load_streaming(w + v) : make_uint4(0, 0, 0, 0);
+    }
 #pragma unroll
-      for (int e = 0; e < 8; ++e) {
-        acc[m] = fmaf(wf[e], xf[e], acc[m]);
+    for (int u = 0; u < batch; ++u) {
+      const int64_t v = base + u * 32;
+      if (v < vecs) {
+        float wf[8];
+        unpack(wv[u], wf);
+#pragma unroll
+        for (int m = 0; m < M; ++m) {
+          float xf[8];
+          unpack(x_shared[m * vecs + v], xf);
+#pragma unroll
+          for (int e = 0; e < 8; ++e) {
+            acc[m] = fmaf(wf[e], xf[e], acc[m]);
+          }
+        }
       }
     }
   }
@@ -74,21 +94,33 @@ __global__ void __launch_bounds__(warps_per_block * 32) gemv_kernel(gemv_params 
   }
 }
 
+template <int M, typename Out>
+cudaError_t launch_rows(const gemv_params& p, cudaStream_t stream) {
+  const auto grid = static_cast<unsigned>((p.n + warps_per_block - 1) / warps_per_block);
+  const size_t smem = static_cast<size_t>(p.m * p.k) * sizeof(__nv_bfloat16);
+  // Raising the dynamic shared-memory limit once per instantiation covers every later launch.
+  static const cudaError_t raised = cudaFuncSetAttribute(
+      gemv_kernel<M, Out>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+      static_cast<int>(max_x_bytes));
+  if (raised != cudaSuccess) {
+    return raised;
+  }
+  gemv_kernel<M, Out><<<grid, warps_per_block * 32, smem, stream>>>(p);
+  return cudaGetLastError();
+}
+
 template <typename Out>
 cudaError_t launch(const gemv_params& p, cudaStream_t stream) {
-  const auto grid = static_cast<unsigned>((p.n + warps_per_block - 1) / warps_per_block);
-  const int threads = warps_per_block * 32;
   switch (p.m) {
-    case 1: gemv_kernel<1, Out><<<grid, threads, 0, stream>>>(p); break;
-    case 2: gemv_kernel<2, Out><<<grid, threads, 0, stream>>>(p); break;
-    case 3: gemv_kernel<3, Out><<<grid, threads, 0, stream>>>(p); break;
-    case 4: gemv_kernel<4, Out><<<grid, threads, 0, stream>>>(p); break;
-    case 5: gemv_kernel<5, Out><<<grid, threads, 0, stream>>>(p); break;
-    case 6: gemv_kernel<6, Out><<<grid, threads, 0, stream>>>(p); break;
-    case 7: gemv_kernel<7, Out><<<grid, threads, 0, stream>>>(p); break;
-    default: gemv_kernel<8, Out><<<grid, threads, 0, stream>>>(p); break;
+    case 1: return launch_rows<1, Out>(p, stream);
+    case 2: return launch_rows<2, Out>(p, stream);
+    case 3: return launch_rows<3, Out>(p, stream);
+    case 4: return launch_rows<4, Out>(p, stream);
+    case 5: return launch_rows<5, Out>(p, stream);
+    case 6: return launch_rows<6, Out>(p, stream);
+    case 7: return launch_rows<7, Out>(p, stream);
+    default: return launch_rows<8, Out>(p, stream);
   }
-  return cudaGetLastError();
 }
 
 } // namespace
@@ -96,6 +128,7 @@ cudaError_t launch(const gemv_params& p, cudaStream_t stream) {
 bool gemv_supports(const gemv_params& p) {
   return p.m >= 1 && p.m <= max_gemv_rows && p.n >= 1 && p.n <= INT32_MAX * 8LL &&
          p.k >= 8 && p.k % 8 == 0 && p.x != nullptr && p.w != nullptr && p.y != nullptr &&
+         static_cast<size_t>(p.m * p.k) * sizeof(__nv_bfloat16) <= max_x_bytes &&
          is_aligned(p.x, 16) && is_aligned(p.w, 16) &&
          (p.out_type == CUDA_R_16BF || p.out_type == CUDA_R_32F);
 }

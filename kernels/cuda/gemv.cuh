@@ -5,7 +5,8 @@
 // bias in the output type added in float32 before rounding, as gemm does. One warp per output
 // feature: lanes stride along k in 8-element (16-byte) vectors and reduce by shuffles; every row
 // of x is read from L1/L2 (it is tiny) for each weight vector. The launcher refuses shapes it
-// cannot serve (k not a multiple of 8, unaligned pointers, m outside [1, max_gemv_rows]); callers
+// cannot serve (k not a multiple of 8, unaligned pointers, m outside [1, max_gemv_rows], x over
+// the 96 KB it stages in shared memory); callers
 // fall back to gemm, and can ask gemv_supports first.
 #pragma once
 

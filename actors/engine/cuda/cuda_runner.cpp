@@ -345,8 +345,8 @@ private:
         head_norm(q, lw.q_norm.get(), tokens, c.num_attention_heads, qkv_dim, eps);
         head_norm(k, lw.k_norm.get(), tokens, c.num_key_value_heads, qkv_dim, eps);
       }
-      rotate(q, positions, tokens, c.num_attention_heads, qkv_dim);
-      rotate(k, positions, tokens, c.num_key_value_heads, qkv_dim);
+      // q's heads and then k's sit side by side in each qkv row: one launch rotates both.
+      rotate(q, positions, tokens, c.num_attention_heads + c.num_key_value_heads, qkv_dim);
       T* k_cache = reinterpret_cast<T*>(cache_->keys(static_cast<int64_t>(li)));
       T* v_cache = reinterpret_cast<T*>(cache_->values(static_cast<int64_t>(li)));
       PM_CUDA_CHECK(kc::kv_cache_write<T>(

@@ -2,7 +2,8 @@
 // output, m from 1 to 8, n not a multiple of the 8 features a block computes, k a multiple of 8
 // but not of the 256 elements a warp reads per pass. Tolerance as gemm_test: float32 accumulation
 // of exact bf16 products, 1e-5 of s = Σ|x·w| + |bias|, plus one output rounding for bf16.
-// The launcher must refuse what it cannot serve (k % 8, misaligned x, m outside [1, 8]).
+// The launcher must refuse what it cannot serve (k % 8, misaligned x, m outside [1, 8], an x
+// too big to stage in shared memory). k = 8200 runs more than one 16-vector batch per lane.
 #include "gpu_test_support.hpp"
 #include "kernels/cuda/gemv.cuh"
 
@@ -60,7 +61,7 @@ TEST(cuda_gemv, matches_float64_for_every_row_count) {
   PM_SKIP_WITHOUT_GPU();
   uint32_t seed = 1;
   for (int64_t m = 1; m <= 8; ++m) {
-    for (auto [n, k] : {std::pair<int64_t, int64_t>{67, 96}, {1001, 264}, {13, 2056}}) {
+    for (auto [n, k] : {std::pair<int64_t, int64_t>{67, 96}, {1001, 264}, {13, 2056}, {9, 4104}}) {
       for (bool bias : {false, true}) {
         run_case<bf16>(m, n, k, bias, seed++);
         run_case<float>(m, n, k, bias, seed++);
@@ -82,6 +83,7 @@ TEST(cuda_gemv, refuses_what_it_cannot_serve) {
   EXPECT_FALSE(cuda::gemv_supports(params(1, 16, x.get() + 1))); // x not 16-byte aligned
   EXPECT_FALSE(cuda::gemv_supports(params(0, 16, x.get())));
   EXPECT_FALSE(cuda::gemv_supports(params(9, 16, x.get())));
+  EXPECT_FALSE(cuda::gemv_supports(params(8, 8192, x.get()))); // x over the 96 KB it stages
   EXPECT_EQ(cuda::gemv(params(9, 16, x.get()), nullptr), cudaErrorInvalidValue);
 }
 

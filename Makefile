@@ -75,7 +75,7 @@ clean:
 # Each fuzzer runs FUZZ_SECONDS over a working copy of its committed seeds in build-fuzz/corpus,
 # so inputs it discovers never land in the source tree. Any crash, leak, timeout or OOM makes
 # libFuzzer exit non-zero and fails the target; the reproducer lands in build-fuzz/artifacts.
-FUZZERS = safetensors_header_fuzz tokenizer_json_fuzz
+FUZZERS = safetensors_header_fuzz tokenizer_json_fuzz wire_codec_fuzz
 
 fuzz: setup
 	@CC=clang CXX=clang++ cmake -S tests/fuzz -B build-fuzz -G Ninja >/dev/null

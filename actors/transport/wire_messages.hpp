@@ -1,0 +1,117 @@
+// The mesh's messages as plain structs: what the coordinator and the role services work with.
+// FlatBuffers types never leave wire_codec.cpp (STYLE.md item 4). Rules of the road: a task's
+// role is the alternative its input holds; a result's output alternative must match the role of
+// its task (the coordinator checks that against its ledger, since a result does not repeat it).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+namespace proofmesh::transport {
+
+enum class role : uint8_t { role_generator = 0, role_verifier = 1, role_meta_verifier = 2 };
+
+const char* role_name(role r);
+
+struct sampling_spec {
+  float temperature = 1.0f;
+  float top_p = 1.0f;
+  int32_t top_k = 0;
+  int32_t max_tokens = 16;
+  uint64_t seed = 0;
+  uint64_t stream = 0;
+  bool operator==(const sampling_spec&) const = default;
+};
+
+struct generate_input {
+  std::string problem;
+  std::string refinement_context; // empty for a first-round proof
+  bool operator==(const generate_input&) const = default;
+};
+struct verify_input {
+  std::string problem;
+  std::string solution;
+  bool operator==(const verify_input&) const = default;
+};
+struct meta_verify_input {
+  std::string problem;
+  std::string solution;
+  std::string rating;
+  bool operator==(const meta_verify_input&) const = default;
+};
+using task_input = std::variant<generate_input, verify_input, meta_verify_input>;
+
+struct task_msg {
+  std::string task_id; // deterministic: job/problem/round/kind/index
+  std::string job_id;
+  task_input input;
+  sampling_spec sampling;
+  uint32_t attempt = 0;
+  role task_role() const { return static_cast<role>(input.index()); }
+  bool operator==(const task_msg&) const = default;
+};
+
+struct generate_output {
+  std::string solution;
+  std::string self_eval;
+  float self_eval_score = 0;
+  bool operator==(const generate_output&) const = default;
+};
+struct verify_output {
+  std::string rating;
+  float score = 0;
+  bool operator==(const verify_output&) const = default;
+};
+struct meta_verify_output {
+  std::string analysis;
+  float quality = 0;
+  bool operator==(const meta_verify_output&) const = default;
+};
+using task_output = std::variant<std::monostate, generate_output, verify_output, meta_verify_output>;
+
+enum class task_status : uint8_t {
+  task_status_ok = 0,          // output holds the parsed result
+  task_status_unparseable = 1, // the text did not parse; the reference drops such outputs
+  task_status_failed = 2,      // the worker could not run it; error says why
+};
+
+struct task_result_msg {
+  std::string task_id;
+  task_status status = task_status::task_status_ok;
+  task_output output;
+  std::string error;
+  uint32_t prompt_tokens = 0;
+  uint32_t completion_tokens = 0;
+  uint32_t elapsed_ms = 0;
+  bool operator==(const task_result_msg&) const = default;
+};
+
+struct credit_msg {
+  uint32_t slots = 0;
+  bool operator==(const credit_msg&) const = default;
+};
+
+struct heartbeat_msg {
+  std::string worker_id;
+  role worker_role = role::role_generator;
+  uint32_t in_flight = 0;
+  uint64_t sent_at_ms = 0;
+  bool operator==(const heartbeat_msg&) const = default;
+};
+
+struct cancel_msg {
+  std::string task_id;
+  bool operator==(const cancel_msg&) const = default;
+};
+
+struct progress_msg {
+  std::string task_id;
+  uint32_t completion_tokens = 0;
+  bool operator==(const progress_msg&) const = default;
+};
+
+using wire_message =
+    std::variant<task_msg, task_result_msg, credit_msg, heartbeat_msg, cancel_msg, progress_msg>;
+
+} // namespace proofmesh::transport

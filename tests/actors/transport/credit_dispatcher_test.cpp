@@ -1,0 +1,113 @@
+// Credit-based dispatch: no worker gets more tasks than its credit, replicas share the load, a
+// silent worker's tasks go elsewhere with attempt + 1 and its late results do not count, and
+// cancels and limits hold.
+#include "actors/transport/credit_dispatcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace proofmesh::transport {
+namespace {
+
+using namespace std::chrono_literals;
+
+task_msg task(const std::string& id) {
+  return {.task_id = id, .job_id = "j", .input = verify_input{"P", "S"}};
+}
+
+// "t" + std::to_string(i) trips GCC 12's false -Wrestrict positive.
+std::string numbered(int i) {
+  std::string s = "t";
+  s += std::to_string(i);
+  return s;
+}
+
+TEST(credit_dispatcher, never_sends_more_than_the_credit) {
+  credit_dispatcher d({});
+  const steady_time t0{};
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(d.enqueue(task(numbered(i))));
+  }
+  EXPECT_TRUE(d.assign().empty()); // no worker yet
+  d.grant("w1", 3, t0);
+  auto first = d.assign();
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0].task.task_id, "t0"); // arrival order
+  EXPECT_EQ(d.credit("w1"), 0u);
+  EXPECT_TRUE(d.assign().empty());
+  EXPECT_TRUE(d.complete("w1", "t0", t0));
+  EXPECT_TRUE(d.assign().empty()); // a result frees a slot only when the worker says so
+  d.grant("w1", 1, t0);
+  EXPECT_EQ(d.assign().size(), 1u);
+  EXPECT_EQ(d.num_queued(), 6u);
+  EXPECT_EQ(d.num_in_flight(), 3u);
+}
+
+TEST(credit_dispatcher, replicas_share_the_work) {
+  credit_dispatcher d({});
+  const steady_time t0{};
+  d.grant("a", 4, t0);
+  d.grant("b", 4, t0);
+  for (int i = 0; i < 6; ++i) {
+    d.enqueue(task(numbered(i)));
+  }
+  std::map<worker_id, int> got;
+  for (const assignment& a : d.assign()) {
+    ++got[a.worker];
+  }
+  EXPECT_EQ(got["a"], 3);
+  EXPECT_EQ(got["b"], 3);
+}
+
+TEST(credit_dispatcher, a_silent_worker_loses_its_tasks_and_its_late_results) {
+  credit_dispatcher d({.heartbeat_timeout = 1000ms});
+  const steady_time t0{};
+  d.grant("dead", 2, t0);
+  d.enqueue(task("x"));
+  d.enqueue(task("y"));
+  d.enqueue(task("z"));
+  ASSERT_EQ(d.assign().size(), 2u); // x and y to "dead"
+  d.grant("alive", 5, t0 + 900ms);
+  ASSERT_EQ(d.assign().size(), 1u); // z to "alive"
+  d.touch("alive", t0 + 1500ms);
+  EXPECT_TRUE(d.expire(t0 + 1000ms).empty()); // exactly at the timeout: still alive
+  EXPECT_EQ(d.expire(t0 + 1500ms), std::vector<worker_id>{"dead"});
+  auto again = d.assign();
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[0].worker, "alive");
+  EXPECT_EQ(again[0].task.task_id, "x"); // orphans first, in order
+  EXPECT_EQ(again[0].task.attempt, 1u);
+  EXPECT_EQ(again[1].task.task_id, "y");
+  EXPECT_FALSE(d.complete("dead", "x", t0 + 1600ms)); // the late result does not count
+  EXPECT_TRUE(d.complete("alive", "x", t0 + 1600ms));
+  EXPECT_FALSE(d.complete("alive", "x", t0 + 1700ms)); // nor does a duplicate
+}
+
+TEST(credit_dispatcher, cancels_queued_and_in_flight_tasks) {
+  credit_dispatcher d({});
+  const steady_time t0{};
+  d.enqueue(task("a"));
+  d.enqueue(task("b"));
+  d.grant("w", 1, t0);
+  ASSERT_EQ(d.assign().size(), 1u);
+  EXPECT_EQ(d.cancel("a"), std::optional<worker_id>("w")); // in flight on w: tell it
+  EXPECT_EQ(d.cancel("b"), std::nullopt);                  // queued: just gone
+  EXPECT_EQ(d.num_queued(), 0u);
+  EXPECT_EQ(d.num_in_flight(), 0u);
+  EXPECT_FALSE(d.complete("w", "a", t0));
+}
+
+TEST(credit_dispatcher, limits_hold) {
+  credit_dispatcher d({.max_queued = 2, .max_workers = 1, .max_credit = 10});
+  const steady_time t0{};
+  EXPECT_TRUE(d.enqueue(task("a")));
+  EXPECT_TRUE(d.enqueue(task("b")));
+  EXPECT_FALSE(d.enqueue(task("c")));
+  EXPECT_TRUE(d.grant("w", 1000, t0));
+  EXPECT_EQ(d.credit("w"), 10u);
+  EXPECT_FALSE(d.grant("other", 1, t0));
+}
+
+} // namespace
+} // namespace proofmesh::transport

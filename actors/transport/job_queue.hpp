@@ -1,0 +1,65 @@
+// The `jobs` stream and its consumer group: how jobs reach coordinators, and how a dead
+// coordinator's jobs reach a live one. Rules of the road:
+// - A job is one stream entry with two fields: `v` (the job format's version) and `job` (its
+//   JSON body). Producers (the gateway, `proofmesh submit --queue`, a data pipeline) XADD it.
+// - Coordinators read with XREADGROUP as named consumers; an entry stays pending until XACK,
+//   which the coordinator sends only once the job's outcome is in Redis.
+// - reclaim() takes over entries pending longer than min_idle on any consumer (XAUTOCLAIM): a
+//   coordinator that died mid-job is idle forever, so its jobs move to whoever reclaims.
+// - Entries whose fields are missing or malformed are returned with `valid == false`, for the
+//   caller to dead-letter; nothing here parses the job body.
+// - A read whose connection breaks is retried; entries the lost reply carried stay pending on
+//   this consumer, and come back through reclaim() once idle past min_idle.
+#pragma once
+
+#include "actors/transport/redis_client.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace proofmesh::transport {
+
+inline constexpr const char* job_format_version = "1";
+
+struct job_queue_params {
+  std::string stream = "jobs";
+  std::string group = "coordinators";
+  std::string consumer;                       // unique per coordinator process
+  std::chrono::milliseconds min_idle{60000};  // pending this long: its coordinator is presumed dead
+  int64_t max_batch = 16;
+  size_t max_job_bytes = size_t{64} << 20;
+};
+
+struct job_entry {
+  std::string id;   // the stream entry id
+  std::string body; // the job JSON
+  bool valid = false;
+  std::string why;  // when not valid
+};
+
+class job_queue {
+public:
+  /// Creates the stream and the group if they do not exist yet.
+  job_queue(redis_client& redis, const job_queue_params& params);
+
+  /// Appends a job; returns its entry id.
+  std::string add(const std::string& body);
+  /// New entries for this consumer, waiting up to `block` for one.
+  std::vector<job_entry> read(std::chrono::milliseconds block);
+  /// Entries pending on any consumer for longer than min_idle, now this consumer's.
+  std::vector<job_entry> reclaim();
+  void ack(const std::string& id);
+
+  /// Entries in the stream that no coordinator has read yet, plus pending ones.
+  int64_t depth();
+  int64_t num_pending();
+
+private:
+  std::vector<job_entry> entries(const redis_reply& list) const;
+
+  redis_client& redis_;
+  job_queue_params params_;
+};
+
+} // namespace proofmesh::transport

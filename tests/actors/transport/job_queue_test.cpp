@@ -1,0 +1,114 @@
+// The `jobs` stream on a real redis-server: jobs go to one coordinator each, a dead
+// coordinator's pending jobs are reclaimed by another, malformed entries come back marked for
+// the dead-letter stream, and a Redis restart (AOF) loses nothing while the client reconnects.
+#include "actors/transport/job_queue.hpp"
+#include "tests/support/redis_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace proofmesh::transport {
+namespace {
+
+using namespace std::chrono_literals;
+
+redis_client_params client_params(const testing::redis_server& server) {
+  return {.port = server.port(), .password = server.password(), .backoff_initial = 20ms};
+}
+
+TEST(job_queue, each_job_goes_to_one_coordinator_and_acks_clear_it) {
+  testing::redis_server server;
+  redis_client ra(client_params(server)), rb(client_params(server));
+  job_queue a(ra, {.consumer = "coordinator-a", .max_batch = 2});
+  job_queue b(rb, {.consumer = "coordinator-b", .max_batch = 2});
+  std::set<std::string> added;
+  for (int i = 0; i < 3; ++i) {
+    added.insert(a.add("{\"problems\": [" + std::to_string(i) + "]}"));
+  }
+  EXPECT_EQ(a.depth(), 3);
+  auto first = a.read(10ms);
+  auto second = b.read(10ms);
+  ASSERT_EQ(first.size(), 2u); // max_batch
+  ASSERT_EQ(second.size(), 1u);
+  std::set<std::string> seen;
+  for (const auto& batch : {first, second}) {
+    for (const job_entry& e : batch) {
+      EXPECT_TRUE(e.valid) << e.why;
+      EXPECT_TRUE(seen.insert(e.id).second);
+    }
+  }
+  EXPECT_EQ(seen, added);
+  EXPECT_TRUE(a.read(10ms).empty());
+  EXPECT_EQ(a.num_pending(), 3);
+  for (const job_entry& e : first) a.ack(e.id);
+  for (const job_entry& e : second) b.ack(e.id);
+  EXPECT_EQ(a.num_pending(), 0);
+  EXPECT_EQ(a.depth(), 0);
+}
+
+TEST(job_queue, a_dead_coordinators_jobs_are_reclaimed) {
+  testing::redis_server server;
+  redis_client ra(client_params(server)), rb(client_params(server)), rc(client_params(server));
+  job_queue dead(ra, {.consumer = "coordinator-dead"});
+  job_queue patient(rc, {.consumer = "coordinator-patient", .min_idle = 600000ms});
+  job_queue live(rb, {.consumer = "coordinator-live", .min_idle = 100ms});
+  const std::string id = dead.add("{}");
+  ASSERT_EQ(dead.read(10ms).size(), 1u); // read, never acked: the coordinator died
+  EXPECT_TRUE(patient.reclaim().empty()); // not idle for ten minutes
+  std::this_thread::sleep_for(150ms);
+  auto reclaimed = live.reclaim();
+  ASSERT_EQ(reclaimed.size(), 1u);
+  EXPECT_EQ(reclaimed[0].id, id);
+  live.ack(id);
+  EXPECT_EQ(live.num_pending(), 0);
+}
+
+TEST(job_queue, malformed_entries_are_marked_not_parsed) {
+  testing::redis_server server;
+  redis_client r(client_params(server));
+  job_queue q(r, {.consumer = "c"});
+  r.command({"XADD", "jobs", "*", "something", "else"});
+  r.command({"XADD", "jobs", "*", "v", "99", "job", "{}"});
+  q.add("{\"ok\": true}");
+  auto got = q.read(10ms);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_FALSE(got[0].valid);
+  EXPECT_NE(got[0].why.find("no `job` field"), std::string::npos);
+  EXPECT_FALSE(got[1].valid);
+  EXPECT_NE(got[1].why.find("version"), std::string::npos);
+  EXPECT_TRUE(got[2].valid);
+}
+
+TEST(job_queue, a_redis_restart_loses_nothing_and_the_client_reconnects) {
+  testing::redis_server server;
+  redis_client r(client_params(server));
+  job_queue q(r, {.consumer = "c"});
+  const std::string id = q.add("{\"n\": 1}");
+  ASSERT_EQ(q.read(10ms).size(), 1u);
+  server.restart(/*hard=*/true); // SIGKILL: only the AOF (fsync always) survives
+  EXPECT_EQ(q.num_pending(), 1); // the pending entry and the group came back
+  EXPECT_GE(r.num_reconnects(), 1);
+  q.add("{\"n\": 2}");
+  auto next = q.read(10ms);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].body, "{\"n\": 2}");
+}
+
+TEST(redis_client, a_wrong_password_and_no_server_are_clear_errors) {
+  testing::redis_server server;
+  redis_client wrong({.port = server.port(), .password = "nope", .max_attempts = 2,
+                      .backoff_initial = 1ms});
+  try {
+    wrong.command({"PING"});
+    FAIL() << "AUTH should have failed";
+  } catch (const redis_unavailable& e) {
+    EXPECT_NE(std::string(e.what()).find("AUTH"), std::string::npos) << e.what();
+  }
+  server.stop(SIGKILL);
+  redis_client none({.port = server.port(), .max_attempts = 2, .backoff_initial = 1ms});
+  EXPECT_THROW(none.command({"PING"}), redis_unavailable);
+}
+
+} // namespace
+} // namespace proofmesh::transport

@@ -1,0 +1,101 @@
+// A real redis-server for one test: its own port and folder, AOF on (fsync always, so a restart
+// loses nothing), a password, stopped when the test ends. Rules of the road: test-only helper;
+// restart() stops it (SIGTERM, or SIGKILL with hard = true) and starts it again on the same port
+// and folder, so the AOF is replayed, as an operator's restart would.
+#pragma once
+
+#include "tests/support/temp_dir.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <netinet/in.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace proofmesh::testing {
+
+class redis_server {
+public:
+  explicit redis_server(std::string password = "test-secret") : password_(std::move(password)) {
+    port_ = free_port();
+    start();
+  }
+  ~redis_server() { stop(SIGKILL); }
+  redis_server(const redis_server&) = delete;
+  redis_server& operator=(const redis_server&) = delete;
+
+  int port() const { return port_; }
+  const std::string& password() const { return password_; }
+
+  void restart(bool hard = false) {
+    stop(hard ? SIGKILL : SIGTERM);
+    start();
+  }
+  void stop(int signal) {
+    if (pid_ > 0) {
+      ::kill(pid_, signal);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+
+private:
+  static int free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+  }
+
+  void start() {
+    const std::string port = std::to_string(port_);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+               "--dir", dir_.path().c_str(), "--appendonly", "yes", "--appendfsync", "always",
+               "--save", "", "--requirepass", password_.c_str(), "--daemonize", "no",
+               "--logfile", dir_.file("redis.log").c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Ready when it answers PING (AOF replay done).
+    for (int i = 0; i < 500; ++i) {
+      timeval tv{0, 100000};
+      redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
+      if (c != nullptr && c->err == 0) {
+        auto* r = static_cast<redisReply*>(redisCommand(c, "AUTH %s", password_.c_str()));
+        bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
+        if (r) freeReplyObject(r);
+        if (ok) {
+          r = static_cast<redisReply*>(redisCommand(c, "PING"));
+          ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
+          if (r) freeReplyObject(r);
+        }
+        redisFree(c);
+        if (ok) {
+          return;
+        }
+      } else if (c != nullptr) {
+        redisFree(c);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::abort(); // redis-server never came up: the test cannot run
+  }
+
+  temp_dir dir_;
+  std::string password_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+} // namespace proofmesh::testing

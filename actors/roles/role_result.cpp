@@ -1,0 +1,45 @@
+#include "actors/roles/role_result.hpp"
+
+#include "actors/roles/output_parser.hpp"
+
+#include <cmath>
+
+namespace proofmesh::roles {
+
+transport::task_result_msg make_result(const transport::task_msg& task,
+                                       const engine::completion& done, uint32_t prompt_tokens,
+                                       uint32_t elapsed_ms) {
+  using namespace transport;
+  task_result_msg r{.task_id = task.task_id,
+                    .status = task_status::task_status_unparseable,
+                    .prompt_tokens = prompt_tokens,
+                    .completion_tokens = static_cast<uint32_t>(done.ids.size()),
+                    .elapsed_ms = elapsed_ms};
+  if (done.finish != engine::finish_reason::finish_reason_stop) {
+    return r;
+  }
+  switch (task.task_role()) {
+    case role::role_generator:
+      if (auto g = parse_generation(done.text); g && std::isfinite(g->self_eval_score)) {
+        r.output = generate_output{std::move(g->solution), std::move(g->self_eval),
+                                   static_cast<float>(g->self_eval_score)};
+      }
+      break;
+    case role::role_verifier:
+      if (auto v = parse_verification(done.text); v && std::isfinite(v->score)) {
+        r.output = verify_output{std::move(v->rating), static_cast<float>(v->score)};
+      }
+      break;
+    case role::role_meta_verifier:
+      if (auto m = parse_verification(done.text); m && std::isfinite(m->score)) {
+        r.output = meta_verify_output{std::move(m->rating), static_cast<float>(m->score)};
+      }
+      break;
+  }
+  if (!std::holds_alternative<std::monostate>(r.output)) {
+    r.status = task_status::task_status_ok;
+  }
+  return r;
+}
+
+} // namespace proofmesh::roles

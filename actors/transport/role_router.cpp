@@ -66,7 +66,7 @@ void role_router::receive_one(router_events& events) {
     }
   } else if (const auto* result = std::get_if<task_result_msg>(&*r.message)) {
     if (dispatcher_.complete(w, result->task_id, now)) {
-      events.results.push_back(std::move(*result));
+      events.results.push_back({w, std::move(*result)});
     }
   } else if (const auto* heartbeat = std::get_if<heartbeat_msg>(&*r.message)) {
     if (heartbeat->worker_role == params_.served) {
@@ -85,7 +85,14 @@ void role_router::receive_one(router_events& events) {
 router_events role_router::poll(std::chrono::milliseconds timeout) {
   router_events events;
   zmq::pollitem_t item{static_cast<void*>(socket_), 0, ZMQ_POLLIN, 0};
-  zmq::poll(&item, 1, timeout);
+  try {
+    zmq::poll(&item, 1, timeout);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) {
+      throw;
+    }
+    // A signal (SIGTERM, say) interrupted the wait: a turn like any other.
+  }
   // Bounded per turn, so a flood cannot starve dispatch and expiry.
   for (int i = 0; i < 4096 && (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN); ++i) {
     receive_one(events);

@@ -28,8 +28,13 @@ struct role_router_params {
   wire_limits limits;
 };
 
+struct routed_result {
+  worker_id worker; // who ran it
+  task_result_msg result;
+};
+
 struct router_events {
-  std::vector<task_result_msg> results; // first results of tasks in flight (count them)
+  std::vector<routed_result> results;   // first results of tasks in flight (count them)
   std::vector<progress_msg> progress;
   std::vector<worker_id> expired;       // workers dropped for silence this turn
 };

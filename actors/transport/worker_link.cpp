@@ -39,7 +39,14 @@ worker_inbox worker_link::poll(std::chrono::milliseconds timeout) {
   }
   worker_inbox inbox;
   zmq::pollitem_t item{static_cast<void*>(socket_), 0, ZMQ_POLLIN, 0};
-  zmq::poll(&item, 1, timeout);
+  try {
+    zmq::poll(&item, 1, timeout);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) {
+      throw;
+    }
+    // A signal (SIGTERM, say) interrupted the wait: a turn like any other.
+  }
   for (int i = 0; i < 4096; ++i) {
     zmq::message_t body;
     if (!socket_.recv(body, zmq::recv_flags::dontwait)) {

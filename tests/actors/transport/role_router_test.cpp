@@ -56,7 +56,7 @@ TEST(role_router, two_replicas_share_the_work_within_their_credit) {
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (done.size() < 40 && std::chrono::steady_clock::now() < deadline) {
     for (auto& r : f.router.poll(5ms).results) {
-      EXPECT_TRUE(done.insert(r.task_id).second) << "counted twice: " << r.task_id;
+      EXPECT_TRUE(done.insert(r.result.task_id).second) << "counted twice: " << r.result.task_id;
     }
     for (auto* w : {a.get(), b.get()}) {
       worker_inbox in = w->poll(1ms);
@@ -101,7 +101,8 @@ TEST(role_router, a_silent_workers_tasks_go_elsewhere_and_count_once) {
     router_events ev = f.router.poll(5ms);
     expired.insert(expired.end(), ev.expired.begin(), ev.expired.end());
     for (auto& r : ev.results) {
-      EXPECT_TRUE(done.insert(r.task_id).second);
+      EXPECT_EQ(r.worker, "verifier-alive");
+      EXPECT_TRUE(done.insert(r.result.task_id).second);
     }
     for (const task_msg& t : alive->poll(1ms).tasks) {
       attempts.insert(t.attempt);

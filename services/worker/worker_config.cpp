@@ -1,0 +1,82 @@
+#include "services/worker/worker_config.hpp"
+
+#include "actors/common/error.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <unistd.h>
+
+namespace proofmesh::worker {
+
+worker_config parse_worker_config(int argc, char** argv, bool& help, std::string& help_text) {
+  worker_config c;
+  std::string role = "verifier";
+  int64_t heartbeat_ms = 1000, drain_s = 60;
+  CLI::App app{"proofmesh-worker: a generator, verifier or meta-verifier service"};
+  app.set_config("--config", "", "a TOML or INI file with these options; flags override it");
+  app.add_option("--role", role, "generator, verifier or meta_verifier")->required();
+  app.add_option("--coordinator", c.coordinator, "the coordinator's socket for this role")
+      ->required();
+  app.add_option("--model", c.model, "model folder")->required();
+  app.add_option("--templates", c.templates, "prompt templates file (JSON, four templates)");
+  app.add_option("--worker-id", c.worker_id, "unique id (default: role-host-pid)");
+  app.add_option("--backend", c.backend, "cpu or cuda");
+  app.add_option("--slots", c.slots, "sequences run at once (1..4096)");
+  app.add_option("--max-tokens", c.max_tokens, "cap on a task's max_tokens (1..1048576)");
+  app.add_option("--heartbeat-ms", heartbeat_ms, "heartbeat interval (50..60000)");
+  app.add_option("--drain-seconds", drain_s, "on SIGTERM, time for in-flight tasks (0..3600)");
+  help = false;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    help = true;
+    help_text = app.help();
+    return c;
+  } catch (const CLI::ParseError& e) {
+    throw input_error(e.what());
+  }
+  if (role == "generator") {
+    c.served = transport::role::role_generator;
+  } else if (role == "verifier") {
+    c.served = transport::role::role_verifier;
+  } else if (role == "meta_verifier") {
+    c.served = transport::role::role_meta_verifier;
+  } else {
+    throw input_error("--role must be generator, verifier or meta_verifier, got \"" + role + "\"");
+  }
+  if (c.coordinator.rfind("tcp://", 0) != 0 && c.coordinator.rfind("ipc://", 0) != 0) {
+    throw input_error("--coordinator must be a tcp:// or ipc:// endpoint");
+  }
+  if (!std::filesystem::is_directory(c.model)) {
+    throw input_error("--model " + c.model + ": not a folder");
+  }
+  if (c.backend != "cpu" && c.backend != "cuda") {
+    throw input_error("--backend must be cpu or cuda");
+  }
+  if (c.slots < 1 || c.slots > 4096) {
+    throw input_error("--slots must be in [1, 4096]");
+  }
+  if (c.max_tokens < 1 || c.max_tokens > (1 << 20)) {
+    throw input_error("--max-tokens must be in [1, 1048576]");
+  }
+  if (heartbeat_ms < 50 || heartbeat_ms > 60000) {
+    throw input_error("--heartbeat-ms must be in [50, 60000]");
+  }
+  if (drain_s < 0 || drain_s > 3600) {
+    throw input_error("--drain-seconds must be in [0, 3600]");
+  }
+  c.heartbeat = std::chrono::milliseconds(heartbeat_ms);
+  c.drain = std::chrono::seconds(drain_s);
+  if (c.worker_id.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    c.worker_id = role + "-" + host + "-" + std::to_string(getpid());
+  }
+  if (c.worker_id.size() > 200) {
+    throw input_error("--worker-id must be at most 200 bytes");
+  }
+  return c;
+}
+
+} // namespace proofmesh::worker

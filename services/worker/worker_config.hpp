@@ -1,0 +1,32 @@
+// The role service's configuration: one struct from flags and an optional config file (CLI11's
+// TOML/INI `--config FILE`; flags win), checked once at start-up (STYLE.md item 10). Rules of the
+// road: every value has a range; a bad one is an input_error naming the flag, and the process
+// exits 2 before it touches the model or the network.
+#pragma once
+
+#include "actors/transport/wire_messages.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace proofmesh::worker {
+
+struct worker_config {
+  transport::role served = transport::role::role_verifier;
+  std::string coordinator;   // the coordinator's socket for this role, e.g. tcp://127.0.0.1:5602
+  std::string model;         // model folder
+  std::string templates;     // templates file (default: ours, deploy/templates)
+  std::string worker_id;     // default: <role>-<host>-<pid>
+  std::string backend = "cpu";
+  int32_t slots = 8;         // sequences run at once = credit advertised
+  int32_t max_tokens = 32768; // cap on any task's max_tokens
+  std::chrono::milliseconds heartbeat{1000};
+  std::chrono::seconds drain{60}; // on SIGTERM: how long in-flight tasks may take to finish
+};
+
+/// Parses argv (and --config FILE); throws input_error on anything invalid. `help` is set and
+/// the config left default when --help was asked for (the usage is in `help_text`).
+worker_config parse_worker_config(int argc, char** argv, bool& help, std::string& help_text);
+
+} // namespace proofmesh::worker

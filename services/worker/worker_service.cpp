@@ -1,0 +1,203 @@
+#include "services/worker/worker_service.hpp"
+
+#include "actors/common/error.hpp"
+#include "actors/engine/chat/chat_format.hpp"
+#include "actors/engine/cuda/cuda_runner.hpp"
+#include "actors/engine/model/cpu_runner.hpp"
+#include "actors/engine/serving/engine_actor.hpp"
+#include "actors/engine/tokenizer/tokenizer.hpp"
+#include "actors/engine/weights/weight_store.hpp"
+#include "actors/roles/role_result.hpp"
+#include "actors/roles/role_templates.hpp"
+#include "actors/transport/worker_link.hpp"
+#include "services/worker/default_templates.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <cstdio>
+#include <map>
+
+namespace proofmesh::worker {
+
+namespace {
+
+namespace pe = proofmesh::engine;
+namespace pt = proofmesh::transport;
+using clock_type = std::chrono::steady_clock;
+
+struct in_flight_task {
+  pt::task_msg task;
+  uint32_t prompt_tokens = 0;
+  clock_type::time_point started;
+};
+
+void log_line(const worker_config& c, const char* level, const std::string& message) {
+  // Structured logs: one JSON object per line on stderr.
+  std::fprintf(stderr, "{\"service\":\"worker\",\"role\":\"%s\",\"worker\":\"%s\",\"level\":\"%s\","
+                       "\"message\":\"%s\"}\n",
+               pt::role_name(c.served), c.worker_id.c_str(), level, message.c_str());
+}
+
+pe::runner_factory runner_for(const worker_config& c, const pe::model_config& config) {
+  return [c, config] {
+    pe::model_weights weights = pe::load_model_weights(config, pe::weight_store::open(c.model));
+    if (c.backend == "cuda") {
+      return pe::make_cuda_runner(config, weights, {});
+    }
+    return std::unique_ptr<pe::model_runner>(
+        std::make_unique<pe::cpu_runner>(pe::decoder_model(config, std::move(weights))));
+  };
+}
+
+} // namespace
+
+int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
+  const roles::role_templates templates =
+      c.templates.empty() ? roles::role_templates::from_json_text(default_templates_json,
+                                                                  "the built-in templates")
+                          : roles::role_templates::from_file(c.templates);
+  const pe::tokenizer tok = pe::tokenizer::from_file(c.model + "/tokenizer.json");
+  const pe::model_config config = pe::load_model_config(c.model);
+  const pe::chat_format format = pe::detect_chat_format(c.model, tok);
+  std::vector<int32_t> stop_ids;
+  for (int64_t id : config.eos_token_ids) {
+    stop_ids.push_back(static_cast<int32_t>(id));
+  }
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys{pe::add_engine_types(cfg)};
+  const int64_t blocks_per_sequence = (config.max_position_embeddings + 15) / 16;
+  pe::engine_actor engine = pe::spawn_engine(
+      sys, {.make_runner = runner_for(c, config), .tok = &tok,
+            .scheduler = {.max_running = c.slots, .max_step_tokens = 8192, .block_size = 16,
+                          .total_blocks = c.slots * blocks_per_sequence},
+            .max_requests = c.slots});
+  caf::scoped_actor self{sys};
+  const auto listener = caf::actor_cast<pe::engine_listener>(self.ptr());
+
+  zmq::context_t context;
+  pt::worker_link link(context, {.endpoint = c.coordinator, .worker_id = c.worker_id,
+                                 .served = c.served, .heartbeat_interval = c.heartbeat});
+  link.grant(static_cast<uint32_t>(c.slots));
+  log_line(c, "info", "serving " + std::string(pt::role_name(c.served)) + " tasks from " +
+                          c.coordinator);
+
+  std::map<pe::request_id, in_flight_task> running;
+  std::map<std::string, pe::request_id> by_task;
+  bool draining = false;
+  clock_type::time_point drain_deadline;
+
+  auto finish = [&](pe::request_id id, pt::task_result_msg result) {
+    auto it = running.find(id);
+    if (it == running.end()) {
+      return;
+    }
+    by_task.erase(it->second.task.task_id);
+    running.erase(it);
+    link.send_result(result);
+    link.set_in_flight(static_cast<uint32_t>(running.size()));
+    if (!draining) {
+      link.grant(1);
+    }
+  };
+  auto hand_back = [&](const pt::task_msg& task, const std::string& why) {
+    link.send_result({.task_id = task.task_id, .status = pt::task_status::task_status_failed,
+                      .error = why});
+  };
+
+  while (true) {
+    if (!draining && stop_flag.load()) {
+      draining = true;
+      drain_deadline = clock_type::now() + c.drain;
+      log_line(c, "info", "SIGTERM: draining " + std::to_string(running.size()) + " tasks");
+    }
+    if (draining && (running.empty() || clock_type::now() >= drain_deadline)) {
+      break;
+    }
+    pt::worker_inbox inbox = link.poll(std::chrono::milliseconds(2));
+    for (const std::string& task_id : inbox.cancels) {
+      if (auto it = by_task.find(task_id); it != by_task.end()) {
+        caf::anon_send(engine, pe::cancel_atom_v, it->second);
+      }
+    }
+    for (pt::task_msg& task : inbox.tasks) {
+      if (draining) {
+        hand_back(task, "the worker is shutting down");
+        continue;
+      }
+      if (by_task.contains(task.task_id)) {
+        continue; // a duplicate delivery: the first one's result will answer it
+      }
+      const std::string prompt_text = templates.render(task.input);
+      std::vector<int32_t> prompt =
+          tok.encode(pe::render_chat(format, {{"user", prompt_text}}), false);
+      pe::engine_request request{
+          .prompt = std::move(prompt),
+          .max_tokens = std::min(task.sampling.max_tokens, c.max_tokens),
+          .sampling = {.temperature = task.sampling.temperature, .top_p = task.sampling.top_p,
+                       .top_k = task.sampling.top_k, .seed = task.sampling.seed},
+          .stop_ids = stop_ids,
+          .stream = task.sampling.stream};
+      const auto prompt_tokens = static_cast<uint32_t>(request.prompt.size());
+      self->request(engine, std::chrono::seconds(30), pe::submit_atom_v, std::move(request),
+                    listener)
+          .receive(
+              [&](pe::request_id id) {
+                by_task[task.task_id] = id;
+                running[id] = {std::move(task), prompt_tokens, clock_type::now()};
+                link.set_in_flight(static_cast<uint32_t>(running.size()));
+              },
+              [&](caf::error& err) {
+                hand_back(task, "the engine refused the task: " + sys.render(err));
+                link.grant(1);
+              });
+    }
+    // Drain what the engine said since the last turn, without waiting.
+    for (bool more = true; more;) {
+      self->receive(
+          [&](pe::event_atom, pe::engine_event& e) {
+            if (!e.finished) {
+              return;
+            }
+            auto it = running.find(e.id);
+            if (it == running.end()) {
+              return;
+            }
+            const auto elapsed = static_cast<uint32_t>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() -
+                                                                      it->second.started)
+                    .count());
+            if (e.cancelled) {
+              finish(e.id, {.task_id = it->second.task.task_id,
+                            .status = pt::task_status::task_status_failed,
+                            .error = "cancelled"});
+              return;
+            }
+            finish(e.id, roles::make_result(it->second.task, *e.finished,
+                                            it->second.prompt_tokens, elapsed));
+          },
+          [&](pe::failed_atom, pe::request_id id, caf::error& err) {
+            auto it = running.find(id);
+            if (it != running.end()) {
+              finish(id, {.task_id = it->second.task.task_id,
+                          .status = pt::task_status::task_status_failed,
+                          .error = "the engine failed: " + sys.render(err)});
+            }
+          },
+          caf::after(std::chrono::milliseconds(0)) >> [&] { more = false; });
+    }
+  }
+  if (!running.empty()) {
+    log_line(c, "warn", "drain time over: " + std::to_string(running.size()) +
+                            " tasks handed back");
+    for (auto& [id, t] : running) {
+      hand_back(t.task, "the worker shut down before the task finished");
+    }
+  }
+  caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
+  log_line(c, "info", "stopped");
+  return 0;
+}
+
+} // namespace proofmesh::worker

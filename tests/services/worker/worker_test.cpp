@@ -54,6 +54,12 @@ TEST_F(worker_test, two_replicas_serve_every_task_once) {
   role_router router(context_, {.endpoint = "tcp://127.0.0.1:*", .served = role::role_verifier});
   auto a = start("verifier-a", router.endpoint());
   auto b = start("verifier-b", router.endpoint());
+  // Both replicas advertise their slots before any task exists, so both get the first ones.
+  const auto connected = std::chrono::steady_clock::now() + 60s;
+  while (router.dispatcher().num_workers() < 2 && std::chrono::steady_clock::now() < connected) {
+    router.poll(10ms);
+  }
+  ASSERT_EQ(router.dispatcher().num_workers(), 2u);
   for (int i = 0; i < 12; ++i) {
     ASSERT_TRUE(router.submit(task(i, 6)));
   }

@@ -1,0 +1,226 @@
+#include "services/coordinator/coordinator_service.hpp"
+
+#include "actors/common/error.hpp"
+#include "actors/pipeline/job_spec.hpp"
+#include "actors/transport/job_queue.hpp"
+#include "actors/transport/role_router.hpp"
+#include "services/coordinator/job_ledger.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <map>
+#include <unistd.h>
+
+namespace proofmesh::coordinator {
+
+namespace pt = proofmesh::transport;
+namespace pp = proofmesh::pipeline;
+
+coordinator_config parse_coordinator_config(int argc, char** argv, bool& help,
+                                            std::string& help_text) {
+  coordinator_config c;
+  int64_t min_idle_ms = 60000, worker_timeout_ms = 10000;
+  CLI::App app{"proofmesh-coordinator: runs proof jobs across the role services"};
+  app.set_config("--config", "", "a TOML or INI file with these options; flags override it");
+  app.add_option("--redis-host", c.redis_host);
+  app.add_option("--redis-port", c.redis_port);
+  app.add_option("--redis-password", c.redis_password);
+  app.add_option("--generator-endpoint", c.generator_endpoint, "socket generators connect to");
+  app.add_option("--verifier-endpoint", c.verifier_endpoint, "socket verifiers connect to");
+  app.add_option("--meta-verifier-endpoint", c.meta_verifier_endpoint,
+                 "socket meta-verifiers connect to");
+  app.add_option("--consumer", c.consumer, "this coordinator's name in the consumer group");
+  app.add_option("--min-idle-ms", min_idle_ms, "reclaim jobs pending this long (100..86400000)");
+  app.add_option("--worker-timeout-ms", worker_timeout_ms,
+                 "a worker silent this long is dropped (100..600000)");
+  help = false;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    help = true;
+    help_text = app.help();
+    return c;
+  } catch (const CLI::ParseError& e) {
+    throw input_error(e.what());
+  }
+  if (c.redis_port < 1 || c.redis_port > 65535) {
+    throw input_error("--redis-port must be in [1, 65535]");
+  }
+  if (min_idle_ms < 100 || min_idle_ms > 86400000) {
+    throw input_error("--min-idle-ms must be in [100, 86400000]");
+  }
+  if (worker_timeout_ms < 100 || worker_timeout_ms > 600000) {
+    throw input_error("--worker-timeout-ms must be in [100, 600000]");
+  }
+  c.min_idle = std::chrono::milliseconds(min_idle_ms);
+  c.worker_timeout = std::chrono::milliseconds(worker_timeout_ms);
+  if (c.consumer.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    c.consumer = std::string("coordinator-") + host + "-" + std::to_string(getpid());
+  }
+  return c;
+}
+
+namespace {
+
+struct job_run {
+  std::string entry;
+  std::map<std::string, pp::simple_search> problems; // by problem id
+};
+
+void log_line(const coordinator_config& c, const char* level, const std::string& message) {
+  nlohmann::json line = {{"service", "coordinator"}, {"consumer", c.consumer}, {"level", level},
+                         {"message", message}};
+  std::fprintf(stderr, "%s\n", line.dump().c_str());
+}
+
+// job id and problem id from a task id "job/problem/...".
+std::pair<std::string, std::string> owner_of(const std::string& task_id) {
+  const size_t a = task_id.find('/');
+  const size_t b = a == std::string::npos ? a : task_id.find('/', a + 1);
+  if (b == std::string::npos) {
+    return {};
+  }
+  return {task_id.substr(0, a), task_id.substr(a + 1, b - a - 1)};
+}
+
+std::string result_json(const std::string& job, const job_run& run) {
+  nlohmann::json problems = nlohmann::json::array();
+  for (const auto& [id, search] : run.problems) {
+    pp::search_counts n = search.counts();
+    nlohmann::json p = {{"problem_id", id},
+                        {"counts", {{"proofs", n.proofs}, {"ratings", n.ratings},
+                                    {"meta_ratings", n.meta_ratings},
+                                    {"given_up", n.given_up}}}};
+    if (auto best = search.best()) {
+      p["best"] = {{"proof_index", best->index}, {"mean_score", best->mean_score()},
+                   {"self_eval_score", best->self_eval_score}, {"solution", best->solution}};
+    }
+    problems.push_back(std::move(p));
+  }
+  return nlohmann::json{{"id", job}, {"status", "completed"}, {"problems", problems}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+} // namespace
+
+int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_flag) {
+  pt::redis_client queue_redis({.host = c.redis_host, .port = c.redis_port,
+                                .password = c.redis_password});
+  pt::redis_client ledger_redis({.host = c.redis_host, .port = c.redis_port,
+                                 .password = c.redis_password});
+  pt::job_queue queue(queue_redis, {.consumer = c.consumer, .min_idle = c.min_idle});
+  job_ledger ledger(ledger_redis);
+  zmq::context_t context;
+  const pt::credit_dispatcher_config dispatch{.heartbeat_timeout = c.worker_timeout};
+  std::array<pt::role_router, 3> routers = {
+      pt::role_router(context, {.endpoint = c.generator_endpoint,
+                                .served = pt::role::role_generator, .dispatch = dispatch}),
+      pt::role_router(context, {.endpoint = c.verifier_endpoint,
+                                .served = pt::role::role_verifier, .dispatch = dispatch}),
+      pt::role_router(context, {.endpoint = c.meta_verifier_endpoint,
+                                .served = pt::role::role_meta_verifier, .dispatch = dispatch})};
+  log_line(c, "info", "coordinating");
+  std::map<std::string, job_run> jobs;
+
+  auto dispatch_all = [&](std::vector<pt::task_msg> tasks) {
+    for (pt::task_msg& t : tasks) {
+      routers[static_cast<size_t>(t.task_role())].submit(std::move(t));
+    }
+  };
+  auto finish_if_done = [&](const std::string& job_id) {
+    job_run& run = jobs.at(job_id);
+    for (const auto& [id, s] : run.problems) {
+      if (!s.done()) return;
+    }
+    ledger.complete(job_id, result_json(job_id, run));
+    ledger.event(job_id, R"({"type": "completed"})");
+    queue.ack(run.entry); // only after the result is stored
+    log_line(c, "info", "job " + job_id + " completed");
+    jobs.erase(job_id);
+  };
+  auto start_job = [&](const pt::job_entry& e) {
+    if (!e.valid) {
+      queue_redis.command({"XADD", "jobs:dead", "*", "entry", e.id, "reason", e.why});
+      queue.ack(e.id);
+      return;
+    }
+    pp::job_spec spec;
+    try {
+      spec = pp::parse_job_spec(e.body);
+    } catch (const input_error& bad) {
+      queue_redis.command({"XADD", "jobs:dead", "*", "entry", e.id, "reason", bad.what(), "job",
+                           e.body});
+      queue.ack(e.id);
+      log_line(c, "warn", "dead-lettered " + e.id + ": " + bad.what());
+      return;
+    }
+    const std::string job_id = spec.id.empty() ? e.id : spec.id;
+    if (jobs.contains(job_id)) {
+      return; // already running here
+    }
+    ledger.begin(job_id, e.id, e.body, c.consumer);
+    job_run& run = jobs[job_id];
+    run.entry = e.id;
+    std::vector<pt::task_msg> first;
+    for (const pp::job_problem& p : spec.problems) {
+      auto [it, _] = run.problems.emplace(
+          p.problem_id, pp::simple_search(job_id, p.problem_id, p.question, spec.params));
+      it->second.start();
+    }
+    // Resume: replay what is already recorded, then send whatever is still open.
+    int64_t undecodable = 0;
+    std::vector<pt::task_result_msg> recorded = ledger.load(job_id, &undecodable);
+    for (const pt::task_result_msg& r : recorded) {
+      auto [owner, problem] = owner_of(r.task_id);
+      if (auto it = run.problems.find(problem); owner == job_id && it != run.problems.end()) {
+        it->second.on_result(r);
+      }
+    }
+    for (auto& [id, s] : run.problems) {
+      for (const auto& [task_id, task] : s.open_tasks()) {
+        first.push_back(task);
+      }
+    }
+    log_line(c, "info", "job " + job_id + ": " + std::to_string(recorded.size()) +
+                            " results replayed, " + std::to_string(first.size()) + " tasks open");
+    ledger.event(job_id, nlohmann::json{{"type", "started"}, {"replayed", recorded.size()}}.dump());
+    dispatch_all(std::move(first));
+    finish_if_done(job_id);
+  };
+
+  while (!stop_flag.load()) {
+    for (const pt::job_entry& e : queue.reclaim()) start_job(e);
+    for (const pt::job_entry& e : queue.read(std::chrono::milliseconds(jobs.empty() ? 50 : 1))) {
+      start_job(e);
+    }
+    for (pt::role_router& router : routers) {
+      for (pt::routed_result& r : router.poll(std::chrono::milliseconds(1)).results) {
+        auto [job_id, problem] = owner_of(r.result.task_id);
+        auto job = jobs.find(job_id);
+        if (job == jobs.end()) continue; // a job that finished, or that another coordinator runs
+        auto search = job->second.problems.find(problem);
+        if (search == job->second.problems.end()) continue;
+        // The fact first: recorded in Redis before the strategy acts on it. A failure is not a
+        // fact about the task (it is retried, under the same id), so it is not recorded.
+        if (r.result.status != pt::task_status::task_status_failed &&
+            !ledger.record(job_id, r.result)) {
+          continue;
+        }
+        dispatch_all(search->second.on_result(r.result));
+        ledger.event(job_id, nlohmann::json{{"type", "result"}, {"task", r.result.task_id},
+                                            {"status", static_cast<int>(r.result.status)}}
+                                 .dump());
+        finish_if_done(job_id);
+      }
+    }
+  }
+  log_line(c, "info", "stopped; " + std::to_string(jobs.size()) + " jobs left for reclaim");
+  return 0;
+}
+
+} // namespace proofmesh::coordinator

@@ -1,0 +1,68 @@
+#include "services/coordinator/job_ledger.hpp"
+
+#include "actors/transport/wire_codec.hpp"
+
+namespace proofmesh::coordinator {
+
+namespace pt = proofmesh::transport;
+
+namespace {
+
+void require(const pt::redis_reply& r, const char* what) {
+  if (r.is_error()) {
+    throw pt::redis_unavailable(std::string(what) + ": " + r.str);
+  }
+}
+
+} // namespace
+
+void job_ledger::begin(const std::string& job, const std::string& entry, const std::string& spec,
+                       const std::string& coordinator) {
+  require(redis_.command({"HSET", "job:" + job, "status", "running", "entry", entry, "spec", spec,
+                          "coordinator", coordinator}),
+          "HSET job");
+}
+
+bool job_ledger::record(const std::string& job, const pt::task_result_msg& result) {
+  std::vector<uint8_t> bytes = pt::encode(result);
+  pt::redis_reply r = redis_.command(
+      {"HSETNX", "job:" + job + ":ledger", result.task_id, std::string(bytes.begin(), bytes.end())});
+  require(r, "HSETNX ledger");
+  return r.integer == 1;
+}
+
+std::vector<pt::task_result_msg> job_ledger::load(const std::string& job, int64_t* undecodable) {
+  pt::redis_reply r = redis_.command({"HGETALL", "job:" + job + ":ledger"});
+  require(r, "HGETALL ledger");
+  std::vector<pt::task_result_msg> out;
+  for (size_t i = 0; i + 1 < r.elements.size(); i += 2) {
+    const std::string& bytes = r.elements[i + 1].str;
+    pt::decode_result d = pt::decode(
+        std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    if (d.message && std::holds_alternative<pt::task_result_msg>(*d.message)) {
+      out.push_back(std::get<pt::task_result_msg>(std::move(*d.message)));
+    } else if (undecodable != nullptr) {
+      ++*undecodable;
+    }
+  }
+  return out;
+}
+
+void job_ledger::event(const std::string& job, const std::string& json) {
+  require(redis_.command({"XADD", "job:" + job + ":events", "MAXLEN", "~", "10000", "*", "event",
+                          json}),
+          "XADD events");
+}
+
+void job_ledger::complete(const std::string& job, const std::string& result_json) {
+  require(redis_.command({"SET", "job:" + job + ":result", result_json}), "SET result");
+  require(redis_.command({"HSET", "job:" + job, "status", "completed"}), "HSET status");
+}
+
+std::string job_ledger::status(const std::string& job) {
+  pt::redis_reply r = redis_.command({"HGET", "job:" + job, "status"});
+  require(r, "HGET status");
+  return r.str;
+}
+
+} // namespace proofmesh::coordinator

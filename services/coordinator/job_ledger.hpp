@@ -1,0 +1,39 @@
+// What the coordinator keeps in Redis for each job, written before it acts on it, so another
+// coordinator can resume the job from there. Keys (job ids never contain '/' or ':'):
+//   job:<id>          hash: status (running | completed), entry (the jobs stream entry id),
+//                     coordinator (who runs it), spec (the job JSON)
+//   job:<id>:ledger   hash: task id -> the task's result as a wire envelope (binary)
+//   job:<id>:result   the final result JSON
+//   job:<id>:events   stream of progress events (JSON), capped
+// Rules of the road: a result is recorded with HSETNX, so a task counts once however often it
+// ran; resuming replays the ledger into fresh strategy state (the strategies are pure functions
+// of their results).
+#pragma once
+
+#include "actors/transport/redis_client.hpp"
+#include "actors/transport/wire_messages.hpp"
+
+#include <string>
+#include <vector>
+
+namespace proofmesh::coordinator {
+
+class job_ledger {
+public:
+  explicit job_ledger(transport::redis_client& redis) : redis_(redis) {}
+
+  void begin(const std::string& job, const std::string& entry, const std::string& spec,
+             const std::string& coordinator);
+  /// True when this is the task's first recorded result.
+  bool record(const std::string& job, const transport::task_result_msg& result);
+  /// Every recorded result; entries that no longer decode are skipped (and counted).
+  std::vector<transport::task_result_msg> load(const std::string& job, int64_t* undecodable);
+  void event(const std::string& job, const std::string& json);
+  void complete(const std::string& job, const std::string& result_json);
+  std::string status(const std::string& job);
+
+private:
+  transport::redis_client& redis_;
+};
+
+} // namespace proofmesh::coordinator

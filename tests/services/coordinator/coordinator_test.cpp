@@ -1,0 +1,162 @@
+// The mesh end to end, without HTTP: a real redis-server (AOF), a real proofmesh-coordinator and
+// real proofmesh-worker processes (one generator, two verifiers, one meta-verifier) on a tiny
+// random model, jobs submitted with XADD. A job completes with consistent counts; a malformed job
+// is dead-lettered while the good one runs; a coordinator killed with SIGKILL mid-job is
+// replaced and the job completes with exactly one recorded result per task.
+// The random model's proofs never parse, so every generation is given up: the counts check the
+// accounting (each generation answered once), not mathematics. Loops stop at generous deadlines;
+// nothing asserts a time.
+#include "actors/engine/model/model_init.hpp"
+#include "actors/transport/job_queue.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/read_file.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace proofmesh {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace transport;
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+class coordinator_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    engine::init_random_model(
+        {.arch = engine::model_arch::model_arch_llama, .seed = 5, .out_dir = dir_.str("model")});
+    for (auto& e : endpoints_) {
+      e = "tcp://127.0.0.1:" + std::to_string(free_port());
+    }
+  }
+
+  std::unique_ptr<testing::child_process> coordinator(const std::string& name) {
+    return std::make_unique<testing::child_process>(
+        std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-coordinator",
+                                 "--redis-port", std::to_string(redis_.port()),
+                                 "--redis-password", redis_.password(),
+                                 "--generator-endpoint", endpoints_[0],
+                                 "--verifier-endpoint", endpoints_[1],
+                                 "--meta-verifier-endpoint", endpoints_[2], "--consumer", name,
+                                 "--min-idle-ms", "300", "--worker-timeout-ms", "2000"},
+        dir_.str(name + ".log"));
+  }
+
+  void start_workers() {
+    const char* roles[] = {"generator", "verifier", "verifier", "meta_verifier"};
+    const int socket[] = {0, 1, 1, 2};
+    for (int i = 0; i < 4; ++i) {
+      const std::string id = std::string(roles[i]) + "-" + std::to_string(i);
+      workers_.push_back(std::make_unique<testing::child_process>(
+          std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-worker", "--role",
+                                   roles[i], "--coordinator", endpoints_[socket[i]], "--model",
+                                   dir_.str("model"), "--slots", "2", "--heartbeat-ms", "100",
+                                   "--worker-id", id},
+          dir_.str(id + ".log")));
+    }
+  }
+
+  // Waits for job:<id> to complete; returns its result JSON (null on timeout).
+  nlohmann::json wait_result(const std::string& job, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      redis_reply r = client_.command({"GET", "job:" + job + ":result"});
+      if (r.kind == redis_kind::redis_kind_string) {
+        return nlohmann::json::parse(r.str);
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return nullptr;
+  }
+
+  static std::string job(const std::string& id, int proofs, int max_tokens) {
+    return nlohmann::json{{"id", id},
+                          {"problems", {{{"question", "Prove that 2 is even."},
+                                         {"problem_idx", "even"}},
+                                        {{"question", "Prove that 3 is odd."}}}},
+                          {"params", {{"num_proofs", proofs}, {"verifications_per_proof", 2},
+                                      {"max_tokens", max_tokens}}}}
+        .dump();
+  }
+
+  testing::temp_dir dir_;
+  testing::redis_server redis_;
+  redis_client client_{{.port = redis_.port(), .password = redis_.password()}};
+  std::array<std::string, 3> endpoints_;
+  std::vector<std::unique_ptr<testing::child_process>> workers_;
+};
+
+TEST_F(coordinator_test, a_job_completes_and_a_bad_one_is_dead_lettered) {
+  auto c = coordinator("coordinator-1");
+  start_workers();
+  job_queue queue(client_, {.consumer = "test-producer"});
+  queue.add(R"({"problems": "not a list"})");
+  queue.add(job("job-ok", 3, 8));
+  nlohmann::json result = wait_result("job-ok", 180s);
+  ASSERT_FALSE(result.is_null()) << testing::read_file(dir_.str("coordinator-1.log"));
+  ASSERT_EQ(result["problems"].size(), 2u);
+  int proofs = 0;
+  for (const auto& p : result["problems"]) {
+    const auto& n = p["counts"];
+    // Every generation answered once: a parsed proof, or given up (with verifications of a
+    // parsed proof adding to given_up only when they do not parse).
+    EXPECT_GE(n["proofs"].get<int>() + n["given_up"].get<int>(), 3) << p.dump();
+    proofs += n["proofs"].get<int>();
+  }
+  if (proofs == 0) {
+    EXPECT_EQ(client_.command({"HLEN", "job:job-ok:ledger"}).integer, 6); // the 6 generations
+  }
+  EXPECT_EQ(client_.command({"HGET", "job:job-ok", "status"}).str, "completed");
+  redis_reply dead = client_.command({"XRANGE", "jobs:dead", "-", "+"});
+  ASSERT_EQ(dead.elements.size(), 1u);
+  EXPECT_NE(dead.elements[0].elements[1].elements[3].str.find("problems"), std::string::npos);
+  EXPECT_EQ(queue.num_pending(), 0); // both entries acknowledged
+}
+
+TEST_F(coordinator_test, a_killed_coordinator_is_replaced_and_nothing_counts_twice) {
+  auto first = coordinator("coordinator-doomed");
+  start_workers();
+  job_queue queue(client_, {.consumer = "test-producer"});
+  queue.add(job("job-crash", 6, 300));
+  // Kill it once some results are recorded, before the job can finish.
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (client_.command({"HLEN", "job:job-crash:ledger"}).integer < 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  first->signal(SIGKILL);
+  ASSERT_EQ(first->wait_exit(10s), std::optional<int>(128 + SIGKILL));
+  const int64_t before = client_.command({"HLEN", "job:job-crash:ledger"}).integer;
+  ASSERT_LT(before, 12) << "the job finished before the kill; nothing was tested";
+  auto second = coordinator("coordinator-heir");
+  nlohmann::json result = wait_result("job-crash", 300s);
+  ASSERT_FALSE(result.is_null()) << testing::read_file(dir_.str("coordinator-heir.log"));
+  // 2 problems x 6 generations, one recorded result each, whoever ran them.
+  EXPECT_EQ(client_.command({"HLEN", "job:job-crash:ledger"}).integer, 12);
+  EXPECT_EQ(client_.command({"HGET", "job:job-crash", "status"}).str, "completed");
+  for (const auto& p : result["problems"]) {
+    EXPECT_EQ(p["counts"]["proofs"].get<int>(), 0); // a random model's proofs do not parse
+    EXPECT_EQ(p["counts"]["given_up"].get<int>(), 6);
+  }
+  const std::string log = testing::read_file(dir_.str("coordinator-heir.log"));
+  EXPECT_NE(log.find("results replayed"), std::string::npos);
+  second->signal(SIGTERM);
+  EXPECT_EQ(second->wait_exit(30s), std::optional<int>(0));
+}
+
+} // namespace
+} // namespace proofmesh

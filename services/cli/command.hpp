@@ -15,6 +15,9 @@ using command_fn = std::function<int()>;
 command_fn add_model_command(CLI::App& app);
 command_fn add_generate_command(CLI::App& app);
 command_fn add_tokenize_command(CLI::App& app);
+command_fn add_submit_command(CLI::App& app);
+command_fn add_status_command(CLI::App& app);
+command_fn add_result_command(CLI::App& app);
 
 /// Reads all of stdin, refusing more than `limit` bytes.
 std::string read_stdin(size_t limit);

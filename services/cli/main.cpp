@@ -1,5 +1,6 @@
 // proofmesh: the command-line entry point (model init, generate, tokenize).
 #include "actors/common/error.hpp"
+#include "actors/transport/redis_client.hpp"
 #include "services/cli/command.hpp"
 
 #include <algorithm>
@@ -37,6 +38,12 @@ int main(int argc, char** argv) {
   commands[generate] = cli::add_generate_command(*generate);
   auto* tokenize = app.add_subcommand("tokenize", "tokenize stdin with a tokenizer.json");
   commands[tokenize] = cli::add_tokenize_command(*tokenize);
+  auto* submit = app.add_subcommand("submit", "queue a proof job (straight to Redis)");
+  commands[submit] = cli::add_submit_command(*submit);
+  auto* status = app.add_subcommand("status", "a job's status");
+  commands[status] = cli::add_status_command(*status);
+  auto* result = app.add_subcommand("result", "a job's result JSON");
+  commands[result] = cli::add_result_command(*result);
   try {
     // CLI11 reports a mistyped command as "a subcommand is required"; name it instead.
     auto known = app.get_subcommands([](CLI::App*) { return true; });
@@ -63,6 +70,9 @@ int main(int argc, char** argv) {
   } catch (const input_error& e) {
     std::cerr << "proofmesh: error: " << e.what() << "\n";
     return 2;
+  } catch (const transport::redis_unavailable& e) {
+    std::cerr << "proofmesh: error: " << e.what() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "proofmesh: internal error: " << e.what() << "\n";
     return 1;

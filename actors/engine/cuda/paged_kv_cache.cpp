@@ -67,12 +67,16 @@ void paged_kv_cache::release(sequence_id id) {
   sequences_.erase(it);
 }
 
+bool paged_kv_cache::must_copy(int32_t block) const {
+  return pool_.ref_count(block) > 1 || block_hash_.contains(block);
+}
+
 int64_t paged_kv_cache::blocks_needed(const sequence& s, int64_t count) const {
   int64_t bs = params_.block_size;
   int64_t total = (s.length() + count + bs - 1) / bs;
   int64_t fresh = total - static_cast<int64_t>(s.blocks.size());
   bool copy_first = s.length() % bs != 0 && count > 0 &&
-                    pool_.ref_count(s.blocks[static_cast<size_t>(s.length() / bs)]) > 1;
+                    must_copy(s.blocks[static_cast<size_t>(s.length() / bs)]);
   return fresh + (copy_first ? 1 : 0);
 }
 
@@ -152,8 +156,11 @@ void paged_kv_cache::append(sequence_id id, std::span<const int32_t> tokens, cud
   if (s.length() % bs != 0 && count > 0) {
     size_t last = static_cast<size_t>(s.length() / bs);
     int32_t shared = s.blocks[last];
-    if (pool_.ref_count(shared) > 1) {
-      // Copy-on-write: this sequence is about to write into a block another one still reads.
+    if (must_copy(shared)) {
+      // Copy-on-write: this sequence is about to write into a block another one still reads,
+      // or into a block the prefix index vouches for (a fork that shares a full block only up
+      // to its own length, whose parent has since let go): writing in place would make the
+      // index serve this sequence's tokens under the parent's hash.
       int32_t own = allocate_block();
       for (int64_t l = 0; l < params_.num_layers; ++l) {
         for (std::byte* pool_base : {keys(l), values(l)}) {

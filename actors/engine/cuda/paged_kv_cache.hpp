@@ -2,6 +2,9 @@
 // block table, its tokens and a length. Rules of the road:
 // - A fork retains its parent's blocks instead of copying them, so n samples of one prompt share
 //   its prefill; a sequence about to write into a block it shares copies it first (copy-on-write).
+//   fork(parent, length) may share a block only up to `length`; such a block may be full and
+//   indexed for the parent, so a write into an indexed block copies it too, even once the
+//   parent has let go, and the index never vouches for tokens it did not see.
 // - Automatic prefix caching: every full block is indexed by a hash of its tokens chained with the
 //   hash of the blocks before it (so equal hashes mean equal prefixes; tokens are compared too,
 //   so a hash collision is a miss, never a wrong cache). A new sequence starts from the longest
@@ -77,6 +80,8 @@ private:
   };
   const sequence& find_sequence(sequence_id id) const;
   int64_t blocks_needed(const sequence& s, int64_t count) const;
+  /// Whether writing into `block` must copy it first: it is shared, or indexed as a prefix.
+  bool must_copy(int32_t block) const;
   int32_t allocate_block();
   void index_full_blocks(sequence& s);
   uint64_t block_hash(uint64_t parent, std::span<const int32_t> tokens) const;

@@ -15,6 +15,7 @@ batch_engine::batch_engine(model_runner& runner, const tokenizer* tok,
 
 request_id batch_engine::submit(engine_request request) {
   check_prompt(runner_.config(), request.prompt, request.max_tokens);
+  check_sampling(request.sampling);
   if (request.max_tokens < 1) {
     throw input_error("max_tokens must be >= 1");
   }

@@ -52,6 +52,7 @@ void scheduler::set_cached(request_id id, int64_t tokens) {
             "only a waiting request with nothing computed adopts a cached prefix");
   PM_ASSERT(tokens >= 0 && tokens < known_tokens(r), "the last known token is always computed");
   r.computed = tokens;
+  r.copy_pending = tokens % config_.block_size != 0;
 }
 
 void scheduler::remove(request_id id) {
@@ -114,13 +115,15 @@ step_schedule scheduler::schedule(int64_t free_blocks) {
   auto prefill = [&](request_id id) {
     request& r = requests_.at(id);
     int64_t want = std::min(known_tokens(r) - r.computed, budget);
-    // As many tokens as the free blocks hold.
-    int64_t room = (blocks_for(r.computed) + free_blocks) * config_.block_size - r.computed;
+    // As many tokens as the free blocks hold, less the copy of a shared last block.
+    const int64_t copy = r.copy_pending ? 1 : 0;
+    int64_t room = (blocks_for(r.computed) + free_blocks - copy) * config_.block_size - r.computed;
     int64_t count = std::min(want, room);
     if (count <= 0) {
       return false;
     }
-    free_blocks -= blocks_to_reach(r, r.computed + count);
+    free_blocks -= blocks_to_reach(r, r.computed + count) + copy;
+    r.copy_pending = false;
     budget -= count;
     step.items.push_back({.id = id, .start = r.computed, .count = count,
                           .samples = r.computed + count == known_tokens(r)});

@@ -87,6 +87,8 @@ private:
     int64_t generated = 0;  // tokens sampled so far
     int64_t computed = 0;   // tokens whose KV is in the cache
     std::optional<request_id> after; // waits for this request's prompt
+    bool copy_pending = false;       // its cache ends inside a shared block: the first write
+                                     // copies that block, one more block than its tokens need
   };
   bool blocked(const request& r) const;
   int64_t known_tokens(const request& r) const { return r.prompt + r.generated; }

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 
 namespace proofmesh::engine {
@@ -148,7 +149,16 @@ TEST_F(batch_engine_test, refuses_bad_requests) {
                input_error);
   EXPECT_THROW(engine.submit({.prompt = std::vector<int32_t>(20, 1), .max_tokens = 4}),
                input_error); // 24 tokens need 6 blocks of 4; the engine has 3
-  EXPECT_TRUE(engine.idle());
+  // Sampling settings that would fail a step later are refused now.
+  for (const sampling_params& bad :
+       {sampling_params{.num_logprobs = 129}, sampling_params{.num_logprobs = -1},
+        sampling_params{.temperature = NAN}, sampling_params{.temperature = -1},
+        sampling_params{.top_p = 0}, sampling_params{.top_p = NAN}, sampling_params{.top_k = -2}}) {
+    EXPECT_THROW(engine.submit({.prompt = {1, 2}, .max_tokens = 2, .sampling = bad}), input_error);
+  }
+  EXPECT_NO_THROW(engine.submit({.prompt = {1, 2}, .max_tokens = 2,
+                                 .sampling = {.num_logprobs = 128}}));
+  EXPECT_FALSE(engine.idle());
 }
 
 } // namespace

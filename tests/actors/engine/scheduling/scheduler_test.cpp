@@ -62,6 +62,21 @@ TEST(scheduler, followers_wait_for_their_leaders_prompt_then_start_from_the_cach
   EXPECT_TRUE(find(c, 2)->samples);
 }
 
+TEST(scheduler, a_shared_partial_block_costs_one_more_block) {
+  // A follower forked at 21 tokens (block size 4) ends inside a shared block: its 22nd token
+  // still fits its 6 blocks, but writing it copies the shared one first, so it needs one free
+  // block (without the copy in the count, it would be admitted with none and the runner would
+  // run out mid-step).
+  scheduler s({.max_running = 8, .max_step_tokens = 64, .block_size = 4, .total_blocks = 100});
+  ASSERT_TRUE(s.add(1, 22, 5));
+  s.set_cached(1, 21);
+  EXPECT_TRUE(s.schedule(0).items.empty());
+  auto one = s.schedule(1);
+  ASSERT_EQ(one.items.size(), 1u);
+  EXPECT_EQ(one.items[0].start, 21);
+  EXPECT_EQ(one.items[0].count, 1);
+}
+
 TEST(scheduler, chunks_long_prompts_under_the_token_budget_and_decodes_go_first) {
   scheduler s({.max_running = 8, .max_step_tokens = 10, .block_size = 4, .total_blocks = 100});
   ASSERT_TRUE(s.add(1, 3, 5));

@@ -6,7 +6,11 @@
 // once.
 #include "kernels/cuda/gemv.cuh"
 
+#include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/element.cuh"
+
+#include <array>
+#include <atomic>
 
 namespace proofmesh::kernels::cuda {
 
@@ -98,12 +102,18 @@ template <int M, typename Out>
 cudaError_t launch_rows(const gemv_params& p, cudaStream_t stream) {
   const auto grid = static_cast<unsigned>((p.n + warps_per_block - 1) / warps_per_block);
   const size_t smem = static_cast<size_t>(p.m * p.k) * sizeof(__nv_bfloat16);
-  // Raising the dynamic shared-memory limit once per instantiation covers every later launch.
-  static const cudaError_t raised = cudaFuncSetAttribute(
-      gemv_kernel<M, Out>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-      static_cast<int>(max_x_bytes));
-  if (raised != cudaSuccess) {
-    return raised;
+  // Function attributes are per device: raise the dynamic shared-memory limit once on each
+  // device this instantiation runs on (a failure is returned, never remembered).
+  static std::array<std::atomic<bool>, 64> raised{};
+  int device = 0;
+  PM_CUDA_TRY(cudaGetDevice(&device));
+  if (device >= static_cast<int>(raised.size()) || !raised[static_cast<size_t>(device)].load()) {
+    PM_CUDA_TRY(cudaFuncSetAttribute(gemv_kernel<M, Out>,
+                                     cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                     static_cast<int>(max_x_bytes)));
+    if (device < static_cast<int>(raised.size())) {
+      raised[static_cast<size_t>(device)].store(true);
+    }
   }
   gemv_kernel<M, Out><<<grid, warps_per_block * 32, smem, stream>>>(p);
   return cudaGetLastError();

@@ -1,6 +1,6 @@
 // Launch shape: grid (tokens, ceil(heads / 4)), 4 warps per block, one warp per (token, head);
 // the warps of a block are neighbouring heads of one token, which share a kv head under GQA, so
-// their K/V reads hit L1. No split over the context: a warp walks all of its keys, 32 at a time.
+// their K/V reads hit L1. A warp walks its keys (all of them, or its split's range), 32 at a time.
 //
 // Per tile of 32 keys:
 //   scores   lane j computes the full dot product of q (staged as float in shared memory, read by

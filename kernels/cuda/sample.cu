@@ -2,6 +2,8 @@
 #include "kernels/cuda/sample.cuh"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cfloat>
 #include <cmath>
 
@@ -377,25 +379,38 @@ int chunks_for(int64_t rows, int64_t vocab, void* workspace) {
   if (workspace == nullptr || rows > max_split_sample_rows) {
     return 1;
   }
-  static const int resident = [] {
-    int device = 0, sms = 0, per_sm = 0, cooperative = 0;
-    if (cudaGetDevice(&device) != cudaSuccess ||
-        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
+  // Blocks resident at once plus one, per device (0: not asked yet); a failed query splits
+  // nothing.
+  static std::array<std::atomic<int>, 64> resident_on{};
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess || device >= static_cast<int>(resident_on.size())) {
+    cudaGetLastError();
+    return 1;
+  }
+  int resident = resident_on[static_cast<size_t>(device)].load() - 1;
+  if (resident < 0) {
+    int sms = 0, per_sm = 0, cooperative = 0;
+    if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
         cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, device) !=
             cudaSuccess ||
         cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, sample_kernel, threads, 0) !=
             cudaSuccess) {
       cudaGetLastError();
-      return 0;
+      return 1;
     }
-    return cooperative ? sms * per_sm : 0;
-  }();
+    resident = cooperative ? sms * per_sm : 0;
+    resident_on[static_cast<size_t>(device)].store(resident + 1);
+  }
   const int64_t by_size = (vocab + 4095) / 4096;
   const int64_t by_room = resident / rows;
   return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>({max_split_chunks, by_size, by_room})));
 }
 
 } // namespace
+
+int sample_row_blocks(int64_t rows, int64_t vocab, const void* workspace) {
+  return chunks_for(rows, vocab, const_cast<void*>(workspace));
+}
 
 cudaError_t sample(const sample_params& p, cudaStream_t stream) {
   if (p.rows == 0) {

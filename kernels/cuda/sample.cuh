@@ -49,6 +49,10 @@ struct sample_params {
 /// Bytes of workspace that let `rows` rows split over several blocks (0: they never split).
 size_t sample_workspace_bytes(int64_t rows);
 
+/// Blocks each row of a launch of `rows` rows would use on the current device (1: whole rows),
+/// for tests and benchmarks that must know whether rows split.
+int sample_row_blocks(int64_t rows, int64_t vocab, const void* workspace);
+
 cudaError_t sample(const sample_params& p, cudaStream_t stream);
 
 } // namespace proofmesh::kernels::cuda

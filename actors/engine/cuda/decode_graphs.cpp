@@ -38,8 +38,8 @@ private:
 } // namespace
 
 decode_graphs::~decode_graphs() {
-  for (auto& [shape, exec] : graphs_) {
-    cudaGraphExecDestroy(exec);
+  for (auto& [shape, g] : graphs_) {
+    cudaGraphExecDestroy(g.exec);
   }
 }
 
@@ -60,7 +60,7 @@ int64_t decode_graphs::width_for(int64_t blocks) {
 void decode_graphs::drop_older_than(uint64_t epoch) {
   for (auto it = graphs_.begin(); it != graphs_.end();) {
     if (it->first.epoch < epoch) {
-      cudaGraphExecDestroy(it->second);
+      cudaGraphExecDestroy(it->second.exec);
       it = graphs_.erase(it);
     } else {
       ++it;
@@ -72,6 +72,13 @@ void decode_graphs::launch(const decode_graph_shape& shape, cudaStream_t stream,
                            const std::function<void()>& record) {
   drop_older_than(shape.epoch);
   auto it = graphs_.find(shape);
+  if (it == graphs_.end() && graphs_.size() >= max_live_graphs) {
+    auto oldest = std::min_element(graphs_.begin(), graphs_.end(), [](const auto& a, const auto& b) {
+      return a.second.last_launch < b.second.last_launch;
+    });
+    cudaGraphExecDestroy(oldest->second.exec);
+    graphs_.erase(oldest);
+  }
   if (it == graphs_.end()) {
     // Thread-local mode: other threads' CUDA calls (another runner's) are not captured and do
     // not invalidate this capture.
@@ -86,10 +93,11 @@ void decode_graphs::launch(const decode_graph_shape& shape, cudaStream_t stream,
     cudaError_t err = cudaGraphInstantiate(&exec, graph, 0);
     cudaGraphDestroy(graph);
     PM_CUDA_CHECK(err);
-    it = graphs_.emplace(shape, exec).first;
+    it = graphs_.emplace(shape, live_graph{exec, 0}).first;
     ++captures_;
   }
-  PM_CUDA_CHECK(cudaGraphLaunch(it->second, stream));
+  it->second.last_launch = ++launches_;
+  PM_CUDA_CHECK(cudaGraphLaunch(it->second.exec, stream));
 }
 
 } // namespace proofmesh::engine

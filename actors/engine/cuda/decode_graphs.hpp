@@ -10,6 +10,8 @@
 //   epoch and every older graph is dropped here, never replayed.
 // - Capture is lazy: the first step of a shape captures it (the kernels do not run during
 //   capture), then every step of that shape, that one included, launches the instantiated graph.
+// - At most max_live_graphs stay instantiated; capturing one more destroys the least recently
+//   launched.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -22,6 +24,7 @@
 namespace proofmesh::engine {
 
 inline constexpr int64_t max_graph_batch = 512;
+inline constexpr size_t max_live_graphs = 96; // least recently used ones go first
 
 struct decode_graph_shape {
   int64_t bucket;      // padded batch size
@@ -53,8 +56,13 @@ public:
 private:
   void drop_older_than(uint64_t epoch);
 
-  std::map<decode_graph_shape, cudaGraphExec_t> graphs_;
+  struct live_graph {
+    cudaGraphExec_t exec;
+    uint64_t last_launch;
+  };
+  std::map<decode_graph_shape, live_graph> graphs_;
   int64_t captures_ = 0;
+  uint64_t launches_ = 0;
 };
 
 } // namespace proofmesh::engine

@@ -162,6 +162,13 @@ TEST(cuda_sample, split_rows_draw_exactly_what_whole_rows_draw) {
       {.temperature = 0.7f, .top_k = 40, .top_p = 1.0f, .seed = 4},
       {.temperature = 1.0f, .top_k = 0, .top_p = 0.95f, .seed = 5},
       {.temperature = 1.3f, .top_k = 500, .top_p = 0.8f, .seed = 6}};
+  {
+    // The comparison below means something only if these rows really split.
+    device_buffer<uint8_t> ws(cuda::sample_workspace_bytes(64));
+    EXPECT_GT(cuda::sample_row_blocks(1, vocab, ws.get()), 1);
+    EXPECT_GT(cuda::sample_row_blocks(64, vocab, ws.get()), 1);
+    EXPECT_EQ(cuda::sample_row_blocks(1, vocab, nullptr), 1);
+  }
   for (int rows : {1, 7, 64}) {
     std::vector<float> logits;
     std::vector<cuda::sample_row_params> params;

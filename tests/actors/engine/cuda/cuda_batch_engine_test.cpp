@@ -154,6 +154,54 @@ TEST_P(cuda_batch_engine_test, followers_fork_a_leader_that_already_ended) {
   EXPECT_EQ(r->stats().free_kv_blocks, 256);
 }
 
+TEST_P(cuda_batch_engine_test, a_partial_block_fork_never_rewrites_an_indexed_block) {
+  // Block size 4, a 22-token prompt, two running at a time: the leader generates 3 tokens, so its
+  // block 5 fills (tokens 20..23) and enters the prefix index; it ends before the last followers
+  // run, leaving a donor. Those fork at 21 tokens, sharing block 5 up to position 20, and write
+  // position 21 once the donor has let go: that write must copy the indexed block. A later
+  // request whose prompt extends the leader's full history adopts block 5 from the index and
+  // must still match a solo run.
+  std::vector<int32_t> prompt;
+  for (int32_t i = 0; i < 22; ++i) {
+    prompt.push_back((i * 13 + 5) % static_cast<int32_t>(config_.vocab_size));
+  }
+  auto r = runner(256);
+  batch_engine engine(*r, nullptr, {.max_running = 2, .max_step_tokens = 4096, .block_size = 4,
+                                    .total_blocks = 256});
+  const sampling_params sampled{.temperature = 1.0f, .seed = 9};
+  request_id leader = engine.submit({.prompt = prompt, .max_tokens = 3, .sampling = sampled});
+  for (uint64_t i = 1; i < 6; ++i) {
+    engine.submit({.prompt = prompt, .max_tokens = 3, .sampling = sampled, .stream = i});
+  }
+  std::map<request_id, std::vector<int32_t>> done;
+  for (int steps = 0; !engine.idle() && steps < 200; ++steps) {
+    for (auto& e : engine.step()) {
+      if (e.finished) done[e.id] = e.finished->ids;
+    }
+  }
+  ASSERT_EQ(done.size(), 6u);
+  std::vector<int32_t> history = prompt;
+  history.insert(history.end(), done[leader].begin(), done[leader].end()); // 25 tokens
+  history.push_back(7);
+  auto greedy_ids = [&](model_runner& on) {
+    batch_engine one(on, nullptr, {.max_running = 1, .max_step_tokens = 4096, .block_size = 4,
+                                   .total_blocks = 256});
+    one.submit({.prompt = history, .max_tokens = 4, .sampling = {.temperature = 0}});
+    std::vector<int32_t> ids;
+    while (!one.idle()) {
+      for (auto& e : one.step()) {
+        if (e.finished) ids = e.finished->ids;
+      }
+    }
+    return ids;
+  };
+  const int64_t hits_before = r->stats().prefix_hit_tokens;
+  std::vector<int32_t> reused = greedy_ids(*r);
+  EXPECT_GE(r->stats().prefix_hit_tokens - hits_before, 24); // blocks 0..5 came from the index
+  auto fresh = runner(256);
+  EXPECT_EQ(reused, greedy_ids(*fresh));
+}
+
 INSTANTIATE_TEST_SUITE_P(archs, cuda_batch_engine_test,
                          ::testing::Values("llama", "qwen2", "qwen3"));
 

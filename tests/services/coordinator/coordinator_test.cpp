@@ -2,7 +2,8 @@
 // real proofmesh-worker processes (one generator, two verifiers, one meta-verifier) on a tiny
 // random model, jobs submitted with XADD. A job completes with consistent counts; a malformed job
 // is dead-lettered while the good one runs; a coordinator killed with SIGKILL mid-job is
-// replaced and the job completes with exactly one recorded result per task.
+// replaced and the job completes with exactly one recorded result per task; Redis killed and
+// restarted mid-job (AOF) loses nothing and the job completes.
 // The random model's proofs never parse, so every generation is given up: the counts check the
 // accounting (each generation answered once), not mathematics. Loops stop at generous deadlines;
 // nothing asserts a time.
@@ -156,6 +157,26 @@ TEST_F(coordinator_test, a_killed_coordinator_is_replaced_and_nothing_counts_twi
   EXPECT_NE(log.find("results replayed"), std::string::npos);
   second->signal(SIGTERM);
   EXPECT_EQ(second->wait_exit(30s), std::optional<int>(0));
+}
+
+TEST_F(coordinator_test, a_redis_restart_mid_job_loses_nothing) {
+  auto c = coordinator("coordinator-1");
+  start_workers();
+  job_queue queue(client_, {.consumer = "test-producer"});
+  queue.add(job("job-restart", 6, 300));
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (client_.command({"HLEN", "job:job-restart:ledger"}).integer < 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_LT(client_.command({"HLEN", "job:job-restart:ledger"}).integer, 12);
+  redis_.restart(/*hard=*/true); // SIGKILL: only the AOF (fsync always) survives
+  nlohmann::json result = wait_result("job-restart", 300s);
+  ASSERT_FALSE(result.is_null()) << testing::read_file(dir_.str("coordinator-1.log"));
+  EXPECT_EQ(client_.command({"HLEN", "job:job-restart:ledger"}).integer, 12);
+  EXPECT_EQ(client_.command({"HGET", "job:job-restart", "status"}).str, "completed");
+  c->signal(SIGTERM);
+  EXPECT_EQ(c->wait_exit(30s), std::optional<int>(0));
 }
 
 } // namespace

@@ -1,5 +1,7 @@
 #include "actors/transport/role_router.hpp"
 
+#include "actors/transport/zmq_wait.hpp"
+
 namespace proofmesh::transport {
 
 role_router::role_router(zmq::context_t& context, const role_router_params& params)
@@ -84,15 +86,7 @@ void role_router::receive_one(router_events& events) {
 
 router_events role_router::poll(std::chrono::milliseconds timeout) {
   router_events events;
-  zmq::pollitem_t item{static_cast<void*>(socket_), 0, ZMQ_POLLIN, 0};
-  try {
-    zmq::poll(&item, 1, timeout);
-  } catch (const zmq::error_t& e) {
-    if (e.num() != EINTR) {
-      throw;
-    }
-    // A signal (SIGTERM, say) interrupted the wait: a turn like any other.
-  }
+  wait_readable(socket_, timeout);
   // Bounded per turn, so a flood cannot starve dispatch and expiry.
   for (int i = 0; i < 4096 && (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN); ++i) {
     receive_one(events);

@@ -1,5 +1,7 @@
 #include "actors/transport/worker_link.hpp"
 
+#include "actors/transport/zmq_wait.hpp"
+
 namespace proofmesh::transport {
 
 worker_link::worker_link(zmq::context_t& context, const worker_link_params& params)
@@ -38,15 +40,7 @@ worker_inbox worker_link::poll(std::chrono::milliseconds timeout) {
     last_heartbeat_ = now;
   }
   worker_inbox inbox;
-  zmq::pollitem_t item{static_cast<void*>(socket_), 0, ZMQ_POLLIN, 0};
-  try {
-    zmq::poll(&item, 1, timeout);
-  } catch (const zmq::error_t& e) {
-    if (e.num() != EINTR) {
-      throw;
-    }
-    // A signal (SIGTERM, say) interrupted the wait: a turn like any other.
-  }
+  wait_readable(socket_, timeout);
   for (int i = 0; i < 4096; ++i) {
     zmq::message_t body;
     if (!socket_.recv(body, zmq::recv_flags::dontwait)) {

@@ -4,6 +4,7 @@
 #include "actors/pipeline/job_spec.hpp"
 #include "actors/transport/job_queue.hpp"
 #include "actors/transport/role_router.hpp"
+#include "services/common/service_main.hpp"
 #include "services/coordinator/job_ledger.hpp"
 
 #include <CLI/CLI.hpp>
@@ -12,7 +13,6 @@
 #include <array>
 #include <cstdio>
 #include <map>
-#include <unistd.h>
 
 namespace proofmesh::coordinator {
 
@@ -58,9 +58,7 @@ coordinator_config parse_coordinator_config(int argc, char** argv, bool& help,
   c.min_idle = std::chrono::milliseconds(min_idle_ms);
   c.worker_timeout = std::chrono::milliseconds(worker_timeout_ms);
   if (c.consumer.empty()) {
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    c.consumer = std::string("coordinator-") + host + "-" + std::to_string(getpid());
+    c.consumer = services::instance_id("coordinator");
   }
   return c;
 }

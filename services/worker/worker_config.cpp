@@ -4,8 +4,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "services/common/service_main.hpp"
+
 #include <filesystem>
-#include <unistd.h>
 
 namespace proofmesh::worker {
 
@@ -69,9 +70,7 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
   c.heartbeat = std::chrono::milliseconds(heartbeat_ms);
   c.drain = std::chrono::seconds(drain_s);
   if (c.worker_id.empty()) {
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    c.worker_id = role + "-" + host + "-" + std::to_string(getpid());
+    c.worker_id = services::instance_id(role);
   }
   if (c.worker_id.size() > 200) {
     throw input_error("--worker-id must be at most 200 bytes");

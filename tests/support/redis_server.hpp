@@ -4,6 +4,7 @@
 // and folder, so the AOF is replayed, as an operator's restart would.
 #pragma once
 
+#include "tests/support/free_port.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <hiredis/hiredis.h>
@@ -22,7 +23,7 @@ namespace proofmesh::testing {
 class redis_server {
 public:
   explicit redis_server(std::string password = "test-secret") : password_(std::move(password)) {
-    port_ = free_port();
+    port_ = testing::free_port();
     start();
   }
   ~redis_server() { stop(SIGKILL); }
@@ -45,18 +46,6 @@ public:
   }
 
 private:
-  static int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-  }
-
   void start() {
     const std::string port = std::to_string(port_);
     pid_ = ::fork();

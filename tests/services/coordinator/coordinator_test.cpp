@@ -10,6 +10,7 @@
 #include "actors/engine/model/model_init.hpp"
 #include "actors/transport/job_queue.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/free_port.hpp"
 #include "tests/support/read_file.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -23,25 +24,13 @@ namespace {
 using namespace std::chrono_literals;
 using namespace transport;
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 class coordinator_test : public ::testing::Test {
 protected:
   void SetUp() override {
     engine::init_random_model(
         {.arch = engine::model_arch::model_arch_llama, .seed = 5, .out_dir = dir_.str("model")});
     for (auto& e : endpoints_) {
-      e = "tcp://127.0.0.1:" + std::to_string(free_port());
+      e = "tcp://127.0.0.1:" + std::to_string(testing::free_port());
     }
   }
 

@@ -127,7 +127,8 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
         continue;
       }
       if (by_task.contains(task.task_id)) {
-        continue; // a duplicate delivery: the first one's result will answer it
+        link.grant(1); // a duplicate delivery spent a credit; the first one's result answers it
+        continue;
       }
       const std::string prompt_text = templates.render(task.input);
       std::vector<int32_t> prompt =

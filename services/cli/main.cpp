@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   commands[status] = cli::add_status_command(*status);
   auto* result = app.add_subcommand("result", "a job's result JSON");
   commands[result] = cli::add_result_command(*result);
+  auto* up = app.add_subcommand("up", "run the whole mesh on this machine (Redis, coordinator, workers)");
+  commands[up] = cli::add_up_command(*up);
   try {
     // CLI11 reports a mistyped command as "a subcommand is required"; name it instead.
     auto known = app.get_subcommands([](CLI::App*) { return true; });

@@ -62,7 +62,8 @@ pt::redis_client_params parse_queue_url(const std::string& url) {
 // The three accepted file shapes, as one job object.
 json job_from_file(const std::string& text) {
   json whole = json::parse(text, nullptr, false);
-  if (!whole.is_discarded() && whole.is_object()) {
+  // A job object; but a one-line JSONL file of one problem is an object too.
+  if (!whole.is_discarded() && whole.is_object() && !whole.contains("question")) {
     return whole;
   }
   json problems = json::array();
@@ -76,6 +77,8 @@ json job_from_file(const std::string& text) {
   };
   if (!whole.is_discarded() && whole.is_array()) {
     for (const json& item : whole) add(item);
+  } else if (!whole.is_discarded() && whole.is_object()) {
+    add(whole);
   } else {
     std::istringstream lines(text);
     std::string line;

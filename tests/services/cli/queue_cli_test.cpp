@@ -44,6 +44,7 @@ TEST_F(queue_cli_test, every_file_shape_becomes_one_checked_job) {
   dir_.write("b.json", std::string(R"([{"id": 1, "question": "Q", "answer": "null",
                                         "contest": "C", "problem_idx": "C-1"}])"));
   dir_.write("c.json", std::string(R"({"id": "my-job", "problems": [{"question": "Q"}]})"));
+  dir_.write("d.jsonl", std::string(R"({"question": "only one"})" "\n"));
   auto a = run("submit " + dir_.str("a.jsonl") + " --num-proofs 2 --max-tokens 64");
   ASSERT_EQ(a.exit_code, 0) << a.err;
   auto b = run("submit " + dir_.str("b.json"));
@@ -51,8 +52,11 @@ TEST_F(queue_cli_test, every_file_shape_becomes_one_checked_job) {
   auto c = run("submit " + dir_.str("c.json"));
   ASSERT_EQ(c.exit_code, 0) << c.err;
   EXPECT_EQ(c.out, "my-job\n");
+  auto d = run("submit " + dir_.str("d.jsonl")); // one line of JSONL is an object too
+  ASSERT_EQ(d.exit_code, 0) << d.err;
   std::vector<nlohmann::json> jobs = queued();
-  ASSERT_EQ(jobs.size(), 3u);
+  ASSERT_EQ(jobs.size(), 4u);
+  EXPECT_EQ(jobs[3]["problems"][0]["question"], "only one");
   EXPECT_EQ(jobs[0]["problems"].size(), 2u);
   EXPECT_EQ(jobs[0]["problems"][0]["problem_idx"], "A-1");
   EXPECT_EQ(jobs[0]["params"]["num_proofs"], 2);

@@ -1,0 +1,203 @@
+// `proofmesh up`: the whole mesh on this machine, for a demo or a laptop. Rules of the road:
+// - It starts, on loopback: redis-server (AOF on, fsync every second, a password it makes up
+//   unless given, its files in LOG_DIR/redis), one coordinator, and the requested replicas of
+//   each role; each process writes LOG_DIR/<name>.log.
+// - It waits for Redis to answer before starting the rest, prints where everything is, and
+//   writes the Redis password to LOG_DIR/redis.password (mode 0600) for `proofmesh submit`.
+// - SIGINT or SIGTERM stops the workers (they drain), then the coordinator, then Redis, each
+//   with SIGTERM and a grace period, then SIGKILL; it exits 0 with no child left. A child that
+//   dies on its own is reported and brings the rest down (exit 1): a half mesh is no mesh.
+#include "actors/common/error.hpp"
+#include "actors/transport/redis_client.hpp"
+#include "services/cli/command.hpp"
+#include "services/common/service_main.hpp"
+
+#include <chrono>
+#include <algorithm>
+#include <csignal>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace proofmesh::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+struct up_flags {
+  std::string model;
+  std::string templates;
+  std::string log_dir = "proofmesh-mesh";
+  std::string backend = "cpu";
+  int32_t generators = 1, verifiers = 1, meta_verifiers = 1;
+  int32_t slots = 8;
+  int32_t redis_port = 6379;
+  int32_t base_port = 5601;
+  std::string redis_password;
+};
+
+struct child {
+  std::string name;
+  pid_t pid;
+};
+
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0); // the terminal's Ctrl-C goes to `up`, which stops children in order
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  if (pid < 0) {
+    throw std::runtime_error("fork failed");
+  }
+  return pid;
+}
+
+bool stop_one(const child& c, std::chrono::seconds grace) {
+  ::kill(c.pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(c.pid, nullptr, WNOHANG) == c.pid) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  ::kill(c.pid, SIGKILL);
+  ::waitpid(c.pid, nullptr, 0);
+  return false;
+}
+
+std::string random_password() {
+  std::random_device rd;
+  const char* hex = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < 32; ++i) s += hex[rd() % 16];
+  return s;
+}
+
+} // namespace
+
+command_fn add_up_command(CLI::App& app) {
+  auto f = std::make_shared<up_flags>();
+  app.add_option("--model", f->model, "model folder the workers serve")->required();
+  app.add_option("--templates", f->templates, "prompt templates file (default: ours)");
+  app.add_option("--log-dir", f->log_dir, "logs and Redis files (default ./proofmesh-mesh)");
+  app.add_option("--backend", f->backend, "cpu or cuda");
+  app.add_option("--generators", f->generators, "generator replicas (0..64)");
+  app.add_option("--verifiers", f->verifiers, "verifier replicas (0..64)");
+  app.add_option("--meta-verifiers", f->meta_verifiers, "meta-verifier replicas (0..64)");
+  app.add_option("--slots", f->slots, "sequences per worker (1..4096)");
+  app.add_option("--redis-port", f->redis_port, "Redis port on 127.0.0.1");
+  app.add_option("--base-port", f->base_port, "role sockets at base, base+1, base+2");
+  app.add_option("--redis-password", f->redis_password, "default: a random one");
+  return [f] {
+    for (int32_t n : {f->generators, f->verifiers, f->meta_verifiers}) {
+      if (n < 0 || n > 64) throw input_error("replica counts must be in [0, 64]");
+    }
+    if (f->redis_port < 1 || f->redis_port > 65535 || f->base_port < 1 ||
+        f->base_port > 65533) {
+      throw input_error("--redis-port and --base-port must be valid TCP ports");
+    }
+    if (!fs::is_directory(f->model)) throw input_error("--model " + f->model + ": not a folder");
+    const fs::path logs = fs::absolute(f->log_dir);
+    fs::create_directories(logs / "redis");
+    const std::string password =
+        f->redis_password.empty() ? random_password() : f->redis_password;
+    {
+      std::ofstream(logs / "redis.password") << password << "\n";
+      ::chmod((logs / "redis.password").c_str(), 0600);
+    }
+    const fs::path bin = fs::read_symlink("/proc/self/exe").parent_path();
+    const std::string redis_port = std::to_string(f->redis_port);
+    std::vector<child> children;
+    auto stop_all = [&] {
+      for (auto it = children.rbegin(); it != children.rend(); ++it) {
+        stop_one(*it, it->name == "redis" ? 10s : 30s);
+      }
+      children.clear();
+    };
+    std::signal(SIGTERM, services::on_stop_signal);
+    std::signal(SIGINT, services::on_stop_signal);
+    children.push_back({"redis", spawn({"redis-server", "--port", redis_port, "--bind",
+                                        "127.0.0.1", "--dir", (logs / "redis").string(),
+                                        "--appendonly", "yes", "--appendfsync", "everysec",
+                                        "--save", "", "--requirepass", password},
+                                       (logs / "redis.log").string())});
+    try {
+      transport::redis_client probe({.port = f->redis_port, .password = password,
+                                     .max_attempts = 40, .backoff_initial = 50ms,
+                                     .backoff_max = 250ms});
+      probe.command({"PING"});
+    } catch (const transport::redis_unavailable& e) {
+      stop_all();
+      throw input_error(std::string("redis-server did not start: ") + e.what() + " (see " +
+                        (logs / "redis.log").string() + ")");
+    }
+    const std::string endpoints[3] = {"tcp://127.0.0.1:" + std::to_string(f->base_port),
+                                      "tcp://127.0.0.1:" + std::to_string(f->base_port + 1),
+                                      "tcp://127.0.0.1:" + std::to_string(f->base_port + 2)};
+    children.push_back(
+        {"coordinator",
+         spawn({(bin / "proofmesh-coordinator").string(), "--redis-port", redis_port,
+                "--redis-password", password, "--generator-endpoint", endpoints[0],
+                "--verifier-endpoint", endpoints[1], "--meta-verifier-endpoint", endpoints[2],
+                "--consumer", "coordinator-0"},
+               (logs / "coordinator.log").string())});
+    const char* roles[3] = {"generator", "verifier", "meta_verifier"};
+    const int32_t counts[3] = {f->generators, f->verifiers, f->meta_verifiers};
+    for (int r = 0; r < 3; ++r) {
+      for (int32_t i = 0; i < counts[r]; ++i) {
+        std::string name = std::string(roles[r]) + "-" + std::to_string(i);
+        std::vector<std::string> argv = {(bin / "proofmesh-worker").string(), "--role", roles[r],
+                                         "--coordinator", endpoints[r], "--model", f->model,
+                                         "--backend", f->backend, "--slots",
+                                         std::to_string(f->slots), "--worker-id", name};
+        if (!f->templates.empty()) {
+          argv.push_back("--templates");
+          argv.push_back(f->templates);
+        }
+        children.push_back({name, spawn(argv, (logs / (name + ".log")).string())});
+      }
+    }
+    std::cout << "mesh up: redis 127.0.0.1:" << redis_port << " (password in "
+              << (logs / "redis.password").string() << "), coordinator, " << f->generators
+              << " generator(s), " << f->verifiers << " verifier(s), " << f->meta_verifiers
+              << " meta-verifier(s); logs in " << logs.string() << "; Ctrl-C stops it"
+              << std::endl;
+    int code = 0;
+    while (!services::stop_flag().load()) {
+      for (const child& c : children) {
+        int status = 0;
+        if (::waitpid(c.pid, &status, WNOHANG) == c.pid) {
+          std::cerr << "proofmesh up: " << c.name << " exited (see its log); stopping the mesh\n";
+          children.erase(std::find_if(children.begin(), children.end(),
+                                      [&](const child& x) { return x.pid == c.pid; }));
+          code = 1;
+          services::stop_flag().store(true);
+          break;
+        }
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    stop_all();
+    std::cout << "mesh down" << std::endl;
+    return code;
+  };
+}
+
+} // namespace proofmesh::cli

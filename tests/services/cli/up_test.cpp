@@ -1,0 +1,83 @@
+// `proofmesh up` as a user runs it: the whole mesh from one command (redis-server, coordinator,
+// one replica per role, tiny random model), a job submitted with `proofmesh submit` completes,
+// and SIGTERM brings everything down with exit 0 and no process of the mesh left behind.
+#include "actors/engine/model/model_init.hpp"
+#include "actors/transport/redis_client.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/free_port.hpp"
+#include "tests/support/read_file.hpp"
+#include "tests/support/run_command.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace proofmesh {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Processes whose command line mentions `needle` (our temp folder names are unique).
+int processes_mentioning(const std::string& needle) {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(needle) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+// The file's text, or "" while it does not exist yet.
+std::string text_of(const std::string& path) {
+  return std::filesystem::exists(path) ? testing::read_file(path) : std::string();
+}
+
+TEST(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
+  testing::temp_dir dir;
+  engine::init_random_model(
+      {.arch = engine::model_arch::model_arch_llama, .seed = 8, .out_dir = dir.str("model")});
+  const int redis_port = testing::free_port();
+  const int base_port = 20000 + (testing::free_port() % 20000);
+  const std::string cli = std::string(PM_BUILD_DIR) + "/proofmesh";
+  testing::child_process up({cli, "up", "--model", dir.str("model"), "--log-dir", dir.str("mesh"),
+                             "--redis-port", std::to_string(redis_port), "--base-port",
+                             std::to_string(base_port), "--slots", "2"},
+                            dir.str("up.log"));
+  const auto ready = std::chrono::steady_clock::now() + 60s;
+  while (text_of(dir.str("up.log")).find("mesh up") == std::string::npos &&
+         std::chrono::steady_clock::now() < ready) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_NE(text_of(dir.str("up.log")).find("mesh up"), std::string::npos)
+      << text_of(dir.str("up.log"));
+  std::string password = testing::read_file(dir.str("mesh/redis.password"));
+  password.erase(password.find_last_not_of("\n") + 1);
+  const std::string queue =
+      "redis://:" + password + "@127.0.0.1:" + std::to_string(redis_port);
+  dir.write("job.jsonl", std::string(R"({"question": "Prove that 2 + 2 = 4."})" "\n"));
+  auto submitted = testing::run_command(cli + " submit " + dir.str("job.jsonl") +
+                                            " --num-proofs 2 --max-tokens 8 --queue " + queue,
+                                        dir.str("submit.err"));
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+  const std::string id = submitted.out.substr(0, submitted.out.find('\n'));
+  bool completed = false;
+  const auto deadline = std::chrono::steady_clock::now() + 180s;
+  while (!completed && std::chrono::steady_clock::now() < deadline) {
+    auto s = testing::run_command(cli + " status " + id + " --queue " + queue,
+                                  dir.str("status.err"));
+    completed = s.out == "completed\n";
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(completed) << text_of(dir.str("mesh/coordinator.log"));
+  up.signal(SIGTERM);
+  EXPECT_EQ(up.wait_exit(120s), std::optional<int>(0)) << text_of(dir.str("up.log"));
+  EXPECT_EQ(processes_mentioning(dir.str("mesh")), 0);  // redis-server's --dir
+  EXPECT_EQ(processes_mentioning(dir.str("model")), 0); // the workers' --model
+}
+
+} // namespace
+} // namespace proofmesh

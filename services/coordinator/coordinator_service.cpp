@@ -4,6 +4,7 @@
 #include "actors/pipeline/job_spec.hpp"
 #include "actors/transport/job_queue.hpp"
 #include "actors/transport/role_router.hpp"
+#include "services/common/metrics_server.hpp"
 #include "services/common/service_main.hpp"
 #include "services/coordinator/job_ledger.hpp"
 
@@ -34,6 +35,7 @@ coordinator_config parse_coordinator_config(int argc, char** argv, bool& help,
                  "socket meta-verifiers connect to");
   app.add_option("--consumer", c.consumer, "this coordinator's name in the consumer group");
   app.add_option("--min-idle-ms", min_idle_ms, "reclaim jobs pending this long (100..86400000)");
+  app.add_option("--metrics-port", c.metrics_port, "serve /metrics and /healthz (0: off)");
   app.add_option("--worker-timeout-ms", worker_timeout_ms,
                  "a worker silent this long is dropped (100..600000)");
   help = false;
@@ -45,6 +47,9 @@ coordinator_config parse_coordinator_config(int argc, char** argv, bool& help,
     return c;
   } catch (const CLI::ParseError& e) {
     throw input_error(e.what());
+  }
+  if (c.metrics_port < 0 || c.metrics_port > 65535) {
+    throw input_error("--metrics-port must be in [0, 65535]");
   }
   if (c.redis_port < 1 || c.redis_port > 65535) {
     throw input_error("--redis-port must be in [1, 65535]");
@@ -122,6 +127,31 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
                                 .served = pt::role::role_verifier, .dispatch = dispatch}),
       pt::role_router(context, {.endpoint = c.meta_verifier_endpoint,
                                 .served = pt::role::role_meta_verifier, .dispatch = dispatch})};
+  services::metrics_registry metrics;
+  auto& jobs_running = metrics.gauge("proofmesh_coordinator_jobs_running", "jobs in progress here");
+  auto& jobs_completed = metrics.counter("proofmesh_coordinator_jobs_completed_total", "jobs done");
+  auto& jobs_dead = metrics.counter("proofmesh_coordinator_jobs_dead_lettered_total",
+                                    "malformed jobs moved to jobs:dead");
+  auto& results = metrics.counter("proofmesh_coordinator_results_total", "task results recorded");
+  auto& queue_depth = metrics.gauge("proofmesh_coordinator_queue_depth",
+                                    "jobs waiting in the stream or pending");
+  const char* role_label[3] = {"role=\"generator\"", "role=\"verifier\"",
+                               "role=\"meta_verifier\""};
+  std::array<services::metric*, 3> queued{}, in_flight{}, workers{}, dropped{};
+  for (size_t r = 0; r < 3; ++r) {
+    queued[r] = &metrics.gauge("proofmesh_coordinator_tasks_queued", "tasks waiting for credit",
+                               role_label[r]);
+    in_flight[r] = &metrics.gauge("proofmesh_coordinator_tasks_in_flight", "tasks on workers",
+                                  role_label[r]);
+    workers[r] = &metrics.gauge("proofmesh_coordinator_workers", "live workers", role_label[r]);
+    dropped[r] = &metrics.gauge("proofmesh_coordinator_wire_dropped",
+                                "received messages dropped", role_label[r]);
+  }
+  std::unique_ptr<services::metrics_server> metrics_endpoint;
+  if (c.metrics_port > 0) {
+    metrics_endpoint = std::make_unique<services::metrics_server>(metrics, c.metrics_port);
+  }
+  auto last_depth = std::chrono::steady_clock::now() - std::chrono::seconds(10);
   log_line(c, "info", "coordinating");
   std::map<std::string, job_run> jobs;
 
@@ -138,6 +168,7 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
     ledger.complete(job_id, result_json(job_id, run));
     ledger.event(job_id, R"({"type": "completed"})");
     queue.ack(run.entry); // only after the result is stored
+    jobs_completed.add();
     log_line(c, "info", "job " + job_id + " completed");
     jobs.erase(job_id);
   };
@@ -154,6 +185,7 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
       queue_redis.command({"XADD", "jobs:dead", "*", "entry", e.id, "reason", bad.what(), "job",
                            e.body});
       queue.ack(e.id);
+      jobs_dead.add();
       log_line(c, "warn", "dead-lettered " + e.id + ": " + bad.what());
       return;
     }
@@ -192,6 +224,17 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
   };
 
   while (!stop_flag.load()) {
+    jobs_running.set(static_cast<int64_t>(jobs.size()));
+    for (size_t r = 0; r < 3; ++r) {
+      queued[r]->set(static_cast<int64_t>(routers[r].dispatcher().num_queued()));
+      in_flight[r]->set(static_cast<int64_t>(routers[r].dispatcher().num_in_flight()));
+      workers[r]->set(static_cast<int64_t>(routers[r].dispatcher().num_workers()));
+      dropped[r]->set(static_cast<int64_t>(routers[r].drops().total()));
+    }
+    if (std::chrono::steady_clock::now() - last_depth > std::chrono::seconds(1)) {
+      queue_depth.set(queue.depth()); // a Redis round trip: once a second
+      last_depth = std::chrono::steady_clock::now();
+    }
     for (const pt::job_entry& e : queue.reclaim()) start_job(e);
     for (const pt::job_entry& e : queue.read(std::chrono::milliseconds(jobs.empty() ? 50 : 1))) {
       start_job(e);
@@ -209,6 +252,7 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
             !ledger.record(job_id, r.result)) {
           continue;
         }
+        results.add();
         dispatch_all(search->second.on_result(r.result));
         ledger.event(job_id, nlohmann::json{{"type", "result"}, {"task", r.result.task_id},
                                             {"status", static_cast<int>(r.result.status)}}

@@ -29,6 +29,7 @@ struct coordinator_config {
   std::string consumer;                          // default: coordinator-<host>-<pid>
   std::chrono::milliseconds min_idle{60000};     // reclaim entries idle this long
   std::chrono::milliseconds worker_timeout{10000};
+  int32_t metrics_port = 0; // GET /metrics and /healthz there; 0: off
 };
 
 coordinator_config parse_coordinator_config(int argc, char** argv, bool& help,

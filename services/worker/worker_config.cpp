@@ -27,6 +27,7 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
   app.add_option("--max-tokens", c.max_tokens, "cap on a task's max_tokens (1..1048576)");
   app.add_option("--heartbeat-ms", heartbeat_ms, "heartbeat interval (50..60000)");
   app.add_option("--drain-seconds", drain_s, "on SIGTERM, time for in-flight tasks (0..3600)");
+  app.add_option("--metrics-port", c.metrics_port, "serve /metrics and /healthz (0: off)");
   help = false;
   try {
     app.parse(argc, argv);
@@ -63,6 +64,9 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
   }
   if (heartbeat_ms < 50 || heartbeat_ms > 60000) {
     throw input_error("--heartbeat-ms must be in [50, 60000]");
+  }
+  if (c.metrics_port < 0 || c.metrics_port > 65535) {
+    throw input_error("--metrics-port must be in [0, 65535]");
   }
   if (drain_s < 0 || drain_s > 3600) {
     throw input_error("--drain-seconds must be in [0, 3600]");

@@ -23,6 +23,7 @@ struct worker_config {
   int32_t max_tokens = 32768; // cap on any task's max_tokens
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::seconds drain{60}; // on SIGTERM: how long in-flight tasks may take to finish
+  int32_t metrics_port = 0;       // GET /metrics and /healthz there; 0: off
 };
 
 /// Parses argv (and --config FILE); throws input_error on anything invalid. `help` is set and

@@ -10,6 +10,7 @@
 #include "actors/roles/role_result.hpp"
 #include "actors/roles/role_templates.hpp"
 #include "actors/transport/worker_link.hpp"
+#include "services/common/metrics_server.hpp"
 #include "services/worker/default_templates.hpp"
 
 #include <caf/actor_system.hpp>
@@ -76,6 +77,22 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
   caf::scoped_actor self{sys};
   const auto listener = caf::actor_cast<pe::engine_listener>(self.ptr());
 
+  services::metrics_registry metrics;
+  auto& tasks_ok = metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"ok\"");
+  auto& tasks_unparseable =
+      metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"unparseable\"");
+  auto& tasks_failed =
+      metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"failed\"");
+  auto& in_flight = metrics.gauge("proofmesh_worker_tasks_in_flight", "tasks on the engine now");
+  auto& tokens = metrics.counter("proofmesh_worker_completion_tokens_total", "tokens generated");
+  auto& task_ms = metrics.counter("proofmesh_worker_task_milliseconds_total",
+                                  "time from submit to result, summed (divide by tasks)");
+  auto& dropped = metrics.gauge("proofmesh_worker_wire_dropped", "received messages dropped");
+  std::unique_ptr<services::metrics_server> metrics_endpoint;
+  if (c.metrics_port > 0) {
+    metrics_endpoint = std::make_unique<services::metrics_server>(metrics, c.metrics_port);
+  }
+
   zmq::context_t context;
   pt::worker_link link(context, {.endpoint = c.coordinator, .worker_id = c.worker_id,
                                  .served = c.served, .heartbeat_interval = c.heartbeat});
@@ -95,6 +112,13 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
     }
     by_task.erase(it->second.task.task_id);
     running.erase(it);
+    (result.status == pt::task_status::task_status_ok            ? tasks_ok
+     : result.status == pt::task_status::task_status_unparseable ? tasks_unparseable
+                                                                 : tasks_failed)
+        .add();
+    tokens.add(result.completion_tokens);
+    task_ms.add(result.elapsed_ms);
+    in_flight.set(static_cast<int64_t>(running.size()));
     link.send_result(result);
     link.set_in_flight(static_cast<uint32_t>(running.size()));
     if (!draining) {
@@ -116,6 +140,8 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
       break;
     }
     pt::worker_inbox inbox = link.poll(std::chrono::milliseconds(2));
+    dropped.set(static_cast<int64_t>(link.drops().total()));
+    in_flight.set(static_cast<int64_t>(running.size()));
     for (const std::string& task_id : inbox.cancels) {
       if (auto it = by_task.find(task_id); it != by_task.end()) {
         caf::anon_send(engine, pe::cancel_atom_v, it->second);

@@ -11,6 +11,7 @@
 #include "actors/transport/job_queue.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/free_port.hpp"
+#include "tests/support/http_get.hpp"
 #include "tests/support/read_file.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -34,9 +35,11 @@ protected:
     }
   }
 
-  std::unique_ptr<testing::child_process> coordinator(const std::string& name) {
+  std::unique_ptr<testing::child_process> coordinator(const std::string& name,
+                                                      int metrics_port = 0) {
     return std::make_unique<testing::child_process>(
         std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-coordinator",
+                                 "--metrics-port", std::to_string(metrics_port),
                                  "--redis-port", std::to_string(redis_.port()),
                                  "--redis-password", redis_.password(),
                                  "--generator-endpoint", endpoints_[0],
@@ -91,7 +94,8 @@ protected:
 };
 
 TEST_F(coordinator_test, a_job_completes_and_a_bad_one_is_dead_lettered) {
-  auto c = coordinator("coordinator-1");
+  const int metrics_port = testing::free_port();
+  auto c = coordinator("coordinator-1", metrics_port);
   start_workers();
   job_queue queue(client_, {.consumer = "test-producer"});
   queue.add(R"({"problems": "not a list"})");
@@ -115,6 +119,21 @@ TEST_F(coordinator_test, a_job_completes_and_a_bad_one_is_dead_lettered) {
   ASSERT_EQ(dead.elements.size(), 1u);
   EXPECT_NE(dead.elements[0].elements[1].elements[3].str.find("problems"), std::string::npos);
   EXPECT_EQ(queue.num_pending(), 0); // both entries acknowledged
+  // The operations endpoint says so too.
+  testing::http_reply m = testing::http_get(metrics_port, "/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("proofmesh_coordinator_jobs_completed_total 1\n"), std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("proofmesh_coordinator_jobs_dead_lettered_total 1\n"), std::string::npos);
+  if (proofs == 0) {
+    EXPECT_NE(m.body.find("proofmesh_coordinator_results_total 6\n"), std::string::npos);
+  }
+  EXPECT_NE(m.body.find("proofmesh_coordinator_workers{role=\"verifier\"} 2\n"),
+            std::string::npos);
+  EXPECT_EQ(testing::http_get(metrics_port, "/healthz").status, 200);
+  testing::http_reply missing = testing::http_get(metrics_port, "/nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("\"code\": \"not_found\""), std::string::npos);
 }
 
 TEST_F(coordinator_test, a_killed_coordinator_is_replaced_and_nothing_counts_twice) {

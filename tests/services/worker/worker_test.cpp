@@ -6,12 +6,15 @@
 #include "actors/engine/model/model_init.hpp"
 #include "actors/transport/role_router.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/free_port.hpp"
+#include "tests/support/http_get.hpp"
 #include "tests/support/read_file.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
 #include <map>
+#include <regex>
 #include <set>
 
 namespace proofmesh {
@@ -28,12 +31,14 @@ protected:
   }
 
   std::unique_ptr<testing::child_process> start(const std::string& id,
-                                                const std::string& endpoint) {
+                                                const std::string& endpoint,
+                                                int metrics_port = 0) {
     return std::make_unique<testing::child_process>(
         std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-worker", "--role",
                                  "verifier", "--coordinator", endpoint, "--model",
                                  dir_.str("model"), "--slots", "2", "--heartbeat-ms", "100",
-                                 "--worker-id", id},
+                                 "--worker-id", id, "--metrics-port",
+                                 std::to_string(metrics_port)},
         dir_.str(id + ".log"));
   }
 
@@ -52,7 +57,8 @@ protected:
 
 TEST_F(worker_test, two_replicas_serve_every_task_once) {
   role_router router(context_, {.endpoint = "tcp://127.0.0.1:*", .served = role::role_verifier});
-  auto a = start("verifier-a", router.endpoint());
+  const int metrics_port = testing::free_port();
+  auto a = start("verifier-a", router.endpoint(), metrics_port);
   auto b = start("verifier-b", router.endpoint());
   // Both replicas advertise their slots before any task exists, so both get the first ones.
   const auto connected = std::chrono::steady_clock::now() + 60s;
@@ -85,6 +91,17 @@ TEST_F(worker_test, two_replicas_serve_every_task_once) {
     EXPECT_GT(r.prompt_tokens, 0u);
   }
   EXPECT_EQ(router.drops().total(), 0u);
+  // Replica a's operations endpoint counts what it answered.
+  testing::http_reply m = testing::http_get(metrics_port, "/metrics");
+  ASSERT_EQ(m.status, 200);
+  int answered = 0;
+  const std::regex series("proofmesh_worker_tasks_total\\{status=\"\\w+\"\\} (\\d+)");
+  for (auto it = std::sregex_iterator(m.body.begin(), m.body.end(), series);
+       it != std::sregex_iterator(); ++it) {
+    answered += std::stoi((*it)[1]);
+  }
+  EXPECT_EQ(answered, per_worker["verifier-a"]) << m.body;
+  EXPECT_NE(m.body.find("proofmesh_worker_completion_tokens_total"), std::string::npos);
   a->signal(SIGTERM);
   b->signal(SIGTERM);
   EXPECT_EQ(a->wait_exit(30s), std::optional<int>(0));

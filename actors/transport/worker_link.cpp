@@ -2,12 +2,27 @@
 
 #include "actors/transport/zmq_wait.hpp"
 
+#include <random>
+
 namespace proofmesh::transport {
 
+namespace {
+
+std::string incarnation() {
+  std::random_device rd;
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < 8; ++i) s += hex[rd() % 16];
+  return s;
+}
+
+} // namespace
+
 worker_link::worker_link(zmq::context_t& context, const worker_link_params& params)
-    : params_(params), socket_(context, zmq::socket_type::dealer) {
+    : params_(params), identity_(params.worker_id + "#" + incarnation()),
+      socket_(context, zmq::socket_type::dealer) {
   socket_.set(zmq::sockopt::linger, 0);
-  socket_.set(zmq::sockopt::routing_id, params.worker_id);
+  socket_.set(zmq::sockopt::routing_id, identity_);
   socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(params.limits.max_message_bytes));
   socket_.connect(params.endpoint);
 }

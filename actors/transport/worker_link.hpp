@@ -3,6 +3,10 @@
 // progress, and poll() sends a heartbeat whenever the interval has passed, so the coordinator
 // hears from it even while every slot is busy. Received tasks and cancels are verified by the
 // wire codec; bad ones are counted in drops() and dropped.
+// The socket's routing identity is the worker id plus '#' and a random incarnation, so a worker
+// restarted under the same id (systemd does that) is a new worker to the coordinator: the old
+// incarnation's tasks time out and go elsewhere instead of waiting forever on a process that
+// forgot them. worker_name() strips the incarnation back off.
 #pragma once
 
 #include "actors/transport/wire_codec.hpp"
@@ -14,6 +18,11 @@
 #include <vector>
 
 namespace proofmesh::transport {
+
+/// The worker id inside a routing identity (what precedes '#').
+inline std::string worker_name(const std::string& identity) {
+  return identity.substr(0, identity.find('#'));
+}
 
 struct worker_link_params {
   std::string endpoint;   // the coordinator's role socket, e.g. tcp://coordinator:5601
@@ -41,12 +50,15 @@ public:
 
   const wire_drops& drops() const { return drops_; }
   uint32_t in_flight() const { return in_flight_; }
+  /// The identity the coordinator sees: worker_id#incarnation.
+  const std::string& identity() const { return identity_; }
   void set_in_flight(uint32_t n) { in_flight_ = n; }
 
 private:
   void send(const wire_message& m);
 
   worker_link_params params_;
+  std::string identity_;
   zmq::socket_t socket_;
   wire_drops drops_;
   std::chrono::steady_clock::time_point last_heartbeat_{};

@@ -5,9 +5,10 @@
 //   then send what the credits allow. The caller owns the loop (a CAF actor, or a test).
 // - The socket caps message size (ZMQ_MAXMSGSIZE) before anything is allocated; a peer that
 //   sends more is disconnected by ZeroMQ.
-// - A worker's identity is its DEALER routing id; a restarted worker with the same id takes
-//   over its old connection (ZMQ_ROUTER_HANDOVER). A send to a worker that is gone counts as
-//   its silence: the task waits in flight until the heartbeat timeout re-dispatches it.
+// - A worker's identity is its DEALER routing id, which worker_link makes unique per process
+//   (worker id # incarnation): a restarted worker is a new one, and the old identity's tasks
+//   are re-dispatched when it times out. A send to a worker that is gone counts as its
+//   silence: the task waits in flight until the heartbeat timeout re-dispatches it.
 #pragma once
 
 #include "actors/transport/credit_dispatcher.hpp"

@@ -6,6 +6,8 @@
 
 #include "actors/common/error.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -27,6 +29,20 @@ inline std::string instance_id(const std::string& prefix) {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   return prefix + "-" + host + "-" + std::to_string(getpid());
+}
+
+/// Parses argv into `app`'s options. Returns false when --help was asked for (its text is in
+/// `help_text`); a bad flag or value throws input_error.
+inline bool parse_flags(CLI::App& app, int argc, char** argv, std::string& help_text) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    help_text = app.help();
+    return false;
+  } catch (const CLI::ParseError& e) {
+    throw input_error(e.what());
+  }
+  return true;
 }
 
 /// parse(argc, argv, help, help_text) -> config; run(config, stop_flag) -> exit code.

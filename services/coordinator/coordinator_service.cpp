@@ -5,6 +5,7 @@
 #include "actors/transport/job_queue.hpp"
 #include "actors/transport/role_router.hpp"
 #include "services/common/metrics_server.hpp"
+#include "services/common/service_log.hpp"
 #include "services/common/service_main.hpp"
 #include "services/coordinator/job_ledger.hpp"
 
@@ -38,15 +39,9 @@ coordinator_config parse_coordinator_config(int argc, char** argv, bool& help,
   app.add_option("--metrics-port", c.metrics_port, "serve /metrics and /healthz (0: off)");
   app.add_option("--worker-timeout-ms", worker_timeout_ms,
                  "a worker silent this long is dropped (100..600000)");
-  help = false;
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    help = true;
-    help_text = app.help();
+  help = !services::parse_flags(app, argc, argv, help_text);
+  if (help) {
     return c;
-  } catch (const CLI::ParseError& e) {
-    throw input_error(e.what());
   }
   if (c.metrics_port < 0 || c.metrics_port > 65535) {
     throw input_error("--metrics-port must be in [0, 65535]");
@@ -74,12 +69,6 @@ struct job_run {
   std::string entry;
   std::map<std::string, pp::simple_search> problems; // by problem id
 };
-
-void log_line(const coordinator_config& c, const char* level, const std::string& message) {
-  nlohmann::json line = {{"service", "coordinator"}, {"consumer", c.consumer}, {"level", level},
-                         {"message", message}};
-  std::fprintf(stderr, "%s\n", line.dump().c_str());
-}
 
 // job id and problem id from a task id "job/problem/...".
 std::pair<std::string, std::string> owner_of(const std::string& task_id) {
@@ -151,8 +140,15 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
   if (c.metrics_port > 0) {
     metrics_endpoint = std::make_unique<services::metrics_server>(metrics, c.metrics_port);
   }
+  // Redis round trips that need not run every turn: the queue depth gauge once a second, and
+  // reclaiming (XAUTOCLAIM) twice per min_idle, at most once a second, since an entry must sit
+  // idle that long before it can be reclaimed anyway.
+  const auto reclaim_every = std::min<std::chrono::milliseconds>(c.min_idle / 2,
+                                                                 std::chrono::seconds(1));
   auto last_depth = std::chrono::steady_clock::now() - std::chrono::seconds(10);
-  log_line(c, "info", "coordinating");
+  auto last_reclaim = last_depth;
+  const services::service_log log({{"service", "coordinator"}, {"consumer", c.consumer}});
+  log.line("info", "coordinating");
   std::map<std::string, job_run> jobs;
 
   auto dispatch_all = [&](std::vector<pt::task_msg> tasks) {
@@ -169,7 +165,7 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
     ledger.event(job_id, R"({"type": "completed"})");
     queue.ack(run.entry); // only after the result is stored
     jobs_completed.add();
-    log_line(c, "info", "job " + job_id + " completed");
+    log.line("info", "job " + job_id + " completed");
     jobs.erase(job_id);
   };
   auto start_job = [&](const pt::job_entry& e) {
@@ -186,7 +182,7 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
                            e.body});
       queue.ack(e.id);
       jobs_dead.add();
-      log_line(c, "warn", "dead-lettered " + e.id + ": " + bad.what());
+      log.line("warn", "dead-lettered " + e.id + ": " + bad.what());
       return;
     }
     const std::string job_id = spec.id.empty() ? e.id : spec.id;
@@ -216,7 +212,7 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
         first.push_back(task);
       }
     }
-    log_line(c, "info", "job " + job_id + ": " + std::to_string(recorded.size()) +
+    log.line("info", "job " + job_id + ": " + std::to_string(recorded.size()) +
                             " results replayed, " + std::to_string(first.size()) + " tasks open");
     ledger.event(job_id, nlohmann::json{{"type", "started"}, {"replayed", recorded.size()}}.dump());
     dispatch_all(std::move(first));
@@ -235,7 +231,10 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
       queue_depth.set(queue.depth()); // a Redis round trip: once a second
       last_depth = std::chrono::steady_clock::now();
     }
-    for (const pt::job_entry& e : queue.reclaim()) start_job(e);
+    if (std::chrono::steady_clock::now() - last_reclaim >= reclaim_every) {
+      for (const pt::job_entry& e : queue.reclaim()) start_job(e);
+      last_reclaim = std::chrono::steady_clock::now();
+    }
     for (const pt::job_entry& e : queue.read(std::chrono::milliseconds(jobs.empty() ? 50 : 1))) {
       start_job(e);
     }
@@ -261,7 +260,7 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
       }
     }
   }
-  log_line(c, "info", "stopped; " + std::to_string(jobs.size()) + " jobs left for reclaim");
+  log.line("info", "stopped; " + std::to_string(jobs.size()) + " jobs left for reclaim");
   return 0;
 }
 

@@ -28,15 +28,9 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
   app.add_option("--heartbeat-ms", heartbeat_ms, "heartbeat interval (50..60000)");
   app.add_option("--drain-seconds", drain_s, "on SIGTERM, time for in-flight tasks (0..3600)");
   app.add_option("--metrics-port", c.metrics_port, "serve /metrics and /healthz (0: off)");
-  help = false;
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    help = true;
-    help_text = app.help();
+  help = !services::parse_flags(app, argc, argv, help_text);
+  if (help) {
     return c;
-  } catch (const CLI::ParseError& e) {
-    throw input_error(e.what());
   }
   if (role == "generator") {
     c.served = transport::role::role_generator;

@@ -11,6 +11,7 @@
 #include "actors/roles/role_templates.hpp"
 #include "actors/transport/worker_link.hpp"
 #include "services/common/metrics_server.hpp"
+#include "services/common/service_log.hpp"
 #include "services/worker/default_templates.hpp"
 
 #include <caf/actor_system.hpp>
@@ -32,13 +33,6 @@ struct in_flight_task {
   uint32_t prompt_tokens = 0;
   clock_type::time_point started;
 };
-
-void log_line(const worker_config& c, const char* level, const std::string& message) {
-  // Structured logs: one JSON object per line on stderr.
-  std::fprintf(stderr, "{\"service\":\"worker\",\"role\":\"%s\",\"worker\":\"%s\",\"level\":\"%s\","
-                       "\"message\":\"%s\"}\n",
-               pt::role_name(c.served), c.worker_id.c_str(), level, message.c_str());
-}
 
 pe::runner_factory runner_for(const worker_config& c, const pe::model_config& config) {
   return [c, config] {
@@ -77,6 +71,8 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
   caf::scoped_actor self{sys};
   const auto listener = caf::actor_cast<pe::engine_listener>(self.ptr());
 
+  const services::service_log log(
+      {{"service", "worker"}, {"role", pt::role_name(c.served)}, {"worker", c.worker_id}});
   services::metrics_registry metrics;
   auto& tasks_ok = metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"ok\"");
   auto& tasks_unparseable =
@@ -97,7 +93,7 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
   pt::worker_link link(context, {.endpoint = c.coordinator, .worker_id = c.worker_id,
                                  .served = c.served, .heartbeat_interval = c.heartbeat});
   link.grant(static_cast<uint32_t>(c.slots));
-  log_line(c, "info", "serving " + std::string(pt::role_name(c.served)) + " tasks from " +
+  log.line("info", "serving " + std::string(pt::role_name(c.served)) + " tasks from " +
                           c.coordinator);
 
   std::map<pe::request_id, in_flight_task> running;
@@ -134,7 +130,7 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
     if (!draining && stop_flag.load()) {
       draining = true;
       drain_deadline = clock_type::now() + c.drain;
-      log_line(c, "info", "SIGTERM: draining " + std::to_string(running.size()) + " tasks");
+      log.line("info", "SIGTERM: draining " + std::to_string(running.size()) + " tasks");
     }
     if (draining && (running.empty() || clock_type::now() >= drain_deadline)) {
       break;
@@ -216,14 +212,14 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
     }
   }
   if (!running.empty()) {
-    log_line(c, "warn", "drain time over: " + std::to_string(running.size()) +
+    log.line("warn", "drain time over: " + std::to_string(running.size()) +
                             " tasks handed back");
     for (auto& [id, t] : running) {
       hand_back(t.task, "the worker shut down before the task finished");
     }
   }
   caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
-  log_line(c, "info", "stopped");
+  log.line("info", "stopped");
   return 0;
 }
 

@@ -30,7 +30,7 @@ public:
         args.push_back(const_cast<char*>(a.c_str()));
       }
       args.push_back(nullptr);
-      ::execv(args[0], args.data());
+      ::execvp(args[0], args.data()); // a path, or a program on PATH
       ::_exit(127);
     }
   }

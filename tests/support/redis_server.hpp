@@ -4,19 +4,16 @@
 // and folder, so the AOF is replayed, as an operator's restart would.
 #pragma once
 
+#include "tests/support/child_process.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <hiredis/hiredis.h>
 
-#include <arpa/inet.h>
 #include <csignal>
-#include <netinet/in.h>
+#include <memory>
 #include <string>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 namespace proofmesh::testing {
 
@@ -38,24 +35,21 @@ public:
     start();
   }
   void stop(int signal) {
-    if (pid_ > 0) {
-      ::kill(pid_, signal);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
+    if (process_) {
+      process_->signal(signal);
+      process_->wait_exit(std::chrono::seconds(30)); // past that, the destructor kills it
+      process_.reset();
     }
   }
 
 private:
   void start() {
-    const std::string port = std::to_string(port_);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
-               "--dir", dir_.path().c_str(), "--appendonly", "yes", "--appendfsync", "always",
-               "--save", "", "--requirepass", password_.c_str(), "--daemonize", "no",
-               "--logfile", dir_.file("redis.log").c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    process_ = std::make_unique<child_process>(
+        std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
+                                 "127.0.0.1", "--dir", dir_.path(), "--appendonly", "yes",
+                                 "--appendfsync", "always", "--save", "", "--requirepass",
+                                 password_, "--daemonize", "no"},
+        dir_.file("redis.log"));
     // Ready when it answers PING (AOF replay done).
     for (int i = 0; i < 500; ++i) {
       timeval tv{0, 100000};
@@ -84,7 +78,7 @@ private:
   temp_dir dir_;
   std::string password_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  std::unique_ptr<child_process> process_;
 };
 
 } // namespace proofmesh::testing

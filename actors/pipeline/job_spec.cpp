@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace proofmesh::pipeline {
@@ -59,6 +60,12 @@ job_spec parse_job_spec(const std::string& json_text, const job_limits& limits) 
   if (j.is_discarded() || !j.is_object()) {
     throw input_error("the job is not a JSON object");
   }
+  // A misspelt field is an error, not a silent default.
+  for (const auto& [key, value] : j.items()) {
+    if (key != "id" && key != "problems" && key != "strategy" && key != "params") {
+      throw input_error("unknown field \"" + key + "\" (expected problems, strategy, params)");
+    }
+  }
   job_spec spec;
   if (j.contains("id")) {
     if (!j["id"].is_string() || !is_name(j["id"].get<std::string>(), false)) {
@@ -101,6 +108,14 @@ job_spec parse_job_spec(const std::string& json_text, const job_limits& limits) 
   const json params = j.contains("params") ? j["params"] : json::object();
   if (!params.is_object()) {
     throw input_error("params must be an object");
+  }
+  for (const auto& [key, value] : params.items()) {
+    static const char* known[] = {"num_proofs", "verifications_per_proof",
+                                  "meta_verifications_per_rating", "meta_threshold",
+                                  "max_tokens", "temperature", "top_p"};
+    if (std::find(std::begin(known), std::end(known), key) == std::end(known)) {
+      throw input_error("params: unknown field \"" + key + "\"");
+    }
   }
   search_params& s = spec.params;
   s.num_proofs = int_field(params, "num_proofs", s.num_proofs, 1, limits.max_proofs);

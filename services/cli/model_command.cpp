@@ -1,5 +1,6 @@
 // `proofmesh model init`: a random-weight model in Hugging Face format.
 #include "actors/common/error.hpp"
+#include "actors/common/text_file.hpp"
 #include "actors/engine/model/model_init.hpp"
 #include "services/cli/command.hpp"
 
@@ -16,6 +17,7 @@ struct init_flags {
   uint64_t seed = 0;
   std::string out;
   std::string dtype = "float32";
+  std::string script_file;
 };
 
 } // namespace
@@ -28,6 +30,8 @@ command_fn add_model_command(CLI::App& app) {
   init->add_option("--seed", flags->seed, "seed for the weights");
   init->add_option("--out", flags->out, "output folder")->required();
   init->add_option("--dtype", flags->dtype, "float32 or bfloat16");
+  init->add_option("--script-file", flags->script_file,
+                   "a scripted model instead: it always writes this file's text (for tests)");
   return [flags] {
     auto arch = engine::parse_model_arch(flags->arch);
     if (!arch) {
@@ -40,12 +44,18 @@ command_fn add_model_command(CLI::App& app) {
     if (flags->dtype != "float32" && flags->dtype != "bfloat16") {
       throw input_error("--dtype must be float32 or bfloat16, got \"" + flags->dtype + "\"");
     }
+    std::string script;
+    if (!flags->script_file.empty()) {
+      script = read_text_file(flags->script_file, size_t{64} << 10);
+      if (script.empty()) throw input_error("--script-file is empty");
+    }
     engine::init_random_model({.arch = *arch,
                                .preset = *preset,
                                .seed = flags->seed,
                                .bf16 = flags->dtype == "bfloat16",
-                               .out_dir = flags->out});
-    std::cerr << "wrote a random-weight " << flags->arch << " model (" << flags->preset << ", "
+                               .out_dir = flags->out,
+                               .script = script});
+    std::cerr << "wrote a " << (script.empty() ? "random-weight " : "scripted ") << flags->arch << " model (" << flags->preset << ", "
               << flags->dtype << ", seed " << flags->seed << ") to " << flags->out << "\n";
     return 0;
   };

@@ -8,6 +8,7 @@
 // - --watch follows the job's events stream and draws a progress bar on stderr until it ends.
 #include "actors/common/error.hpp"
 #include "actors/common/text_file.hpp"
+#include "actors/pipeline/job_request.hpp"
 #include "actors/pipeline/job_spec.hpp"
 #include "actors/transport/job_queue.hpp"
 #include "services/cli/command.hpp"
@@ -57,41 +58,6 @@ pt::redis_client_params parse_queue_url(const std::string& url) {
     p.host = rest;
   }
   return p;
-}
-
-// The three accepted file shapes, as one job object.
-json job_from_file(const std::string& text) {
-  json whole = json::parse(text, nullptr, false);
-  // A job object; but a one-line JSONL file of one problem is an object too.
-  if (!whole.is_discarded() && whole.is_object() && !whole.contains("question")) {
-    return whole;
-  }
-  json problems = json::array();
-  auto add = [&](const json& item) {
-    if (!item.is_object() || !item.contains("question")) {
-      throw input_error("each problem needs a \"question\"");
-    }
-    json p = {{"question", item["question"]}};
-    if (item.contains("problem_idx")) p["problem_idx"] = item["problem_idx"];
-    problems.push_back(std::move(p));
-  };
-  if (!whole.is_discarded() && whole.is_array()) {
-    for (const json& item : whole) add(item);
-  } else if (!whole.is_discarded() && whole.is_object()) {
-    add(whole);
-  } else {
-    std::istringstream lines(text);
-    std::string line;
-    for (int n = 1; std::getline(lines, line); ++n) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      json item = json::parse(line, nullptr, false);
-      if (item.is_discarded()) {
-        throw input_error("line " + std::to_string(n) + " is not JSON");
-      }
-      add(item);
-    }
-  }
-  return {{"problems", problems}};
 }
 
 struct queue_flags {
@@ -147,7 +113,7 @@ command_fn add_submit_command(CLI::App& app) {
   app.add_option("--max-tokens", f->max_tokens, "tokens per completion");
   app.add_flag("--watch", f->watch, "follow the job's progress until it completes");
   return [f] {
-    json job = job_from_file(read_text_file(f->file, size_t{64} << 20));
+    json job = pipeline::job_from_text(read_text_file(f->file, size_t{64} << 20));
     if (!job.contains("id")) job["id"] = new_job_id();
     if (!job.contains("params")) job["params"] = json::object();
     if (f->num_proofs > 0) job["params"]["num_proofs"] = f->num_proofs;

@@ -68,7 +68,22 @@ namespace {
 struct job_run {
   std::string entry;
   std::map<std::string, pp::simple_search> problems; // by problem id
+  int64_t done = 0; // results recorded, replayed ones included (the events' progress figure)
+  int64_t open() const {
+    int64_t n = 0;
+    for (const auto& [id, s] : problems) n += static_cast<int64_t>(s.open_tasks().size());
+    return n;
+  }
 };
+
+const char* status_name(pt::task_status s) {
+  switch (s) {
+  case pt::task_status::task_status_ok: return "ok";
+  case pt::task_status::task_status_unparseable: return "unparseable";
+  case pt::task_status::task_status_failed: return "failed";
+  }
+  return "unknown";
+}
 
 // job id and problem id from a task id "job/problem/...".
 std::pair<std::string, std::string> owner_of(const std::string& task_id) {
@@ -80,7 +95,7 @@ std::pair<std::string, std::string> owner_of(const std::string& task_id) {
   return {task_id.substr(0, a), task_id.substr(a + 1, b - a - 1)};
 }
 
-std::string result_json(const std::string& job, const job_run& run) {
+std::string result_json(const std::string& job, const job_run& run, const std::string& status) {
   nlohmann::json problems = nlohmann::json::array();
   for (const auto& [id, search] : run.problems) {
     pp::search_counts n = search.counts();
@@ -94,7 +109,7 @@ std::string result_json(const std::string& job, const job_run& run) {
     }
     problems.push_back(std::move(p));
   }
-  return nlohmann::json{{"id", job}, {"status", "completed"}, {"problems", problems}}.dump(
+  return nlohmann::json{{"id", job}, {"status", status}, {"problems", problems}}.dump(
       -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -119,6 +134,8 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
   services::metrics_registry metrics;
   auto& jobs_running = metrics.gauge("proofmesh_coordinator_jobs_running", "jobs in progress here");
   auto& jobs_completed = metrics.counter("proofmesh_coordinator_jobs_completed_total", "jobs done");
+  auto& jobs_cancelled = metrics.counter("proofmesh_coordinator_jobs_cancelled_total",
+                                         "jobs cancelled on request");
   auto& jobs_dead = metrics.counter("proofmesh_coordinator_jobs_dead_lettered_total",
                                     "malformed jobs moved to jobs:dead");
   auto& results = metrics.counter("proofmesh_coordinator_results_total", "task results recorded");
@@ -161,11 +178,29 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
     for (const auto& [id, s] : run.problems) {
       if (!s.done()) return;
     }
-    ledger.complete(job_id, result_json(job_id, run));
+    ledger.complete(job_id, result_json(job_id, run, "completed"));
     ledger.event(job_id, R"({"type": "completed"})");
     queue.ack(run.entry); // only after the result is stored
+    ledger.cancel_done(job_id); // a cancel that came too late has nothing left to do
     jobs_completed.add();
     log.line("info", "job " + job_id + " completed");
+    jobs.erase(job_id);
+  };
+  // Cancelled: open tasks are withdrawn (queued ones dropped, running ones told to stop), what
+  // was recorded so far becomes the result, and the entry is acknowledged like a finished job.
+  auto cancel_job = [&](const std::string& job_id) {
+    job_run& run = jobs.at(job_id);
+    for (const auto& [id, s] : run.problems) {
+      for (const auto& [task_id, task] : s.open_tasks()) {
+        routers[static_cast<size_t>(task.task_role())].cancel(task_id);
+      }
+    }
+    ledger.complete(job_id, result_json(job_id, run, "cancelled"), "cancelled");
+    ledger.event(job_id, R"({"type": "cancelled"})");
+    queue.ack(run.entry);
+    ledger.cancel_done(job_id);
+    jobs_cancelled.add();
+    log.line("info", "job " + job_id + " cancelled");
     jobs.erase(job_id);
   };
   auto start_job = [&](const pt::job_entry& e) {
@@ -205,7 +240,12 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
       auto [owner, problem] = owner_of(r.task_id);
       if (auto it = run.problems.find(problem); owner == job_id && it != run.problems.end()) {
         it->second.on_result(r);
+        ++run.done;
       }
+    }
+    if (ledger.cancel_requested(job_id)) { // cancelled while it waited in the queue
+      cancel_job(job_id);
+      return;
     }
     for (auto& [id, s] : run.problems) {
       for (const auto& [task_id, task] : s.open_tasks()) {
@@ -228,7 +268,13 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
       dropped[r]->set(static_cast<int64_t>(routers[r].drops().total()));
     }
     if (std::chrono::steady_clock::now() - last_depth > std::chrono::seconds(1)) {
-      queue_depth.set(queue.depth()); // a Redis round trip: once a second
+      // Redis round trips that can wait a second: the depth gauge, and cancellations.
+      queue_depth.set(queue.depth());
+      if (!jobs.empty()) {
+        for (const std::string& id : ledger.cancel_requests()) {
+          if (jobs.contains(id)) cancel_job(id);
+        }
+      }
       last_depth = std::chrono::steady_clock::now();
     }
     if (std::chrono::steady_clock::now() - last_reclaim >= reclaim_every) {
@@ -252,10 +298,13 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
           continue;
         }
         results.add();
+        if (r.result.status != pt::task_status::task_status_failed) ++job->second.done;
         dispatch_all(search->second.on_result(r.result));
-        ledger.event(job_id, nlohmann::json{{"type", "result"}, {"task", r.result.task_id},
-                                            {"status", static_cast<int>(r.result.status)}}
-                                 .dump());
+        nlohmann::json event = {{"type", "result"}, {"task", r.result.task_id},
+                                {"status", status_name(r.result.status)},
+                                {"done", job->second.done}, {"open", job->second.open()}};
+        if (!r.result.error.empty()) event["error"] = r.result.error; // why it failed
+        ledger.event(job_id, event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         finish_if_done(job_id);
       }
     }

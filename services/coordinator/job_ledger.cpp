@@ -54,9 +54,29 @@ void job_ledger::event(const std::string& job, const std::string& json) {
           "XADD events");
 }
 
-void job_ledger::complete(const std::string& job, const std::string& result_json) {
+void job_ledger::complete(const std::string& job, const std::string& result_json,
+                          const std::string& status) {
   require(redis_.command({"SET", "job:" + job + ":result", result_json}), "SET result");
-  require(redis_.command({"HSET", "job:" + job, "status", "completed"}), "HSET status");
+  require(redis_.command({"HSET", "job:" + job, "status", status}), "HSET status");
+}
+
+std::vector<std::string> job_ledger::cancel_requests() {
+  // The set only holds jobs not yet finished (cancel_done removes each), so it stays small.
+  pt::redis_reply r = redis_.command({"SRANDMEMBER", "jobs:cancel", "1000"});
+  require(r, "SRANDMEMBER jobs:cancel");
+  std::vector<std::string> out;
+  for (const pt::redis_reply& e : r.elements) out.push_back(e.str);
+  return out;
+}
+
+bool job_ledger::cancel_requested(const std::string& job) {
+  pt::redis_reply r = redis_.command({"SISMEMBER", "jobs:cancel", job});
+  require(r, "SISMEMBER jobs:cancel");
+  return r.integer == 1;
+}
+
+void job_ledger::cancel_done(const std::string& job) {
+  require(redis_.command({"SREM", "jobs:cancel", job}), "SREM jobs:cancel");
 }
 
 std::string job_ledger::status(const std::string& job) {

@@ -1,7 +1,9 @@
 // What the coordinator keeps in Redis for each job, written before it acts on it, so another
 // coordinator can resume the job from there. Keys (job ids never contain '/' or ':'):
-//   job:<id>          hash: status (running | completed), entry (the jobs stream entry id),
-//                     coordinator (who runs it), spec (the job JSON)
+//   job:<id>          hash: status (queued | running | completed | cancelled), entry (the jobs
+//                     stream entry id), coordinator (who runs it), spec (the job JSON); the
+//                     gateway adds tenant, created_ms and cancel_requested
+//   jobs:cancel       set of job ids whose cancellation was asked for and not yet carried out
 //   job:<id>:ledger   hash: task id -> the task's result as a wire envelope (binary)
 //   job:<id>:result   the final result JSON
 //   job:<id>:events   stream of progress events (JSON), capped
@@ -29,7 +31,13 @@ public:
   /// Every recorded result; entries that no longer decode are skipped (and counted).
   std::vector<transport::task_result_msg> load(const std::string& job, int64_t* undecodable);
   void event(const std::string& job, const std::string& json);
-  void complete(const std::string& job, const std::string& result_json);
+  /// Stores the final result and the terminal status (completed or cancelled).
+  void complete(const std::string& job, const std::string& result_json,
+                const std::string& status = "completed");
+  /// Job ids whose cancellation was asked for (the gateway's DELETE), and the ack that one is done.
+  std::vector<std::string> cancel_requests();
+  bool cancel_requested(const std::string& job);
+  void cancel_done(const std::string& job);
   std::string status(const std::string& job);
 
 private:

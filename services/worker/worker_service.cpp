@@ -112,6 +112,9 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
      : result.status == pt::task_status::task_status_unparseable ? tasks_unparseable
                                                                  : tasks_failed)
         .add();
+    if (result.status == pt::task_status::task_status_failed) {
+      log.line("warn", "task " + result.task_id + " failed: " + result.error);
+    }
     tokens.add(result.completion_tokens);
     task_ms.add(result.elapsed_ms);
     in_flight.set(static_cast<int64_t>(running.size()));

@@ -5,6 +5,7 @@
 #include "actors/engine/chat/chat_format.hpp"
 #include "actors/engine/tokenizer/tokenizer.hpp"
 #include "actors/engine/tokenizer/tokenizer_trainer.hpp"
+#include "actors/engine/tokenizer/utf8.hpp"
 #include "actors/engine/weights/half_precision.hpp"
 #include "actors/engine/weights/safetensors_writer.hpp"
 
@@ -70,6 +71,52 @@ struct tensor_buffer {
   std::vector<int64_t> shape;
   std::vector<float> values;
 };
+
+// The script as one added (non-special) token, after every other id: one token carries all of it,
+// so the model needs to learn one step, not a sequence.
+std::string with_script_token(const std::string& tok_json, const std::string& script) {
+  nlohmann::ordered_json root = nlohmann::ordered_json::parse(tok_json);
+  const tokenizer base = tokenizer::from_json(tok_json);
+  if (find_invalid_utf8(script)) {
+    throw input_error("the script is not valid UTF-8");
+  }
+  if (base.token_to_id(script)) {
+    throw input_error("--script is already a token of the vocabulary");
+  }
+  root["added_tokens"].push_back({{"id", base.vocab_size()},
+                                  {"content", script},
+                                  {"single_word", false},
+                                  {"lstrip", false},
+                                  {"rstrip", false},
+                                  {"normalized", false},
+                                  {"special", false}});
+  return root.dump(2) + "\n";
+}
+
+// Weights that write the script token after any token but itself, and end of text after it:
+// attention and MLP outputs are zero, so the last hidden state is the current token's
+// embedding; every token but the script embeds along axis 1, the script along axis 0, and the
+// output layer maps axis 1 to the script token and axis 0 to end of text with a margin of tens
+// of logits (certain even at temperature 1).
+void script_weights(std::vector<tensor_buffer>& tensors, const model_config& c, int32_t script) {
+  const int64_t h = c.hidden_size;
+  const int32_t eos = c.eos_token_ids.at(0);
+  for (tensor_buffer& t : tensors) {
+    const bool zero = t.name.ends_with("o_proj.weight") || t.name.ends_with("down_proj.weight") ||
+                      t.name == "model.embed_tokens.weight" || t.name == "lm_head.weight";
+    if (zero) std::fill(t.values.begin(), t.values.end(), 0.0f);
+    if (t.name == "model.norm.weight") std::fill(t.values.begin(), t.values.end(), 1.0f);
+    if (t.name == "model.embed_tokens.weight") {
+      for (int64_t v = 0; v < c.vocab_size; ++v) {
+        t.values[static_cast<size_t>(v * h + (v == script ? 0 : 1))] = 1.0f;
+      }
+    }
+    if (t.name == "lm_head.weight") {
+      t.values[static_cast<size_t>(int64_t{script} * h + 1)] = 10.0f;
+      t.values[static_cast<size_t>(int64_t{eos} * h + 0)] = 10.0f;
+    }
+  }
+}
 
 } // namespace
 
@@ -146,6 +193,9 @@ void init_random_model(const model_init_params& params) {
                                                .vocab_size = static_cast<int32_t>(c.vocab_size),
                                                .special_tokens = ft.specials,
                                                .bos_token = ft.bos});
+  if (!params.script.empty()) {
+    tok_json = with_script_token(tok_json, params.script);
+  }
   tokenizer tok = tokenizer::from_json(tok_json);
   c.vocab_size = tok.vocab_size();
   if (ft.bos) {
@@ -155,6 +205,9 @@ void init_random_model(const model_init_params& params) {
     c.eos_token_ids.push_back(*tok.token_to_id(e));
   }
   c.torch_dtype = params.bf16 ? "bfloat16" : "float32";
+  if (!params.script.empty()) {
+    c.tie_word_embeddings = false; // the output layer must differ from the embedding
+  }
 
   // Weights: uniform draws with small widths so activations stay O(1) through the layers.
   uniform_source rng(params.seed);
@@ -196,6 +249,10 @@ void init_random_model(const model_init_params& params) {
   add("model.norm.weight", {h}, 0.1f, 1.0f);
   if (!c.tie_word_embeddings) {
     add("lm_head.weight", {c.vocab_size, h}, 0.2f, 0.0f);
+  }
+
+  if (!params.script.empty()) {
+    script_weights(tensors, c, *tok.token_to_id(params.script));
   }
 
   std::vector<std::vector<std::byte>> storage;

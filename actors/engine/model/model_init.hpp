@@ -2,6 +2,9 @@
 // the demo need no download. Rules of the road: the output depends only on (arch, preset, seed,
 // dtype): our own generator and uniform draws, no libm, so every machine writes the same bytes and
 // golden logits made elsewhere stay valid. The tokenizer is trained on a built-in corpus.
+// A scripted model (params.script) is the exception to "random": whatever the prompt, it writes
+// the script and stops, sampled at any temperature. It is how tests drive the mesh's roles end
+// to end with outputs that parse (a random model's never do); see init_random_model.
 #pragma once
 
 #include "actors/engine/model/model_config.hpp"
@@ -24,6 +27,7 @@ struct model_init_params {
   uint64_t seed = 0;
   bool bf16 = false;            // weights in bf16 instead of float32
   std::string out_dir;          // created if missing
+  std::string script;           // non-empty: the model always writes this, then end of text
 };
 
 /// The config the preset gives, before the tokenizer fixes vocab_size.

@@ -75,6 +75,30 @@ TEST_F(cli_test, generate_json_prints_one_line_per_completion) {
   EXPECT_EQ(count, 2);
 }
 
+// A scripted model writes its script, whatever the prompt and at any temperature, then stops;
+// it is what the mesh's end-to-end tests run their roles on.
+TEST_F(cli_test, a_scripted_model_writes_its_script_and_stops) {
+  const std::string script = "</think>\nA rating, with \"quotes\" and \u00e9.\n\\boxed{0.5}";
+  std::ofstream(dir_->str("script.txt"), std::ios::binary) << script;
+  for (const char* arch : {"llama", "qwen2"}) {
+    const std::string out = dir_->str(std::string("scripted-") + arch);
+    auto made = run(std::string("model init --arch ") + arch + " --out " + out +
+                    " --script-file " + dir_->str("script.txt"));
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    for (const char* prompt : {"Prove it.", "Something else entirely, longer than before."}) {
+      auto r = run("generate --model " + out + " --prompt \"" + prompt +
+                   "\" --temperature 1 --top-p 1 --seed 7 --max-tokens 16 --json");
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      auto j = nlohmann::json::parse(r.out);
+      EXPECT_EQ(j["text"], script) << arch << ": " << r.out;
+      EXPECT_EQ(j["finish_reason"], "stop");
+    }
+  }
+  expect_usage_error("model init --arch llama --out " + dir_->str("x") + " --script-file " +
+                         dir_->str("no-such-file"),
+                     "no-such-file");
+}
+
 TEST_F(cli_test, generate_streams_text_and_reports_speed) {
   auto r = run("generate --model " + dir_->str("m") +
                " --prompt 'Prove it.' --chat --max-tokens 5 --seed 1");

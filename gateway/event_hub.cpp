@@ -1,0 +1,134 @@
+#include "gateway/event_hub.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+
+namespace proofmesh::gateway {
+
+namespace pt = proofmesh::transport;
+
+namespace {
+
+// Stream ids "ms-seq" compare as number pairs; anything unparsable sorts first.
+std::pair<uint64_t, uint64_t> id_order(const std::string& id) {
+  uint64_t ms = 0, seq = 0;
+  const size_t dash = id.find('-');
+  std::from_chars(id.data(), id.data() + std::min(dash, id.size()), ms);
+  if (dash != std::string::npos) std::from_chars(id.data() + dash + 1, id.data() + id.size(), seq);
+  return {ms, seq};
+}
+
+bool is_last(const std::string& json) {
+  nlohmann::json e = nlohmann::json::parse(json, nullptr, false);
+  if (e.is_discarded() || !e.is_object()) return false;
+  const std::string type = e.value("type", "");
+  return type == "completed" || type == "cancelled";
+}
+
+} // namespace
+
+event_hub::event_hub(const event_hub_params& params)
+    : params_(params), thread_([this] { loop(); }) {}
+
+event_hub::~event_hub() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+bool event_hub::subscribe(const std::string& key, const std::string& after_id,
+                          std::weak_ptr<event_sink> sink) {
+  {
+    std::lock_guard lock(mutex_);
+    if (subs_.size() >= params_.max_subscriptions) return false;
+    subs_.push_back({key, after_id, std::move(sink)});
+  }
+  wake_.notify_all();
+  return true;
+}
+
+size_t event_hub::num_subscriptions() const {
+  std::lock_guard lock(mutex_);
+  return subs_.size();
+}
+
+void event_hub::loop() {
+  pt::redis_client redis(params_.redis);
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !subs_.empty(); });
+      if (stopping_) return;
+    }
+    try {
+      turn(redis);
+    } catch (const std::exception&) {
+      std::unique_lock lock(mutex_); // Redis away: wait, then try again
+      wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopping_; });
+    }
+  }
+}
+
+void event_hub::turn(pt::redis_client& redis) {
+  // One XREAD per turn, from each key's oldest position any subscriber still needs.
+  std::map<std::string, std::string> from;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(subs_, [](const subscription& s) { return s.sink.expired(); });
+    for (const subscription& s : subs_) {
+      auto [it, fresh] = from.emplace(s.key, s.after);
+      if (!fresh && id_order(s.after) < id_order(it->second)) it->second = s.after;
+    }
+  }
+  if (from.empty()) return;
+  std::vector<std::string> args = {"XREAD", "COUNT", "256", "BLOCK",
+                                   std::to_string(params_.block_ms), "STREAMS"};
+  for (const auto& [key, id] : from) args.push_back(key);
+  for (const auto& [key, id] : from) args.push_back(id);
+  pt::redis_reply r = redis.command(args);
+  if (r.is_error()) throw pt::redis_unavailable(r.str);
+  std::map<std::string, std::vector<stream_event>> fresh; // by key, in stream order
+  for (const pt::redis_reply& stream : r.elements) {
+    if (stream.elements.size() != 2) continue;
+    auto& out = fresh[stream.elements[0].str];
+    for (const pt::redis_reply& entry : stream.elements[1].elements) {
+      if (entry.elements.size() != 2) continue;
+      const auto& fields = entry.elements[1].elements;
+      for (size_t f = 0; f + 1 < fields.size(); f += 2) {
+        if (fields[f].str == "event") {
+          out.push_back({entry.elements[0].str, fields[f + 1].str, is_last(fields[f + 1].str)});
+        }
+      }
+    }
+  }
+  if (fresh.empty()) return;
+  std::vector<std::pair<std::shared_ptr<event_sink>, std::vector<stream_event>>> sends;
+  {
+    std::lock_guard lock(mutex_);
+    for (subscription& s : subs_) {
+      auto it = fresh.find(s.key);
+      if (it == fresh.end()) continue;
+      std::vector<stream_event> mine;
+      bool ended = false;
+      for (const stream_event& e : it->second) {
+        if (id_order(e.id) <= id_order(s.after)) continue;
+        mine.push_back(e);
+        s.after = e.id;
+        if (e.last) {
+          ended = true;
+          break;
+        }
+      }
+      if (mine.empty()) continue;
+      if (auto sink = s.sink.lock()) sends.emplace_back(std::move(sink), std::move(mine));
+      if (ended) s.sink.reset(); // dropped on the next turn
+    }
+  }
+  for (auto& [sink, events] : sends) sink->deliver(std::move(events)); // outside the lock
+}
+
+} // namespace proofmesh::gateway

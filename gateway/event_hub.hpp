@@ -1,0 +1,73 @@
+// Server-sent events for any number of job streams, read by one thread over one Redis
+// connection. Rules of the road:
+// - A subscriber names a stream key and the last entry id it has seen ("0": from the start; a
+//   client's Last-Event-ID resumes after it). The hub XREADs every subscribed stream in one
+//   blocking call (100 ms), so a thousand open streams cost one connection and one round trip,
+//   not a thousand.
+// - Entries go to each subscriber in order, exactly once, as (id, event JSON). An event of type
+//   completed or cancelled is the stream's last: the subscriber is dropped after it.
+// - A subscriber is held weakly: a closed HTTP connection releases its subscription on the next
+//   turn. The number of subscriptions is capped (subscribe() says false past it).
+// - Redis trouble is retried every half second; subscribers simply wait.
+#pragma once
+
+#include "actors/transport/redis_client.hpp"
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace proofmesh::gateway {
+
+struct stream_event {
+  std::string id;   // the Redis stream entry id: the SSE id
+  std::string json; // the event
+  bool last = false;
+};
+
+class event_sink {
+public:
+  virtual ~event_sink() = default;
+  /// Called on the hub's thread; must not block (post to the connection's executor).
+  virtual void deliver(std::vector<stream_event> events) = 0;
+};
+
+struct event_hub_params {
+  transport::redis_client_params redis;
+  size_t max_subscriptions = 4096;
+  int64_t block_ms = 100;
+};
+
+class event_hub {
+public:
+  explicit event_hub(const event_hub_params& params);
+  ~event_hub();
+  event_hub(const event_hub&) = delete;
+  event_hub& operator=(const event_hub&) = delete;
+
+  bool subscribe(const std::string& key, const std::string& after_id,
+                 std::weak_ptr<event_sink> sink);
+  size_t num_subscriptions() const;
+
+private:
+  struct subscription {
+    std::string key;
+    std::string after;
+    std::weak_ptr<event_sink> sink;
+  };
+  void loop();
+  void turn(transport::redis_client& redis);
+
+  event_hub_params params_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<subscription> subs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+} // namespace proofmesh::gateway

@@ -1,0 +1,141 @@
+#include "gateway/gateway_api.hpp"
+
+#include "gateway/api_error.hpp"
+
+#include <charconv>
+
+namespace proofmesh::gateway {
+
+namespace {
+
+using nlohmann::json;
+
+http_answer json_answer(int status, const json& body) {
+  return {.status = status,
+          .body = body.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+json parse_body(const http_request& req) {
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) {
+    throw api_error(400, "invalid_json", "the body is not valid JSON (or not valid UTF-8)");
+  }
+  return body;
+}
+
+int64_t query_int(const http_request& req, const char* name, int64_t fallback, int64_t lo,
+                  int64_t hi) {
+  auto it = req.query.find(name);
+  if (it == req.query.end()) return fallback;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  if (ec != std::errc() || end != it->second.data() + it->second.size() || v < lo || v > hi) {
+    throw api_error(400, "invalid_request", std::string(name) + " must be an integer in [" +
+                                                std::to_string(lo) + ", " + std::to_string(hi) +
+                                                "]");
+  }
+  return v;
+}
+
+// A stream entry id "ms-seq", or "0": anything else would reach XREAD.
+bool is_stream_id(const std::string& id) {
+  if (id == "0") return true;
+  const size_t dash = id.find('-');
+  auto digits = [](std::string_view s) {
+    return !s.empty() && s.size() <= 20 && s.find_first_not_of("0123456789") == s.npos;
+  };
+  return dash != std::string::npos && digits(std::string_view(id).substr(0, dash)) &&
+         digits(std::string_view(id).substr(dash + 1));
+}
+
+} // namespace
+
+gateway_api::gateway_api(const api_keys& keys, job_store& jobs, const event_hub& hub,
+                         services::metrics_registry& metrics)
+    : keys_(keys), jobs_(jobs), hub_(hub), metrics_(metrics),
+      submitted_(metrics.counter("proofmesh_gateway_jobs_submitted_total", "jobs queued")),
+      refused_full_(metrics.counter("proofmesh_gateway_jobs_refused_total",
+                                    "submits refused because the queue was full")),
+      auth_failures_(metrics.counter("proofmesh_gateway_auth_failures_total",
+                                     "requests refused with 401 or 403")),
+      streams_(metrics.gauge("proofmesh_gateway_event_subscriptions",
+                             "SSE subscriptions held by the event hub")) {}
+
+http_answer gateway_api::operator()(const http_request& req) {
+  try {
+    return route(req);
+  } catch (const transport::redis_unavailable& e) {
+    throw api_error(503, "redis_unavailable", std::string("the job store is unreachable: ") +
+                                                  e.what(),
+                    1);
+  } catch (const api_error& e) {
+    if (e.status() == 401 || e.status() == 403) auth_failures_.add();
+    if (e.code() == "queue_full") refused_full_.add();
+    throw;
+  }
+}
+
+http_answer gateway_api::route(const http_request& req) {
+  const std::string& p = req.path;
+  if (p == "/healthz" || p == "/readyz" || p == "/metrics") {
+    if (req.method != "GET") throw api_error(405, "method_not_allowed", p + " takes GET");
+    if (p == "/healthz") return json_answer(200, {{"status", "ok"}});
+    if (p == "/readyz") {
+      if (!jobs_.ready()) throw api_error(503, "redis_unavailable", "Redis does not answer", 1);
+      return json_answer(200, {{"status", "ready"}});
+    }
+    streams_.set(static_cast<int64_t>(hub_.num_subscriptions()));
+    return {.body = metrics_.render(), .content_type = "text/plain; version=0.0.4"};
+  }
+  if (p == "/v1/jobs" || p.rfind("/v1/jobs/", 0) == 0) {
+    return jobs(req, p.size() > 9 ? p.substr(9) : "");
+  }
+  throw api_error(404, "not_found", "no such endpoint: " + req.method + " " + p);
+}
+
+http_answer gateway_api::jobs(const http_request& req, const std::string& rest) {
+  const caller& who = keys_.authenticate(req.authorization, scope_jobs);
+  if (rest.empty()) {
+    if (req.method == "POST") {
+      submit_outcome out = jobs_.submit(who.tenant, parse_body(req), req.idempotency_key);
+      if (!out.created) {
+        return json_answer(200, jobs_.status(who.tenant, out.id));
+      }
+      submitted_.add();
+      http_answer a = json_answer(202, {{"id", out.id}, {"status", "queued"}});
+      a.headers.emplace_back("Location", "/v1/jobs/" + out.id);
+      return a;
+    }
+    if (req.method == "GET") {
+      return json_answer(200, jobs_.list(who.tenant, query_int(req, "limit", 50, 1, 1000),
+                                         query_int(req, "before_ms", 0, 0, INT64_MAX)));
+    }
+    throw api_error(405, "method_not_allowed", "/v1/jobs takes GET or POST");
+  }
+  const size_t slash = rest.find('/');
+  const std::string id = rest.substr(0, slash);
+  const std::string tail = slash == std::string::npos ? "" : rest.substr(slash);
+  if (tail.empty()) {
+    if (req.method == "GET") return json_answer(200, jobs_.status(who.tenant, id));
+    if (req.method == "DELETE") return json_answer(202, jobs_.cancel(who.tenant, id));
+    throw api_error(405, "method_not_allowed", "/v1/jobs/{id} takes GET or DELETE");
+  }
+  if (tail == "/result" || tail == "/events") {
+    if (req.method != "GET") throw api_error(405, "method_not_allowed", tail + " takes GET");
+    if (tail == "/result") {
+      return {.body = jobs_.result(who.tenant, id)};
+    }
+    std::string after = req.last_event_id;
+    if (auto it = req.query.find("after"); after.empty() && it != req.query.end()) {
+      after = it->second;
+    }
+    if (after.empty()) after = "0";
+    if (!is_stream_id(after)) {
+      throw api_error(400, "invalid_request", "Last-Event-ID must be an event id we sent");
+    }
+    return {.stream_key = jobs_.events_key(who.tenant, id), .stream_after = after};
+  }
+  throw api_error(404, "not_found", "no such endpoint: " + req.method + " " + req.path);
+}
+
+} // namespace proofmesh::gateway

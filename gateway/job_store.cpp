@@ -1,0 +1,243 @@
+#include "gateway/job_store.hpp"
+
+#include "actors/common/error.hpp"
+#include "actors/pipeline/job_request.hpp"
+#include "gateway/api_error.hpp"
+#include "gateway/api_keys.hpp"
+
+#include <chrono>
+#include <random>
+
+namespace proofmesh::gateway {
+
+namespace {
+
+using nlohmann::json;
+namespace pt = proofmesh::transport;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string random_job_id() {
+  std::random_device rd;
+  static const char* hex = "0123456789abcdef";
+  std::string id = "job-";
+  for (int i = 0; i < 4; ++i) {
+    uint32_t word = rd();
+    for (int k = 0; k < 8; ++k, word >>= 4) id += hex[word & 15];
+  }
+  return id;
+}
+
+// Only ids we could have issued reach Redis: anything else cannot name a job.
+bool is_job_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+pt::redis_reply checked(pt::redis_reply r, const char* what) {
+  if (r.is_error()) throw pt::redis_unavailable(std::string(what) + ": " + r.str);
+  return r;
+}
+
+int64_t to_int(const pt::redis_reply& r) {
+  if (r.is_nil() || r.str.empty()) return 0;
+  try {
+    return std::stoll(r.str);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+bool terminal(const std::string& status) { return status == "completed" || status == "cancelled"; }
+
+} // namespace
+
+job_store::record job_store::owned(redis_connection& c, const std::string& tenant,
+                                   const std::string& id) {
+  if (!is_job_id(id)) {
+    throw api_error(404, "job_not_found", "no job " + id);
+  }
+  pt::redis_reply r = checked(c.client.command({"HMGET", "job:" + id, "tenant", "status",
+                                                "created_ms", "problems", "cancel_requested"}),
+                              "HMGET job");
+  if (r.elements.size() != 5 || r.elements[0].is_nil() || r.elements[0].str != tenant) {
+    throw api_error(404, "job_not_found", "no job " + id); // another tenant's looks the same
+  }
+  return {.status = r.elements[1].str, .created_ms = to_int(r.elements[2]),
+          .problems = to_int(r.elements[3]), .cancel_requested = !r.elements[4].is_nil()};
+}
+
+int64_t job_store::queue_depth(redis_connection& c) {
+  // XINFO on every submit would double the submit's Redis work; a depth half a second old is
+  // as good for a bound.
+  const int64_t now = now_ms();
+  if (now - depth_at_ms_.load() > 500) {
+    depth_cache_.store(c.jobs().depth());
+    depth_at_ms_.store(now);
+  }
+  return depth_cache_.load();
+}
+
+submit_outcome job_store::submit(const std::string& tenant, const json& body,
+                                 const std::string& idempotency_key) {
+  json job;
+  try {
+    job = pipeline::job_from_json(body);
+  } catch (const input_error& e) {
+    throw api_error(400, "invalid_request", e.what());
+  }
+  if (job.contains("id")) {
+    throw api_error(400, "invalid_request",
+                    "id is assigned by the gateway (send an Idempotency-Key header instead)");
+  }
+  if (idempotency_key.size() > 256) {
+    throw api_error(400, "invalid_request", "Idempotency-Key is limited to 256 bytes");
+  }
+  std::string id = random_job_id();
+  if (!idempotency_key.empty()) {
+    // Built with += : GCC 12 reports a false -Wrestrict on the operator+ chain.
+    std::string seed = tenant;
+    seed += '\n';
+    seed += idempotency_key;
+    id = "job-";
+    id += sha256_hex(seed).substr(0, 32);
+  }
+  job["id"] = id;
+  const std::string text = job.dump();
+  pipeline::job_spec spec;
+  try {
+    spec = pipeline::parse_job_spec(text, params_.limits);
+  } catch (const input_error& e) {
+    throw api_error(400, "invalid_request", e.what());
+  }
+
+  redis_pool::lease c = pool_.acquire();
+  if (queue_depth(*c) >= params_.max_queue_depth) {
+    throw api_error(429, "queue_full",
+                    "the queue holds " + std::to_string(params_.max_queue_depth) +
+                        " jobs; try again later",
+                    5);
+  }
+  const auto never = pt::redis_retry::redis_retry_never;
+  const std::string key = "job:" + id;
+  if (!idempotency_key.empty()) {
+    checked(c->client.command({"WATCH", key}, never), "WATCH");
+    if (checked(c->client.command({"EXISTS", key}, never), "EXISTS").integer == 1) {
+      c->client.command({"UNWATCH"}, never);
+      record existing = owned(*c, tenant, id);
+      (void)existing;
+      return {.id = id, .created = false};
+    }
+  }
+  const std::string created = std::to_string(now_ms());
+  try {
+    checked(c->client.command({"MULTI"}, never), "MULTI");
+    c->client.command({"HSET", key, "tenant", tenant, "status", "queued", "created_ms", created,
+                       "problems", std::to_string(spec.problems.size())},
+                      never);
+    c->client.command({"ZADD", "tenant:" + tenant + ":jobs", created, id}, never);
+    c->client.command({"XADD", key + ":events", "MAXLEN", "~", "10000", "*", "event",
+                       R"({"type": "queued"})"},
+                      never);
+    c->client.command({"XADD", "jobs", "*", "v", transport::job_format_version, "job", text},
+                      never);
+    pt::redis_reply done = checked(c->client.command({"EXEC"}, never), "EXEC");
+    if (done.is_nil()) { // the watched key appeared: a concurrent submit with the same key won
+      return {.id = id, .created = false};
+    }
+    for (const pt::redis_reply& step : done.elements) checked(step, "EXEC step");
+  } catch (const pt::redis_unavailable&) {
+    c->client.command({"DISCARD"}, never); // an error reply leaves MULTI open; a broken link has
+    throw;                                 // none (the reconnect starts clean)
+  }
+  return {.id = id, .created = true};
+}
+
+json job_store::status(const std::string& tenant, const std::string& id) {
+  redis_pool::lease c = pool_.acquire();
+  record r = owned(*c, tenant, id);
+  const int64_t done = checked(c->client.command({"HLEN", "job:" + id + ":ledger"}), "HLEN").integer;
+  return {{"id", id},
+          {"status", r.status},
+          {"created_at_ms", r.created_ms},
+          {"problems", r.problems},
+          {"tasks_done", done},
+          {"cancel_requested", r.cancel_requested}};
+}
+
+std::string job_store::result(const std::string& tenant, const std::string& id) {
+  redis_pool::lease c = pool_.acquire();
+  record r = owned(*c, tenant, id);
+  if (!terminal(r.status)) {
+    throw api_error(409, "job_not_finished", "job " + id + " is " + r.status);
+  }
+  pt::redis_reply text = checked(c->client.command({"GET", "job:" + id + ":result"}), "GET");
+  if (text.is_nil()) {
+    throw api_error(409, "job_not_finished", "job " + id + " has no result yet");
+  }
+  return text.str;
+}
+
+json job_store::cancel(const std::string& tenant, const std::string& id) {
+  redis_pool::lease c = pool_.acquire();
+  record r = owned(*c, tenant, id);
+  if (terminal(r.status)) {
+    throw api_error(409, "job_finished", "job " + id + " is already " + r.status);
+  }
+  // Each write is idempotent, so the retrying client is fine here: a repeated DELETE repeats them.
+  checked(c->client.command({"HSET", "job:" + id, "cancel_requested", std::to_string(now_ms())}),
+          "HSET");
+  checked(c->client.command({"SADD", "jobs:cancel", id}), "SADD");
+  if (!r.cancel_requested) {
+    checked(c->client.command({"XADD", "job:" + id + ":events", "MAXLEN", "~", "10000", "*",
+                               "event", R"({"type": "cancel_requested"})"}),
+            "XADD");
+  }
+  return {{"id", id}, {"status", "cancelling"}};
+}
+
+json job_store::list(const std::string& tenant, int64_t limit, int64_t before_ms) {
+  limit = std::clamp<int64_t>(limit, 1, params_.max_list);
+  redis_pool::lease c = pool_.acquire();
+  const std::string max = before_ms > 0 ? "(" + std::to_string(before_ms) : "+inf";
+  pt::redis_reply ids = checked(
+      c->client.command({"ZREVRANGEBYSCORE", "tenant:" + tenant + ":jobs", max, "-inf",
+                         "WITHSCORES", "LIMIT", "0", std::to_string(limit)}),
+      "ZREVRANGEBYSCORE");
+  json data = json::array();
+  int64_t last = 0;
+  for (size_t i = 0; i + 1 < ids.elements.size(); i += 2) {
+    const std::string& id = ids.elements[i].str;
+    last = to_int(ids.elements[i + 1]);
+    pt::redis_reply st = checked(c->client.command({"HGET", "job:" + id, "status"}), "HGET");
+    data.push_back({{"id", id}, {"status", st.str}, {"created_at_ms", last}});
+  }
+  json out = {{"data", data}};
+  if (static_cast<int64_t>(data.size()) == limit) out["next_before_ms"] = last;
+  return out;
+}
+
+std::string job_store::events_key(const std::string& tenant, const std::string& id) {
+  redis_pool::lease c = pool_.acquire();
+  owned(*c, tenant, id);
+  return "job:" + id + ":events";
+}
+
+bool job_store::ready() {
+  try {
+    redis_pool::lease c = pool_.acquire();
+    c->jobs(); // creates the stream and group if this is a fresh Redis
+    return c->client.command({"PING"}).str == "PONG";
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+} // namespace proofmesh::gateway

@@ -1,0 +1,74 @@
+// The jobs API's state, all of it in Redis (the gateway keeps none, so any number of gateways
+// can serve the same queue). Rules of the road:
+// - submit() validates the job exactly as the coordinator will (parse_job_spec), refuses it with
+//   429 queue_full while the `jobs` stream holds more than max_queue_depth jobs, and then, in
+//   one MULTI/EXEC, writes the job record (tenant, status queued, created_ms), indexes it under
+//   the tenant, appends its first event and XADDs it to the queue: a job is either wholly
+//   submitted or not at all.
+// - Ids are the gateway's: "job-" and 32 hex digits, random, or derived from the tenant and an
+//   Idempotency-Key header, in which case a repeated submit returns the first job (created =
+//   false) instead of queuing a second.
+// - A job belongs to its tenant: asked for by another tenant it does not exist (404), so ids
+//   leak nothing.
+// - cancel() records the request (jobs:cancel) for the coordinator running the job, which is the
+//   only writer of a job's terminal status.
+// Keys beyond the coordinator's (services/coordinator/job_ledger.hpp): tenant:<t>:jobs, a sorted
+// set of job ids by creation time.
+#pragma once
+
+#include "actors/pipeline/job_spec.hpp"
+#include "gateway/redis_pool.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <string>
+
+namespace proofmesh::gateway {
+
+struct job_store_params {
+  int64_t max_queue_depth = 10000; // jobs waiting or running; more: 429
+  int64_t max_list = 200;          // GET /v1/jobs page size cap
+  pipeline::job_limits limits;
+};
+
+struct submit_outcome {
+  std::string id;
+  bool created = true; // false: an Idempotency-Key named an existing job
+};
+
+class job_store {
+public:
+  job_store(redis_pool& pool, job_store_params params) : pool_(pool), params_(params) {}
+
+  /// `body`: the parsed request (job object or reference inputs array).
+  submit_outcome submit(const std::string& tenant, const nlohmann::json& body,
+                        const std::string& idempotency_key);
+  nlohmann::json status(const std::string& tenant, const std::string& id);
+  /// The result JSON of a finished job; 409 job_not_finished before that.
+  std::string result(const std::string& tenant, const std::string& id);
+  nlohmann::json cancel(const std::string& tenant, const std::string& id);
+  /// Newest first; `before_ms` pages (0: from the newest).
+  nlohmann::json list(const std::string& tenant, int64_t limit, int64_t before_ms);
+  /// The events stream key of a job the tenant owns (404 otherwise).
+  std::string events_key(const std::string& tenant, const std::string& id);
+  /// Redis answers, and the queue exists.
+  bool ready();
+
+private:
+  struct record {
+    std::string status;
+    int64_t created_ms = 0;
+    int64_t problems = 0;
+    bool cancel_requested = false;
+  };
+  record owned(redis_connection& c, const std::string& tenant, const std::string& id);
+  int64_t queue_depth(redis_connection& c);
+
+  redis_pool& pool_;
+  job_store_params params_;
+  std::atomic<int64_t> depth_cache_{0};
+  std::atomic<int64_t> depth_at_ms_{0};
+};
+
+} // namespace proofmesh::gateway

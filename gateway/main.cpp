@@ -1,0 +1,42 @@
+// proofmesh-gateway: serves the REST API until SIGTERM.
+#include "gateway/gateway_api.hpp"
+#include "gateway/gateway_config.hpp"
+#include "services/common/service_log.hpp"
+#include "services/common/service_main.hpp"
+
+#include <thread>
+
+namespace {
+
+using namespace proofmesh;
+
+int serve(const gateway::gateway_config& c, const std::atomic<bool>& stop) {
+  // Keys are read before anything listens: a bad file stops start-up with exit code 2.
+  const gateway::api_keys keys = c.allow_anonymous ? gateway::api_keys::anonymous()
+                                                   : gateway::api_keys::load(c.api_keys_file);
+  // HTTP callers should hear "unavailable" in about a second, not after a long backoff.
+  const transport::redis_client_params redis{.host = c.redis_host, .port = c.redis_port,
+                                             .password = c.redis_password,
+                                             .command_timeout = std::chrono::seconds(5),
+                                             .max_attempts = 3};
+  gateway::redis_pool pool(redis, static_cast<size_t>(c.http.blocking_threads));
+  gateway::job_store jobs(pool, c.jobs);
+  gateway::event_hub hub({.redis = redis, .max_subscriptions = c.max_streams});
+  services::metrics_registry metrics;
+  gateway::gateway_api api(keys, jobs, hub, metrics);
+  gateway::http_server server(c.http, std::ref(api), hub, metrics);
+  const services::service_log log(nlohmann::json{{"service", "gateway"}});
+  log.line("info", "listening on " + c.http.host + ":" + std::to_string(server.port()) +
+                       (c.allow_anonymous ? " (anonymous)" : ", " + std::to_string(keys.size()) +
+                                                                 " API keys"));
+  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  log.line("info", "stopping");
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  return services::service_main("proofmesh-gateway", argc, argv,
+                                gateway::parse_gateway_config, serve);
+}

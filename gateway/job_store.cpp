@@ -119,22 +119,21 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
   }
 
   redis_pool::lease c = pool_.acquire();
+  const auto never = pt::redis_retry::redis_retry_never;
+  const std::string key = "job:" + id;
+  if (!idempotency_key.empty()) { // a repeat names the job it made, full queue or not
+    checked(c->client.command({"WATCH", key}, never), "WATCH");
+    if (checked(c->client.command({"EXISTS", key}, never), "EXISTS").integer == 1) {
+      c->client.command({"UNWATCH"}, never);
+      return {.id = id, .created = false};
+    }
+  }
   if (queue_depth(*c) >= params_.max_queue_depth) {
+    c->client.command({"UNWATCH"}, never);
     throw api_error(429, "queue_full",
                     "the queue holds " + std::to_string(params_.max_queue_depth) +
                         " jobs; try again later",
                     5);
-  }
-  const auto never = pt::redis_retry::redis_retry_never;
-  const std::string key = "job:" + id;
-  if (!idempotency_key.empty()) {
-    checked(c->client.command({"WATCH", key}, never), "WATCH");
-    if (checked(c->client.command({"EXISTS", key}, never), "EXISTS").integer == 1) {
-      c->client.command({"UNWATCH"}, never);
-      record existing = owned(*c, tenant, id);
-      (void)existing;
-      return {.id = id, .created = false};
-    }
   }
   const std::string created = std::to_string(now_ms());
   try {
@@ -153,6 +152,7 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
       return {.id = id, .created = false};
     }
     for (const pt::redis_reply& step : done.elements) checked(step, "EXEC step");
+    depth_cache_.fetch_add(1); // our own submits count at once, not half a second later
   } catch (const pt::redis_unavailable&) {
     c->client.command({"DISCARD"}, never); // an error reply leaves MULTI open; a broken link has
     throw;                                 // none (the reconnect starts clean)

@@ -11,7 +11,7 @@
 #include "actors/transport/job_queue.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/free_port.hpp"
-#include "tests/support/http_get.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/support/read_file.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"

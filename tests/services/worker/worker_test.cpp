@@ -8,7 +8,7 @@
 #include "actors/transport/worker_link.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/free_port.hpp"
-#include "tests/support/http_get.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/support/read_file.hpp"
 #include "tests/support/temp_dir.hpp"
 

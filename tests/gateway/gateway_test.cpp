@@ -1,0 +1,370 @@
+// The REST gateway as clients meet it: a real redis-server, a real proofmesh-gateway process with
+// API keys for two tenants and, where a job must run, a real coordinator and real role workers on
+// scripted models (tests/support/scripted_models.hpp), so every count of a job is known in
+// advance. Nothing is mocked; loops stop at generous deadlines and nothing asserts a time.
+#include "gateway/api_keys.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/free_port.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/read_file.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/scripted_models.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+namespace proofmesh {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+const testing::http_headers alpha = {{"Authorization", "Bearer key-alpha"}};
+const testing::http_headers beta = {{"Authorization", "Bearer key-beta"}};
+
+class gateway_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    std::ofstream(dir_.str("keys.json"))
+        << json{{"keys",
+                 {{{"tenant", "alpha"}, {"sha256", gateway::sha256_hex("key-alpha")}},
+                  {{"tenant", "beta"}, {"sha256", gateway::sha256_hex("key-beta")}},
+                  {{"tenant", "gamma"},
+                   {"sha256", gateway::sha256_hex("key-completions-only")},
+                   {"scopes", {"completions"}}}}}}
+               .dump();
+    for (auto& e : endpoints_) e = "tcp://127.0.0.1:" + std::to_string(testing::free_port());
+  }
+
+  void start_gateway(int max_queue_depth = 1000) {
+    port_ = testing::free_port();
+    gateway_ = std::make_unique<testing::child_process>(
+        std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-gateway", "--host",
+                                 "127.0.0.1", "--port", std::to_string(port_), "--redis-port",
+                                 std::to_string(redis_.port()), "--redis-password",
+                                 redis_.password(), "--api-keys", dir_.str("keys.json"),
+                                 "--max-queue-depth", std::to_string(max_queue_depth)},
+        dir_.str("gateway.log"));
+    for (int i = 0; i < 500 && testing::http_get(port_, "/healthz").status != 200; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_EQ(testing::http_get(port_, "/healthz").status, 200) << log("gateway");
+  }
+
+  void start_mesh(int generator_slots = 4) {
+    const testing::scripted_model_dirs models = testing::make_scripted_models(dir_.str("models"));
+    coordinator_ = std::make_unique<testing::child_process>(
+        std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-coordinator",
+                                 "--redis-port", std::to_string(redis_.port()),
+                                 "--redis-password", redis_.password(), "--generator-endpoint",
+                                 endpoints_[0], "--verifier-endpoint", endpoints_[1],
+                                 "--meta-verifier-endpoint", endpoints_[2]},
+        dir_.str("coordinator.log"));
+    const std::pair<const char*, int> roles[] = {
+        {"generator", 0}, {"verifier", 1}, {"verifier", 1}, {"meta_verifier", 2}};
+    const std::string model_of[] = {models.generator, models.verifier, models.meta_verifier};
+    for (size_t i = 0; i < 4; ++i) {
+      const std::string id = std::string(roles[i].first) + "-" + std::to_string(i);
+      workers_.push_back(std::make_unique<testing::child_process>(
+          std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-worker", "--role",
+                                   roles[i].first, "--coordinator", endpoints_[roles[i].second],
+                                   "--model", model_of[roles[i].second], "--slots",
+                                   std::to_string(i == 0 ? generator_slots : 4), "--worker-id",
+                                   id},
+          dir_.str(id + ".log")));
+    }
+  }
+
+  std::string log(const std::string& name) { return testing::read_file(dir_.str(name + ".log")); }
+
+  testing::http_reply call(const std::string& method, const std::string& path,
+                           const std::string& body = "",
+                           const testing::http_headers& headers = alpha) {
+    return testing::http_call(port_, method, path, body, headers);
+  }
+
+  // Submits and returns the job id (asserting a 202).
+  std::string submit(const json& job, const testing::http_headers& headers = alpha) {
+    testing::http_reply r = call("POST", "/v1/jobs", job.dump(), headers);
+    EXPECT_EQ(r.status, 202) << r.body;
+    json j = json::parse(r.body, nullptr, false);
+    return j.is_object() && j.contains("id") ? j["id"].get<std::string>() : "";
+  }
+
+  json status(const std::string& id) { return json::parse(call("GET", "/v1/jobs/" + id).body); }
+
+  json wait_status(const std::string& id, const std::string& want, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    json s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      s = status(id);
+      if (s.value("status", "") == want) break;
+      std::this_thread::sleep_for(20ms);
+    }
+    return s;
+  }
+
+  testing::temp_dir dir_;
+  testing::redis_server redis_;
+  std::array<std::string, 3> endpoints_;
+  int port_ = 0;
+  std::unique_ptr<testing::child_process> gateway_, coordinator_;
+  std::vector<std::unique_ptr<testing::child_process>> workers_;
+};
+
+// A Redis stream id "ms-seq" as a comparable pair.
+std::pair<uint64_t, uint64_t> stream_order(const std::string& id) {
+  const size_t dash = id.find('-');
+  return {std::stoull(id.substr(0, dash)), std::stoull(id.substr(dash + 1))};
+}
+
+// {"error": {"code": ...}} of a reply, or "" when the body is not such an object.
+std::string error_code(const testing::http_reply& r) {
+  json j = json::parse(r.body, nullptr, false);
+  if (!j.is_object() || !j.contains("error") || !j["error"].is_object()) return "";
+  return j["error"].value("code", "");
+}
+
+TEST_F(gateway_test, bad_input_gets_a_json_error_and_the_server_keeps_serving) {
+  start_gateway();
+  const std::string good = R"({"problems": [{"question": "Prove that 1 = 1."}]})";
+  const std::string alpha_job = submit(json::parse(good));
+  ASSERT_FALSE(alpha_job.empty());
+  std::string invalid_utf8 = R"({"problems": [{"question": "bad )";
+  invalid_utf8 += "\xff\xfe";
+  invalid_utf8 += R"("}]})";
+  json many = {{"problems", json::array()}};
+  for (int i = 0; i < 1025; ++i) many["problems"].push_back({{"question", "q"}});
+  struct bad_case {
+    std::string what, method, path, body;
+    testing::http_headers headers;
+    int status;
+    std::string code;
+  };
+  const std::vector<bad_case> cases = {
+      {"no key", "GET", "/v1/jobs", "", {}, 401, "missing_api_key"},
+      {"wrong key", "GET", "/v1/jobs", "", {{"Authorization", "Bearer nope"}}, 401,
+       "invalid_api_key"},
+      {"key without the jobs scope", "GET", "/v1/jobs", "",
+       {{"Authorization", "Bearer key-completions-only"}}, 403, "forbidden"},
+      {"malformed JSON", "POST", "/v1/jobs", "{\"problems\": [", alpha, 400, "invalid_json"},
+      {"invalid UTF-8", "POST", "/v1/jobs", invalid_utf8, alpha, 400, "invalid_json"},
+      {"problems of the wrong type", "POST", "/v1/jobs", R"({"problems": "one"})", alpha, 400,
+       "invalid_request"},
+      {"a question of the wrong type", "POST", "/v1/jobs", R"({"problems": [{"question": 5}]})",
+       alpha, 400, "invalid_request"},
+      {"a number as the body", "POST", "/v1/jobs", "42", alpha, 400, "invalid_request"},
+      {"a negative count", "POST", "/v1/jobs",
+       R"({"problems": [{"question": "q"}], "params": {"num_proofs": -1}})", alpha, 400,
+       "invalid_request"},
+      {"an enormous count", "POST", "/v1/jobs",
+       R"({"problems": [{"question": "q"}], "params": {"verifications_per_proof": 1e30}})",
+       alpha, 400, "invalid_request"},
+      {"an integer past int64", "POST", "/v1/jobs",
+       R"({"problems": [{"question": "q"}], "params": {"max_tokens": 99999999999999999999}})",
+       alpha, 400, "invalid_request"},
+      {"a misspelt field", "POST", "/v1/jobs", R"({"problems": [{"question": "q"}], "parms": {}})",
+       alpha, 400, "invalid_request"},
+      {"an id of our own", "POST", "/v1/jobs", R"({"id": "mine", "problems": [{"question": "q"}]})",
+       alpha, 400, "invalid_request"},
+      {"too many problems", "POST", "/v1/jobs", many.dump(), alpha, 400, "invalid_request"},
+      {"a huge body", "POST", "/v1/jobs", std::string(9 << 20, ' '), alpha, 413,
+       "body_too_large"},
+      {"an unknown job", "GET", "/v1/jobs/job-0123456789abcdef", "", alpha, 404, "job_not_found"},
+      {"a job id that is a path", "GET", "/v1/jobs/..%2F..%2Fetc", "", alpha, 404, "not_found"},
+      {"a job id with a NUL", "GET", "/v1/jobs/job%00x", "", alpha, 404, "job_not_found"},
+      {"another tenant's job", "GET", "/v1/jobs/" + alpha_job, "", beta, 404, "job_not_found"},
+      {"another tenant's result", "GET", "/v1/jobs/" + alpha_job + "/result", "", beta, 404,
+       "job_not_found"},
+      {"another tenant's events", "GET", "/v1/jobs/" + alpha_job + "/events", "", beta, 404,
+       "job_not_found"},
+      {"cancelling another tenant's job", "DELETE", "/v1/jobs/" + alpha_job, "", beta, 404,
+       "job_not_found"},
+      {"a result before the end", "GET", "/v1/jobs/" + alpha_job + "/result", "", alpha, 409,
+       "job_not_finished"},
+      {"a forged Last-Event-ID", "GET", "/v1/jobs/" + alpha_job + "/events", "",
+       {{"Authorization", "Bearer key-alpha"}, {"Last-Event-ID", "$ FLUSHALL"}}, 400,
+       "invalid_request"},
+      {"a bad page size", "GET", "/v1/jobs?limit=-3", "", alpha, 400, "invalid_request"},
+      {"a wrong method", "PUT", "/v1/jobs", "", alpha, 405, "method_not_allowed"},
+      {"an unknown path", "GET", "/v2/everything", "", alpha, 404, "not_found"},
+      {"huge headers", "GET", "/v1/jobs", "", {{"X-Padding", std::string(64 << 10, 'x')}}, 431,
+       "headers_too_large"},
+  };
+  for (const bad_case& c : cases) {
+    testing::http_reply r = call(c.method, c.path, c.body, c.headers);
+    EXPECT_EQ(r.status, c.status) << c.what << ": " << r.body.substr(0, 300);
+    EXPECT_EQ(error_code(r), c.code) << c.what << ": " << r.body.substr(0, 300);
+    EXPECT_EQ(r.headers["content-type"], "application/json") << c.what;
+  }
+  // Not HTTP at all.
+  {
+    const int fd = testing::http_connect(port_);
+    testing::http_send_all(fd, "HELLO THERE\r\n\r\n");
+    testing::http_reply r = testing::http_parse(testing::http_read_all(fd, 10s));
+    ::close(fd);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(error_code(r), "invalid_request");
+  }
+  // Still serving, and the tenants' lists are their own.
+  EXPECT_EQ(testing::http_get(port_, "/healthz").status, 200);
+  EXPECT_EQ(testing::http_get(port_, "/readyz").status, 200);
+  const std::string beta_job = submit(json::parse(good), beta);
+  json alpha_list = json::parse(call("GET", "/v1/jobs").body);
+  json beta_list = json::parse(call("GET", "/v1/jobs", "", beta).body);
+  ASSERT_EQ(alpha_list["data"].size(), 1u) << alpha_list.dump();
+  EXPECT_EQ(alpha_list["data"][0]["id"], alpha_job);
+  ASSERT_EQ(beta_list["data"].size(), 1u) << beta_list.dump();
+  EXPECT_EQ(beta_list["data"][0]["id"], beta_job);
+  testing::http_reply metrics = testing::http_get(port_, "/metrics");
+  EXPECT_NE(metrics.body.find("proofmesh_gateway_jobs_submitted_total 2\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("proofmesh_gateway_auth_failures_total 3\n"), std::string::npos);
+  gateway_->signal(SIGTERM);
+  EXPECT_EQ(gateway_->wait_exit(30s), std::optional<int>(0)) << log("gateway");
+}
+
+TEST_F(gateway_test, a_full_queue_answers_429_and_a_queued_job_can_be_cancelled) {
+  start_gateway(/*max_queue_depth=*/2);
+  const json job = {{"problems", {{{"question", "Prove that 1 = 1."}}}}};
+  const std::string first = submit(job);
+  submit(job);
+  testing::http_reply full = call("POST", "/v1/jobs", job.dump());
+  EXPECT_EQ(full.status, 429) << full.body;
+  EXPECT_EQ(error_code(full), "queue_full");
+  EXPECT_EQ(full.headers["retry-after"], "5");
+  // The same Idempotency-Key names the same job, even while the queue is full.
+  testing::http_headers keyed = alpha;
+  keyed.emplace_back("Idempotency-Key", "nightly-run-7");
+  EXPECT_EQ(call("POST", "/v1/jobs", job.dump(), keyed).status, 429); // it was never queued
+  // Cancelled while queued: the coordinator that claims it finishes it as cancelled at once.
+  testing::http_reply cancel = call("DELETE", "/v1/jobs/" + first);
+  EXPECT_EQ(cancel.status, 202) << cancel.body;
+  EXPECT_EQ(json::parse(cancel.body)["status"], "cancelling");
+  EXPECT_TRUE(status(first)["cancel_requested"].get<bool>());
+  start_mesh();
+  json s = wait_status(first, "cancelled", 120s);
+  ASSERT_EQ(s["status"], "cancelled") << s.dump() << log("coordinator");
+  json result = json::parse(call("GET", "/v1/jobs/" + first + "/result").body);
+  EXPECT_EQ(result["status"], "cancelled");
+  EXPECT_EQ(result["problems"][0]["counts"]["proofs"], 0);
+  EXPECT_EQ(error_code(call("DELETE", "/v1/jobs/" + first)), "job_finished");
+  // With room again, a keyed submit queues once and a repeat names the same job.
+  std::this_thread::sleep_for(600ms); // the gateway refreshes its view of the queue depth
+  testing::http_reply a = call("POST", "/v1/jobs", job.dump(), keyed);
+  testing::http_reply b = call("POST", "/v1/jobs", job.dump(), keyed);
+  ASSERT_EQ(a.status, 202) << a.body;
+  EXPECT_EQ(b.status, 200) << b.body;
+  EXPECT_EQ(json::parse(a.body)["id"], json::parse(b.body)["id"]);
+}
+
+TEST_F(gateway_test, a_job_over_http_completes_with_the_expected_counts_and_streams_progress) {
+  start_gateway();
+  start_mesh();
+  // Two problems: one in the reference's inputs format (an array, with its extra fields).
+  const json problems = json::array(
+      {{{"id", 1}, {"question", "Prove that 2 is even."}, {"problem_idx", "even"},
+        {"answer", "-"}, {"contest", "test"}},
+       {{"id", 2}, {"question", "Prove that 3 is odd."}}});
+  const json job = {{"problems", problems},
+                    {"params", {{"num_proofs", 3}, {"verifications_per_proof", 2},
+                                {"meta_verifications_per_rating", 1}, {"max_tokens", 8}}}};
+  const std::string id = submit(job);
+  ASSERT_FALSE(id.empty());
+  int stream_status = 0;
+  std::vector<testing::sse_event> events = testing::sse_collect(
+      port_, "/v1/jobs/" + id + "/events", alpha, 300s, &stream_status);
+  EXPECT_EQ(stream_status, 200);
+  ASSERT_GE(events.size(), 3u) << log("coordinator");
+  EXPECT_EQ(events.front().event, "queued");
+  EXPECT_EQ(events.back().event, "completed") << log("coordinator");
+  // Per problem: 3 proofs, 3 x 2 ratings, every rating (0.5 <= 0.75) meta-verified once.
+  int results = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i > 0) {
+      EXPECT_LT(stream_order(events[i - 1].id), stream_order(events[i].id));
+    }
+    if (events[i].event != "result") continue;
+    json e = json::parse(events[i].data);
+    EXPECT_EQ(e["status"], "ok") << e.dump();
+    ++results;
+    EXPECT_EQ(e["done"], results);
+  }
+  EXPECT_EQ(results, 2 * (3 + 6 + 6));
+  json s = status(id);
+  EXPECT_EQ(s["status"], "completed");
+  EXPECT_EQ(s["tasks_done"], 30);
+  testing::http_reply r = call("GET", "/v1/jobs/" + id + "/result");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json result = json::parse(r.body);
+  ASSERT_EQ(result["problems"].size(), 2u);
+  for (const json& p : result["problems"]) {
+    EXPECT_EQ(p["counts"], json({{"proofs", 3}, {"ratings", 6}, {"meta_ratings", 6},
+                                 {"given_up", 0}}))
+        << p.dump();
+    EXPECT_EQ(p["best"]["mean_score"], 0.5);
+    EXPECT_EQ(p["best"]["self_eval_score"], 1.0);
+    EXPECT_EQ(p["best"]["proof_index"], 0); // ties go to the lowest index
+    EXPECT_EQ(p["best"]["solution"], testing::scripted_solution);
+  }
+  EXPECT_EQ(result["problems"][0]["problem_id"], "even");
+  // A client that lost its connection resumes after the last event it saw, missing nothing.
+  std::vector<testing::sse_event> rest = testing::sse_collect(
+      port_, "/v1/jobs/" + id + "/events",
+      {{"Authorization", "Bearer key-alpha"}, {"Last-Event-ID", events[4].id}}, 60s);
+  ASSERT_EQ(rest.size(), events.size() - 5);
+  EXPECT_EQ(rest.front().id, events[5].id);
+  EXPECT_EQ(rest.back().event, "completed");
+}
+
+TEST_F(gateway_test, a_running_job_is_cancelled_and_keeps_what_it_recorded) {
+  start_gateway();
+  start_mesh(/*generator_slots=*/1);
+  const json job = {{"problems", {{{"question", "Prove that 1 = 1."}}}},
+                    {"params", {{"num_proofs", 1024}, {"verifications_per_proof", 0},
+                                {"max_tokens", 8}}}};
+  const std::string id = submit(job);
+  // Cancel once work is under way.
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (status(id)["tasks_done"].get<int>() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  testing::http_reply cancel = call("DELETE", "/v1/jobs/" + id);
+  ASSERT_EQ(cancel.status, 202) << cancel.body;
+  json s = wait_status(id, "cancelled", 60s);
+  ASSERT_EQ(s["status"], "cancelled") << s.dump() << log("coordinator");
+  json result = json::parse(call("GET", "/v1/jobs/" + id + "/result").body);
+  const int proofs = result["problems"][0]["counts"]["proofs"].get<int>();
+  EXPECT_GE(proofs, 2);
+  EXPECT_LT(proofs, 1024) << "the job finished before the cancel; nothing was tested";
+  std::vector<testing::sse_event> events =
+      testing::sse_collect(port_, "/v1/jobs/" + id + "/events", alpha, 60s);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "cancelled");
+}
+
+TEST_F(gateway_test, readiness_follows_redis_and_an_outage_is_a_503) {
+  start_gateway();
+  EXPECT_EQ(testing::http_get(port_, "/readyz").status, 200);
+  redis_.stop(SIGKILL);
+  testing::http_reply ready = testing::http_get(port_, "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(error_code(ready), "redis_unavailable");
+  testing::http_reply post =
+      call("POST", "/v1/jobs", R"({"problems": [{"question": "Prove that 1 = 1."}]})");
+  EXPECT_EQ(post.status, 503) << post.body;
+  EXPECT_EQ(error_code(post), "redis_unavailable");
+  EXPECT_EQ(post.headers["retry-after"], "1");
+  EXPECT_EQ(testing::http_get(port_, "/healthz").status, 200); // alive, just not ready
+  redis_.restart();
+  EXPECT_EQ(testing::http_get(port_, "/readyz").status, 200);
+  EXPECT_EQ(call("POST", "/v1/jobs", R"({"problems": [{"question": "Prove that 1 = 1."}]})")
+                .status,
+            202);
+}
+
+} // namespace
+} // namespace proofmesh

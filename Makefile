@@ -48,7 +48,7 @@ demo: build
 	@$(BUILD_DIR)/proofmesh generate --model $(DEMO_DIR) --chat \
 	  --prompt "Prove that the sum of two even integers is even." \
 	  --max-tokens 8 --temperature 0 --logprobs 3 --json
-	@echo "== the mesh: Redis, a coordinator and one replica per role, a job of two problems =="
+	@echo "== the mesh: Redis, a coordinator, the REST gateway and one replica per role; a job of two problems =="
 	@deploy/demo/mesh_demo.sh $(BUILD_DIR) $(DEMO_DIR)
 
 # With a GPU: bench/engine (our engine and transformers on the 1B and 8B shapes, one table).

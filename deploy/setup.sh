@@ -12,7 +12,7 @@ packages=(
   libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libboost-dev libspdlog-dev libfmt-dev libcli11-dev
-  libpcre2-dev libicu-dev libssl-dev
+  libpcre2-dev libicu-dev
   clang libclang-rt-14-dev
 )
 

@@ -5,7 +5,6 @@
 #include "gateway/api_error.hpp"
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 namespace proofmesh::gateway {
 
@@ -24,19 +23,6 @@ bool is_hex64(const std::string& s) {
 }
 
 } // namespace
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
-}
 
 api_keys api_keys::load(const std::string& path) {
   nlohmann::json j = nlohmann::json::parse(read_text_file(path, size_t{4} << 20), nullptr, false);

@@ -10,6 +10,8 @@
 //   "default" with every scope; the gateway never falls into it silently.
 #pragma once
 
+#include "actors/common/sha256.hpp"
+
 #include <set>
 #include <string>
 #include <string_view>
@@ -41,8 +43,5 @@ private:
   caller anonymous_;
   bool allow_anonymous_ = false;
 };
-
-/// Lower-case hex SHA-256 of `text`.
-std::string sha256_hex(std::string_view text);
 
 } // namespace proofmesh::gateway

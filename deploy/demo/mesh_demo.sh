@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The mesh part of `make demo`: `proofmesh up` on loopback (Redis, a coordinator, one replica per
-# role) serving the demo model, a job of our two sample problems submitted with
-# `proofmesh submit --watch`, its result summarised, then everything stopped. The model's weights
+# The mesh part of `make demo`: `proofmesh up` on loopback (Redis, a coordinator, the REST
+# gateway, one replica per role) serving the demo model; a job of our two sample problems
+# submitted through the REST API with `proofmesh submit --watch` (a progress bar fed by the job's
+# server-sent events); its result summarised; then everything stopped. The model's weights
 # are random, so its proofs do not parse: the demo shows the machinery (claiming, dispatch,
 # parsing, accounting), not mathematics. Usage: mesh_demo.sh BUILD_DIR MODEL_DIR
 set -euo pipefail
@@ -11,8 +12,9 @@ logs=$build/demo-mesh
 rm -rf "$logs"
 redis_port=$((20000 + RANDOM % 20000))
 base_port=$((40000 + RANDOM % 20000))
+gateway_port=$((base_port + 3))
 "$build/proofmesh" up --model "$model" --log-dir "$logs" --redis-port "$redis_port" \
-  --base-port "$base_port" --slots 4 >"$build/demo-mesh.out" 2>&1 &
+  --base-port "$base_port" --gateway-port "$gateway_port" --slots 4 >"$build/demo-mesh.out" 2>&1 &
 up=$!
 stop() { kill -TERM "$up" 2>/dev/null || true; wait "$up"; }
 trap stop EXIT
@@ -22,11 +24,14 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 cat "$build/demo-mesh.out"
-queue="redis://:$(cat "$logs/redis.password")@127.0.0.1:$redis_port"
+export PROOFMESH_GATEWAY="http://127.0.0.1:$gateway_port"
+PROOFMESH_API_KEY="$(cat "$logs/api.key")"
+export PROOFMESH_API_KEY
+echo "== POST /v1/jobs with our two sample problems (deploy/demo/problems.jsonl), then its events"
 id=$("$build/proofmesh" submit deploy/demo/problems.jsonl --num-proofs 2 --verifications 2 \
-       --max-tokens 32 --queue "$queue" --watch)
-echo "== result of job $id: per problem, parsed proofs, ratings, meta-ratings, tasks given up"
-"$build/proofmesh" result "$id" --queue "$queue"
+       --max-tokens 32 --watch)
+echo "== GET /v1/jobs/$id/result: per problem, parsed proofs, ratings, meta-ratings, tasks given up"
+"$build/proofmesh" result "$id"
 trap - EXIT
 stop
 echo "== the mesh is down; logs in $logs"

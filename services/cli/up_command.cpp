@@ -1,15 +1,20 @@
 // `proofmesh up`: the whole mesh on this machine, for a demo or a laptop. Rules of the road:
 // - It starts, on loopback: redis-server (AOF on, fsync every second, a password it makes up
-//   unless given, its files in LOG_DIR/redis), one coordinator, and the requested replicas of
-//   each role; each process writes LOG_DIR/<name>.log.
-// - It waits for Redis to answer before starting the rest, prints where everything is, and
-//   writes the Redis password to LOG_DIR/redis.password (mode 0600) for `proofmesh submit`.
-// - SIGINT or SIGTERM stops the workers (they drain), then the coordinator, then Redis, each
-//   with SIGTERM and a grace period, then SIGKILL; it exits 0 with no child left. A child that
-//   dies on its own is reported and brings the rest down (exit 1): a half mesh is no mesh.
+//   unless given, its files in LOG_DIR/redis), one coordinator, the gateway, and the requested
+//   replicas of each role; each process writes LOG_DIR/<name>.log.
+// - It waits for Redis to answer before starting the rest, and for the gateway to be ready
+//   before it says "mesh up". Secrets it makes up go to files of mode 0600: the Redis password
+//   (LOG_DIR/redis.password) and the gateway's API key (LOG_DIR/api.key, tenant "local"; the
+//   gateway itself only gets its hash, in LOG_DIR/api-keys.json).
+// - SIGINT or SIGTERM stops the workers (they drain), then the gateway, the coordinator, then
+//   Redis, each with SIGTERM and a grace period, then SIGKILL; it exits 0 with no child left. A
+//   child that dies on its own is reported and brings the rest down (exit 1): a half mesh is no
+//   mesh.
 #include "actors/common/error.hpp"
+#include "actors/common/sha256.hpp"
 #include "actors/transport/redis_client.hpp"
 #include "services/cli/command.hpp"
+#include "services/cli/gateway_client.hpp"
 #include "services/common/service_main.hpp"
 
 #include <chrono>
@@ -41,7 +46,9 @@ struct up_flags {
   int32_t slots = 8;
   int32_t redis_port = 6379;
   int32_t base_port = 5601;
+  int32_t gateway_port = 8080;
   std::string redis_password;
+  std::string api_key;
 };
 
 struct child {
@@ -82,6 +89,11 @@ bool stop_one(const child& c, std::chrono::seconds grace) {
   return false;
 }
 
+void write_secret(const fs::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+  ::chmod(path.c_str(), 0600);
+}
+
 std::string random_password() {
   std::random_device rd;
   const char* hex = "0123456789abcdef";
@@ -105,23 +117,26 @@ command_fn add_up_command(CLI::App& app) {
   app.add_option("--redis-port", f->redis_port, "Redis port on 127.0.0.1");
   app.add_option("--base-port", f->base_port, "role sockets at base, base+1, base+2");
   app.add_option("--redis-password", f->redis_password, "default: a random one");
+  app.add_option("--gateway-port", f->gateway_port, "the REST gateway's port on 127.0.0.1");
+  app.add_option("--api-key", f->api_key, "the gateway's API key (default: a random one)");
   return [f] {
     for (int32_t n : {f->generators, f->verifiers, f->meta_verifiers}) {
       if (n < 0 || n > 64) throw input_error("replica counts must be in [0, 64]");
     }
     if (f->redis_port < 1 || f->redis_port > 65535 || f->base_port < 1 ||
-        f->base_port > 65533) {
-      throw input_error("--redis-port and --base-port must be valid TCP ports");
+        f->base_port > 65533 || f->gateway_port < 1 || f->gateway_port > 65535) {
+      throw input_error("--redis-port, --base-port and --gateway-port must be valid TCP ports");
     }
     if (!fs::is_directory(f->model)) throw input_error("--model " + f->model + ": not a folder");
     const fs::path logs = fs::absolute(f->log_dir);
     fs::create_directories(logs / "redis");
     const std::string password =
         f->redis_password.empty() ? random_password() : f->redis_password;
-    {
-      std::ofstream(logs / "redis.password") << password << "\n";
-      ::chmod((logs / "redis.password").c_str(), 0600);
-    }
+    const std::string api_key = f->api_key.empty() ? random_password() : f->api_key;
+    write_secret(logs / "redis.password", password + "\n");
+    write_secret(logs / "api.key", api_key + "\n");
+    write_secret(logs / "api-keys.json",
+                 R"({"keys": [{"tenant": "local", "sha256": ")" + sha256_hex(api_key) + "\"}]}\n");
     const fs::path bin = fs::read_symlink("/proc/self/exe").parent_path();
     const std::string redis_port = std::to_string(f->redis_port);
     std::vector<child> children;
@@ -158,6 +173,28 @@ command_fn add_up_command(CLI::App& app) {
                 "--verifier-endpoint", endpoints[1], "--meta-verifier-endpoint", endpoints[2],
                 "--consumer", "coordinator-0"},
                (logs / "coordinator.log").string())});
+    children.push_back(
+        {"gateway",
+         spawn({(bin / "proofmesh-gateway").string(), "--host", "127.0.0.1", "--port",
+                std::to_string(f->gateway_port), "--redis-port", redis_port, "--redis-password",
+                password, "--api-keys", (logs / "api-keys.json").string()},
+               (logs / "gateway.log").string())});
+    const gateway_target gateway = {.port = std::to_string(f->gateway_port)};
+    for (int i = 0;; ++i) { // ready: listening and talking to Redis
+      try {
+        gateway_call(gateway, "GET", "/readyz");
+        break;
+      } catch (const std::exception& e) {
+        const bool exited = ::waitpid(children.back().pid, nullptr, WNOHANG) != 0;
+        if (exited) children.pop_back(); // reaped: nothing left to stop
+        if (exited || i == 100) {
+          stop_all();
+          throw input_error(std::string("the gateway did not start: ") + e.what() + " (see " +
+                            (logs / "gateway.log").string() + ")");
+        }
+        std::this_thread::sleep_for(100ms);
+      }
+    }
     const char* roles[3] = {"generator", "verifier", "meta_verifier"};
     const int32_t counts[3] = {f->generators, f->verifiers, f->meta_verifiers};
     for (int r = 0; r < 3; ++r) {
@@ -174,8 +211,10 @@ command_fn add_up_command(CLI::App& app) {
         children.push_back({name, spawn(argv, (logs / (name + ".log")).string())});
       }
     }
-    std::cout << "mesh up: redis 127.0.0.1:" << redis_port << " (password in "
-              << (logs / "redis.password").string() << "), coordinator, " << f->generators
+    std::cout << "mesh up: gateway http://127.0.0.1:" << f->gateway_port << " (API key in "
+              << (logs / "api.key").string() << "), redis 127.0.0.1:" << redis_port
+              << " (password in " << (logs / "redis.password").string() << "), coordinator, "
+              << f->generators
               << " generator(s), " << f->verifiers << " verifier(s), " << f->meta_verifiers
               << " meta-verifier(s); logs in " << logs.string() << "; Ctrl-C stops it"
               << std::endl;

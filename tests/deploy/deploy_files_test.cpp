@@ -60,12 +60,14 @@ TEST(deploy_files, kubernetes_manifests_are_complete) {
     ASSERT_TRUE(std::regex_search(d, name, std::regex("\\nmetadata:\\n  name: (\\S+)"))) << d;
     kinds.insert(kind[2]);
     names.insert(kind[2].str() + "/" + name[1].str());
-    if (kind[2] == "Deployment" && name[1] != "proofmesh-coordinator") {
+    if (kind[2] == "Deployment" && name[1] != "proofmesh-coordinator" &&
+        name[1] != "proofmesh-gateway") { // the roles run models: each wants a GPU
       EXPECT_NE(d.find("nvidia.com/gpu: 1"), std::string::npos) << name[1];
     }
   }
   for (const char* n : {"Deployment/proofmesh-coordinator", "Deployment/proofmesh-generator",
                         "Deployment/proofmesh-verifier", "Deployment/proofmesh-meta-verifier",
+                        "Deployment/proofmesh-gateway", "Service/proofmesh-gateway",
                         "StatefulSet/proofmesh-redis", "Service/proofmesh-redis",
                         "Service/proofmesh-coordinator", "ConfigMap/proofmesh"}) {
     EXPECT_TRUE(names.contains(n)) << n;
@@ -74,8 +76,8 @@ TEST(deploy_files, kubernetes_manifests_are_complete) {
 
 TEST(deploy_files, every_file_names_every_service) {
   const std::string compose = deploy("compose/compose.yaml");
-  for (const char* s : {"\n  redis:", "\n  coordinator:", "\n  generator:", "\n  verifier:",
-                        "\n  meta-verifier:"}) {
+  for (const char* s : {"\n  redis:", "\n  coordinator:", "\n  gateway:", "\n  generator:",
+                        "\n  verifier:", "\n  meta-verifier:"}) {
     EXPECT_NE(compose.find(s), std::string::npos) << s;
   }
   for (const char* role : {"\"generator\"", "\"verifier\"", "\"meta_verifier\""}) {
@@ -86,6 +88,14 @@ TEST(deploy_files, every_file_names_every_service) {
             std::string::npos);
   EXPECT_NE(deploy("systemd/proofmesh-worker@.service").find("proofmesh-worker"),
             std::string::npos);
+  EXPECT_NE(deploy("systemd/proofmesh-gateway.service").find("proofmesh-gateway"),
+            std::string::npos);
+  // The image holds every binary the files run.
+  const std::string image = testing::read_file(testing::source_path("Dockerfile"));
+  for (const char* bin : {"/proofmesh ", "/proofmesh-gateway ", "/proofmesh-coordinator ",
+                          "/proofmesh-worker "}) {
+    EXPECT_NE(image.find(bin), std::string::npos) << bin;
+  }
 }
 
 TEST(deploy_files, every_flag_they_pass_exists) {
@@ -95,12 +105,16 @@ TEST(deploy_files, every_flag_they_pass_exists) {
       testing::run_command(bin + "proofmesh-worker --help", dir.str("e")).out;
   const std::string coordinator_help =
       testing::run_command(bin + "proofmesh-coordinator --help", dir.str("e")).out;
+  const std::string gateway_help =
+      testing::run_command(bin + "proofmesh-gateway --help", dir.str("e")).out;
+  ASSERT_NE(gateway_help.find("--api-keys"), std::string::npos) << gateway_help;
   ASSERT_NE(worker_help.find("--role"), std::string::npos) << worker_help;
   ASSERT_NE(coordinator_help.find("--redis-host"), std::string::npos) << coordinator_help;
   for (const std::string& file : {std::string("compose/compose.yaml"),
                                   std::string("k8s/proofmesh.yaml"),
                                   std::string("systemd/proofmesh-coordinator.service"),
-                                  std::string("systemd/proofmesh-worker@.service")}) {
+                                  std::string("systemd/proofmesh-worker@.service"),
+                                  std::string("systemd/proofmesh-gateway.service")}) {
     const std::string text = deploy(file);
     for (const std::string& flag : flags_in(text)) {
       if (flag == "--appendonly" || flag == "--requirepass" || flag == "--scale" ||
@@ -108,10 +122,28 @@ TEST(deploy_files, every_flag_they_pass_exists) {
         continue; // redis-server's, docker's and kubectl's own
       }
       EXPECT_TRUE(worker_help.find(flag) != std::string::npos ||
-                  coordinator_help.find(flag) != std::string::npos)
+                  coordinator_help.find(flag) != std::string::npos ||
+                  gateway_help.find(flag) != std::string::npos)
           << file << ": " << flag << " is not a flag of ours";
     }
   }
+}
+
+// The ConfigMap's TOML settings are flags too (CLI11 reads `name = value` as --name).
+TEST(deploy_files, every_config_setting_is_a_flag) {
+  testing::temp_dir dir;
+  const std::string bin = std::string(PM_BUILD_DIR) + "/";
+  const std::string help =
+      testing::run_command(bin + "proofmesh-coordinator --help", dir.str("e")).out +
+      testing::run_command(bin + "proofmesh-gateway --help", dir.str("e")).out;
+  const std::string k8s = deploy("k8s/proofmesh.yaml");
+  std::regex setting("\n    ([a-z][a-z-]+) = ");
+  int n = 0;
+  for (auto it = std::sregex_iterator(k8s.begin(), k8s.end(), setting);
+       it != std::sregex_iterator(); ++it, ++n) {
+    EXPECT_NE(help.find("--" + (*it)[1].str()), std::string::npos) << (*it)[1];
+  }
+  EXPECT_GE(n, 8);
 }
 
 } // namespace

@@ -30,10 +30,10 @@ protected:
   void SetUp() override {
     std::ofstream(dir_.str("keys.json"))
         << json{{"keys",
-                 {{{"tenant", "alpha"}, {"sha256", gateway::sha256_hex("key-alpha")}},
-                  {{"tenant", "beta"}, {"sha256", gateway::sha256_hex("key-beta")}},
+                 {{{"tenant", "alpha"}, {"sha256", sha256_hex("key-alpha")}},
+                  {{"tenant", "beta"}, {"sha256", sha256_hex("key-beta")}},
                   {{"tenant", "gamma"},
-                   {"sha256", gateway::sha256_hex("key-completions-only")},
+                   {"sha256", sha256_hex("key-completions-only")},
                    {"scopes", {"completions"}}}}}}
                .dump();
     for (auto& e : endpoints_) e = "tcp://127.0.0.1:" + std::to_string(testing::free_port());

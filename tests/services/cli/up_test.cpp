@@ -1,6 +1,7 @@
 // `proofmesh up` as a user runs it: the whole mesh from one command (redis-server, coordinator,
-// one replica per role, tiny random model), a job submitted with `proofmesh submit` completes,
-// and SIGTERM brings everything down with exit 0 and no process of the mesh left behind.
+// gateway, one replica per role, tiny random model); a job submitted through the gateway with
+// `proofmesh submit --watch` completes with its progress shown, `proofmesh result` reads it, and
+// SIGTERM brings everything down with exit 0 and no process of the mesh left behind.
 #include "actors/engine/model/model_init.hpp"
 #include "actors/transport/redis_client.hpp"
 #include "tests/support/child_process.hpp"
@@ -41,11 +42,13 @@ TEST(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
   engine::init_random_model(
       {.arch = engine::model_arch::model_arch_llama, .seed = 8, .out_dir = dir.str("model")});
   const int redis_port = testing::free_port();
+  const int gateway_port = testing::free_port();
   const int base_port = 20000 + (testing::free_port() % 20000);
   const std::string cli = std::string(PM_BUILD_DIR) + "/proofmesh";
   testing::child_process up({cli, "up", "--model", dir.str("model"), "--log-dir", dir.str("mesh"),
                              "--redis-port", std::to_string(redis_port), "--base-port",
-                             std::to_string(base_port), "--slots", "2"},
+                             std::to_string(base_port), "--gateway-port",
+                             std::to_string(gateway_port), "--slots", "2"},
                             dir.str("up.log"));
   const auto ready = std::chrono::steady_clock::now() + 60s;
   while (text_of(dir.str("up.log")).find("mesh up") == std::string::npos &&
@@ -54,25 +57,30 @@ TEST(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
   }
   ASSERT_NE(text_of(dir.str("up.log")).find("mesh up"), std::string::npos)
       << text_of(dir.str("up.log"));
-  std::string password = testing::read_file(dir.str("mesh/redis.password"));
-  password.erase(password.find_last_not_of("\n") + 1);
-  const std::string queue =
-      "redis://:" + password + "@127.0.0.1:" + std::to_string(redis_port);
+  std::string key = testing::read_file(dir.str("mesh/api.key"));
+  key.erase(key.find_last_not_of("\n") + 1);
+  EXPECT_EQ(std::filesystem::status(dir.str("mesh/api.key")).permissions() &
+                std::filesystem::perms::others_read,
+            std::filesystem::perms::none);
+  const std::string gateway =
+      " --gateway http://127.0.0.1:" + std::to_string(gateway_port) + " --api-key " + key;
   dir.write("job.jsonl", std::string(R"({"question": "Prove that 2 + 2 = 4."})" "\n"));
   auto submitted = testing::run_command(cli + " submit " + dir.str("job.jsonl") +
-                                            " --num-proofs 2 --max-tokens 8 --queue " + queue,
+                                            " --num-proofs 2 --max-tokens 8 --watch" + gateway,
                                         dir.str("submit.err"));
-  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.err << text_of(dir.str("mesh/gateway.log"));
   const std::string id = submitted.out.substr(0, submitted.out.find('\n'));
-  bool completed = false;
-  const auto deadline = std::chrono::steady_clock::now() + 180s;
-  while (!completed && std::chrono::steady_clock::now() < deadline) {
-    auto s = testing::run_command(cli + " status " + id + " --queue " + queue,
-                                  dir.str("status.err"));
-    completed = s.out == "completed\n";
-    std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_TRUE(completed) << text_of(dir.str("mesh/coordinator.log"));
+  EXPECT_NE(submitted.err.find("job " + id + " completed"), std::string::npos) << submitted.err;
+  EXPECT_NE(submitted.err.find("2/2 tasks"), std::string::npos) << submitted.err;
+  auto result = testing::run_command(cli + " result " + id + gateway, dir.str("result.err"));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("\"status\":\"completed\""), std::string::npos) << result.out;
+  // A wrong key is the caller's mistake: exit 2 and the gateway's code.
+  auto denied = testing::run_command(cli + " status " + id + " --gateway http://127.0.0.1:" +
+                                         std::to_string(gateway_port) + " --api-key wrong",
+                                     dir.str("denied.err"));
+  EXPECT_EQ(denied.exit_code, 2);
+  EXPECT_NE(denied.err.find("invalid_api_key"), std::string::npos) << denied.err;
   up.signal(SIGTERM);
   EXPECT_EQ(up.wait_exit(120s), std::optional<int>(0)) << text_of(dir.str("up.log"));
   EXPECT_EQ(processes_mentioning(dir.str("mesh")), 0);  // redis-server's --dir

@@ -1,0 +1,212 @@
+// `proofmesh submit`, `status` and `result`. Rules of the road:
+// - Through the REST gateway by default (--gateway, PROOFMESH_GATEWAY; --api-key,
+//   PROOFMESH_API_KEY): what people and services use, with tenants and limits.
+// - Straight to Redis with --queue redis://[:PASSWORD@]HOST[:PORT] (PROOFMESH_REDIS_PASSWORD also
+//   sets the password): the path for batch producers (data pipelines, cron jobs) that skip HTTP.
+//   The job gets its id here, and is checked exactly as the coordinator will check it.
+// - submit reads FILE as a job object, the reference's inputs format, or JSONL of problems
+//   (actors/pipeline/job_request.hpp), applies the flags, prints the job id, and with --watch
+//   follows the job's events with a progress bar until it ends ("job <id> completed").
+#include "actors/common/error.hpp"
+#include "actors/common/text_file.hpp"
+#include "actors/pipeline/job_request.hpp"
+#include "actors/pipeline/job_spec.hpp"
+#include "actors/transport/job_queue.hpp"
+#include "services/cli/command.hpp"
+#include "services/cli/gateway_client.hpp"
+#include "services/cli/task_progress.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+namespace proofmesh::cli {
+
+namespace {
+
+using nlohmann::json;
+namespace pt = proofmesh::transport;
+
+pt::redis_client_params parse_queue_url(const std::string& url) {
+  const std::string scheme = "redis://";
+  if (url.rfind(scheme, 0) != 0) {
+    throw input_error("--queue must look like redis://[:password@]host[:port]");
+  }
+  std::string rest = url.substr(scheme.size());
+  pt::redis_client_params p{.max_attempts = 3};
+  if (const char* env = std::getenv("PROOFMESH_REDIS_PASSWORD")) {
+    p.password = env;
+  }
+  if (size_t at = rest.rfind('@'); at != std::string::npos) {
+    std::string auth = rest.substr(0, at);
+    p.password = auth.rfind(':', 0) == 0 ? auth.substr(1) : auth;
+    rest = rest.substr(at + 1);
+  }
+  if (size_t slash = rest.find('/'); slash != std::string::npos) {
+    rest = rest.substr(0, slash);
+  }
+  if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
+    const std::string port = rest.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(port) < 1 || std::stoi(port) > 65535) {
+      throw input_error("--queue: bad port \"" + port + "\"");
+    }
+    p.port = std::stoi(port);
+    rest = rest.substr(0, colon);
+  }
+  if (!rest.empty()) {
+    p.host = rest;
+  }
+  return p;
+}
+
+struct job_flags {
+  std::string queue; // non-empty: straight to Redis
+  std::string gateway;
+  std::string api_key;
+  std::string file;
+  std::string id;
+  std::string strategy;
+  bool watch = false;
+  int32_t num_proofs = 0, verifications = -1, max_tokens = 0;
+
+  bool via_queue() const { return !queue.empty(); }
+  gateway_target target() const {
+    const char* env_url = std::getenv("PROOFMESH_GATEWAY");
+    const char* env_key = std::getenv("PROOFMESH_API_KEY");
+    return parse_gateway_url(
+        !gateway.empty() ? gateway : env_url != nullptr ? env_url : "http://127.0.0.1:8080",
+        !api_key.empty() ? api_key : env_key != nullptr ? env_key : "");
+  }
+};
+
+void add_transport_flags(CLI::App& app, job_flags& f) {
+  app.add_option("--gateway", f.gateway, "http://host[:port] of the gateway (default local)");
+  app.add_option("--api-key", f.api_key, "the gateway's API key (or PROOFMESH_API_KEY)");
+  app.add_option("--queue", f.queue, "redis://[:password@]host[:port]: skip the gateway");
+}
+
+std::string new_job_id() {
+  std::random_device rd;
+  std::ostringstream s;
+  s << "job-" << std::hex << ((static_cast<uint64_t>(rd()) << 32) | rd());
+  return s.str();
+}
+
+// The Redis path's --watch: the job's events stream, read directly.
+std::string watch_queue(pt::redis_client& redis, const std::string& id, task_progress& bar) {
+  std::string last = "0";
+  for (;;) {
+    pt::redis_reply r = redis.command({"XREAD", "COUNT", "100", "BLOCK", "1000", "STREAMS",
+                                       "job:" + id + ":events", last});
+    for (const pt::redis_reply& stream : r.elements) {
+      for (const pt::redis_reply& entry : stream.elements.at(1).elements) {
+        last = entry.elements.at(0).str;
+        const std::string& data = entry.elements.at(1).elements.at(1).str;
+        const std::string type =
+            json::parse(data, nullptr, false).value("type", std::string());
+        bar.on_event(type, data);
+        if (type == "completed" || type == "cancelled") return type;
+      }
+    }
+  }
+}
+
+std::string with_job_id(const std::string& id) {
+  if (id.empty() || id.size() > 64 ||
+      id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+          std::string::npos) {
+    throw input_error("a job id is 1 to 64 of [A-Za-z0-9_-]");
+  }
+  return id;
+}
+
+} // namespace
+
+command_fn add_submit_command(CLI::App& app) {
+  auto f = std::make_shared<job_flags>();
+  add_transport_flags(app, *f);
+  app.add_option("file", f->file, "job JSON, reference inputs JSON, or JSONL of problems")
+      ->required();
+  app.add_option("--strategy", f->strategy, "search strategy (default simple)");
+  app.add_option("--num-proofs", f->num_proofs, "proofs per problem");
+  app.add_option("--verifications", f->verifications, "verifications per proof");
+  app.add_option("--max-tokens", f->max_tokens, "tokens per completion");
+  app.add_flag("--watch", f->watch, "follow the job's progress until it ends");
+  return [f] {
+    json job = pipeline::job_from_text(read_text_file(f->file, size_t{64} << 20));
+    if (!job.contains("params")) job["params"] = json::object();
+    if (!f->strategy.empty()) job["strategy"] = f->strategy;
+    if (f->num_proofs > 0) job["params"]["num_proofs"] = f->num_proofs;
+    if (f->verifications >= 0) job["params"]["verifications_per_proof"] = f->verifications;
+    if (f->max_tokens > 0) job["params"]["max_tokens"] = f->max_tokens;
+    task_progress bar(stderr);
+    if (f->via_queue()) {
+      if (!job.contains("id")) job["id"] = new_job_id();
+      const std::string body = job.dump();
+      pipeline::parse_job_spec(body); // the coordinator's own check, before it reaches the queue
+      pt::redis_client redis(parse_queue_url(f->queue));
+      pt::job_queue queue(redis, {.consumer = "submit"});
+      queue.add(body);
+      const std::string id = job["id"];
+      std::cout << id << std::endl;
+      if (f->watch) bar.finish(watch_queue(redis, id, bar), id);
+      return 0;
+    }
+    const gateway_target to = f->target();
+    gateway_reply r = gateway_call(to, "POST", "/v1/jobs", job.dump());
+    const std::string id = json::parse(r.body).at("id");
+    std::cout << id << std::endl;
+    if (f->watch) bar.finish(follow_events(to, "/v1/jobs/" + id + "/events",
+                                           [&](const std::string& type, const std::string& data) {
+                                             bar.on_event(type, data);
+                                           }),
+                             id);
+    return 0;
+  };
+}
+
+command_fn add_status_command(CLI::App& app) {
+  auto f = std::make_shared<job_flags>();
+  add_transport_flags(app, *f);
+  app.add_option("id", f->id, "job id")->required();
+  return [f] {
+    const std::string id = with_job_id(f->id);
+    if (!f->via_queue()) { // {id, status, created_at_ms, problems, tasks_done, ...}
+      std::cout << gateway_call(f->target(), "GET", "/v1/jobs/" + id).body << "\n";
+      return 0;
+    }
+    pt::redis_client redis(parse_queue_url(f->queue));
+    pt::redis_reply r = redis.command({"HGET", "job:" + id, "status"});
+    if (r.is_nil()) {
+      throw input_error("no job " + id + " (it may still be queued)");
+    }
+    std::cout << r.str << "\n";
+    return 0;
+  };
+}
+
+command_fn add_result_command(CLI::App& app) {
+  auto f = std::make_shared<job_flags>();
+  add_transport_flags(app, *f);
+  app.add_option("id", f->id, "job id")->required();
+  return [f] {
+    const std::string id = with_job_id(f->id);
+    if (!f->via_queue()) {
+      std::cout << gateway_call(f->target(), "GET", "/v1/jobs/" + id + "/result").body << "\n";
+      return 0;
+    }
+    pt::redis_client redis(parse_queue_url(f->queue));
+    pt::redis_reply r = redis.command({"GET", "job:" + id + ":result"});
+    if (r.is_nil()) {
+      throw input_error("job " + id + " has no result yet");
+    }
+    std::cout << r.str << "\n";
+    return 0;
+  };
+}
+
+} // namespace proofmesh::cli

@@ -7,7 +7,7 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 20
 DEMO_DIR ?= $(BUILD_DIR)/demo-model
 
-.PHONY: setup configure build test unit-test demo bench gpu-test fuzz portable clean
+.PHONY: setup configure build test unit-test demo bench bench-mesh gpu-test fuzz portable clean
 
 setup:
 	@deploy/setup.sh
@@ -50,6 +50,11 @@ demo: build
 	  --max-tokens 8 --temperature 0 --logprobs 3 --json
 	@echo "== the mesh: Redis, a coordinator, the REST gateway and one replica per role; a job of two problems =="
 	@deploy/demo/mesh_demo.sh $(BUILD_DIR) $(DEMO_DIR)
+
+# bench/mesh: what the mesh adds per task (gateway -> Redis -> coordinator -> worker -> back) at
+# max_tokens 1, against the engine's own time per task, and tasks per second.
+bench-mesh: build
+	@python3 bench/mesh/mesh_bench.py $(BUILD_DIR)
 
 # With a GPU: bench/engine (our engine and transformers on the 1B and 8B shapes, one table).
 # Without: the CPU backend's throughput.

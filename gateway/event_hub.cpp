@@ -29,7 +29,7 @@ bool is_last(const std::string& json) {
 } // namespace
 
 event_hub::event_hub(const event_hub_params& params)
-    : params_(params), thread_([this] { loop(); }) {}
+    : params_(params), thread_([this] { loop(); }), waker_([this] { wake_loop(); }) {}
 
 event_hub::~event_hub() {
   {
@@ -37,7 +37,36 @@ event_hub::~event_hub() {
     stopping_ = true;
   }
   wake_.notify_all();
-  thread_.join();
+  added_cv_.notify_all();
+  waker_.join();
+  thread_.join(); // its XREAD ends within block_ms
+}
+
+void event_hub::wake_loop() {
+  pt::redis_client redis({.host = params_.redis.host, .port = params_.redis.port,
+                          .password = params_.redis.password, .max_attempts = 2});
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    added_cv_.wait(lock, [this] { return stopping_ || (added_ && reader_id_ >= 0); });
+    if (stopping_) return;
+    added_ = false;
+    const std::string id = std::to_string(reader_id_);
+    const uint64_t turn = turns_;
+    lock.unlock();
+    // The reader may be between its snapshot and its XREAD, not blocked yet: UNBLOCK then says 0,
+    // so try again briefly, until it is blocked or a new turn has picked the subscriber up.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      try {
+        if (redis.command({"CLIENT", "UNBLOCK", id}).integer == 1) break;
+      } catch (const std::exception&) {
+        break; // Redis away: the reader's own timeout picks the subscriber up
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      std::lock_guard check(mutex_);
+      if (turns_ != turn || stopping_) break;
+    }
+    lock.lock();
+  }
 }
 
 bool event_hub::subscribe(const std::string& key, const std::string& after_id,
@@ -46,8 +75,10 @@ bool event_hub::subscribe(const std::string& key, const std::string& after_id,
     std::lock_guard lock(mutex_);
     if (subs_.size() >= params_.max_subscriptions) return false;
     subs_.push_back({key, after_id, std::move(sink)});
+    added_ = true;
   }
   wake_.notify_all();
+  added_cv_.notify_all();
   return true;
 }
 
@@ -65,8 +96,22 @@ void event_hub::loop() {
       if (stopping_) return;
     }
     try {
+      if (reader_id_ < 0) { // after a reconnect the id changes: ask again
+        const int64_t id = redis.command({"CLIENT", "ID"}).integer;
+        std::lock_guard lock(mutex_);
+        reader_id_ = id;
+      }
+      const int64_t reconnects = redis.num_reconnects();
       turn(redis);
+      if (redis.num_reconnects() != reconnects) {
+        std::lock_guard lock(mutex_);
+        reader_id_ = -1;
+      }
     } catch (const std::exception&) {
+      {
+        std::lock_guard lock(mutex_);
+        reader_id_ = -1;
+      }
       std::unique_lock lock(mutex_); // Redis away: wait, then try again
       wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopping_; });
     }
@@ -79,6 +124,8 @@ void event_hub::turn(pt::redis_client& redis) {
   {
     std::lock_guard lock(mutex_);
     std::erase_if(subs_, [](const subscription& s) { return s.sink.expired(); });
+    added_ = false; // this call includes every subscription made so far
+    ++turns_;
     for (const subscription& s : subs_) {
       auto [it, fresh] = from.emplace(s.key, s.after);
       if (!fresh && id_order(s.after) < id_order(it->second)) it->second = s.after;

@@ -2,8 +2,10 @@
 // connection. Rules of the road:
 // - A subscriber names a stream key and the last entry id it has seen ("0": from the start; a
 //   client's Last-Event-ID resumes after it). The hub XREADs every subscribed stream in one
-//   blocking call (100 ms), so a thousand open streams cost one connection and one round trip,
-//   not a thousand.
+//   blocking call, so a thousand open streams cost one connection and one round trip, not a
+//   thousand. A new subscriber must not wait for that call to time out: a waker thread ends it
+//   at once with CLIENT UNBLOCK from a second connection, and the next call includes the new
+//   stream.
 // - Entries go to each subscriber in order, exactly once, as (id, event JSON). An event of type
 //   completed or cancelled is the stream's last: the subscriber is dropped after it.
 // - A subscriber is held weakly: a closed HTTP connection releases its subscription on the next
@@ -39,7 +41,7 @@ public:
 struct event_hub_params {
   transport::redis_client_params redis;
   size_t max_subscriptions = 4096;
-  int64_t block_ms = 100;
+  int64_t block_ms = 1000;
 };
 
 class event_hub {
@@ -61,13 +63,19 @@ private:
   };
   void loop();
   void turn(transport::redis_client& redis);
+  void wake_loop();
 
   event_hub_params params_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<subscription> subs_;
   bool stopping_ = false;
+  bool added_ = false;         // a subscription arrived since the current XREAD began
+  int64_t reader_id_ = -1;     // the reading connection's CLIENT ID, once known
+  uint64_t turns_ = 0;         // snapshots taken by the reader
+  std::condition_variable added_cv_;
   std::thread thread_;
+  std::thread waker_;
 };
 
 } // namespace proofmesh::gateway

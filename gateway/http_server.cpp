@@ -337,6 +337,10 @@ void accept_next(const std::shared_ptr<http_server::state>& s) {
         beast::error_code ignored;
         socket.close(ignored);
       } else {
+        // Answers are written as header then body, and events one by one: without NODELAY,
+        // Nagle's algorithm holds each small write for the client's delayed ACK.
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
         std::make_shared<session>(std::move(socket), s)->start();
       }
     }

@@ -65,9 +65,14 @@ std::vector<job_entry> job_queue::entries(const redis_reply& list) const {
 }
 
 std::vector<job_entry> job_queue::read(std::chrono::milliseconds block) {
-  redis_reply r = redis_.command({"XREADGROUP", "GROUP", params_.group, params_.consumer,
-                                  "COUNT", std::to_string(params_.max_batch), "BLOCK",
-                                  std::to_string(block.count()), "STREAMS", params_.stream, ">"});
+  std::vector<std::string> args = {"XREADGROUP", "GROUP", params_.group, params_.consumer,
+                                   "COUNT", std::to_string(params_.max_batch)};
+  if (block.count() > 0) { // BLOCK 0 would mean forever
+    args.push_back("BLOCK");
+    args.push_back(std::to_string(block.count()));
+  }
+  args.insert(args.end(), {"STREAMS", params_.stream, ">"});
+  redis_reply r = redis_.command(args);
   require_ok(r, "XREADGROUP");
   if (r.is_nil() || r.elements.empty()) {
     return {};

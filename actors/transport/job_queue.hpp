@@ -45,7 +45,9 @@ public:
 
   /// Appends a job; returns its entry id.
   std::string add(const std::string& body);
-  /// New entries for this consumer, waiting up to `block` for one.
+  /// New entries for this consumer, waiting up to `block` for one (0: not at all). Redis
+  /// times blocked reads out on its own clock (10 ticks a second by default), so a short block
+  /// can last 100 ms: a caller with other work waiting reads without blocking.
   std::vector<job_entry> read(std::chrono::milliseconds block);
   /// Entries pending on any consumer for longer than min_idle, now this consumer's.
   std::vector<job_entry> reclaim();

@@ -56,6 +56,8 @@ public:
   router_events poll(std::chrono::milliseconds timeout);
 
   const wire_drops& drops() const { return drops_; }
+  /// The socket, for waiting on several routers at once (wait_any_readable).
+  zmq::socket_t& socket() { return socket_; }
   const credit_dispatcher& dispatcher() const { return dispatcher_; }
 
 private:

@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <chrono>
+#include <span>
+#include <vector>
 
 namespace proofmesh::transport {
 
@@ -14,6 +16,20 @@ inline void wait_readable(zmq::socket_t& socket, std::chrono::milliseconds timeo
   zmq::pollitem_t item{static_cast<void*>(socket), 0, ZMQ_POLLIN, 0};
   try {
     zmq::poll(&item, 1, timeout);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) {
+      throw;
+    }
+  }
+}
+
+/// Waits until any of `sockets` is readable, up to a timeout; EINTR as above.
+inline void wait_any_readable(std::span<zmq::socket_t* const> sockets,
+                              std::chrono::milliseconds timeout) {
+  std::vector<zmq::pollitem_t> items;
+  for (zmq::socket_t* s : sockets) items.push_back({static_cast<void*>(*s), 0, ZMQ_POLLIN, 0});
+  try {
+    zmq::poll(items.data(), items.size(), timeout);
   } catch (const zmq::error_t& e) {
     if (e.num() != EINTR) {
       throw;

@@ -4,6 +4,7 @@
 #include "actors/pipeline/job_spec.hpp"
 #include "actors/transport/job_queue.hpp"
 #include "actors/transport/role_router.hpp"
+#include "actors/transport/zmq_wait.hpp"
 #include "services/common/metrics_server.hpp"
 #include "services/common/service_log.hpp"
 #include "services/common/service_main.hpp"
@@ -164,6 +165,7 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
                                                                  std::chrono::seconds(1));
   auto last_depth = std::chrono::steady_clock::now() - std::chrono::seconds(10);
   auto last_reclaim = last_depth;
+  auto last_read = last_depth;
   const services::service_log log({{"service", "coordinator"}, {"consumer", c.consumer}});
   log.line("info", "coordinating");
   std::map<std::string, job_run> jobs;
@@ -281,11 +283,23 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
       for (const pt::job_entry& e : queue.reclaim()) start_job(e);
       last_reclaim = std::chrono::steady_clock::now();
     }
-    for (const pt::job_entry& e : queue.read(std::chrono::milliseconds(jobs.empty() ? 50 : 1))) {
-      start_job(e);
+    // Idle, the loop waits on Redis for a job. Busy, it waits on the workers' sockets (results
+    // must not sit behind a Redis read, whose timeout runs on Redis's 100 ms clock) and looks
+    // for new jobs without blocking, every few milliseconds.
+    if (jobs.empty()) {
+      for (const pt::job_entry& e : queue.read(std::chrono::milliseconds(50))) start_job(e);
+      last_read = std::chrono::steady_clock::now();
+    } else {
+      if (std::chrono::steady_clock::now() - last_read >= std::chrono::milliseconds(5)) {
+        for (const pt::job_entry& e : queue.read(std::chrono::milliseconds(0))) start_job(e);
+        last_read = std::chrono::steady_clock::now();
+      }
+      zmq::socket_t* const sockets[3] = {&routers[0].socket(), &routers[1].socket(),
+                                         &routers[2].socket()};
+      pt::wait_any_readable(sockets, std::chrono::milliseconds(5));
     }
     for (pt::role_router& router : routers) {
-      for (pt::routed_result& r : router.poll(std::chrono::milliseconds(1)).results) {
+      for (pt::routed_result& r : router.poll(std::chrono::milliseconds(0)).results) {
         auto [job_id, problem] = owner_of(r.result.task_id);
         auto job = jobs.find(job_id);
         if (job == jobs.end()) continue; // a job that finished, or that another coordinator runs
@@ -302,7 +316,8 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
         dispatch_all(search->second.on_result(r.result));
         nlohmann::json event = {{"type", "result"}, {"task", r.result.task_id},
                                 {"status", status_name(r.result.status)},
-                                {"done", job->second.done}, {"open", job->second.open()}};
+                                {"done", job->second.done}, {"open", job->second.open()},
+                                {"elapsed_ms", r.result.elapsed_ms}}; // the worker's engine time
         if (!r.result.error.empty()) event["error"] = r.result.error; // why it failed
         ledger.event(job_id, event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         finish_if_done(job_id);

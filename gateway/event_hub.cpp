@@ -1,7 +1,9 @@
 #include "gateway/event_hub.hpp"
 
+#include "actors/common/bounded_json.hpp"
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace proofmesh::gateway {
@@ -20,7 +22,7 @@ std::pair<uint64_t, uint64_t> id_order(const std::string& id) {
 }
 
 bool is_last(const std::string& json) {
-  nlohmann::json e = nlohmann::json::parse(json, nullptr, false);
+  nlohmann::json e = parse_bounded_json(json);
   if (e.is_discarded() || !e.is_object()) return false;
   const std::string type = e.value("type", "");
   return type == "completed" || type == "cancelled";
@@ -69,12 +71,24 @@ void event_hub::wake_loop() {
   }
 }
 
+bool event_hub::room_locked(const std::string& tenant) const {
+  auto it = per_tenant_.find(tenant);
+  return subs_.size() < params_.max_subscriptions &&
+         (it == per_tenant_.end() || it->second < params_.max_per_tenant);
+}
+
+bool event_hub::has_room(const std::string& tenant) const {
+  std::lock_guard lock(mutex_);
+  return room_locked(tenant);
+}
+
 bool event_hub::subscribe(const std::string& key, const std::string& after_id,
-                          std::weak_ptr<event_sink> sink) {
+                          const std::string& tenant, std::weak_ptr<event_sink> sink) {
   {
     std::lock_guard lock(mutex_);
-    if (subs_.size() >= params_.max_subscriptions) return false;
-    subs_.push_back({key, after_id, std::move(sink)});
+    if (!room_locked(tenant)) return false;
+    subs_.push_back({key, after_id, tenant, std::move(sink)});
+    ++per_tenant_[tenant];
     added_ = true;
   }
   wake_.notify_all();
@@ -123,7 +137,11 @@ void event_hub::turn(pt::redis_client& redis) {
   std::map<std::string, std::string> from;
   {
     std::lock_guard lock(mutex_);
-    std::erase_if(subs_, [](const subscription& s) { return s.sink.expired(); });
+    std::erase_if(subs_, [this](const subscription& s) {
+      if (!s.sink.expired()) return false;
+      if (--per_tenant_[s.tenant] == 0) per_tenant_.erase(s.tenant);
+      return true;
+    });
     added_ = false; // this call includes every subscription made so far
     ++turns_;
     for (const subscription& s : subs_) {
@@ -132,7 +150,10 @@ void event_hub::turn(pt::redis_client& redis) {
     }
   }
   if (from.empty()) return;
-  std::vector<std::string> args = {"XREAD", "COUNT", "256", "BLOCK",
+  // About 8 reply elements per entry: keep a whole reply near 200,000 of them, far under the
+  // client's cap, however many streams are backlogged.
+  const size_t count = std::clamp<size_t>(25000 / from.size(), 1, 256);
+  std::vector<std::string> args = {"XREAD", "COUNT", std::to_string(count), "BLOCK",
                                    std::to_string(params_.block_ms), "STREAMS"};
   for (const auto& [key, id] : from) args.push_back(key);
   for (const auto& [key, id] : from) args.push_back(id);

@@ -9,7 +9,10 @@
 // - Entries go to each subscriber in order, exactly once, as (id, event JSON). An event of type
 //   completed or cancelled is the stream's last: the subscriber is dropped after it.
 // - A subscriber is held weakly: a closed HTTP connection releases its subscription on the next
-//   turn. The number of subscriptions is capped (subscribe() says false past it).
+//   turn. Subscriptions are capped in all and per tenant (subscribe() says false past either),
+//   so one tenant cannot hold every slot.
+// - One XREAD's reply is bounded: the entries asked per stream shrink as streams grow in number,
+//   so a thousand backlogged streams never exceed the client's reply cap.
 // - Redis trouble is retried every half second; subscribers simply wait.
 #pragma once
 
@@ -41,6 +44,7 @@ public:
 struct event_hub_params {
   transport::redis_client_params redis;
   size_t max_subscriptions = 4096;
+  size_t max_per_tenant = 512;
   int64_t block_ms = 1000;
 };
 
@@ -51,16 +55,21 @@ public:
   event_hub(const event_hub&) = delete;
   event_hub& operator=(const event_hub&) = delete;
 
-  bool subscribe(const std::string& key, const std::string& after_id,
+  /// `after_id` must be a canonical stream id ("ms-seq" or "0"); false past a cap.
+  bool subscribe(const std::string& key, const std::string& after_id, const std::string& tenant,
                  std::weak_ptr<event_sink> sink);
+  /// Whether a subscription for `tenant` would be taken now.
+  bool has_room(const std::string& tenant) const;
   size_t num_subscriptions() const;
 
 private:
   struct subscription {
     std::string key;
     std::string after;
+    std::string tenant;
     std::weak_ptr<event_sink> sink;
   };
+  bool room_locked(const std::string& tenant) const;
   void loop();
   void turn(transport::redis_client& redis);
   void wake_loop();
@@ -69,6 +78,7 @@ private:
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<subscription> subs_;
+  std::map<std::string, size_t> per_tenant_;
   bool stopping_ = false;
   bool added_ = false;         // a subscription arrived since the current XREAD began
   int64_t reader_id_ = -1;     // the reading connection's CLIENT ID, once known

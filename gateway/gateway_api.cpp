@@ -1,8 +1,10 @@
 #include "gateway/gateway_api.hpp"
 
+#include "actors/common/bounded_json.hpp"
 #include "gateway/api_error.hpp"
 
 #include <charconv>
+#include <optional>
 
 namespace proofmesh::gateway {
 
@@ -16,9 +18,9 @@ http_answer json_answer(int status, const json& body) {
 }
 
 json parse_body(const http_request& req) {
-  json body = json::parse(req.body, nullptr, false);
+  json body = parse_bounded_json(req.body);
   if (body.is_discarded()) {
-    throw api_error(400, "invalid_json", "the body is not valid JSON (or not valid UTF-8)");
+    throw api_error(400, "invalid_json", "the body is not valid JSON (or not valid UTF-8, or nested deeper than 64)");
   }
   return body;
 }
@@ -37,15 +39,22 @@ int64_t query_int(const http_request& req, const char* name, int64_t fallback, i
   return v;
 }
 
-// A stream entry id "ms-seq", or "0": anything else would reach XREAD.
-bool is_stream_id(const std::string& id) {
-  if (id == "0") return true;
+// A stream entry id "ms-seq" (each a 64-bit number), or "0", rewritten in canonical form:
+// anything else would reach XREAD, and one bad id there fails the read of every stream.
+std::optional<std::string> canonical_stream_id(const std::string& id) {
+  if (id == "0") return id;
   const size_t dash = id.find('-');
-  auto digits = [](std::string_view s) {
-    return !s.empty() && s.size() <= 20 && s.find_first_not_of("0123456789") == s.npos;
+  if (dash == std::string::npos) return std::nullopt;
+  uint64_t ms = 0, seq = 0;
+  auto part = [](std::string_view s, uint64_t& v) {
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && ec == std::errc() && end == s.data() + s.size();
   };
-  return dash != std::string::npos && digits(std::string_view(id).substr(0, dash)) &&
-         digits(std::string_view(id).substr(dash + 1));
+  if (!part(std::string_view(id).substr(0, dash), ms) ||
+      !part(std::string_view(id).substr(dash + 1), seq)) {
+    return std::nullopt;
+  }
+  return std::to_string(ms) + "-" + std::to_string(seq);
 }
 
 } // namespace
@@ -93,6 +102,19 @@ http_answer gateway_api::route(const http_request& req) {
   throw api_error(404, "not_found", "no such endpoint: " + req.method + " " + p);
 }
 
+http_answer gateway_api::stream_of(const std::string& tenant,
+                                   const job_store::event_stream& stream,
+                                   const std::string& after) {
+  if (stream.ended) {
+    return {.status = 204}; // the EventSource way to say "do not reconnect"
+  }
+  if (!hub_.has_room(tenant)) {
+    throw api_error(503, "too_many_streams",
+                    "too many open event streams (for this tenant, or in all); close some", 5);
+  }
+  return {.stream_key = stream.key, .stream_after = after, .stream_tenant = tenant};
+}
+
 http_answer gateway_api::jobs(const http_request& req, const std::string& rest) {
   const caller& who = keys_.authenticate(req.authorization, scope_jobs);
   if (rest.empty()) {
@@ -130,10 +152,11 @@ http_answer gateway_api::jobs(const http_request& req, const std::string& rest) 
       after = it->second;
     }
     if (after.empty()) after = "0";
-    if (!is_stream_id(after)) {
+    std::optional<std::string> from = canonical_stream_id(after);
+    if (!from) {
       throw api_error(400, "invalid_request", "Last-Event-ID must be an event id we sent");
     }
-    return {.stream_key = jobs_.events_key(who.tenant, id), .stream_after = after};
+    return stream_of(who.tenant, jobs_.events(who.tenant, id, *from), *from);
   }
   throw api_error(404, "not_found", "no such endpoint: " + req.method + " " + req.path);
 }

@@ -34,6 +34,9 @@ public:
 private:
   http_answer route(const http_request& req);
   http_answer jobs(const http_request& req, const std::string& rest);
+  /// An SSE answer for `tenant`, or 503 too_many_streams, or 204 when nothing will ever come.
+  http_answer stream_of(const std::string& tenant, const job_store::event_stream& stream,
+                        const std::string& after);
 
   const api_keys& keys_;
   job_store& jobs_;

@@ -36,6 +36,8 @@ gateway_config parse_gateway_config(int argc, char** argv, bool& help, std::stri
   app.add_option("--max-body-bytes", c.http.max_body_bytes, "largest request body");
   app.add_option("--max-connections", c.http.max_connections, "open connections at most");
   app.add_option("--max-streams", c.max_streams, "open SSE streams at most");
+  app.add_option("--max-streams-per-tenant", c.max_streams_per_tenant,
+                 "open SSE streams at most per tenant");
   app.add_option("--io-threads", c.http.io_threads, "threads running sockets");
   app.add_option("--blocking-threads", c.http.blocking_threads,
                  "threads running handlers (and Redis connections)");
@@ -47,6 +49,7 @@ gateway_config parse_gateway_config(int argc, char** argv, bool& help, std::stri
   check_range<size_t>("--max-body-bytes", c.http.max_body_bytes, 1024, size_t{1} << 30);
   check_range<size_t>("--max-connections", c.http.max_connections, 1, 1000000);
   check_range<size_t>("--max-streams", c.max_streams, 1, 1000000);
+  check_range<size_t>("--max-streams-per-tenant", c.max_streams_per_tenant, 1, 1000000);
   check_range("--io-threads", c.http.io_threads, 1, 256);
   check_range("--blocking-threads", c.http.blocking_threads, 1, 1024);
   if (c.api_keys_file.empty() == !c.allow_anonymous) {

@@ -18,6 +18,7 @@ struct gateway_config {
   bool allow_anonymous = false;
   job_store_params jobs;
   size_t max_streams = 4096;
+  size_t max_streams_per_tenant = 512;
 };
 
 gateway_config parse_gateway_config(int argc, char** argv, bool& help, std::string& help_text);

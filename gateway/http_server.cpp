@@ -65,7 +65,7 @@ std::string url_decode(std::string_view s) {
   return out;
 }
 
-http_request to_request(const http::request<http::string_body>& req) {
+http_request to_request(http::request<http::string_body>&& req) {
   http_request out;
   out.method = std::string(req.method_string());
   const std::string_view target(req.target().data(), req.target().size());
@@ -82,7 +82,7 @@ http_request to_request(const http::request<http::string_body>& req) {
       rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
     }
   }
-  out.body = req.body();
+  out.body = std::move(req.body());
   out.authorization = std::string(req[http::field::authorization]);
   out.last_event_id = std::string(req["Last-Event-ID"]);
   out.idempotency_key = std::string(req["Idempotency-Key"]);
@@ -100,7 +100,10 @@ class session : public std::enable_shared_from_this<session>, public event_sink 
 public:
   session(tcp::socket socket, std::shared_ptr<http_server::state> server)
       : stream_(std::move(socket)), server_(std::move(server)),
-        keepalive_(stream_.get_executor()) {
+        keepalive_(stream_.get_executor()),
+        // Headers and chunk framing only (bodies go to the message): a chunked body with endless
+        // chunk extensions cannot grow it past this.
+        buffer_(server_->params.max_header_bytes + 65536) {
     server_->open_connections->add(1);
   }
   ~session() override {
@@ -182,7 +185,10 @@ private:
       return close(); // the client went, or timed out
     }
     const bool keep_alive = parser_->get().keep_alive();
-    http_request req = to_request(parser_->get());
+    http_request req = to_request(parser_->release());
+    if (req.method == "GET" && req.path == "/healthz") {
+      return answer({.body = R"({"status":"ok"})"}, keep_alive);
+    }
     asio::post(server_->blocking, [self = shared_from_this(), req = std::move(req), keep_alive] {
       http_answer a;
       try {
@@ -249,7 +255,7 @@ private:
                        "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
                        "Connection: close\r\n\r\n: stream open\n\n";
     send(std::move(head));
-    if (!server_->hub->subscribe(a.stream_key, a.stream_after,
+    if (!server_->hub->subscribe(a.stream_key, a.stream_after, a.stream_tenant,
                                  std::weak_ptr<event_sink>(shared_from_this()))) {
       send("event: error\ndata: " +
            error_body("too_many_streams", "the gateway holds its maximum of open streams") +
@@ -330,7 +336,13 @@ private:
 void accept_next(const std::shared_ptr<http_server::state>& s) {
   s->acceptor.async_accept(asio::make_strand(s->io), [s](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !s->acceptor.is_open()) return;
-    if (!ec) {
+    if (ec) {
+      // Out of descriptors (EMFILE) and the like: retrying at once would spin a thread; pause.
+      auto pause = std::make_shared<asio::steady_timer>(s->io, std::chrono::milliseconds(50));
+      pause->async_wait([s, pause](beast::error_code) { accept_next(s); });
+      return;
+    }
+    {
       if (s->connections.fetch_add(1) >= s->params.max_connections) {
         s->connections.fetch_sub(1);
         s->refused->add();
@@ -387,8 +399,9 @@ http_server::~http_server() {
     beast::error_code ec;
     s->acceptor.close(ec);
   });
-  // Open streams end here; clients resume with Last-Event-ID. Connections still referenced by
-  // handlers left in the stopped io_context are released with the process.
+  // Stopping the io_context abandons open connections (streams end; clients resume with
+  // Last-Event-ID). Their sessions hold this state, so it is freed with the process, which
+  // exits right after: the server lives as long as its process.
   state_->io.stop();
   for (std::thread& t : state_->threads) t.join();
   state_->blocking.join();

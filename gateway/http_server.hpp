@@ -10,6 +10,8 @@
 //   with Last-Event-ID).
 // - A handler's api_error becomes its JSON body and status; anything else it throws is a 500
 //   with code internal; the server keeps serving either way.
+// - GET /healthz is answered on the I/O thread itself: liveness must not queue behind handlers
+//   stuck on an unreachable Redis.
 #pragma once
 
 #include "gateway/event_hub.hpp"
@@ -41,7 +43,8 @@ struct http_answer {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string stream_key;   // non-empty: answer with the SSE stream of this key
-  std::string stream_after; // the id it starts after
+  std::string stream_after; // the id it starts after (canonical)
+  std::string stream_tenant; // whose subscription it is (the hub caps each tenant)
 };
 
 using request_handler = std::function<http_answer(const http_request&)>;

@@ -121,23 +121,32 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
   redis_pool::lease c = pool_.acquire();
   const auto never = pt::redis_retry::redis_retry_never;
   const std::string key = "job:" + id;
-  if (!idempotency_key.empty()) { // a repeat names the job it made, full queue or not
-    checked(c->client.command({"WATCH", key}, never), "WATCH");
-    if (checked(c->client.command({"EXISTS", key}, never), "EXISTS").integer == 1) {
-      c->client.command({"UNWATCH"}, never);
-      return {.id = id, .created = false};
-    }
+  auto exists = [&] { return checked(c->client.command({"EXISTS", key}), "EXISTS").integer == 1; };
+  if (!idempotency_key.empty() && exists()) { // a repeat names its job, full queue or not
+    return {.id = id, .created = false};
   }
   if (queue_depth(*c) >= params_.max_queue_depth) {
-    c->client.command({"UNWATCH"}, never);
     throw api_error(429, "queue_full",
                     "the queue holds " + std::to_string(params_.max_queue_depth) +
                         " jobs; try again later",
                     5);
   }
-  const std::string created = std::to_string(now_ms());
+  // From WATCH to EXEC nothing may reconnect behind our back (a new connection forgets the
+  // WATCH and would commit unconditionally): every command here runs without retry, and a
+  // reconnect count that moved aborts the submit as unavailable.
+  const int64_t reconnects = c->client.num_reconnects();
+  bool in_multi = false;
   try {
+    if (!idempotency_key.empty()) {
+      checked(c->client.command({"WATCH", key}, never), "WATCH");
+      if (checked(c->client.command({"EXISTS", key}, never), "EXISTS").integer == 1) {
+        c->client.command({"UNWATCH"}, never);
+        return {.id = id, .created = false};
+      }
+    }
+    const std::string created = std::to_string(now_ms());
     checked(c->client.command({"MULTI"}, never), "MULTI");
+    in_multi = true;
     c->client.command({"HSET", key, "tenant", tenant, "status", "queued", "created_ms", created,
                        "problems", std::to_string(spec.problems.size())},
                       never);
@@ -147,15 +156,23 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
                       never);
     c->client.command({"XADD", "jobs", "*", "v", transport::job_format_version, "job", text},
                       never);
+    if (c->client.num_reconnects() != reconnects) {
+      throw pt::redis_unavailable("the connection to Redis was lost during the submit");
+    }
     pt::redis_reply done = checked(c->client.command({"EXEC"}, never), "EXEC");
+    in_multi = false;
     if (done.is_nil()) { // the watched key appeared: a concurrent submit with the same key won
       return {.id = id, .created = false};
     }
     for (const pt::redis_reply& step : done.elements) checked(step, "EXEC step");
     depth_cache_.fetch_add(1); // our own submits count at once, not half a second later
   } catch (const pt::redis_unavailable&) {
-    c->client.command({"DISCARD"}, never); // an error reply leaves MULTI open; a broken link has
-    throw;                                 // none (the reconnect starts clean)
+    // Leave the pooled connection clean: no open MULTI, no WATCH for the next lease.
+    try {
+      c->client.command({in_multi ? "DISCARD" : "UNWATCH"}, never);
+    } catch (const pt::redis_unavailable&) {
+    }
+    throw;
   }
   return {.id = id, .created = true};
 }
@@ -195,6 +212,12 @@ json job_store::cancel(const std::string& tenant, const std::string& id) {
   checked(c->client.command({"HSET", "job:" + id, "cancel_requested", std::to_string(now_ms())}),
           "HSET");
   checked(c->client.command({"SADD", "jobs:cancel", id}), "SADD");
+  // It may have finished since we looked; then nobody will take the request out of the set.
+  const std::string now = checked(c->client.command({"HGET", "job:" + id, "status"}), "HGET").str;
+  if (terminal(now)) {
+    checked(c->client.command({"SREM", "jobs:cancel", id}), "SREM");
+    throw api_error(409, "job_finished", "job " + id + " is already " + now);
+  }
   if (!r.cancel_requested) {
     checked(c->client.command({"XADD", "job:" + id + ":events", "MAXLEN", "~", "10000", "*",
                                "event", R"({"type": "cancel_requested"})"}),
@@ -224,10 +247,19 @@ json job_store::list(const std::string& tenant, int64_t limit, int64_t before_ms
   return out;
 }
 
-std::string job_store::events_key(const std::string& tenant, const std::string& id) {
+job_store::event_stream job_store::events(const std::string& tenant, const std::string& id,
+                                          const std::string& after) {
   redis_pool::lease c = pool_.acquire();
-  owned(*c, tenant, id);
-  return "job:" + id + ":events";
+  record r = owned(*c, tenant, id);
+  event_stream out{.key = "job:" + id + ":events"};
+  if (terminal(r.status) && after != "0") {
+    // A client resuming after the last event of a finished job would wait forever.
+    pt::redis_reply last =
+        checked(c->client.command({"XREVRANGE", out.key, "+", "-", "COUNT", "1"}), "XREVRANGE");
+    out.ended = !last.elements.empty() && !last.elements[0].elements.empty() &&
+                last.elements[0].elements[0].str == after;
+  }
+  return out;
 }
 
 bool job_store::ready() {

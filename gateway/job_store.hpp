@@ -50,8 +50,12 @@ public:
   nlohmann::json cancel(const std::string& tenant, const std::string& id);
   /// Newest first; `before_ms` pages (0: from the newest).
   nlohmann::json list(const std::string& tenant, int64_t limit, int64_t before_ms);
-  /// The events stream key of a job the tenant owns (404 otherwise).
-  std::string events_key(const std::string& tenant, const std::string& id);
+  struct event_stream {
+    std::string key;
+    bool ended = false; // the job is finished and `after` is its last event: nothing will come
+  };
+  /// The events stream of a job the tenant owns (404 otherwise), read after `after`.
+  event_stream events(const std::string& tenant, const std::string& id, const std::string& after);
   /// Redis answers, and the queue exists.
   bool ready();
 

@@ -21,7 +21,8 @@ int serve(const gateway::gateway_config& c, const std::atomic<bool>& stop) {
                                              .max_attempts = 3};
   gateway::redis_pool pool(redis, static_cast<size_t>(c.http.blocking_threads));
   gateway::job_store jobs(pool, c.jobs);
-  gateway::event_hub hub({.redis = redis, .max_subscriptions = c.max_streams});
+  gateway::event_hub hub({.redis = redis, .max_subscriptions = c.max_streams,
+                          .max_per_tenant = c.max_streams_per_tenant});
   services::metrics_registry metrics;
   gateway::gateway_api api(keys, jobs, hub, metrics);
   gateway::http_server server(c.http, std::ref(api), hub, metrics);

@@ -1,5 +1,6 @@
 #include "actors/pipeline/job_request.hpp"
 
+#include "actors/common/bounded_json.hpp"
 #include "actors/common/error.hpp"
 
 #include <sstream>
@@ -39,7 +40,7 @@ json job_from_json(const json& body) {
 }
 
 json job_from_text(const std::string& text) {
-  json whole = json::parse(text, nullptr, false);
+  json whole = parse_bounded_json(text);
   if (!whole.is_discarded()) {
     return job_from_json(whole);
   }
@@ -48,7 +49,7 @@ json job_from_text(const std::string& text) {
   std::string line;
   for (int n = 1; std::getline(lines, line); ++n) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    json item = json::parse(line, nullptr, false);
+    json item = parse_bounded_json(line);
     if (item.is_discarded()) {
       throw input_error("line " + std::to_string(n) + " is not JSON");
     }

@@ -1,5 +1,6 @@
 #include "actors/pipeline/job_spec.hpp"
 
+#include "actors/common/bounded_json.hpp"
 #include "actors/common/error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -56,7 +57,7 @@ std::string numbered(const char* prefix, size_t i, const char* suffix = "") {
 } // namespace
 
 job_spec parse_job_spec(const std::string& json_text, const job_limits& limits) {
-  json j = json::parse(json_text, nullptr, false);
+  json j = parse_bounded_json(json_text);
   if (j.is_discarded() || !j.is_object()) {
     throw input_error("the job is not a JSON object");
   }

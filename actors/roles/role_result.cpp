@@ -15,6 +15,11 @@ transport::task_result_msg make_result(const transport::task_msg& task,
                     .prompt_tokens = prompt_tokens,
                     .completion_tokens = static_cast<uint32_t>(done.ids.size()),
                     .elapsed_ms = elapsed_ms};
+  if (std::holds_alternative<complete_input>(task.input)) { // raw: the text is the result
+    r.status = task_status::task_status_ok;
+    r.output = complete_output{done.text, std::string(engine::finish_reason_name(done.finish))};
+    return r;
+  }
   if (done.finish != engine::finish_reason::finish_reason_stop) {
     return r;
   }

@@ -1,7 +1,8 @@
 // A finished completion becomes the task's typed result, by the role of the task. Rules of the
 // road: a completion that did not stop (it ran out of tokens) is unparseable, as the reference
 // drops it; so is one the parser rejects, or one whose score is not finite (the wire refuses
-// those). Token counts travel with every result, parsed or not.
+// those). Token counts travel with every result, parsed or not. A raw completion (the
+// OpenAI-compatible API) is never parsed: its text and finish reason are the result.
 #pragma once
 
 #include "actors/engine/generation/completion_tracker.hpp"

@@ -63,9 +63,20 @@ struct payload_writer {
           } else if constexpr (std::is_same_v<T, verify_input>) {
             return {w::TaskInput::VerifyInput,
                     w::CreateVerifyInput(b, str(in.problem), str(in.solution)).Union()};
-          } else {
+          } else if constexpr (std::is_same_v<T, meta_verify_input>) {
             return {w::TaskInput::MetaVerifyInput,
                     w::CreateMetaVerifyInput(b, str(in.problem), str(in.solution), str(in.rating))
+                        .Union()};
+          } else {
+            std::vector<fb::Offset<w::ChatMessage>> turns;
+            for (const chat_turn& m : in.messages) {
+              turns.push_back(w::CreateChatMessage(b, str(m.role), str(m.content)));
+            }
+            std::vector<fb::Offset<fb::String>> stops;
+            for (const std::string& x : in.stop) stops.push_back(str(x));
+            return {w::TaskInput::CompleteInput,
+                    w::CreateCompleteInput(b, str(in.prompt), b.CreateVector(turns),
+                                           b.CreateVector(stops))
                         .Union()};
           }
         },
@@ -93,6 +104,9 @@ struct payload_writer {
           } else if constexpr (std::is_same_v<T, meta_verify_output>) {
             return {w::TaskOutput::MetaVerifyOutput,
                     w::CreateMetaVerifyOutput(b, str(out.analysis), out.quality).Union()};
+          } else if constexpr (std::is_same_v<T, complete_output>) {
+            return {w::TaskOutput::CompleteOutput,
+                    w::CreateCompleteOutput(b, str(out.text), str(out.finish_reason)).Union()};
           } else {
             return {w::TaskOutput::NONE, 0};
           }
@@ -117,7 +131,9 @@ struct payload_writer {
   }
   std::pair<w::Payload, fb::Offset<void>> operator()(const progress_msg& p) const {
     return {w::Payload::Progress,
-            w::CreateProgress(b, str(p.task_id), p.completion_tokens).Union()};
+            w::CreateProgress(b, str(p.task_id), p.completion_tokens, str(p.text_delta),
+                              p.text_offset)
+                .Union()};
   }
 };
 
@@ -217,12 +233,46 @@ std::optional<wire_message> read_task(const w::Task* t, field_reader& f) {
                                     f.body(in->rating())};
       break;
     }
+    case w::TaskInput::CompleteInput: {
+      const auto* in = t->input_as_CompleteInput();
+      complete_input c{.prompt = f.body(in->prompt())};
+      if (in->messages() != nullptr) {
+        if (in->messages()->size() > f.limits.max_messages) {
+          f.fail(wire_errc::wire_errc_field_too_long);
+          return std::nullopt;
+        }
+        for (const w::ChatMessage* m : *in->messages()) {
+          if (m == nullptr) continue;
+          c.messages.push_back({f.text(m->role(), f.limits.max_id_bytes), f.body(m->content())});
+          if (c.messages.back().role.empty()) f.fail(wire_errc::wire_errc_bad_value);
+        }
+      }
+      if (in->stop() != nullptr) {
+        if (in->stop()->size() > f.limits.max_stop_strings) {
+          f.fail(wire_errc::wire_errc_field_too_long);
+          return std::nullopt;
+        }
+        for (const fb::String* x : *in->stop()) {
+          c.stop.push_back(f.text(x, f.limits.max_id_bytes));
+          if (c.stop.back().empty()) f.fail(wire_errc::wire_errc_bad_value);
+        }
+      }
+      if (c.messages.empty() == c.prompt.empty()) {
+        f.fail(wire_errc::wire_errc_bad_value); // exactly one of a prompt and a chat
+      }
+      out.input = std::move(c);
+      break;
+    }
     default:
       f.fail(wire_errc::wire_errc_bad_value); // a task without input
       return std::nullopt;
   }
-  if (f.valid_role(t->role()) && static_cast<role>(t->role()) != out.task_role()) {
-    f.fail(wire_errc::wire_errc_bad_value); // a verifier task carrying a generator's input
+  if (f.valid_role(t->role())) {
+    if (std::holds_alternative<complete_input>(out.input)) {
+      out.pool = static_cast<role>(t->role()); // any pool serves a raw completion
+    } else if (static_cast<role>(t->role()) != out.task_role()) {
+      f.fail(wire_errc::wire_errc_bad_value); // a verifier task carrying a generator's input
+    }
   }
   out.sampling = read_sampling(t->sampling(), f);
   out.attempt = t->attempt();
@@ -257,6 +307,15 @@ std::optional<wire_message> read_result(const w::TaskResult* r, field_reader& f)
     case w::TaskOutput::MetaVerifyOutput: {
       const auto* o = r->output_as_MetaVerifyOutput();
       out.output = meta_verify_output{f.body(o->analysis()), f.finite(o->quality())};
+      break;
+    }
+    case w::TaskOutput::CompleteOutput: {
+      const auto* o = r->output_as_CompleteOutput();
+      complete_output c{f.body(o->text()), f.text(o->finish_reason(), f.limits.max_id_bytes)};
+      if (c.finish_reason != "stop" && c.finish_reason != "length") {
+        f.fail(wire_errc::wire_errc_bad_value);
+      }
+      out.output = std::move(c);
       break;
     }
     default:
@@ -322,7 +381,8 @@ decode_result decode(std::span<const uint8_t> bytes, const wire_limits& limits) 
       break;
     case w::Payload::Progress: {
       const auto* p = env->payload_as_Progress();
-      out = progress_msg{f.id(p->task_id()), p->completion_tokens()};
+      out = progress_msg{f.id(p->task_id()), p->completion_tokens(), f.body(p->text_delta()),
+                         p->text_offset()};
       break;
     }
     default:

@@ -30,6 +30,8 @@ struct wire_limits {
   size_t max_id_bytes = 256;                  // task, job and worker ids
   uint32_t max_slots = 65536;                 // credit per message
   int32_t max_tokens = 1 << 20;               // sampling.max_tokens
+  size_t max_messages = 256;                  // chat turns of a completion task
+  size_t max_stop_strings = 16;               // stop strings of a completion task (each an id's size)
 };
 
 enum class wire_errc : uint8_t {

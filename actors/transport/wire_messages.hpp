@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace proofmesh::transport {
 
@@ -40,15 +41,30 @@ struct meta_verify_input {
   std::string rating;
   bool operator==(const meta_verify_input&) const = default;
 };
-using task_input = std::variant<generate_input, verify_input, meta_verify_input>;
+struct chat_turn {
+  std::string role; // "system", "user", "assistant"
+  std::string content;
+  bool operator==(const chat_turn&) const = default;
+};
+// A raw completion (the OpenAI-compatible API): messages for a chat, else the plain prompt.
+struct complete_input {
+  std::string prompt;
+  std::vector<chat_turn> messages;
+  std::vector<std::string> stop;
+  bool operator==(const complete_input&) const = default;
+};
+using task_input = std::variant<generate_input, verify_input, meta_verify_input, complete_input>;
 
 struct task_msg {
-  std::string task_id; // deterministic: job/problem/round/kind/index
+  std::string task_id; // deterministic: job/problem/round/kind/index, or completion/choice
   std::string job_id;
   task_input input;
   sampling_spec sampling;
   uint32_t attempt = 0;
-  role task_role() const { return static_cast<role>(input.index()); }
+  role pool = role::role_generator; // who serves a complete_input; the role inputs name theirs
+  role task_role() const {
+    return std::holds_alternative<complete_input>(input) ? pool : static_cast<role>(input.index());
+  }
   bool operator==(const task_msg&) const = default;
 };
 
@@ -68,7 +84,13 @@ struct meta_verify_output {
   float quality = 0;
   bool operator==(const meta_verify_output&) const = default;
 };
-using task_output = std::variant<std::monostate, generate_output, verify_output, meta_verify_output>;
+struct complete_output {
+  std::string text;
+  std::string finish_reason; // "stop" or "length"
+  bool operator==(const complete_output&) const = default;
+};
+using task_output = std::variant<std::monostate, generate_output, verify_output,
+                                 meta_verify_output, complete_output>;
 
 enum class task_status : uint8_t {
   task_status_ok = 0,          // output holds the parsed result
@@ -108,6 +130,8 @@ struct cancel_msg {
 struct progress_msg {
   std::string task_id;
   uint32_t completion_tokens = 0;
+  std::string text_delta;   // a completion task's text from text_offset on
+  uint32_t text_offset = 0;
   bool operator==(const progress_msg&) const = default;
 };
 

@@ -226,6 +226,12 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
     if (jobs.contains(job_id)) {
       return; // already running here
     }
+    // A second entry for a finished job (a producer that submitted twice) must not reopen it.
+    if (const std::string st = ledger.status(job_id); st == "completed" || st == "cancelled") {
+      queue.ack(e.id);
+      log.line("warn", "entry " + e.id + " names job " + job_id + ", already " + st);
+      return;
+    }
     ledger.begin(job_id, e.id, e.body, c.consumer);
     job_run& run = jobs[job_id];
     run.entry = e.id;
@@ -272,11 +278,9 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
     if (std::chrono::steady_clock::now() - last_depth > std::chrono::seconds(1)) {
       // Redis round trips that can wait a second: the depth gauge, and cancellations.
       queue_depth.set(queue.depth());
-      if (!jobs.empty()) {
-        for (const std::string& id : ledger.cancel_requests()) {
-          if (jobs.contains(id)) cancel_job(id);
-        }
-      }
+      std::vector<std::string> running;
+      for (const auto& [id, run] : jobs) running.push_back(id);
+      for (const std::string& id : ledger.cancel_requested(running)) cancel_job(id);
       last_depth = std::chrono::steady_clock::now();
     }
     if (std::chrono::steady_clock::now() - last_reclaim >= reclaim_every) {

@@ -60,12 +60,16 @@ void job_ledger::complete(const std::string& job, const std::string& result_json
   require(redis_.command({"HSET", "job:" + job, "status", status}), "HSET status");
 }
 
-std::vector<std::string> job_ledger::cancel_requests() {
-  // The set only holds jobs not yet finished (cancel_done removes each), so it stays small.
-  pt::redis_reply r = redis_.command({"SRANDMEMBER", "jobs:cancel", "1000"});
-  require(r, "SRANDMEMBER jobs:cancel");
+std::vector<std::string> job_ledger::cancel_requested(const std::vector<std::string>& jobs) {
+  if (jobs.empty()) return {};
+  std::vector<std::string> args = {"SMISMEMBER", "jobs:cancel"};
+  args.insert(args.end(), jobs.begin(), jobs.end());
+  pt::redis_reply r = redis_.command(args);
+  require(r, "SMISMEMBER jobs:cancel");
   std::vector<std::string> out;
-  for (const pt::redis_reply& e : r.elements) out.push_back(e.str);
+  for (size_t i = 0; i < r.elements.size() && i < jobs.size(); ++i) {
+    if (r.elements[i].integer == 1) out.push_back(jobs[i]);
+  }
   return out;
 }
 

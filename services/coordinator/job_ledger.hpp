@@ -34,8 +34,9 @@ public:
   /// Stores the final result and the terminal status (completed or cancelled).
   void complete(const std::string& job, const std::string& result_json,
                 const std::string& status = "completed");
-  /// Job ids whose cancellation was asked for (the gateway's DELETE), and the ack that one is done.
-  std::vector<std::string> cancel_requests();
+  /// Those of `jobs` whose cancellation was asked for (the gateway's DELETE), and the ack that
+  /// one is done.
+  std::vector<std::string> cancel_requested(const std::vector<std::string>& jobs);
   bool cancel_requested(const std::string& job);
   void cancel_done(const std::string& job);
   std::string status(const std::string& job);

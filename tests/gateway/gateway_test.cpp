@@ -39,14 +39,16 @@ protected:
     for (auto& e : endpoints_) e = "tcp://127.0.0.1:" + std::to_string(testing::free_port());
   }
 
-  void start_gateway(int max_queue_depth = 1000) {
+  void start_gateway(int max_queue_depth = 1000, int max_streams_per_tenant = 512) {
     port_ = testing::free_port();
     gateway_ = std::make_unique<testing::child_process>(
         std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-gateway", "--host",
                                  "127.0.0.1", "--port", std::to_string(port_), "--redis-port",
                                  std::to_string(redis_.port()), "--redis-password",
                                  redis_.password(), "--api-keys", dir_.str("keys.json"),
-                                 "--max-queue-depth", std::to_string(max_queue_depth)},
+                                 "--max-queue-depth", std::to_string(max_queue_depth),
+                                 "--max-streams-per-tenant",
+                                 std::to_string(max_streams_per_tenant)},
         dir_.str("gateway.log"));
     for (int i = 0; i < 500 && testing::http_get(port_, "/healthz").status != 200; ++i) {
       std::this_thread::sleep_for(10ms);
@@ -188,6 +190,15 @@ TEST_F(gateway_test, bad_input_gets_a_json_error_and_the_server_keeps_serving) {
       {"a forged Last-Event-ID", "GET", "/v1/jobs/" + alpha_job + "/events", "",
        {{"Authorization", "Bearer key-alpha"}, {"Last-Event-ID", "$ FLUSHALL"}}, 400,
        "invalid_request"},
+      {"a Last-Event-ID past 64 bits", "GET", "/v1/jobs/" + alpha_job + "/events", "",
+       {{"Authorization", "Bearer key-alpha"}, {"Last-Event-ID", "99999999999999999999-0"}}, 400,
+       "invalid_request"},
+      {"JSON nested 100,000 deep", "POST", "/v1/jobs",
+       std::string(100000, '[') + std::string(100000, ']'), alpha, 400, "invalid_json"},
+      {"a job nested deep inside params", "POST", "/v1/jobs",
+       R"({"problems": [{"question": "q"}], "params": {"x": )" + std::string(5000, '[') +
+           std::string(5000, ']') + "}}",
+       alpha, 400, "invalid_json"},
       {"a bad page size", "GET", "/v1/jobs?limit=-3", "", alpha, 400, "invalid_request"},
       {"a wrong method", "PUT", "/v1/jobs", "", alpha, 405, "method_not_allowed"},
       {"an unknown path", "GET", "/v2/everything", "", alpha, 404, "not_found"},
@@ -318,6 +329,48 @@ TEST_F(gateway_test, a_job_over_http_completes_with_the_expected_counts_and_stre
   ASSERT_EQ(rest.size(), events.size() - 5);
   EXPECT_EQ(rest.front().id, events[5].id);
   EXPECT_EQ(rest.back().event, "completed");
+}
+
+// A tenant cannot hold every stream; a resume after a finished job's last event says 204.
+TEST_F(gateway_test, event_streams_are_capped_per_tenant_and_a_finished_stream_says_so) {
+  start_gateway(/*max_queue_depth=*/1000, /*max_streams_per_tenant=*/2);
+  const json job = {{"problems", {{{"question", "Prove that 1 = 1."}}}}};
+  const std::string id = submit(job);
+  // Two open streams of alpha's (no coordinator runs, so they stay open).
+  std::vector<int> fds;
+  for (int i = 0; i < 2; ++i) {
+    fds.push_back(testing::http_connect(port_));
+    testing::http_send_all(fds.back(), "GET /v1/jobs/" + id + "/events HTTP/1.1\r\nHost: x\r\n"
+                                       "Authorization: Bearer key-alpha\r\n\r\n");
+    EXPECT_NE(testing::http_read_all(fds.back(), 2s).find("event: queued"), std::string::npos);
+  }
+  testing::http_reply third = call("GET", "/v1/jobs/" + id + "/events");
+  EXPECT_EQ(third.status, 503) << third.body;
+  EXPECT_EQ(error_code(third), "too_many_streams");
+  // Beta is another tenant: it has room.
+  const std::string beta_job = submit(job, beta);
+  int status = 0;
+  testing::sse_collect(port_, "/v1/jobs/" + beta_job + "/events", beta, 1s, &status);
+  EXPECT_EQ(status, 200);
+  for (int fd : fds) ::close(fd);
+  // Closed streams give their slots back.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  int again = 503;
+  while (again == 503 && std::chrono::steady_clock::now() < deadline) {
+    testing::sse_collect(port_, "/v1/jobs/" + id + "/events", alpha, 500ms, &again);
+  }
+  EXPECT_EQ(again, 200);
+  // Run it to the end; resuming after its last event is 204 (do not reconnect).
+  start_mesh();
+  std::vector<testing::sse_event> events =
+      testing::sse_collect(port_, "/v1/jobs/" + id + "/events", alpha, 120s);
+  ASSERT_FALSE(events.empty());
+  ASSERT_EQ(events.back().event, "completed") << log("coordinator");
+  EXPECT_EQ(testing::http_call(port_, "GET", "/v1/jobs/" + id + "/events", "",
+                               {{"Authorization", "Bearer key-alpha"},
+                                {"Last-Event-ID", events.back().id}})
+                .status,
+            204);
 }
 
 TEST_F(gateway_test, a_running_job_is_cancelled_and_keeps_what_it_recorded) {

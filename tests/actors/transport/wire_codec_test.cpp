@@ -44,6 +44,17 @@ std::vector<wire_message> every_kind() {
                     .in_flight = 7, .sent_at_ms = 1700000000000ULL},
       cancel_msg{.task_id = "t/v"},
       progress_msg{.task_id = "t/g", .completion_tokens = 512},
+      task_msg{.task_id = "cmpl-1/0", .job_id = "cmpl-1",
+               .input = complete_input{.messages = {{"system", "Be brief."}, {"user", "Hi ü"}},
+                                       .stop = {"\n\n", "END"}},
+               .sampling = {.max_tokens = 64, .stream = 1},
+               .pool = role::role_verifier},
+      task_msg{.task_id = "cmpl-2/0", .job_id = "cmpl-2",
+               .input = complete_input{.prompt = "Let n be"}},
+      task_result_msg{.task_id = "cmpl-1/0", .output = complete_output{"Hello.", "stop"},
+                      .prompt_tokens = 9, .completion_tokens = 3},
+      progress_msg{.task_id = "cmpl-1/0", .completion_tokens = 2, .text_delta = "Hel",
+                   .text_offset = 0},
   };
 }
 
@@ -161,6 +172,33 @@ TEST(wire_codec, field_values_are_checked) {
             wire_errc::wire_errc_bad_value);
   EXPECT_EQ(refused_with(task_result_msg{.task_id = "t", .output = verify_output{"r", NAN}}),
             wire_errc::wire_errc_bad_value);
+}
+
+TEST(wire_codec, a_completion_task_is_served_by_its_pool_and_checked) {
+  auto t = std::get<task_msg>(*decode(encode(std::get<task_msg>(every_kind()[12]))).message);
+  EXPECT_EQ(t.task_role(), role::role_verifier);
+  auto refused_with = [](const wire_message& m) {
+    decode_result r = decode(encode(m));
+    EXPECT_FALSE(r.message.has_value());
+    return r.error;
+  };
+  // Neither a prompt nor messages; both; an empty stop string; a finish reason we never send.
+  EXPECT_EQ(refused_with(task_msg{.task_id = "c/0", .job_id = "c", .input = complete_input{}}),
+            wire_errc::wire_errc_bad_value);
+  EXPECT_EQ(refused_with(task_msg{.task_id = "c/0", .job_id = "c",
+                                  .input = complete_input{.prompt = "p",
+                                                          .messages = {{"user", "m"}}}}),
+            wire_errc::wire_errc_bad_value);
+  EXPECT_EQ(refused_with(task_msg{.task_id = "c/0", .job_id = "c",
+                                  .input = complete_input{.prompt = "p", .stop = {""}}}),
+            wire_errc::wire_errc_bad_value);
+  EXPECT_EQ(refused_with(task_result_msg{.task_id = "c/0",
+                                         .output = complete_output{"text", "tired"}}),
+            wire_errc::wire_errc_bad_value);
+  complete_input many{.prompt = "p"};
+  many.stop.assign(17, "x");
+  EXPECT_EQ(refused_with(task_msg{.task_id = "c/0", .job_id = "c", .input = many}),
+            wire_errc::wire_errc_field_too_long);
 }
 
 TEST(wire_codec, a_role_that_does_not_fit_its_input_is_refused) {

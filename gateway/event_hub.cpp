@@ -25,7 +25,7 @@ bool is_last(const std::string& json) {
   nlohmann::json e = parse_bounded_json(json);
   if (e.is_discarded() || !e.is_object()) return false;
   const std::string type = e.value("type", "");
-  return type == "completed" || type == "cancelled";
+  return type == "completed" || type == "cancelled" || type == "error";
 }
 
 } // namespace

@@ -7,7 +7,7 @@
 //   at once with CLIENT UNBLOCK from a second connection, and the next call includes the new
 //   stream.
 // - Entries go to each subscriber in order, exactly once, as (id, event JSON). An event of type
-//   completed or cancelled is the stream's last: the subscriber is dropped after it.
+//   completed, cancelled or error is the stream's last: the subscriber is dropped after it.
 // - A subscriber is held weakly: a closed HTTP connection releases its subscription on the next
 //   turn. Subscriptions are capped in all and per tenant (subscribe() says false past either),
 //   so one tenant cannot hold every slot.

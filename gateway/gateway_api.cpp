@@ -59,16 +59,18 @@ std::optional<std::string> canonical_stream_id(const std::string& id) {
 
 } // namespace
 
-gateway_api::gateway_api(const api_keys& keys, job_store& jobs, const event_hub& hub,
-                         services::metrics_registry& metrics)
-    : keys_(keys), jobs_(jobs), hub_(hub), metrics_(metrics),
+gateway_api::gateway_api(const api_keys& keys, job_store& jobs, openai_api& openai,
+                         const event_hub& hub, services::metrics_registry& metrics)
+    : keys_(keys), jobs_(jobs), openai_(openai), hub_(hub), metrics_(metrics),
       submitted_(metrics.counter("proofmesh_gateway_jobs_submitted_total", "jobs queued")),
       refused_full_(metrics.counter("proofmesh_gateway_jobs_refused_total",
                                     "submits refused because the queue was full")),
       auth_failures_(metrics.counter("proofmesh_gateway_auth_failures_total",
                                      "requests refused with 401 or 403")),
       streams_(metrics.gauge("proofmesh_gateway_event_subscriptions",
-                             "SSE subscriptions held by the event hub")) {}
+                             "SSE subscriptions held by the event hub")),
+      completions_(metrics.counter("proofmesh_gateway_completions_total",
+                                   "OpenAI-compatible completion requests queued")) {}
 
 http_answer gateway_api::operator()(const http_request& req) {
   try {
@@ -95,6 +97,10 @@ http_answer gateway_api::route(const http_request& req) {
     }
     streams_.set(static_cast<int64_t>(hub_.num_subscriptions()));
     return {.body = metrics_.render(), .content_type = "text/plain; version=0.0.4"};
+  }
+  if (std::optional<http_answer> a = openai_.route(req)) {
+    if (!a->stream_key.empty()) completions_.add();
+    return *a;
   }
   if (p == "/v1/jobs" || p.rfind("/v1/jobs/", 0) == 0) {
     return jobs(req, p.size() > 9 ? p.substr(9) : "");

@@ -5,6 +5,7 @@
 // - The body is parsed here, once, with nlohmann's strict parser: malformed JSON and invalid
 //   UTF-8 are 400 invalid_json; every field is then checked by the code that uses it.
 // - Redis being away is 503 redis_unavailable with Retry-After, never a hang or a 500.
+// - The OpenAI-compatible endpoints: openai_api.hpp.
 // - The jobs API:
 //     POST   /v1/jobs               202 {id, status: queued}   (Idempotency-Key: 200 if known)
 //     GET    /v1/jobs?limit&before_ms   the tenant's jobs, newest first
@@ -19,13 +20,14 @@
 #include "gateway/event_hub.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/job_store.hpp"
+#include "gateway/openai_api.hpp"
 #include "services/common/metrics.hpp"
 
 namespace proofmesh::gateway {
 
 class gateway_api {
 public:
-  gateway_api(const api_keys& keys, job_store& jobs, const event_hub& hub,
+  gateway_api(const api_keys& keys, job_store& jobs, openai_api& openai, const event_hub& hub,
               services::metrics_registry& metrics);
 
   /// The request handler (runs on the server's blocking pool).
@@ -40,12 +42,14 @@ private:
 
   const api_keys& keys_;
   job_store& jobs_;
+  openai_api& openai_;
   const event_hub& hub_;
   services::metrics_registry& metrics_;
   services::metric& submitted_;
   services::metric& refused_full_;
   services::metric& auth_failures_;
   services::metric& streams_;
+  services::metric& completions_;
 };
 
 } // namespace proofmesh::gateway

@@ -32,9 +32,12 @@ gateway_config parse_gateway_config(int argc, char** argv, bool& help, std::stri
   app.add_flag("--allow-anonymous", c.allow_anonymous,
                "no API keys: every caller is tenant \"default\" (local use only)");
   app.add_option("--max-queue-depth", c.jobs.max_queue_depth,
-                 "jobs waiting or running before POST /v1/jobs answers 429");
+                 "jobs (and, apart, completions) waiting or running before a POST answers 429");
   app.add_option("--max-body-bytes", c.http.max_body_bytes, "largest request body");
   app.add_option("--max-connections", c.http.max_connections, "open connections at most");
+  std::string reasoning = "deepseek_r1";
+  app.add_option("--reasoning-parser", reasoning,
+                 "deepseek_r1: chat answers split reasoning_content at </think>; none: raw");
   app.add_option("--max-streams", c.max_streams, "open SSE streams at most");
   app.add_option("--max-streams-per-tenant", c.max_streams_per_tenant,
                  "open SSE streams at most per tenant");
@@ -52,6 +55,10 @@ gateway_config parse_gateway_config(int argc, char** argv, bool& help, std::stri
   check_range<size_t>("--max-streams-per-tenant", c.max_streams_per_tenant, 1, 1000000);
   check_range("--io-threads", c.http.io_threads, 1, 256);
   check_range("--blocking-threads", c.http.blocking_threads, 1, 1024);
+  if (reasoning != "deepseek_r1" && reasoning != "none") {
+    throw input_error("--reasoning-parser must be deepseek_r1 or none");
+  }
+  c.split_reasoning = reasoning == "deepseek_r1";
   if (c.api_keys_file.empty() == !c.allow_anonymous) {
     throw input_error("give exactly one of --api-keys FILE and --allow-anonymous");
   }

@@ -17,6 +17,7 @@ struct gateway_config {
   std::string api_keys_file;    // the hashed keys; required unless allow_anonymous
   bool allow_anonymous = false;
   job_store_params jobs;
+  bool split_reasoning = true; // --reasoning-parser deepseek_r1 | none
   size_t max_streams = 4096;
   size_t max_streams_per_tenant = 512;
 };

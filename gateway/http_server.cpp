@@ -120,15 +120,13 @@ public:
   void deliver(std::vector<stream_event> events) override {
     asio::post(stream_.get_executor(), [self = shared_from_this(), events = std::move(events)] {
       for (const stream_event& e : events) {
-        std::string type = "message";
-        if (auto p = e.json.find("\"type\""); p != std::string::npos) {
-          // The event type doubles as the SSE event name, for EventSource listeners.
-          const size_t open = e.json.find('"', e.json.find(':', p) + 1);
-          const size_t close = open == std::string::npos ? open : e.json.find('"', open + 1);
-          if (close != std::string::npos) type = e.json.substr(open + 1, close - open - 1);
+        if (self->ending_ || self->closed_) return;
+        self->send(self->format_->on_event(e));
+        if (e.last) {
+          self->ending_ = true;
+          self->send(self->format_->close());
+          if (!self->writing_) self->close();
         }
-        self->send("id: " + e.id + "\nevent: " + type + "\ndata: " + e.json + "\n\n");
-        if (e.last) self->ending_ = true;
       }
     });
   }
@@ -247,20 +245,20 @@ private:
                             });
   }
 
-  // Headers, then events as they come; the body ends when the connection closes.
+  // The format's opening, then events as they come; the body ends when the connection closes.
   void start_stream(const http_answer& a) {
     streaming_ = true;
     server_->open_streams->add(1);
-    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                       "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
-                       "Connection: close\r\n\r\n: stream open\n\n";
-    send(std::move(head));
+    format_ = a.format ? a.format : std::make_shared<job_events_format>();
+    send(format_->open());
     if (!server_->hub->subscribe(a.stream_key, a.stream_after, a.stream_tenant,
                                  std::weak_ptr<event_sink>(shared_from_this()))) {
-      send("event: error\ndata: " +
-           error_body("too_many_streams", "the gateway holds its maximum of open streams") +
-           "\n\n");
+      // Full since the handler looked: end it as the format ends an error.
       ending_ = true;
+      send(format_->on_event({.json = R"({"type": "error", "code": "too_many_streams", )"
+                                      R"("message": "too many open event streams"})",
+                              .last = true}));
+      send(format_->close());
       return;
     }
     watch_for_close();
@@ -277,13 +275,15 @@ private:
     keepalive_.expires_after(server_->params.sse_keepalive);
     keepalive_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_) return;
-      self->send(": keep-alive\n\n");
+      if (std::string ping = self->format_->keepalive(); !ping.empty()) {
+        self->send(std::move(ping));
+      }
       self->keep_alive_tick();
     });
   }
 
   void send(std::string text) {
-    if (closed_) return;
+    if (closed_ || text.empty()) return;
     backlog_ += text.size();
     if (backlog_ > server_->params.max_stream_backlog_bytes) {
       return close(); // too slow a reader; it resumes with Last-Event-ID
@@ -313,6 +313,9 @@ private:
   void close() {
     if (closed_) return;
     closed_ = true;
+    if (streaming_ && !ending_ && format_) { // the client left before the end
+      asio::post(server_->blocking, [f = format_] { f->abandoned(); });
+    }
     keepalive_.cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -326,6 +329,7 @@ private:
   std::optional<http::request_parser<http::string_body>> parser_;
   std::deque<std::string> out_;
   std::vector<char> drain_;
+  std::shared_ptr<stream_format> format_;
   size_t backlog_ = 0;
   bool writing_ = false;
   bool ending_ = false;

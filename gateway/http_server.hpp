@@ -4,10 +4,10 @@
 //   Redis), so they run on a separate pool of `blocking_threads`; the answer is posted back.
 // - Limits before anything is parsed: header bytes (431), body bytes (413), a read timeout per
 //   request, and a cap on open connections (past it, new ones are closed at once).
-// - An answer with a stream key becomes a server-sent events stream fed by the event_hub: a
-//   comment line every sse_keepalive, closed after the last event, or when the client goes, or
-//   when it reads too slowly to keep the backlog under max_stream_backlog_bytes (it can resume
-//   with Last-Event-ID).
+// - An answer with a stream key is fed by the event_hub and written by its stream_format
+//   (server-sent events, or one buffered response): a keep-alive every sse_keepalive, closed
+//   after the last event, or when the client goes, or when it reads too slowly to keep the
+//   backlog under max_stream_backlog_bytes (a job's stream resumes with Last-Event-ID).
 // - A handler's api_error becomes its JSON body and status; anything else it throws is a 500
 //   with code internal; the server keeps serving either way.
 // - GET /healthz is answered on the I/O thread itself: liveness must not queue behind handlers
@@ -15,6 +15,7 @@
 #pragma once
 
 #include "gateway/event_hub.hpp"
+#include "gateway/stream_format.hpp"
 #include "services/common/metrics.hpp"
 
 #include <chrono>
@@ -45,6 +46,7 @@ struct http_answer {
   std::string stream_key;   // non-empty: answer with the SSE stream of this key
   std::string stream_after; // the id it starts after (canonical)
   std::string stream_tenant; // whose subscription it is (the hub caps each tenant)
+  std::shared_ptr<stream_format> format; // how the stream is written (default: job events)
 };
 
 using request_handler = std::function<http_answer(const http_request&)>;

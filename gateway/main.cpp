@@ -24,7 +24,10 @@ int serve(const gateway::gateway_config& c, const std::atomic<bool>& stop) {
   gateway::event_hub hub({.redis = redis, .max_subscriptions = c.max_streams,
                           .max_per_tenant = c.max_streams_per_tenant});
   services::metrics_registry metrics;
-  gateway::gateway_api api(keys, jobs, hub, metrics);
+  gateway::openai_api openai(keys, pool, hub,
+                             {.split_reasoning = c.split_reasoning,
+                              .max_queue_depth = c.jobs.max_queue_depth});
+  gateway::gateway_api api(keys, jobs, openai, hub, metrics);
   gateway::http_server server(c.http, std::ref(api), hub, metrics);
   const services::service_log log(nlohmann::json{{"service", "gateway"}});
   log.line("info", "listening on " + c.http.host + ":" + std::to_string(server.port()) +

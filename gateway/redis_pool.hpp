@@ -18,12 +18,20 @@ namespace proofmesh::gateway {
 
 struct redis_connection {
   transport::redis_client client;
-  std::optional<transport::job_queue> queue; // made on first use (it creates the group)
+  std::optional<transport::job_queue> queue;       // made on first use (it creates the group)
+  std::optional<transport::job_queue> completions; // the same, for the completions stream
 
   explicit redis_connection(const transport::redis_client_params& p) : client(p) {}
   transport::job_queue& jobs() {
     if (!queue) queue.emplace(client, transport::job_queue_params{.consumer = "gateway"});
     return *queue;
+  }
+  transport::job_queue& completion_queue() {
+    if (!completions) {
+      completions.emplace(client, transport::job_queue_params{.stream = "completions",
+                                                              .consumer = "gateway"});
+    }
+    return *completions;
   }
 };
 

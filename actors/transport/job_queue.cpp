@@ -81,6 +81,34 @@ std::vector<job_entry> job_queue::read(std::chrono::milliseconds block) {
   return entries(r.elements[0].elements.at(1));
 }
 
+std::vector<std::vector<job_entry>> job_queue::read_all(std::span<job_queue* const> queues,
+                                                        std::chrono::milliseconds block) {
+  std::vector<std::vector<job_entry>> out(queues.size());
+  if (queues.empty()) return out;
+  const job_queue& first = *queues[0];
+  std::vector<std::string> args = {"XREADGROUP", "GROUP", first.params_.group,
+                                   first.params_.consumer, "COUNT",
+                                   std::to_string(first.params_.max_batch)};
+  if (block.count() > 0) {
+    args.push_back("BLOCK");
+    args.push_back(std::to_string(block.count()));
+  }
+  args.push_back("STREAMS");
+  for (const job_queue* q : queues) args.push_back(q->params_.stream);
+  for (size_t i = 0; i < queues.size(); ++i) args.push_back(">");
+  redis_reply r = first.redis_.command(args);
+  require_ok(r, "XREADGROUP");
+  for (const redis_reply& stream : r.elements) { // [[stream, [entries...]], ...]
+    if (stream.elements.size() != 2) continue;
+    for (size_t i = 0; i < queues.size(); ++i) {
+      if (queues[i]->params_.stream == stream.elements[0].str) {
+        out[i] = queues[i]->entries(stream.elements[1]);
+      }
+    }
+  }
+  return out;
+}
+
 std::vector<job_entry> job_queue::reclaim() {
   redis_reply r = redis_.command({"XAUTOCLAIM", params_.stream, params_.group, params_.consumer,
                                   std::to_string(params_.min_idle.count()), "0-0", "COUNT",

@@ -15,6 +15,7 @@
 #include "actors/transport/redis_client.hpp"
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,10 @@ public:
   /// times blocked reads out on its own clock (10 ticks a second by default), so a short block
   /// can last 100 ms: a caller with other work waiting reads without blocking.
   std::vector<job_entry> read(std::chrono::milliseconds block);
+  /// read() over several queues at once (one XREADGROUP): they must share the client, group
+  /// and consumer. Entries come back per queue, in the order given.
+  static std::vector<std::vector<job_entry>> read_all(std::span<job_queue* const> queues,
+                                                      std::chrono::milliseconds block);
   /// Entries pending on any consumer for longer than min_idle, now this consumer's.
   std::vector<job_entry> reclaim();
   void ack(const std::string& id);

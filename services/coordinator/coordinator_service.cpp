@@ -8,6 +8,7 @@
 #include "services/common/metrics_server.hpp"
 #include "services/common/service_log.hpp"
 #include "services/common/service_main.hpp"
+#include "services/coordinator/completion_runs.hpp"
 #include "services/coordinator/job_ledger.hpp"
 
 #include <CLI/CLI.hpp>
@@ -122,6 +123,9 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
   pt::redis_client ledger_redis({.host = c.redis_host, .port = c.redis_port,
                                  .password = c.redis_password});
   pt::job_queue queue(queue_redis, {.consumer = c.consumer, .min_idle = c.min_idle});
+  pt::job_queue completion_queue(queue_redis, {.stream = "completions", .consumer = c.consumer,
+                                               .min_idle = c.min_idle});
+  completion_runs completions(queue_redis, completion_queue);
   job_ledger ledger(ledger_redis);
   zmq::context_t context;
   const pt::credit_dispatcher_config dispatch{.heartbeat_timeout = c.worker_timeout};
@@ -281,29 +285,60 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
       std::vector<std::string> running;
       for (const auto& [id, run] : jobs) running.push_back(id);
       for (const std::string& id : ledger.cancel_requested(running)) cancel_job(id);
+      // Completions whose client went away (the gateway sets completion:<id>:cancel, which
+      // expires on its own): stop their tasks.
+      std::vector<std::string> live = completions.running_ids();
+      if (!live.empty()) {
+        std::vector<std::string> args = {"MGET"};
+        for (const std::string& id : live) args.push_back("completion:" + id + ":cancel");
+        pt::redis_reply gone = queue_redis.command(args);
+        for (size_t i = 0; i < gone.elements.size() && i < live.size(); ++i) {
+          if (gone.elements[i].is_nil()) continue;
+          for (const std::string& task : completions.cancel(live[i])) {
+            for (pt::role_router& router : routers) router.cancel(task);
+          }
+        }
+      }
       last_depth = std::chrono::steady_clock::now();
     }
     if (std::chrono::steady_clock::now() - last_reclaim >= reclaim_every) {
       for (const pt::job_entry& e : queue.reclaim()) start_job(e);
+      for (const pt::job_entry& e : completion_queue.reclaim()) completions.abandon(e);
       last_reclaim = std::chrono::steady_clock::now();
     }
     // Idle, the loop waits on Redis for a job. Busy, it waits on the workers' sockets (results
     // must not sit behind a Redis read, whose timeout runs on Redis's 100 ms clock) and looks
     // for new jobs without blocking, every few milliseconds.
-    if (jobs.empty()) {
-      for (const pt::job_entry& e : queue.read(std::chrono::milliseconds(50))) start_job(e);
+    pt::job_queue* const streams[2] = {&queue, &completion_queue};
+    auto take = [&](std::vector<std::vector<pt::job_entry>> fresh) {
+      for (const pt::job_entry& e : fresh[0]) start_job(e);
+      for (const pt::job_entry& e : fresh[1]) {
+        std::array<size_t, 3> live{};
+        for (size_t r = 0; r < 3; ++r) live[r] = routers[r].dispatcher().num_workers();
+        dispatch_all(completions.start(e, live));
+      }
       last_read = std::chrono::steady_clock::now();
+    };
+    if (jobs.empty() && completions.size() == 0) {
+      take(pt::job_queue::read_all(streams, std::chrono::milliseconds(50)));
     } else {
       if (std::chrono::steady_clock::now() - last_read >= std::chrono::milliseconds(5)) {
-        for (const pt::job_entry& e : queue.read(std::chrono::milliseconds(0))) start_job(e);
-        last_read = std::chrono::steady_clock::now();
+        take(pt::job_queue::read_all(streams, std::chrono::milliseconds(0)));
       }
       zmq::socket_t* const sockets[3] = {&routers[0].socket(), &routers[1].socket(),
                                          &routers[2].socket()};
       pt::wait_any_readable(sockets, std::chrono::milliseconds(5));
     }
     for (pt::role_router& router : routers) {
-      for (pt::routed_result& r : router.poll(std::chrono::milliseconds(0)).results) {
+      pt::router_events turn = router.poll(std::chrono::milliseconds(0));
+      for (const pt::progress_msg& p : turn.progress) completions.on_progress(p);
+      for (pt::routed_result& r : turn.results) {
+        if (completions.owns(r.result.task_id)) {
+          completion_runs::step next = completions.on_result(r.result);
+          if (next.rerun) dispatch_all({std::move(*next.rerun)});
+          for (const std::string& id : next.withdraw) router.cancel(id);
+          continue;
+        }
         auto [job_id, problem] = owner_of(r.result.task_id);
         auto job = jobs.find(job_id);
         if (job == jobs.end()) continue; // a job that finished, or that another coordinator runs

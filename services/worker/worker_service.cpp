@@ -32,7 +32,26 @@ struct in_flight_task {
   pt::task_msg task;
   uint32_t prompt_tokens = 0;
   clock_type::time_point started;
+  // A raw completion streams its text to the coordinator: what is not sent yet, from where.
+  std::string unsent;
+  uint32_t sent_bytes = 0;
+  uint32_t tokens = 0;
+  clock_type::time_point last_sent;
 };
+
+// The prompt of a task: a role's template rendered as the user's turn, or a raw completion's
+// own chat (the model's chat format) or plain text (with the tokenizer's special tokens, as
+// OpenAI-compatible servers do for prompts).
+std::vector<int32_t> prompt_of(const pt::task_msg& task, const roles::role_templates& templates,
+                               const pe::tokenizer& tok, pe::chat_format format) {
+  if (const auto* c = std::get_if<pt::complete_input>(&task.input)) {
+    if (c->messages.empty()) return tok.encode(c->prompt, true);
+    std::vector<pe::chat_message> chat;
+    for (const pt::chat_turn& m : c->messages) chat.push_back({m.role, m.content});
+    return tok.encode(pe::render_chat(format, chat), false);
+  }
+  return tok.encode(pe::render_chat(format, {{"user", templates.render(task.input)}}), false);
+}
 
 pe::runner_factory runner_for(const worker_config& c, const pe::model_config& config) {
   return [c, config] {
@@ -155,14 +174,22 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
         link.grant(1); // a duplicate delivery spent a credit; the first one's result answers it
         continue;
       }
-      const std::string prompt_text = templates.render(task.input);
-      std::vector<int32_t> prompt =
-          tok.encode(pe::render_chat(format, {{"user", prompt_text}}), false);
+      std::vector<int32_t> prompt = prompt_of(task, templates, tok, format);
+      std::vector<std::string> stop_strings;
+      int32_t max_tokens = std::min(task.sampling.max_tokens, c.max_tokens);
+      if (const auto* in = std::get_if<pt::complete_input>(&task.input)) {
+        stop_strings = in->stop;
+        // As OpenAI-compatible servers do, max_tokens bounds the answer within the context:
+        // what the prompt leaves is the most it can be.
+        const int64_t room = config.max_position_embeddings - static_cast<int64_t>(prompt.size());
+        max_tokens = static_cast<int32_t>(std::clamp<int64_t>(room, 1, max_tokens));
+      }
       pe::engine_request request{
           .prompt = std::move(prompt),
-          .max_tokens = std::min(task.sampling.max_tokens, c.max_tokens),
+          .max_tokens = max_tokens,
           .sampling = {.temperature = task.sampling.temperature, .top_p = task.sampling.top_p,
                        .top_k = task.sampling.top_k, .seed = task.sampling.seed},
+          .stop_strings = std::move(stop_strings),
           .stop_ids = stop_ids,
           .stream = task.sampling.stream};
       const auto prompt_tokens = static_cast<uint32_t>(request.prompt.size());
@@ -171,7 +198,8 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
           .receive(
               [&](pe::request_id id) {
                 by_task[task.task_id] = id;
-                running[id] = {std::move(task), prompt_tokens, clock_type::now()};
+                running[id] = {.task = std::move(task), .prompt_tokens = prompt_tokens,
+                               .started = clock_type::now()};
                 link.set_in_flight(static_cast<uint32_t>(running.size()));
               },
               [&](caf::error& err) {
@@ -183,11 +211,15 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
     for (bool more = true; more;) {
       self->receive(
           [&](pe::event_atom, pe::engine_event& e) {
-            if (!e.finished) {
-              return;
-            }
             auto it = running.find(e.id);
             if (it == running.end()) {
+              return;
+            }
+            if (!e.finished) {
+              if (std::holds_alternative<pt::complete_input>(it->second.task.input)) {
+                it->second.unsent += e.text;
+                ++it->second.tokens;
+              }
               return;
             }
             const auto elapsed = static_cast<uint32_t>(
@@ -212,6 +244,18 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
             }
           },
           caf::after(std::chrono::milliseconds(0)) >> [&] { more = false; });
+    }
+    // Streamed text goes out at most every 20 ms per task: fewer, larger messages; the final
+    // result carries the whole text, so nothing held back here is lost.
+    const auto now = clock_type::now();
+    for (auto& [id, r] : running) {
+      if (!r.unsent.empty() && now - r.last_sent >= std::chrono::milliseconds(20)) {
+        link.send_progress({.task_id = r.task.task_id, .completion_tokens = r.tokens,
+                            .text_delta = r.unsent, .text_offset = r.sent_bytes});
+        r.sent_bytes += static_cast<uint32_t>(r.unsent.size());
+        r.unsent.clear();
+        r.last_sent = now;
+      }
     }
   }
   if (!running.empty()) {

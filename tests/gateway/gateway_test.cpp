@@ -2,19 +2,7 @@
 // API keys for two tenants and, where a job must run, a real coordinator and real role workers on
 // scripted models (tests/support/scripted_models.hpp), so every count of a job is known in
 // advance. Nothing is mocked; loops stop at generous deadlines and nothing asserts a time.
-#include "gateway/api_keys.hpp"
-#include "tests/support/child_process.hpp"
-#include "tests/support/free_port.hpp"
-#include "tests/support/http_client.hpp"
-#include "tests/support/read_file.hpp"
-#include "tests/support/redis_server.hpp"
-#include "tests/support/scripted_models.hpp"
-#include "tests/support/temp_dir.hpp"
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include <fstream>
+#include "tests/gateway/mesh_fixture.hpp"
 
 namespace proofmesh {
 namespace {
@@ -22,113 +10,8 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-const testing::http_headers alpha = {{"Authorization", "Bearer key-alpha"}};
-const testing::http_headers beta = {{"Authorization", "Bearer key-beta"}};
-
-class gateway_test : public ::testing::Test {
-protected:
-  void SetUp() override {
-    std::ofstream(dir_.str("keys.json"))
-        << json{{"keys",
-                 {{{"tenant", "alpha"}, {"sha256", sha256_hex("key-alpha")}},
-                  {{"tenant", "beta"}, {"sha256", sha256_hex("key-beta")}},
-                  {{"tenant", "gamma"},
-                   {"sha256", sha256_hex("key-completions-only")},
-                   {"scopes", {"completions"}}}}}}
-               .dump();
-    for (auto& e : endpoints_) e = "tcp://127.0.0.1:" + std::to_string(testing::free_port());
-  }
-
-  void start_gateway(int max_queue_depth = 1000, int max_streams_per_tenant = 512) {
-    port_ = testing::free_port();
-    gateway_ = std::make_unique<testing::child_process>(
-        std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-gateway", "--host",
-                                 "127.0.0.1", "--port", std::to_string(port_), "--redis-port",
-                                 std::to_string(redis_.port()), "--redis-password",
-                                 redis_.password(), "--api-keys", dir_.str("keys.json"),
-                                 "--max-queue-depth", std::to_string(max_queue_depth),
-                                 "--max-streams-per-tenant",
-                                 std::to_string(max_streams_per_tenant)},
-        dir_.str("gateway.log"));
-    for (int i = 0; i < 500 && testing::http_get(port_, "/healthz").status != 200; ++i) {
-      std::this_thread::sleep_for(10ms);
-    }
-    ASSERT_EQ(testing::http_get(port_, "/healthz").status, 200) << log("gateway");
-  }
-
-  void start_mesh(int generator_slots = 4) {
-    const testing::scripted_model_dirs models = testing::make_scripted_models(dir_.str("models"));
-    coordinator_ = std::make_unique<testing::child_process>(
-        std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-coordinator",
-                                 "--redis-port", std::to_string(redis_.port()),
-                                 "--redis-password", redis_.password(), "--generator-endpoint",
-                                 endpoints_[0], "--verifier-endpoint", endpoints_[1],
-                                 "--meta-verifier-endpoint", endpoints_[2]},
-        dir_.str("coordinator.log"));
-    const std::pair<const char*, int> roles[] = {
-        {"generator", 0}, {"verifier", 1}, {"verifier", 1}, {"meta_verifier", 2}};
-    const std::string model_of[] = {models.generator, models.verifier, models.meta_verifier};
-    for (size_t i = 0; i < 4; ++i) {
-      const std::string id = std::string(roles[i].first) + "-" + std::to_string(i);
-      workers_.push_back(std::make_unique<testing::child_process>(
-          std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-worker", "--role",
-                                   roles[i].first, "--coordinator", endpoints_[roles[i].second],
-                                   "--model", model_of[roles[i].second], "--slots",
-                                   std::to_string(i == 0 ? generator_slots : 4), "--worker-id",
-                                   id},
-          dir_.str(id + ".log")));
-    }
-  }
-
-  std::string log(const std::string& name) { return testing::read_file(dir_.str(name + ".log")); }
-
-  testing::http_reply call(const std::string& method, const std::string& path,
-                           const std::string& body = "",
-                           const testing::http_headers& headers = alpha) {
-    return testing::http_call(port_, method, path, body, headers);
-  }
-
-  // Submits and returns the job id (asserting a 202).
-  std::string submit(const json& job, const testing::http_headers& headers = alpha) {
-    testing::http_reply r = call("POST", "/v1/jobs", job.dump(), headers);
-    EXPECT_EQ(r.status, 202) << r.body;
-    json j = json::parse(r.body, nullptr, false);
-    return j.is_object() && j.contains("id") ? j["id"].get<std::string>() : "";
-  }
-
-  json status(const std::string& id) { return json::parse(call("GET", "/v1/jobs/" + id).body); }
-
-  json wait_status(const std::string& id, const std::string& want, std::chrono::seconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    json s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      s = status(id);
-      if (s.value("status", "") == want) break;
-      std::this_thread::sleep_for(20ms);
-    }
-    return s;
-  }
-
-  testing::temp_dir dir_;
-  testing::redis_server redis_;
-  std::array<std::string, 3> endpoints_;
-  int port_ = 0;
-  std::unique_ptr<testing::child_process> gateway_, coordinator_;
-  std::vector<std::unique_ptr<testing::child_process>> workers_;
-};
-
-// A Redis stream id "ms-seq" as a comparable pair.
-std::pair<uint64_t, uint64_t> stream_order(const std::string& id) {
-  const size_t dash = id.find('-');
-  return {std::stoull(id.substr(0, dash)), std::stoull(id.substr(dash + 1))};
-}
-
-// {"error": {"code": ...}} of a reply, or "" when the body is not such an object.
-std::string error_code(const testing::http_reply& r) {
-  json j = json::parse(r.body, nullptr, false);
-  if (!j.is_object() || !j.contains("error") || !j["error"].is_object()) return "";
-  return j["error"].value("code", "");
-}
+using namespace testing; // the fixture's names: alpha, beta, error_code, stream_order
+using gateway_test = mesh_fixture;
 
 TEST_F(gateway_test, bad_input_gets_a_json_error_and_the_server_keeps_serving) {
   start_gateway();
@@ -375,7 +258,7 @@ TEST_F(gateway_test, event_streams_are_capped_per_tenant_and_a_finished_stream_s
 
 TEST_F(gateway_test, a_running_job_is_cancelled_and_keeps_what_it_recorded) {
   start_gateway();
-  start_mesh(/*generator_slots=*/1);
+  start_mesh({.generator_slots = 1});
   const json job = {{"problems", {{{"question", "Prove that 1 = 1."}}}},
                     {"params", {{"num_proofs", 1024}, {"verifications_per_proof", 0},
                                 {"max_tokens", 8}}}};

@@ -1,0 +1,175 @@
+#include "services/coordinator/completion_runs.hpp"
+
+#include "actors/common/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace proofmesh::coordinator {
+
+namespace pt = proofmesh::transport;
+namespace pp = proofmesh::pipeline;
+using nlohmann::json;
+
+namespace {
+
+constexpr uint32_t max_attempts = 3;
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json error_event(const std::string& code, const std::string& message) {
+  return {{"type", "error"}, {"code", code}, {"message", message}};
+}
+
+} // namespace
+
+void completion_runs::event(const std::string& id, const std::string& text, bool last) {
+  const std::string key = "completion:" + id + ":events";
+  pt::redis_reply r = redis_.command({"XADD", key, "MAXLEN", "~", "100000", "*", "event", text});
+  if (r.is_error()) throw pt::redis_unavailable("XADD " + key + ": " + r.str);
+  if (last) redis_.command({"EXPIRE", key, "3600"}); // read by then, or never
+}
+
+void completion_runs::end(const std::string& id, const std::string& text) {
+  auto it = runs_.find(id);
+  event(id, text, /*last=*/true);
+  if (it != runs_.end()) {
+    queue_.ack(it->second.entry); // only once the answer is written
+    runs_.erase(it);
+  }
+}
+
+std::vector<pt::task_msg> completion_runs::start(const pt::job_entry& e,
+                                                 const std::array<size_t, 3>& workers_per_pool) {
+  pp::completion_request request;
+  try {
+    if (!e.valid) throw input_error(e.why);
+    request = pp::from_queue_json(e.body);
+  } catch (const input_error& bad) {
+    // Without a valid id there is no stream to answer on: the entry goes to a dead letter.
+    redis_.command({"XADD", "completions:dead", "MAXLEN", "~", "10000", "*", "entry", e.id,
+                    "reason", bad.what()});
+    queue_.ack(e.id);
+    return {};
+  }
+  const std::string id = request.id;
+  if (runs_.contains(id)) return {};
+  run& r = runs_[id];
+  r.request = std::move(request);
+  r.entry = e.id;
+  r.choices.resize(static_cast<size_t>(r.request.n));
+  if (workers_per_pool[static_cast<size_t>(r.request.pool)] == 0) {
+    end(id, dump(error_event("no_workers", "no worker serves " + r.request.model + " now")));
+    return {};
+  }
+  r.tasks = pp::completion_tasks(r.request);
+  return r.tasks;
+}
+
+void completion_runs::abandon(const pt::job_entry& e) {
+  pp::completion_request request;
+  try {
+    request = pp::from_queue_json(e.body);
+  } catch (const input_error&) {
+    queue_.ack(e.id);
+    return;
+  }
+  event(request.id,
+        dump(error_event("coordinator_lost",
+                         "the coordinator serving this request stopped; send it again")),
+        /*last=*/true);
+  queue_.ack(e.id);
+}
+
+std::optional<std::pair<std::string, size_t>> completion_runs::owner(
+    const std::string& task_id) const {
+  const size_t slash = task_id.rfind('/');
+  if (slash == std::string::npos) return std::nullopt;
+  auto it = runs_.find(task_id.substr(0, slash));
+  if (it == runs_.end()) return std::nullopt;
+  size_t index = 0;
+  try {
+    index = std::stoul(task_id.substr(slash + 1));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (index >= it->second.choices.size()) return std::nullopt;
+  return std::make_pair(it->first, index);
+}
+
+bool completion_runs::owns(const std::string& task_id) const { return owner(task_id).has_value(); }
+
+void completion_runs::on_progress(const pt::progress_msg& p) {
+  auto who = owner(p.task_id);
+  if (!who) return;
+  choice& c = runs_.at(who->first).choices[who->second];
+  const size_t end = static_cast<size_t>(p.text_offset) + p.text_delta.size();
+  if (c.done || end <= c.emitted || p.text_offset > c.emitted) return; // seen, or a gap
+  const std::string fresh = p.text_delta.substr(c.emitted - p.text_offset);
+  c.emitted = static_cast<uint32_t>(end);
+  event(who->first, dump({{"type", "delta"}, {"index", who->second}, {"text", fresh}}));
+}
+
+completion_runs::step completion_runs::on_result(const pt::task_result_msg& result) {
+  auto who = owner(result.task_id);
+  if (!who) return {};
+  run& r = runs_.at(who->first);
+  choice& c = r.choices[who->second];
+  if (c.done) return {};
+  const auto* out = std::get_if<pt::complete_output>(&result.output);
+  if (result.status != pt::task_status::task_status_ok || out == nullptr) {
+    if (c.attempts < max_attempts) {
+      ++c.attempts;
+      pt::task_msg again = r.tasks[who->second];
+      again.attempt = c.attempts - 1;
+      return {.rerun = std::move(again)};
+    }
+    step gone{.withdraw = open_tasks(who->first)};
+    end(who->first, dump(error_event("completion_failed",
+                                     result.error.empty() ? "the completion failed"
+                                                          : result.error)));
+    return gone;
+  }
+  if (out->text.size() > c.emitted) { // the tail the last progress did not carry
+    event(who->first, dump({{"type", "delta"}, {"index", who->second},
+                            {"text", out->text.substr(c.emitted)}}));
+  }
+  c.emitted = static_cast<uint32_t>(out->text.size());
+  c.done = true;
+  r.prompt_tokens += result.prompt_tokens;
+  r.completion_tokens += result.completion_tokens;
+  event(who->first, dump({{"type", "choice"}, {"index", who->second},
+                          {"finish_reason", out->finish_reason}}));
+  if (++r.finished == r.request.n) {
+    // Choices share the prompt: OpenAI counts its tokens once.
+    const int64_t prompt = r.prompt_tokens / r.request.n;
+    end(who->first, dump({{"type", "completed"},
+                          {"usage", {{"prompt_tokens", prompt},
+                                     {"completion_tokens", r.completion_tokens},
+                                     {"total_tokens", prompt + r.completion_tokens}}}}));
+  }
+  return {};
+}
+
+std::vector<std::string> completion_runs::open_tasks(const std::string& id) const {
+  std::vector<std::string> open;
+  const run& r = runs_.at(id);
+  for (size_t i = 0; i < r.choices.size(); ++i) {
+    if (!r.choices[i].done) open.push_back(r.tasks[i].task_id);
+  }
+  return open;
+}
+
+std::vector<std::string> completion_runs::running_ids() const {
+  std::vector<std::string> out;
+  for (const auto& [id, r] : runs_) out.push_back(id);
+  return out;
+}
+
+std::vector<std::string> completion_runs::cancel(const std::string& id) {
+  if (!runs_.contains(id)) return {};
+  std::vector<std::string> open = open_tasks(id);
+  end(id, dump({{"type", "cancelled"}}));
+  return open;
+}
+
+} // namespace proofmesh::coordinator

@@ -1,6 +1,7 @@
 #include "actors/pipeline/simple_search.hpp"
 
 #include <charconv>
+#include <iterator>
 
 namespace proofmesh::pipeline {
 
@@ -53,15 +54,46 @@ std::vector<pt::task_msg> simple_search::start() {
       continue;
     }
     out.push_back(make(id, pt::generate_input{question_, ""}, static_cast<uint64_t>(i)));
-    open_[id] = out.back();
+  }
+  return issue(std::move(out));
+}
+
+std::vector<pt::task_msg> simple_search::issue(std::vector<pt::task_msg> tasks) {
+  std::vector<pt::task_msg> out;
+  for (pt::task_msg& t : tasks) {
+    open_[t.task_id] = t;
+    auto early = early_.find(t.task_id);
+    if (early == early_.end()) {
+      out.push_back(std::move(t));
+      continue;
+    }
+    // Its result came first (a replay in ledger order): apply it now instead of sending it.
+    const pt::task_result_msg result = std::move(early->second);
+    early_.erase(early);
+    std::vector<pt::task_msg> more = on_result(result);
+    out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
   return out;
+}
+
+size_t simple_search::max_tasks() const {
+  const size_t n = static_cast<size_t>(params_.num_proofs);
+  const size_t m = static_cast<size_t>(params_.verifications_per_proof);
+  const size_t k = static_cast<size_t>(params_.meta_verifications_per_rating);
+  return n * (1 + m * (1 + k));
 }
 
 std::vector<pt::task_msg> simple_search::on_result(const pt::task_result_msg& result) {
   auto it = open_.find(result.task_id);
   if (it == open_.end()) {
-    return {}; // unknown, or recorded already: idempotent
+    // Recorded already: idempotent. Not issued yet but ours: kept until its task is issued, so
+    // the state is the same whatever order results arrive in. Anything else: ignored.
+    const std::string ours = job_id_ + "/" + problem_id_ + "/";
+    if (!resolved_.contains(result.task_id) && result.task_id.rfind(ours, 0) == 0 &&
+        early_.size() < max_tasks()) {
+      early_.emplace(result.task_id, result);
+    }
+    return {};
   }
   pt::task_msg task = it->second;
   if (result.status == pt::task_status::task_status_failed) {
@@ -118,10 +150,7 @@ std::vector<pt::task_msg> simple_search::on_output(const pt::task_msg& task,
     proofs_.at(pjk[0]).ratings.at(pjk[1]).meta.push_back(*m);
     ++counts_.meta_ratings;
   }
-  for (const pt::task_msg& t : next) {
-    open_[t.task_id] = t;
-  }
-  return next;
+  return issue(std::move(next));
 }
 
 std::optional<proof_record> simple_search::best() const {

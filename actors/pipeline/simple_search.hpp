@@ -9,7 +9,9 @@
 // - A task whose worker failed (status failed) is issued again, attempt + 1, up to max_attempts;
 //   then it is given up like an unparseable output.
 // - The state is a pure function of the results recorded, in any order they arrive: the
-//   coordinator can rebuild it from its ledger (replay) and resume.
+//   coordinator can rebuild it from its ledger (replay, in hash order) and resume. A result for
+//   a task not issued yet (a rating replayed before its proof) waits until the task is issued,
+//   and is applied then instead of the task being sent.
 // - best(): highest mean score, then highest self-evaluation score, then lowest proof index
 //   (deterministic; the reference breaks such ties at random).
 #pragma once
@@ -75,6 +77,9 @@ public:
 
 private:
   transport::task_msg make(std::string id, transport::task_input input, uint64_t stream) const;
+  /// Opens tasks; returns those to send (a task whose result came early is resolved instead).
+  std::vector<transport::task_msg> issue(std::vector<transport::task_msg> tasks);
+  size_t max_tasks() const;
   std::vector<transport::task_msg> on_output(const transport::task_msg& task,
                                              const transport::task_result_msg& result);
 
@@ -84,6 +89,7 @@ private:
   search_params params_;
   std::map<std::string, transport::task_msg> open_; // issued, unresolved
   std::set<std::string> resolved_;
+  std::map<std::string, transport::task_result_msg> early_; // results before their tasks
   std::map<int32_t, proof_record> proofs_;
   search_counts counts_;
 };

@@ -1,5 +1,9 @@
-// A TCP port on the loopback interface that nothing listens on right now (the kernel's choice
-// for port 0). Test-only: another process could take it before the caller binds it.
+// A TCP port on the loopback interface that nothing listens on right now. Test-only. Rules of the
+// road: ports come from 10000-29999, below the kernel's ephemeral range (32768 and up), so an
+// outgoing connection (a Redis client, a ZeroMQ connect) can never take one between our pick
+// and the server's bind, which port 0 picks were prone to; each test process starts at its own
+// offset (by pid), so parallel tests rarely probe the same ports, and each pick is probed with
+// a real bind.
 #pragma once
 
 #include <arpa/inet.h>
@@ -7,18 +11,29 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+
 namespace proofmesh::testing {
 
-inline int free_port() {
+inline bool port_is_free(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+
+inline int free_port() {
+  constexpr int first = 10000, span = 20000;
+  static std::atomic<int> next{static_cast<int>(::getpid() % 400) * 50};
+  for (int tries = 0; tries < span; ++tries) {
+    const int port = first + next.fetch_add(1) % span;
+    if (port_is_free(port)) return port;
+  }
+  return 0; // nothing free: the caller's bind fails loudly
 }
 
 } // namespace proofmesh::testing

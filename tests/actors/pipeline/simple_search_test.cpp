@@ -83,6 +83,35 @@ TEST(simple_search, any_order_gives_the_same_outcome) {
   EXPECT_EQ(a.best()->index, b.best()->index);
 }
 
+// A resumed job replays its ledger in hash order: ratings can come before their proofs.
+TEST(simple_search, a_replay_in_any_order_rebuilds_the_same_state_with_nothing_open) {
+  const search_params params{.num_proofs = 4, .verifications_per_proof = 3};
+  simple_search live("job", "p0", "Q", params);
+  std::vector<task_result_msg> ledger;
+  std::deque<task_msg> queue;
+  for (auto& t : live.start()) queue.push_back(t);
+  while (!queue.empty()) {
+    task_msg t = queue.front();
+    queue.pop_front();
+    ledger.push_back(answer(t));
+    for (auto& next : live.on_result(ledger.back())) queue.push_back(next);
+  }
+  for (int order = 0; order < 3; ++order) {
+    std::vector<task_result_msg> replay = ledger;
+    if (order == 1) std::reverse(replay.begin(), replay.end());
+    if (order == 2) std::shuffle(replay.begin(), replay.end(), std::mt19937(7));
+    simple_search resumed("job", "p0", "Q", params);
+    resumed.start();
+    for (const task_result_msg& r : replay) resumed.on_result(r);
+    EXPECT_TRUE(resumed.done()) << "order " << order << ": "
+                                << resumed.open_tasks().size() << " tasks left open";
+    EXPECT_EQ(resumed.counts().proofs, live.counts().proofs);
+    EXPECT_EQ(resumed.counts().ratings, live.counts().ratings);
+    EXPECT_EQ(resumed.counts().meta_ratings, live.counts().meta_ratings);
+    EXPECT_EQ(resumed.best()->index, live.best()->index);
+  }
+}
+
 TEST(simple_search, duplicates_strays_and_mismatches_change_nothing) {
   simple_search s("job", "p0", "Q", {.num_proofs = 1, .verifications_per_proof = 2});
   auto gens = s.start();

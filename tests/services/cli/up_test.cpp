@@ -43,7 +43,9 @@ TEST(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
       {.arch = engine::model_arch::model_arch_llama, .seed = 8, .out_dir = dir.str("model")});
   const int redis_port = testing::free_port();
   const int gateway_port = testing::free_port();
-  const int base_port = 20000 + (testing::free_port() % 20000);
+  const int base_port = testing::free_port(); // base, base+1, base+2: the next two picks
+  testing::free_port();
+  testing::free_port();
   const std::string cli = std::string(PM_BUILD_DIR) + "/proofmesh";
   testing::child_process up({cli, "up", "--model", dir.str("model"), "--log-dir", dir.str("mesh"),
                              "--redis-port", std::to_string(redis_port), "--base-port",

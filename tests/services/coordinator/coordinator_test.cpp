@@ -4,9 +4,10 @@
 // is dead-lettered while the good one runs; a coordinator killed with SIGKILL mid-job is
 // replaced and the job completes with exactly one recorded result per task; Redis killed and
 // restarted mid-job (AOF) loses nothing and the job completes.
-// The random model's proofs never parse, so every generation is given up: the counts check the
-// accounting (each generation answered once), not mathematics. Loops stop at generous deadlines;
-// nothing asserts a time.
+// The random model's proofs never parse, so every generation is given up: those counts check the
+// accounting (each generation answered once). On scripted models (every output parses) a job
+// killed mid-way ends with exactly the counts of an undisturbed run of the same job. Loops stop
+// at generous deadlines; nothing asserts a time.
 #include "actors/engine/model/model_init.hpp"
 #include "actors/transport/job_queue.hpp"
 #include "tests/support/child_process.hpp"
@@ -14,6 +15,7 @@
 #include "tests/support/http_client.hpp"
 #include "tests/support/read_file.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/scripted_models.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -49,16 +51,24 @@ protected:
         dir_.str(name + ".log"));
   }
 
-  void start_workers() {
+  // One generator, two verifiers, one meta-verifier; on the random model, or on scripted ones.
+  void start_workers(bool scripted = false, int slots = 2) {
     const char* roles[] = {"generator", "verifier", "verifier", "meta_verifier"};
     const int socket[] = {0, 1, 1, 2};
+    std::string models[3] = {dir_.str("model"), dir_.str("model"), dir_.str("model")};
+    if (scripted) {
+      testing::scripted_model_dirs m = testing::make_scripted_models(dir_.str("scripted"));
+      models[0] = m.generator;
+      models[1] = m.verifier;
+      models[2] = m.meta_verifier;
+    }
     for (int i = 0; i < 4; ++i) {
       const std::string id = std::string(roles[i]) + "-" + std::to_string(i);
       workers_.push_back(std::make_unique<testing::child_process>(
           std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-worker", "--role",
                                    roles[i], "--coordinator", endpoints_[socket[i]], "--model",
-                                   dir_.str("model"), "--slots", "2", "--heartbeat-ms", "100",
-                                   "--worker-id", id},
+                                   models[socket[i]], "--slots", std::to_string(slots),
+                                   "--heartbeat-ms", "100", "--worker-id", id},
           dir_.str(id + ".log")));
     }
   }
@@ -165,6 +175,41 @@ TEST_F(coordinator_test, a_killed_coordinator_is_replaced_and_nothing_counts_twi
   EXPECT_NE(log.find("results replayed"), std::string::npos);
   second->signal(SIGTERM);
   EXPECT_EQ(second->wait_exit(30s), std::optional<int>(0));
+}
+
+TEST_F(coordinator_test, a_resumed_job_ends_with_the_counts_of_an_undisturbed_run) {
+  auto calm = coordinator("coordinator-calm");
+  start_workers(/*scripted=*/true, /*slots=*/1);
+  job_queue queue(client_, {.consumer = "test-producer"});
+  // Per problem: 20 proofs, 2 ratings each (0.5, so each meta-verified once): 100 tasks.
+  queue.add(job("job-calm", 20, 16));
+  nlohmann::json undisturbed = wait_result("job-calm", 300s);
+  ASSERT_FALSE(undisturbed.is_null()) << testing::read_file(dir_.str("coordinator-calm.log"));
+  for (const auto& p : undisturbed["problems"]) {
+    EXPECT_EQ(p["counts"], nlohmann::json({{"proofs", 20}, {"ratings", 40}, {"meta_ratings", 40},
+                                           {"given_up", 0}}))
+        << p.dump();
+  }
+  // The same job again, its coordinator killed once some results are in.
+  queue.add(job("job-storm", 20, 16));
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (client_.command({"HLEN", "job:job-storm:ledger"}).integer < 5 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(2ms);
+  }
+  calm->signal(SIGKILL);
+  ASSERT_EQ(calm->wait_exit(10s), std::optional<int>(128 + SIGKILL));
+  ASSERT_LT(client_.command({"HLEN", "job:job-storm:ledger"}).integer, 200)
+      << "the job finished before the kill; nothing was tested";
+  auto heir = coordinator("coordinator-heir");
+  nlohmann::json resumed = wait_result("job-storm", 300s);
+  ASSERT_FALSE(resumed.is_null()) << testing::read_file(dir_.str("coordinator-heir.log"));
+  ASSERT_EQ(resumed["problems"].size(), undisturbed["problems"].size());
+  for (size_t i = 0; i < resumed["problems"].size(); ++i) {
+    EXPECT_EQ(resumed["problems"][i]["counts"], undisturbed["problems"][i]["counts"]);
+    EXPECT_EQ(resumed["problems"][i]["best"], undisturbed["problems"][i]["best"]);
+  }
+  EXPECT_EQ(client_.command({"HLEN", "job:job-storm:ledger"}).integer, 200);
 }
 
 TEST_F(coordinator_test, a_redis_restart_mid_job_loses_nothing) {

@@ -1,0 +1,83 @@
+#include "services/coordinator/problem_actor.hpp"
+
+#include "actors/transport/wire_codec.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace proofmesh::coordinator {
+
+namespace pt = proofmesh::transport;
+namespace pp = proofmesh::pipeline;
+
+namespace {
+
+std::vector<std::string> encoded(const std::vector<pt::task_msg>& tasks) {
+  std::vector<std::string> out;
+  for (const pt::task_msg& t : tasks) {
+    std::vector<uint8_t> bytes = pt::encode(t);
+    out.emplace_back(bytes.begin(), bytes.end());
+  }
+  return out;
+}
+
+// Done and replayed: say so to the job, once.
+void report_if_done(problem_pointer self, const job_actor& job) {
+  problem_state& st = self->state;
+  if (st.replaying || st.reported_done || !st.search->done()) return;
+  st.reported_done = true;
+  self->send(job, problem_done_atom::value, st.problem_id,
+             problem_summary(st.problem_id, *st.search));
+}
+
+} // namespace
+
+std::string problem_summary(const std::string& problem_id, const pp::simple_search& search) {
+  pp::search_counts n = search.counts();
+  nlohmann::json p = {{"problem_id", problem_id},
+                      {"counts", {{"proofs", n.proofs}, {"ratings", n.ratings},
+                                  {"meta_ratings", n.meta_ratings}, {"given_up", n.given_up}}}};
+  if (auto best = search.best()) {
+    p["best"] = {{"proof_index", best->index}, {"mean_score", best->mean_score()},
+                 {"self_eval_score", best->self_eval_score}, {"solution", best->solution}};
+  }
+  return p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+problem_actor::behavior_type problem_actor_impl(problem_pointer self, std::string job_id,
+                                                pp::job_problem problem, pp::search_params params,
+                                                job_actor job, coordinator_sink sink) {
+  problem_state& st = self->state;
+  st.job_id = job_id;
+  st.problem_id = problem.problem_id;
+  st.search.emplace(job_id, problem.problem_id, problem.question, params);
+  st.search->start();
+  return {
+      [=](result_atom, const std::string& bytes) {
+        problem_state& s = self->state;
+        pt::decode_result d = pt::decode(
+            std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+        if (!d.message || !std::holds_alternative<pt::task_result_msg>(*d.message)) return;
+        std::vector<pt::task_msg> next =
+            s.search->on_result(std::get<pt::task_result_msg>(*d.message));
+        if (s.replaying) return; // open tasks go out once, at `replayed`
+        if (!next.empty()) self->send(sink, tasks_atom::value, encoded(next));
+        self->send(sink, resolved_atom::value, s.job_id, s.problem_id,
+                   static_cast<int64_t>(s.search->open_tasks().size()));
+        report_if_done(self, job);
+      },
+      [=](replayed_atom) {
+        problem_state& s = self->state;
+        if (!s.replaying) return;
+        s.replaying = false;
+        std::vector<pt::task_msg> open;
+        for (const auto& [id, task] : s.search->open_tasks()) open.push_back(task);
+        if (!open.empty()) self->send(sink, tasks_atom::value, encoded(open));
+        report_if_done(self, job);
+      },
+      [=](summary_atom) -> std::string {
+        return problem_summary(self->state.problem_id, *self->state.search);
+      },
+  };
+}
+
+} // namespace proofmesh::coordinator

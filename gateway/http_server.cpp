@@ -37,6 +37,7 @@ struct http_server::state {
   services::metric* open_connections = nullptr;
   services::metric* open_streams = nullptr;
   services::metric* refused = nullptr;
+  services::histogram* request_seconds = nullptr;
 
   explicit state(const http_server_params& p)
       : params(p), blocking(static_cast<size_t>(p.blocking_threads)) {}
@@ -182,6 +183,7 @@ private:
     if (ec) {
       return close(); // the client went, or timed out
     }
+    started_ = std::chrono::steady_clock::now();
     const bool keep_alive = parser_->get().keep_alive();
     http_request req = to_request(parser_->release());
     if (req.method == "GET" && req.path == "/healthz") {
@@ -217,6 +219,10 @@ private:
     stream_.expires_after(server_->params.read_timeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                        self->server_->request_seconds->observe(
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                          self->started_)
+                                .count());
                         if (ec) return self->close();
                         if (!keep_alive) return self->linger_close();
                         self->read();
@@ -330,6 +336,7 @@ private:
   std::deque<std::string> out_;
   std::vector<char> drain_;
   std::shared_ptr<stream_format> format_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   size_t backlog_ = 0;
   bool writing_ = false;
   bool ending_ = false;
@@ -381,6 +388,9 @@ http_server::http_server(const http_server_params& params, request_handler handl
   s.open_streams = &metrics.gauge("proofmesh_gateway_event_streams", "open SSE streams");
   s.refused = &metrics.counter("proofmesh_gateway_connections_refused_total",
                                "connections closed at accept (over max_connections)");
+  s.request_seconds = &metrics.latency("proofmesh_gateway_request_seconds",
+                                       "time from a request read to its answer written "
+                                       "(streams not included)");
   beast::error_code ec;
   const auto address = asio::ip::make_address(params.host, ec);
   if (ec) throw input_error("--host " + params.host + ": " + ec.message());

@@ -24,6 +24,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(proofmesh_coordinator, caf::id_block::proofmesh_engine::
   CAF_ADD_ATOM(proofmesh_coordinator, proofmesh::coordinator, problem_done_atom, "pm_pdone")
   CAF_ADD_ATOM(proofmesh_coordinator, proofmesh::coordinator, job_done_atom, "pm_jdone")
   CAF_ADD_ATOM(proofmesh_coordinator, proofmesh::coordinator, summary_atom, "pm_summary")
+  CAF_ADD_ATOM(proofmesh_coordinator, proofmesh::coordinator, pool_atom, "pm_pool")
   CAF_ADD_TYPE_ID(proofmesh_coordinator, (std::vector<std::string>))
 CAF_END_TYPE_ID_BLOCK(proofmesh_coordinator)
 
@@ -32,10 +33,14 @@ namespace proofmesh::coordinator {
 /// The I/O loop's mailbox, as the actors see it:
 /// - tasks: wire-encoded tasks to dispatch;
 /// - resolved (job, problem, open): a problem took a result; `open` tasks remain in it;
+/// - pool (job, problem, proof index, proof JSON, mean score): a proof of the problem's pool
+///   changed (it landed, or got a rating or a meta-verification);
 /// - job_done (job, result JSON): every problem of the job is done.
 using coordinator_sink =
     caf::typed_actor<caf::reacts_to<tasks_atom, std::vector<std::string>>,
                      caf::reacts_to<resolved_atom, std::string, std::string, int64_t>,
+                     caf::reacts_to<pool_atom, std::string, std::string, int32_t, std::string,
+                                    double>,
                      caf::reacts_to<job_done_atom, std::string, std::string>>;
 
 /// A problem: results in (wire bytes), in any order; `replayed` ends the replay of a resumed

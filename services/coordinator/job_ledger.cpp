@@ -54,6 +54,15 @@ void job_ledger::event(const std::string& job, const std::string& json) {
           "XADD events");
 }
 
+void job_ledger::pool(const std::string& job, const std::string& problem, int32_t index,
+                      const std::string& proof_json, double mean_score) {
+  const std::string key = "job:" + job + ":pool:" + problem;
+  const std::string member = std::to_string(index);
+  require(redis_.command({"HSET", key, member, proof_json}), "HSET pool");
+  require(redis_.command({"ZADD", key + ":ranked", std::to_string(mean_score), member}),
+          "ZADD pool");
+}
+
 void job_ledger::complete(const std::string& job, const std::string& result_json,
                           const std::string& status) {
   require(redis_.command({"SET", "job:" + job + ":result", result_json}), "SET result");

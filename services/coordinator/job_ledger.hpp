@@ -7,6 +7,9 @@
 //   job:<id>:ledger   hash: task id -> the task's result as a wire envelope (binary)
 //   job:<id>:result   the final result JSON
 //   job:<id>:events   stream of progress events (JSON), capped
+//   job:<id>:pool:<problem>         hash: proof index -> the proof, its ratings and their
+//                                   meta-verdicts (JSON), as they stand
+//   job:<id>:pool:<problem>:ranked  sorted set: proof index by mean score (the best: ZREVRANGE)
 // Rules of the road: a result is recorded with HSETNX, so a task counts once however often it
 // ran; resuming replays the ledger into fresh strategy state (the strategies are pure functions
 // of their results).
@@ -31,6 +34,9 @@ public:
   /// Every recorded result; entries that no longer decode are skipped (and counted).
   std::vector<transport::task_result_msg> load(const std::string& job, int64_t* undecodable);
   void event(const std::string& job, const std::string& json);
+  /// A proof of a problem's pool, as it stands now (rewritten on each change).
+  void pool(const std::string& job, const std::string& problem, int32_t index,
+            const std::string& proof_json, double mean_score);
   /// Stores the final result and the terminal status (completed or cancelled).
   void complete(const std::string& job, const std::string& result_json,
                 const std::string& status = "completed");

@@ -159,6 +159,10 @@ std::vector<pt::task_msg> job_runs::drain() {
           p_.ledger.event(job_id, event.dump(-1, ' ', false,
                                              nlohmann::json::error_handler_t::replace));
         },
+        [&](pool_atom, const std::string& job_id, const std::string& problem, int32_t index,
+            const std::string& proof, double mean) {
+          if (jobs_.contains(job_id)) p_.ledger.pool(job_id, problem, index, proof, mean);
+        },
         [&](job_done_atom, const std::string& job_id, const std::string& result_json) {
           finish(job_id, result_json);
         },

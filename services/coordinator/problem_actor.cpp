@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+#include <string>
+
 namespace proofmesh::coordinator {
 
 namespace pt = proofmesh::transport;
@@ -18,6 +21,41 @@ std::vector<std::string> encoded(const std::vector<pt::task_msg>& tasks) {
     out.emplace_back(bytes.begin(), bytes.end());
   }
   return out;
+}
+
+// The proof a task id concerns ("…/gen/p", "…/verify/p/j", "…/meta/p/j/k"), or -1.
+int32_t proof_of(const std::string& task_id) {
+  for (const char* kind : {"/gen/", "/verify/", "/meta/"}) {
+    const size_t at = task_id.find(kind);
+    if (at == std::string::npos) continue;
+    int32_t p = -1;
+    const char* first = task_id.data() + at + std::char_traits<char>::length(kind);
+    std::from_chars(first, task_id.data() + task_id.size(), p);
+    return p;
+  }
+  return -1;
+}
+
+// A proof as the pool keeps it: its text, self-evaluation, ratings and their meta-verdicts.
+void send_proof(problem_pointer self, const coordinator_sink& sink, int32_t index) {
+  const problem_state& st = self->state;
+  auto it = st.search->proofs().find(index);
+  if (it == st.search->proofs().end()) return;
+  const pp::proof_record& p = it->second;
+  nlohmann::json ratings = nlohmann::json::array();
+  for (const auto& [j, r] : p.ratings) {
+    nlohmann::json metas = nlohmann::json::array();
+    for (const pt::meta_verify_output& m : r.meta) metas.push_back(m.quality);
+    ratings.push_back({{"index", j}, {"score", r.score}, {"meta_quality", metas}});
+  }
+  const nlohmann::json proof = {{"index", p.index},
+                                {"solution", p.solution},
+                                {"self_eval_score", p.self_eval_score},
+                                {"mean_score", p.mean_score()},
+                                {"ratings", ratings}};
+  self->send(sink, pool_atom::value, st.job_id, st.problem_id, index,
+             proof.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+             p.mean_score());
 }
 
 // Done and replayed: say so to the job, once.
@@ -61,6 +99,7 @@ problem_actor::behavior_type problem_actor_impl(problem_pointer self, std::strin
             s.search->on_result(std::get<pt::task_result_msg>(*d.message));
         if (s.replaying) return; // open tasks go out once, at `replayed`
         if (!next.empty()) self->send(sink, tasks_atom::value, encoded(next));
+        send_proof(self, sink, proof_of(std::get<pt::task_result_msg>(*d.message).task_id));
         self->send(sink, resolved_atom::value, s.job_id, s.problem_id,
                    static_cast<int64_t>(s.search->open_tasks().size()));
         report_if_done(self, job);
@@ -72,6 +111,7 @@ problem_actor::behavior_type problem_actor_impl(problem_pointer self, std::strin
         std::vector<pt::task_msg> open;
         for (const auto& [id, task] : s.search->open_tasks()) open.push_back(task);
         if (!open.empty()) self->send(sink, tasks_atom::value, encoded(open));
+        for (const auto& [index, proof] : s.search->proofs()) send_proof(self, sink, index);
         report_if_done(self, job);
       },
       [=](summary_atom) -> std::string {

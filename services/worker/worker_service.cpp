@@ -100,6 +100,8 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
       metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"failed\"");
   auto& in_flight = metrics.gauge("proofmesh_worker_tasks_in_flight", "tasks on the engine now");
   auto& tokens = metrics.counter("proofmesh_worker_completion_tokens_total", "tokens generated");
+  auto& task_seconds = metrics.latency("proofmesh_worker_task_seconds",
+                                       "time from taking a task to its result");
   auto& task_ms = metrics.counter("proofmesh_worker_task_milliseconds_total",
                                   "time from submit to result, summed (divide by tasks)");
   auto& dropped = metrics.gauge("proofmesh_worker_wire_dropped", "received messages dropped");
@@ -136,6 +138,7 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
     }
     tokens.add(result.completion_tokens);
     task_ms.add(result.elapsed_ms);
+    task_seconds.observe(static_cast<double>(result.elapsed_ms) / 1000.0);
     in_flight.set(static_cast<int64_t>(running.size()));
     link.send_result(result);
     link.set_in_flight(static_cast<uint32_t>(running.size()));

@@ -2,6 +2,7 @@
 // API keys for two tenants and, where a job must run, a real coordinator and real role workers on
 // scripted models (tests/support/scripted_models.hpp), so every count of a job is known in
 // advance. Nothing is mocked; loops stop at generous deadlines and nothing asserts a time.
+#include "actors/transport/redis_client.hpp"
 #include "tests/gateway/mesh_fixture.hpp"
 
 namespace proofmesh {
@@ -117,6 +118,8 @@ TEST_F(gateway_test, bad_input_gets_a_json_error_and_the_server_keeps_serving) {
   EXPECT_NE(metrics.body.find("proofmesh_gateway_jobs_submitted_total 2\n"), std::string::npos)
       << metrics.body;
   EXPECT_NE(metrics.body.find("proofmesh_gateway_auth_failures_total 3\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("proofmesh_gateway_request_seconds_bucket{le=\"+Inf\"}"),
+            std::string::npos);
   gateway_->signal(SIGTERM);
   EXPECT_EQ(gateway_->wait_exit(30s), std::optional<int>(0)) << log("gateway");
 }
@@ -205,6 +208,18 @@ TEST_F(gateway_test, a_job_over_http_completes_with_the_expected_counts_and_stre
     EXPECT_EQ(p["best"]["solution"], testing::scripted_solution);
   }
   EXPECT_EQ(result["problems"][0]["problem_id"], "even");
+  // The problem's proof pool in Redis: every proof with its ratings and their meta-verdicts.
+  transport::redis_client redis({.port = redis_.port(), .password = redis_.password()});
+  transport::redis_reply pool = redis.command({"HGETALL", "job:" + id + ":pool:even"});
+  ASSERT_EQ(pool.elements.size(), 6u); // 3 proofs, as field/value pairs
+  for (size_t i = 1; i < pool.elements.size(); i += 2) {
+    json proof = json::parse(pool.elements[i].str);
+    EXPECT_EQ(proof["solution"], testing::scripted_solution);
+    EXPECT_EQ(proof["mean_score"], 0.5);
+    ASSERT_EQ(proof["ratings"].size(), 2u);
+    EXPECT_EQ(proof["ratings"][1]["meta_quality"], json::array({1.0}));
+  }
+  EXPECT_EQ(redis.command({"ZCARD", "job:" + id + ":pool:even:ranked"}).integer, 3);
   // A client that lost its connection resumes after the last event it saw, missing nothing.
   std::vector<testing::sse_event> rest = testing::sse_collect(
       port_, "/v1/jobs/" + id + "/events",

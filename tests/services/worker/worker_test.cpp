@@ -103,6 +103,9 @@ TEST_F(worker_test, two_replicas_serve_every_task_once) {
   }
   EXPECT_EQ(answered, per_worker["verifier-a"]) << m.body;
   EXPECT_NE(m.body.find("proofmesh_worker_completion_tokens_total"), std::string::npos);
+  EXPECT_NE(m.body.find("proofmesh_worker_task_seconds_count " + std::to_string(answered) + "\n"),
+            std::string::npos)
+      << m.body;
   a->signal(SIGTERM);
   b->signal(SIGTERM);
   EXPECT_EQ(a->wait_exit(30s), std::optional<int>(0));

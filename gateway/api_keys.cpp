@@ -1,6 +1,7 @@
 #include "gateway/api_keys.hpp"
 
 #include "actors/common/error.hpp"
+#include "actors/common/names.hpp"
 #include "actors/common/text_file.hpp"
 #include "gateway/api_error.hpp"
 
@@ -10,13 +11,6 @@ namespace proofmesh::gateway {
 
 namespace {
 
-bool is_tenant(const std::string& s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
-  }
-  return true;
-}
 
 bool is_hex64(const std::string& s) {
   return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
@@ -34,7 +28,7 @@ api_keys api_keys::load(const std::string& path) {
     const nlohmann::json& k = j["keys"][i];
     const std::string where = path + ": keys[" + std::to_string(i) + "]";
     if (!k.is_object() || !k.contains("tenant") || !k["tenant"].is_string() ||
-        !is_tenant(k["tenant"])) {
+        !is_name(k["tenant"].get<std::string>())) {
       throw input_error(where + ".tenant must be 1 to 64 of [A-Za-z0-9_-]");
     }
     if (!k.contains("sha256") || !k["sha256"].is_string() || !is_hex64(k["sha256"])) {

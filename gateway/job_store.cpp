@@ -1,6 +1,7 @@
 #include "gateway/job_store.hpp"
 
 #include "actors/common/error.hpp"
+#include "actors/common/names.hpp"
 #include "actors/pipeline/job_request.hpp"
 #include "gateway/api_error.hpp"
 #include "gateway/api_keys.hpp"
@@ -32,14 +33,6 @@ std::string random_job_id() {
   return id;
 }
 
-// Only ids we could have issued reach Redis: anything else cannot name a job.
-bool is_job_id(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
-  }
-  return true;
-}
 
 pt::redis_reply checked(pt::redis_reply r, const char* what) {
   if (r.is_error()) throw pt::redis_unavailable(std::string(what) + ": " + r.str);
@@ -61,7 +54,7 @@ bool terminal(const std::string& status) { return status == "completed" || statu
 
 job_store::record job_store::owned(redis_connection& c, const std::string& tenant,
                                    const std::string& id) {
-  if (!is_job_id(id)) {
+  if (!is_name(id)) { // only ids we could have issued reach Redis
     throw api_error(404, "job_not_found", "no job " + id);
   }
   pt::redis_reply r = checked(c.client.command({"HMGET", "job:" + id, "tenant", "status",

@@ -2,6 +2,7 @@
 
 #include "actors/common/bounded_json.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/names.hpp"
 
 #include <cmath>
 
@@ -61,13 +62,6 @@ std::string content_of(const json& m, const std::string& where, size_t cap, size
   return out;
 }
 
-bool is_id(const std::string& s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
-  }
-  return true;
-}
 
 } // namespace
 
@@ -197,7 +191,7 @@ completion_request from_queue_json(const std::string& text, const completion_lim
       j, kind == "chat" ? completion_kind::completion_kind_chat
                         : completion_kind::completion_kind_text,
       limits);
-  if (!j.contains("id") || !j["id"].is_string() || !is_id(j["id"])) {
+  if (!j.contains("id") || !j["id"].is_string() || !is_name(j["id"].get<std::string>())) {
     throw input_error("id must be 1 to 64 of [A-Za-z0-9_-]");
   }
   r.id = j["id"];

@@ -2,6 +2,7 @@
 
 #include "actors/common/bounded_json.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/names.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -14,15 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-bool is_name(const std::string& s, bool allow_dot) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s) {
-    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
-                    (allow_dot && c == '.');
-    if (!ok) return false;
-  }
-  return true;
-}
 
 int32_t int_field(const json& params, const char* name, int32_t fallback, int32_t lo, int32_t hi) {
   if (!params.contains(name)) return fallback;

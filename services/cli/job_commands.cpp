@@ -8,6 +8,7 @@
 //   (actors/pipeline/job_request.hpp), applies the flags, prints the job id, and with --watch
 //   follows the job's events with a progress bar until it ends ("job <id> completed").
 #include "actors/common/error.hpp"
+#include "actors/common/names.hpp"
 #include "actors/common/text_file.hpp"
 #include "actors/pipeline/job_request.hpp"
 #include "actors/pipeline/job_spec.hpp"
@@ -116,9 +117,7 @@ std::string watch_queue(pt::redis_client& redis, const std::string& id, task_pro
 }
 
 std::string with_job_id(const std::string& id) {
-  if (id.empty() || id.size() > 64 ||
-      id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-          std::string::npos) {
+  if (!is_name(id)) {
     throw input_error("a job id is 1 to 64 of [A-Za-z0-9_-]");
   }
   return id;

@@ -94,19 +94,22 @@ std::string metrics_registry::render() const {
   std::lock_guard lock(mutex_);
   std::string out;
   std::set<std::string> described;
+  // HELP and TYPE once per name, before its first series. Appended piece by piece: GCC 12
+  // reports a false -Wrestrict on chains of operator+.
+  auto describe = [&](const std::string& name, const std::string& help, const std::string& type) {
+    if (!described.insert(name).second) return;
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+  };
   for (const series& s : series_) {
-    // Appended piece by piece: GCC 12 reports a false -Wrestrict on chains of operator+.
-    if (described.insert(s.name).second) {
-      for (const std::string* piece : {&s.name, &s.help}) {
-        out += piece == &s.name ? "# HELP " : " ";
-        out += *piece;
-      }
-      out += "\n# TYPE ";
-      out += s.name;
-      out += ' ';
-      out += s.type;
-      out += '\n';
-    }
+    describe(s.name, s.help, s.type);
     out += s.name;
     if (!s.labels.empty()) {
       out += '{';
@@ -118,15 +121,7 @@ std::string metrics_registry::render() const {
     out += '\n';
   }
   for (const histogram_series& h : histograms_) {
-    if (described.insert(h.name).second) {
-      out += "# HELP ";
-      out += h.name;
-      out += ' ';
-      out += h.help;
-      out += "\n# TYPE ";
-      out += h.name;
-      out += " histogram\n";
-    }
+    describe(h.name, h.help, "histogram");
     out += h.value.render(h.name, h.labels);
   }
   return out;

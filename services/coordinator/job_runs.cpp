@@ -83,6 +83,10 @@ void job_runs::start(const pt::job_entry& e) {
   const auto sink = caf::actor_cast<coordinator_sink>(self_.ptr());
   run& r = jobs_[job_id];
   r.entry = e.id;
+  // Until each problem reports, its open tasks are its proofs: progress totals start whole.
+  for (const pp::job_problem& p : spec.problems) {
+    r.open_by_problem[p.problem_id] = spec.params.num_proofs;
+  }
   r.actor = self_->spawn(job_actor_impl, job_id, spec, sink);
   // Resume: replay what is recorded; the problems send what is still open at `replayed`.
   int64_t undecodable = 0;

@@ -1,13 +1,15 @@
 // An error the HTTP API answers with: an HTTP status, a stable machine-readable code and a
 // one-line message, sent as {"error": {"code": ..., "message": ...}}. Rules of the road: codes
 // are part of the API (clients branch on them) and never change meaning; the message is for
-// people and may be reworded. The codes:
+// people and may be reworded; "type" (invalid_request_error or server_error) and "param" are
+// there for OpenAI clients. The codes:
 //   400 invalid_json, invalid_request     401 missing_api_key, invalid_api_key
 //   403 forbidden                         404 not_found, job_not_found, model_not_found
 //   405 method_not_allowed                409 job_not_finished, job_finished
 //   413 body_too_large                    429 queue_full (with Retry-After)
 //   431 headers_too_large                 500 internal
-//   503 redis_unavailable, too_many_streams, no_workers (with Retry-After)
+//   503 redis_unavailable, too_many_streams, no_workers, coordinator_lost (with Retry-After)
+//   500 completion_failed (a completion failed on every attempt)
 #pragma once
 
 #include <stdexcept>
@@ -32,7 +34,7 @@ private:
   int retry_after_s_;
 };
 
-/// {"error": {"code": code, "message": message}}, with invalid UTF-8 in the message replaced.
+/// {"error": {"code", "message", "type", "param": null}}, invalid UTF-8 in the message replaced.
 std::string error_body(const std::string& code, const std::string& message);
 
 } // namespace proofmesh::gateway

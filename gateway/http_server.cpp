@@ -125,7 +125,7 @@ public:
         self->send(self->format_->on_event(e));
         if (e.last) {
           self->ending_ = true;
-          self->send(self->format_->close());
+          self->send(self->format_->close(), /*capped=*/false); // a buffered answer is all here
           if (!self->writing_) self->close();
         }
       }
@@ -259,7 +259,9 @@ private:
     send(format_->open());
     if (!server_->hub->subscribe(a.stream_key, a.stream_after, a.stream_tenant,
                                  std::weak_ptr<event_sink>(shared_from_this()))) {
-      // Full since the handler looked: end it as the format ends an error.
+      // Full since the handler looked: end it as the format ends an error, and let the format
+      // withdraw the work (nobody will read it).
+      asio::post(server_->blocking, [f = format_] { f->abandoned(); });
       ending_ = true;
       send(format_->on_event({.json = R"({"type": "error", "code": "too_many_streams", )"
                                       R"("message": "too many open event streams"})",
@@ -288,10 +290,12 @@ private:
     });
   }
 
-  void send(std::string text) {
+  // `capped`: a reader too slow for the backlog cap is dropped (it resumes with Last-Event-ID);
+  // the one write of a buffered answer is exempt, having been built up to its size anyway.
+  void send(std::string text, bool capped = true) {
     if (closed_ || text.empty()) return;
     backlog_ += text.size();
-    if (backlog_ > server_->params.max_stream_backlog_bytes) {
+    if (capped && backlog_ > server_->params.max_stream_backlog_bytes) {
       return close(); // too slow a reader; it resumes with Last-Event-ID
     }
     out_.push_back(std::move(text));

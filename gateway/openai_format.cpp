@@ -12,6 +12,7 @@ namespace {
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 int status_of(const std::string& code) {
+  if (code == "invalid_request") return 400;
   if (code == "no_workers" || code == "coordinator_lost" || code == "too_many_streams") return 503;
   return 500;
 }
@@ -26,11 +27,13 @@ openai_format::openai_format(const pipeline::completion_request& r, bool split_r
       texts_(static_cast<size_t>(r.n)), finish_(static_cast<size_t>(r.n)) {}
 
 json openai_format::chunk(json choices) const {
-  return {{"id", id_},
-          {"object", chat() ? "chat.completion.chunk" : "text_completion"},
-          {"created", created_},
-          {"model", model_},
-          {"choices", std::move(choices)}};
+  json c = {{"id", id_},
+            {"object", chat() ? "chat.completion.chunk" : "text_completion"},
+            {"created", created_},
+            {"model", model_},
+            {"choices", std::move(choices)}};
+  if (include_usage_) c["usage"] = nullptr; // OpenAI's chunks say "no usage yet" explicitly
+  return c;
 }
 
 std::string openai_format::data(const json& j) const { return "data: " + dump(j) + "\n\n"; }

@@ -59,6 +59,11 @@ public:
   /// Pairs queued tasks with free credit.
   std::vector<assignment> assign();
 
+  /// Whether `w` runs `task_id` now (progress from anyone else is stale).
+  bool runs(const worker_id& w, const std::string& task_id) const {
+    auto it = owner_.find(task_id);
+    return it != owner_.end() && it->second == w;
+  }
   size_t num_queued() const { return queue_.size(); }
   size_t num_in_flight() const { return owner_.size(); }
   size_t num_workers() const { return workers_.size(); }

@@ -81,6 +81,14 @@ std::vector<job_entry> job_queue::read(std::chrono::milliseconds block) {
   return entries(r.elements[0].elements.at(1));
 }
 
+void job_queue::keep(const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  std::vector<std::string> args = {"XCLAIM", params_.stream, params_.group, params_.consumer, "0"};
+  args.insert(args.end(), ids.begin(), ids.end());
+  args.push_back("JUSTID");
+  require_ok(redis_.command(args), "XCLAIM");
+}
+
 std::vector<std::vector<job_entry>> job_queue::read_all(std::span<job_queue* const> queues,
                                                         std::chrono::milliseconds block) {
   std::vector<std::vector<job_entry>> out(queues.size());

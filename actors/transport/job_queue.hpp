@@ -57,6 +57,9 @@ public:
   /// Entries pending on any consumer for longer than min_idle, now this consumer's.
   std::vector<job_entry> reclaim();
   void ack(const std::string& id);
+  /// Resets the idle time of entries this consumer still works on (XCLAIM … JUSTID), so that no
+  /// other consumer reclaims a job or completion that is merely long.
+  void keep(const std::vector<std::string>& ids);
 
   /// Entries in the stream that no coordinator has read yet, plus pending ones.
   int64_t depth();

@@ -78,7 +78,9 @@ void role_router::receive_one(router_events& events) {
     }
   } else if (auto* progress = std::get_if<progress_msg>(&*r.message)) {
     dispatcher_.touch(w, now);
-    events.progress.push_back(std::move(*progress));
+    // A worker dropped for silence may still be running the task that was sent elsewhere: only
+    // the worker that has it now speaks for it.
+    if (dispatcher_.runs(w, progress->task_id)) events.progress.push_back(std::move(*progress));
   } else {
     drops_.add(wire_errc::wire_errc_bad_value); // tasks and cancels flow the other way
   }

@@ -73,6 +73,7 @@ void completion_runs::abandon(const pt::job_entry& e) {
     queue_.ack(e.id);
     return;
   }
+  if (runs_.contains(request.id)) return; // ours, and running: merely long
   event(request.id,
         dump(error_event("coordinator_lost",
                          "the coordinator serving this request stopped; send it again")),
@@ -117,6 +118,13 @@ completion_runs::step completion_runs::on_result(const pt::task_result_msg& resu
   if (c.done) return {};
   const auto* out = std::get_if<pt::complete_output>(&result.output);
   if (result.status != pt::task_status::task_status_ok || out == nullptr) {
+    // A request no worker can serve (a prompt past the model's context) is the client's
+    // mistake: no retry, a 400.
+    if (result.error.rfind("invalid_request: ", 0) == 0) {
+      step gone{.withdraw = open_tasks(who->first)};
+      end(who->first, dump(error_event("invalid_request", result.error.substr(17))));
+      return gone;
+    }
     if (c.attempts < max_attempts) {
       ++c.attempts;
       pt::task_msg again = r.tasks[who->second];
@@ -157,6 +165,12 @@ std::vector<std::string> completion_runs::open_tasks(const std::string& id) cons
     if (!r.choices[i].done) open.push_back(r.tasks[i].task_id);
   }
   return open;
+}
+
+std::vector<std::string> completion_runs::entries() const {
+  std::vector<std::string> out;
+  for (const auto& [id, r] : runs_) out.push_back(r.entry);
+  return out;
 }
 
 std::vector<std::string> completion_runs::running_ids() const {

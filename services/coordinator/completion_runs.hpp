@@ -48,6 +48,8 @@ public:
   step on_result(const transport::task_result_msg& r);
 
   std::vector<std::string> running_ids() const;
+  /// The stream entries of the requests running here (to keep them from being reclaimed).
+  std::vector<std::string> entries() const;
   /// Ends a request as cancelled; returns the ids of its tasks still running.
   std::vector<std::string> cancel(const std::string& id);
 

@@ -160,6 +160,9 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
       last_depth = std::chrono::steady_clock::now();
     }
     if (std::chrono::steady_clock::now() - last_reclaim >= reclaim_every) {
+      // Ours first: a long job or completion is not a dead coordinator's, and must not look it.
+      queue.keep(jobs.entries());
+      completion_queue.keep(completions.entries());
       for (const pt::job_entry& e : queue.reclaim()) jobs.start(e);
       for (const pt::job_entry& e : completion_queue.reclaim()) completions.abandon(e);
       last_reclaim = std::chrono::steady_clock::now();

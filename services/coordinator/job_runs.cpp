@@ -88,6 +88,7 @@ void job_runs::start(const pt::job_entry& e) {
     r.open_by_problem[p.problem_id] = spec.params.num_proofs;
   }
   r.actor = self_->spawn(job_actor_impl, job_id, spec, sink);
+  self_->monitor(r.actor); // an actor that dies unasked must not leave its job hanging
   // Resume: replay what is recorded; the problems send what is still open at `replayed`.
   int64_t undecodable = 0;
   std::vector<pt::task_result_msg> recorded = p_.ledger.load(job_id, &undecodable);
@@ -170,6 +171,17 @@ std::vector<pt::task_msg> job_runs::drain() {
         [&](job_done_atom, const std::string& job_id, const std::string& result_json) {
           finish(job_id, result_json);
         },
+        [&](caf::down_msg& down) {
+          // Asked to go (finished, cancelled) it is no longer here. Otherwise it failed: forget
+          // the job without acknowledging it, so it is reclaimed and resumed from its ledger.
+          for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+            if (it->second.actor.address() != down.source) continue;
+            p_.log.line("error", "job " + it->first + ": its actor failed (" +
+                                     caf::to_string(down.reason) + "); left for reclaim");
+            jobs_.erase(it);
+            break;
+          }
+        },
         caf::after(std::chrono::milliseconds(0)) >> [&] { more = false; });
   }
   return out;
@@ -213,6 +225,12 @@ std::vector<std::string> job_runs::cancel(const std::string& job_id) {
   p_.log.line("info", "job " + job_id + " cancelled");
   jobs_.erase(it);
   return open;
+}
+
+std::vector<std::string> job_runs::entries() const {
+  std::vector<std::string> out;
+  for (const auto& [id, r] : jobs_) out.push_back(r.entry);
+  return out;
 }
 
 std::vector<std::string> job_runs::running_ids() const {

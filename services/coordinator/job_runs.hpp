@@ -50,6 +50,8 @@ public:
   std::vector<std::string> cancel(const std::string& job_id);
 
   std::vector<std::string> running_ids() const;
+  /// The stream entries of the jobs running here (to keep them from being reclaimed).
+  std::vector<std::string> entries() const;
   size_t size() const { return jobs_.size(); }
 
 private:

@@ -23,17 +23,18 @@ std::vector<std::string> encoded(const std::vector<pt::task_msg>& tasks) {
   return out;
 }
 
-// The proof a task id concerns ("…/gen/p", "…/verify/p/j", "…/meta/p/j/k"), or -1.
-int32_t proof_of(const std::string& task_id) {
-  for (const char* kind : {"/gen/", "/verify/", "/meta/"}) {
-    const size_t at = task_id.find(kind);
-    if (at == std::string::npos) continue;
-    int32_t p = -1;
-    const char* first = task_id.data() + at + std::char_traits<char>::length(kind);
-    std::from_chars(first, task_id.data() + task_id.size(), p);
-    return p;
-  }
-  return -1;
+// The proof a task id "job/problem/rN/kind/p[/j[/k]]" concerns, or -1. Read past the job and
+// problem ids, which may themselves be "gen" or "meta".
+int32_t proof_of(const problem_state& st, const std::string& task_id) {
+  const std::string prefix = st.job_id + "/" + st.problem_id + "/";
+  if (task_id.rfind(prefix, 0) != 0) return -1;
+  const size_t round_end = task_id.find('/', prefix.size()); // after "rN"
+  const size_t kind_end =
+      round_end == std::string::npos ? round_end : task_id.find('/', round_end + 1);
+  if (kind_end == std::string::npos) return -1;
+  int32_t p = -1;
+  std::from_chars(task_id.data() + kind_end + 1, task_id.data() + task_id.size(), p);
+  return p;
 }
 
 // A proof as the pool keeps it: its text, self-evaluation, ratings and their meta-verdicts.
@@ -99,7 +100,7 @@ problem_actor::behavior_type problem_actor_impl(problem_pointer self, std::strin
             s.search->on_result(std::get<pt::task_result_msg>(*d.message));
         if (s.replaying) return; // open tasks go out once, at `replayed`
         if (!next.empty()) self->send(sink, tasks_atom::value, encoded(next));
-        send_proof(self, sink, proof_of(std::get<pt::task_result_msg>(*d.message).task_id));
+        send_proof(self, sink, proof_of(s, std::get<pt::task_result_msg>(*d.message).task_id));
         self->send(sink, resolved_atom::value, s.job_id, s.problem_id,
                    static_cast<int64_t>(s.search->open_tasks().size()));
         report_if_done(self, job);

@@ -185,7 +185,14 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
         // As OpenAI-compatible servers do, max_tokens bounds the answer within the context:
         // what the prompt leaves is the most it can be.
         const int64_t room = config.max_position_embeddings - static_cast<int64_t>(prompt.size());
-        max_tokens = static_cast<int32_t>(std::clamp<int64_t>(room, 1, max_tokens));
+        if (room < 1) { // no room to answer in: the request's fault, not the worker's
+          hand_back(task, "invalid_request: the prompt has " + std::to_string(prompt.size()) +
+                              " tokens; the model's context is " +
+                              std::to_string(config.max_position_embeddings));
+          link.grant(1);
+          continue;
+        }
+        max_tokens = static_cast<int32_t>(std::min<int64_t>(room, max_tokens));
       }
       pe::engine_request request{
           .prompt = std::move(prompt),

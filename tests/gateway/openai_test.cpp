@@ -106,7 +106,8 @@ TEST_F(openai_test, chat_and_text_completions_answer_like_openai) {
   for (size_t i = 0; i + 1 < lines.size(); ++i) {
     json c = json::parse(lines[i]);
     EXPECT_EQ(c["object"], "chat.completion.chunk");
-    if (c.contains("usage")) {
+    ASSERT_TRUE(c.contains("usage")) << lines[i]; // null until the last chunk, as OpenAI's
+    if (!c["usage"].is_null()) {
       usage = c["usage"];
       EXPECT_TRUE(c["choices"].empty());
       continue;
@@ -222,6 +223,8 @@ TEST_F(openai_test, bad_requests_get_errors_with_stable_codes) {
     j[key] = std::move(value);
     return j.dump();
   };
+  std::string long_prompt;
+  for (int i = 0; i < 3000; ++i) long_prompt += "prove ";
   struct bad_case {
     std::string what, path, body;
     http_headers headers;
@@ -254,6 +257,9 @@ TEST_F(openai_test, bad_requests_get_errors_with_stable_codes) {
        R"({"model": "proofmesh-generator", "prompt": ["a", "b"]})", gamma_key, 400,
        "invalid_request"},
       {"malformed JSON", "/v1/completions", "{", gamma_key, 400, "invalid_json"},
+      {"a prompt past the model's context", "/v1/completions",
+       json{{"model", "proofmesh-generator"}, {"prompt", long_prompt}}.dump(), gamma_key, 400,
+       "invalid_request"},
       {"no worker in the pool", "/v1/chat/completions",
        with("model", "proofmesh-meta-verifier"), gamma_key, 503, "no_workers"},
   };

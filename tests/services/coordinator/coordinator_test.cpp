@@ -38,15 +38,18 @@ protected:
   }
 
   std::unique_ptr<testing::child_process> coordinator(const std::string& name,
-                                                      int metrics_port = 0) {
+                                                      int metrics_port = 0,
+                                                      const std::array<std::string, 3>* at =
+                                                          nullptr) {
+    const std::array<std::string, 3>& e = at != nullptr ? *at : endpoints_;
     return std::make_unique<testing::child_process>(
         std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-coordinator",
                                  "--metrics-port", std::to_string(metrics_port),
                                  "--redis-port", std::to_string(redis_.port()),
                                  "--redis-password", redis_.password(),
-                                 "--generator-endpoint", endpoints_[0],
-                                 "--verifier-endpoint", endpoints_[1],
-                                 "--meta-verifier-endpoint", endpoints_[2], "--consumer", name,
+                                 "--generator-endpoint", e[0],
+                                 "--verifier-endpoint", e[1],
+                                 "--meta-verifier-endpoint", e[2], "--consumer", name,
                                  "--min-idle-ms", "300", "--worker-timeout-ms", "2000"},
         dir_.str(name + ".log"));
   }
@@ -210,6 +213,29 @@ TEST_F(coordinator_test, a_resumed_job_ends_with_the_counts_of_an_undisturbed_ru
     EXPECT_EQ(resumed["problems"][i]["best"], undisturbed["problems"][i]["best"]);
   }
   EXPECT_EQ(client_.command({"HLEN", "job:job-storm:ledger"}).integer, 200);
+}
+
+// Two live coordinators share the queue (each with its own workers): a job that runs longer than
+// --min-idle-ms stays with the one that has it; the other must not take it for a dead one's.
+TEST_F(coordinator_test, a_long_job_is_not_reclaimed_from_a_live_coordinator) {
+  auto owner = coordinator("coordinator-owner");
+  start_workers();
+  job_queue queue(client_, {.consumer = "test-producer"});
+  queue.add(job("job-long", 6, 300)); // seconds of work at slots 2; min-idle is 300 ms
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (client_.command({"HGET", "job:job-long", "coordinator"}).is_nil() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  std::array<std::string, 3> elsewhere;
+  for (auto& e : elsewhere) e = "tcp://127.0.0.1:" + std::to_string(testing::free_port());
+  auto rival = coordinator("coordinator-rival", 0, &elsewhere); // no workers: idle, reclaiming
+  nlohmann::json result = wait_result("job-long", 300s);
+  ASSERT_FALSE(result.is_null()) << testing::read_file(dir_.str("coordinator-owner.log"));
+  EXPECT_EQ(client_.command({"HGET", "job:job-long", "coordinator"}).str, "coordinator-owner");
+  EXPECT_EQ(testing::read_file(dir_.str("coordinator-rival.log")).find("job-long"),
+            std::string::npos)
+      << testing::read_file(dir_.str("coordinator-rival.log"));
 }
 
 TEST_F(coordinator_test, a_redis_restart_mid_job_loses_nothing) {

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 
 namespace proofmesh::testing {
@@ -44,20 +45,30 @@ protected:
   }
 
   void start_gateway(int max_queue_depth = 1000, int max_streams_per_tenant = 512) {
-    port_ = testing::free_port();
-    gateway_ = std::make_unique<testing::child_process>(
-        std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-gateway", "--host",
-                                 "127.0.0.1", "--port", std::to_string(port_), "--redis-port",
-                                 std::to_string(redis_.port()), "--redis-password",
-                                 redis_.password(), "--api-keys", dir_.str("keys.json"),
-                                 "--max-queue-depth", std::to_string(max_queue_depth),
-                                 "--max-streams-per-tenant",
-                                 std::to_string(max_streams_per_tenant)},
-        dir_.str("gateway.log"));
-    for (int i = 0; i < 500 && testing::http_get(port_, "/healthz").status != 200; ++i) {
-      std::this_thread::sleep_for(10ms);
+    // Ours is up when its own log says it listens on the port: a /healthz alone could be
+    // another test's gateway, had a port been taken in between (then: another port).
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      port_ = testing::free_port();
+      const std::string log_name = "gateway-" + std::to_string(attempt);
+      gateway_ = std::make_unique<testing::child_process>(
+          std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-gateway", "--host",
+                                   "127.0.0.1", "--port", std::to_string(port_), "--redis-port",
+                                   std::to_string(redis_.port()), "--redis-password",
+                                   redis_.password(), "--api-keys", dir_.str("keys.json"),
+                                   "--max-queue-depth", std::to_string(max_queue_depth),
+                                   "--max-streams-per-tenant",
+                                   std::to_string(max_streams_per_tenant)},
+          dir_.str(log_name + ".log"));
+      const std::string listening = "listening on 127.0.0.1:" + std::to_string(port_);
+      for (int i = 0; i < 500; ++i) {
+        if (log(log_name).find(listening) != std::string::npos) {
+          gateway_log_ = log_name;
+          return;
+        }
+        if (gateway_->wait_exit(10ms)) break; // could not bind: try another port
+      }
     }
-    ASSERT_EQ(testing::http_get(port_, "/healthz").status, 200) << log("gateway");
+    FAIL() << "the gateway did not start: " << log("gateway-4");
   }
 
   struct mesh_options {
@@ -91,7 +102,10 @@ protected:
     }
   }
 
-  std::string log(const std::string& name) { return testing::read_file(dir_.str(name + ".log")); }
+  std::string log(const std::string& name) {
+    const std::string file = dir_.str((name == "gateway" ? gateway_log_ : name) + ".log");
+    return std::filesystem::exists(file) ? testing::read_file(file) : std::string();
+  }
 
   testing::http_reply call(const std::string& method, const std::string& path,
                            const std::string& body = "",
@@ -124,6 +138,7 @@ protected:
   testing::redis_server redis_;
   std::array<std::string, 3> endpoints_;
   int port_ = 0;
+  std::string gateway_log_ = "gateway-0";
   std::unique_ptr<testing::child_process> gateway_, coordinator_;
   std::vector<std::unique_ptr<testing::child_process>> workers_;
 };

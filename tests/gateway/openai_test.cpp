@@ -196,14 +196,16 @@ TEST_F(openai_test, a_client_that_leaves_mid_stream_cancels_its_completion) {
   const std::string id = seen.substr(at + 6, seen.find('"', at + 6) - at - 6);
   transport::redis_client redis({.port = redis_.port(), .password = redis_.password()});
   std::string last;
-  const auto until = std::chrono::steady_clock::now() + 60s;
+  const auto until = std::chrono::steady_clock::now() + 120s;
   while (last.find("cancelled") == std::string::npos && std::chrono::steady_clock::now() < until) {
     transport::redis_reply r =
         redis.command({"XREVRANGE", "completion:" + id + ":events", "+", "-", "COUNT", "1"});
     if (!r.elements.empty()) last = r.elements[0].elements[1].elements[1].str;
     std::this_thread::sleep_for(50ms);
   }
-  EXPECT_NE(last.find("\"cancelled\""), std::string::npos) << last << log("coordinator");
+  EXPECT_NE(last.find("\"cancelled\""), std::string::npos)
+      << last << "\ncancel key: " << redis.command({"GET", "completion:" + id + ":cancel"}).str
+      << "\n" << log("coordinator") << log("gateway");
   // Far fewer than 16 choices ran to their end: the queued ones were withdrawn.
   transport::redis_reply all = redis.command({"XRANGE", "completion:" + id + ":events", "-", "+"});
   int choices = 0;

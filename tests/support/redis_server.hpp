@@ -12,6 +12,7 @@
 
 #include <csignal>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -19,9 +20,16 @@ namespace proofmesh::testing {
 
 class redis_server {
 public:
-  explicit redis_server(std::string password = "test-secret") : password_(std::move(password)) {
-    port_ = testing::free_port();
-    start();
+  // A password of its own: a test that found another test's Redis on its port would fail AUTH
+  // instead of sharing it.
+  explicit redis_server(std::string password = random_password())
+      : password_(std::move(password)) {
+    // A port taken between the pick and redis-server's bind: the server exits; pick again.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      port_ = testing::free_port();
+      if (start()) return;
+    }
+    std::abort(); // no redis-server would come up: the test cannot run
   }
   ~redis_server() { stop(SIGKILL); }
   redis_server(const redis_server&) = delete;
@@ -32,7 +40,7 @@ public:
 
   void restart(bool hard = false) {
     stop(hard ? SIGKILL : SIGTERM);
-    start();
+    if (!start()) std::abort(); // the same port and folder must come back
   }
   void stop(int signal) {
     if (process_) {
@@ -43,7 +51,13 @@ public:
   }
 
 private:
-  void start() {
+  static std::string random_password() {
+    std::random_device rd;
+    return "test-" + std::to_string(rd()) + std::to_string(rd());
+  }
+
+  // True once this server answers its own password; false if it exited (its port was taken).
+  bool start() {
     process_ = std::make_unique<child_process>(
         std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
                                  "127.0.0.1", "--dir", dir_.path(), "--appendonly", "yes",
@@ -65,14 +79,17 @@ private:
         }
         redisFree(c);
         if (ok) {
-          return;
+          return true;
         }
       } else if (c != nullptr) {
         redisFree(c);
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (process_->wait_exit(std::chrono::milliseconds(10))) {
+        process_.reset();
+        return false;
+      }
     }
-    std::abort(); // redis-server never came up: the test cannot run
+    return false;
   }
 
   temp_dir dir_;

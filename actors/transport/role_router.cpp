@@ -94,10 +94,14 @@ router_events role_router::poll(std::chrono::milliseconds timeout) {
     receive_one(events);
   }
   events.expired = dispatcher_.expire(std::chrono::steady_clock::now());
+  flush();
+  return events;
+}
+
+void role_router::flush() {
   for (assignment& a : dispatcher_.assign()) {
     send(a.worker, std::move(a.task));
   }
-  return events;
 }
 
 } // namespace proofmesh::transport

@@ -54,6 +54,9 @@ public:
 
   /// Waits up to `timeout` for messages, then runs one turn.
   router_events poll(std::chrono::milliseconds timeout);
+  /// Sends what the credits allow now, without reading: tasks submitted after a turn go out
+  /// at once instead of at the next one.
+  void flush();
 
   const wire_drops& drops() const { return drops_; }
   /// The socket, for waiting on several routers at once (wait_any_readable).

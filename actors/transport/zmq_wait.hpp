@@ -23,11 +23,13 @@ inline void wait_readable(zmq::socket_t& socket, std::chrono::milliseconds timeo
   }
 }
 
-/// Waits until any of `sockets` is readable, up to a timeout; EINTR as above.
+/// Waits until any of `sockets` (or the file descriptor `fd`, if not -1) is readable, up to a
+/// timeout; EINTR as above.
 inline void wait_any_readable(std::span<zmq::socket_t* const> sockets,
-                              std::chrono::milliseconds timeout) {
+                              std::chrono::milliseconds timeout, int fd = -1) {
   std::vector<zmq::pollitem_t> items;
   for (zmq::socket_t* s : sockets) items.push_back({static_cast<void*>(*s), 0, ZMQ_POLLIN, 0});
+  if (fd >= 0) items.push_back({nullptr, fd, ZMQ_POLLIN, 0});
   try {
     zmq::poll(items.data(), items.size(), timeout);
   } catch (const zmq::error_t& e) {

@@ -104,6 +104,10 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
   }
   const services::service_log log({{"service", "coordinator"}, {"consumer", c.consumer}});
   caf::actor_system_config cfg;
+  // Work sharing: an idle scheduler thread waits on a condition variable and wakes the moment a
+  // message arrives. CAF's default (work stealing) lets idle threads sleep in polls of up to
+  // 10 ms, which each actor hop of a short task paid in full.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{add_coordinator_types(cfg)};
   job_runs jobs(sys, {.ledger = ledger, .queue = queue, .redis = queue_redis,
                       .consumer = c.consumer, .log = log, .metrics = metrics});
@@ -188,7 +192,7 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
       }
       zmq::socket_t* const sockets[3] = {&routers[0].socket(), &routers[1].socket(),
                                          &routers[2].socket()};
-      pt::wait_any_readable(sockets, std::chrono::milliseconds(5));
+      pt::wait_any_readable(sockets, std::chrono::milliseconds(5), jobs.wake_fd());
     }
     for (pt::role_router& router : routers) {
       pt::router_events turn = router.poll(std::chrono::milliseconds(0));
@@ -205,6 +209,7 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
     }
     // What the job actors made of the results: new tasks out at once, finished jobs written.
     dispatch_all(jobs.drain());
+    for (pt::role_router& router : routers) router.flush(); // not at the next turn: now
   }
   log.line("info", "stopped; " + std::to_string(jobs.size()) + " jobs left for reclaim");
   return 0;

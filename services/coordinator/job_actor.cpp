@@ -19,7 +19,7 @@ std::string job_result_json(const std::string& job_id, const std::string& status
 }
 
 job_actor::behavior_type job_actor_impl(job_pointer self, std::string job_id, pp::job_spec spec,
-                                        coordinator_sink sink) {
+                                        coordinator_sink sink, std::shared_ptr<const loop_waker> waker) {
   job_state& st = self->state;
   st.job_id = job_id;
   const job_actor me = caf::actor_cast<job_actor>(self);
@@ -28,7 +28,7 @@ job_actor::behavior_type job_actor_impl(job_pointer self, std::string job_id, pp
     order.push_back(p.problem_id);
     // Linked: a problem that dies takes its job down with it, and the other way round.
     st.problems.emplace(p.problem_id, self->spawn<caf::linked>(problem_actor_impl, job_id, p,
-                                                               spec.params, me, sink));
+                                                               spec.params, me, sink, waker));
   }
   return {
       [=](result_atom, const std::string& problem_id, const std::string& bytes) {
@@ -49,6 +49,7 @@ job_actor::behavior_type job_actor_impl(job_pointer self, std::string job_id, pp
         for (const std::string& id : order) in_order.push_back(s.summaries.at(id));
         self->send(sink, job_done_atom::value, s.job_id,
                    job_result_json(s.job_id, "completed", in_order));
+        waker->notify();
       },
       [=](summary_atom, const std::string& status) -> caf::result<std::string> {
         // Every problem's summary as it stands, gathered, then one answer.

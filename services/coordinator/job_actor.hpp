@@ -6,6 +6,7 @@
 
 #include "actors/pipeline/job_spec.hpp"
 #include "services/coordinator/coordinator_types.hpp"
+#include "services/coordinator/loop_waker.hpp"
 
 #include <map>
 
@@ -21,8 +22,10 @@ struct job_state {
 
 using job_pointer = job_actor::stateful_pointer<job_state>;
 
+/// `waker` is rung after every send to `sink` (shared: the actor may outlive the loop).
 job_actor::behavior_type job_actor_impl(job_pointer self, std::string job_id,
-                                        pipeline::job_spec spec, coordinator_sink sink);
+                                        pipeline::job_spec spec, coordinator_sink sink,
+                                        std::shared_ptr<const loop_waker> waker);
 
 /// The result JSON of a job from its problems' summaries, in problem order.
 std::string job_result_json(const std::string& job_id, const std::string& status,

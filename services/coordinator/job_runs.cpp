@@ -87,7 +87,7 @@ void job_runs::start(const pt::job_entry& e) {
   for (const pp::job_problem& p : spec.problems) {
     r.open_by_problem[p.problem_id] = spec.params.num_proofs;
   }
-  r.actor = self_->spawn(job_actor_impl, job_id, spec, sink);
+  r.actor = self_->spawn(job_actor_impl, job_id, spec, sink, waker_);
   self_->monitor(r.actor); // an actor that dies unasked must not leave its job hanging
   // Resume: replay what is recorded; the problems send what is still open at `replayed`.
   int64_t undecodable = 0;
@@ -130,6 +130,7 @@ void job_runs::record(const pt::task_result_msg& result) {
 }
 
 std::vector<pt::task_msg> job_runs::drain() {
+  waker_->clear(); // before reading: a notify after this point wakes the next poll
   std::vector<pt::task_msg> out;
   for (bool more = true; more;) {
     self_->receive(

@@ -18,10 +18,12 @@
 #include "services/common/service_log.hpp"
 #include "services/coordinator/coordinator_types.hpp"
 #include "services/coordinator/job_ledger.hpp"
+#include "services/coordinator/loop_waker.hpp"
 
 #include <caf/scoped_actor.hpp>
 
 #include <deque>
+#include <memory>
 #include <map>
 #include <set>
 
@@ -47,6 +49,8 @@ public:
   /// A result of one of its tasks: recorded, then given to its job's actor.
   void record(const transport::task_result_msg& result);
   std::vector<transport::task_msg> drain();
+  /// Readable when the actors have written to the loop's mailbox (poll it with the sockets).
+  int wake_fd() const { return waker_->fd(); }
   std::vector<std::string> cancel(const std::string& job_id);
 
   std::vector<std::string> running_ids() const;
@@ -73,6 +77,7 @@ private:
 
   void finish(const std::string& job_id, const std::string& result_json);
 
+  std::shared_ptr<loop_waker> waker_ = std::make_shared<loop_waker>(); // shared with the actors
   caf::scoped_actor self_;
   job_runs_params p_;
   std::map<std::string, run> jobs_;

@@ -84,7 +84,8 @@ std::string problem_summary(const std::string& problem_id, const pp::simple_sear
 
 problem_actor::behavior_type problem_actor_impl(problem_pointer self, std::string job_id,
                                                 pp::job_problem problem, pp::search_params params,
-                                                job_actor job, coordinator_sink sink) {
+                                                job_actor job, coordinator_sink sink,
+                                                std::shared_ptr<const loop_waker> waker) {
   problem_state& st = self->state;
   st.job_id = job_id;
   st.problem_id = problem.problem_id;
@@ -103,6 +104,7 @@ problem_actor::behavior_type problem_actor_impl(problem_pointer self, std::strin
         send_proof(self, sink, proof_of(s, std::get<pt::task_result_msg>(*d.message).task_id));
         self->send(sink, resolved_atom::value, s.job_id, s.problem_id,
                    static_cast<int64_t>(s.search->open_tasks().size()));
+        waker->notify();
         report_if_done(self, job);
       },
       [=](replayed_atom) {
@@ -113,6 +115,7 @@ problem_actor::behavior_type problem_actor_impl(problem_pointer self, std::strin
         for (const auto& [id, task] : s.search->open_tasks()) open.push_back(task);
         if (!open.empty()) self->send(sink, tasks_atom::value, encoded(open));
         for (const auto& [index, proof] : s.search->proofs()) send_proof(self, sink, index);
+        waker->notify();
         report_if_done(self, job);
       },
       [=](summary_atom) -> std::string {

@@ -8,6 +8,7 @@
 
 #include "actors/pipeline/job_spec.hpp"
 #include "services/coordinator/coordinator_types.hpp"
+#include "services/coordinator/loop_waker.hpp"
 
 #include <optional>
 
@@ -26,7 +27,8 @@ using problem_pointer = problem_actor::stateful_pointer<problem_state>;
 problem_actor::behavior_type problem_actor_impl(problem_pointer self, std::string job_id,
                                                 pipeline::job_problem problem,
                                                 pipeline::search_params params,
-                                                job_actor job, coordinator_sink sink);
+                                                job_actor job, coordinator_sink sink,
+                                                std::shared_ptr<const loop_waker> waker);
 
 /// A problem's summary: {"problem_id", "counts", "best"?}.
 std::string problem_summary(const std::string& problem_id, const pipeline::simple_search& search);

@@ -27,6 +27,22 @@ bool credit_dispatcher::grant(const worker_id& w, uint32_t slots, steady_time no
   return true;
 }
 
+bool credit_dispatcher::heartbeat(const worker_id& w, uint32_t capacity,
+                                  uint32_t worker_in_flight, steady_time now) {
+  auto it = workers_.find(w);
+  if (it == workers_.end()) {
+    if (capacity == 0) return true; // an older worker that does not tell: wait for its credit
+    if (workers_.size() >= config_.max_workers) return false;
+    it = workers_.emplace(w, worker_state{}).first;
+  }
+  worker_state& s = it->second;
+  s.last_seen = now;
+  if (worker_in_flight == 0 && s.in_flight.empty() && capacity > 0) {
+    s.credit = std::min<uint32_t>(capacity, config_.max_credit);
+  }
+  return true;
+}
+
 void credit_dispatcher::touch(const worker_id& w, steady_time now) {
   if (auto it = workers_.find(w); it != workers_.end()) {
     it->second.last_seen = now;

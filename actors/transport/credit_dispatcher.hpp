@@ -49,6 +49,12 @@ public:
   bool grant(const worker_id& w, uint32_t slots, steady_time now);
   /// Any message from the worker proves it alive.
   void touch(const worker_id& w, steady_time now);
+  /// A heartbeat: alive, and when the worker runs nothing and nothing of ours is on its way to
+  /// it, it is owed its whole capacity. That is how a coordinator that took over from a dead
+  /// one learns the credit an idle worker granted to its predecessor. False when refused (too
+  /// many workers).
+  bool heartbeat(const worker_id& w, uint32_t capacity, uint32_t worker_in_flight,
+                 steady_time now);
   /// The worker's result for `task_id`: true when it was in flight there (count it), false for
   /// a late or unknown result (ignore it).
   bool complete(const worker_id& w, const std::string& task_id, steady_time now);

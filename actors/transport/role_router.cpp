@@ -71,10 +71,10 @@ void role_router::receive_one(router_events& events) {
       events.results.push_back({w, std::move(*result)});
     }
   } else if (const auto* heartbeat = std::get_if<heartbeat_msg>(&*r.message)) {
-    if (heartbeat->worker_role == params_.served) {
-      dispatcher_.touch(w, now);
-    } else {
+    if (heartbeat->worker_role != params_.served) {
       drops_.add(wire_errc::wire_errc_bad_value); // a worker of another role on this socket
+    } else if (!dispatcher_.heartbeat(w, heartbeat->capacity, heartbeat->in_flight, now)) {
+      drops_.add(wire_errc::wire_errc_bad_value); // over the worker limit
     }
   } else if (auto* progress = std::get_if<progress_msg>(&*r.message)) {
     dispatcher_.touch(w, now);

@@ -124,7 +124,8 @@ struct payload_writer {
   std::pair<w::Payload, fb::Offset<void>> operator()(const heartbeat_msg& h) const {
     return {w::Payload::Heartbeat,
             w::CreateHeartbeat(b, str(h.worker_id), static_cast<w::Role>(h.worker_role),
-                               h.in_flight, h.sent_at_ms).Union()};
+                               h.in_flight, h.sent_at_ms, h.capacity)
+                .Union()};
   }
   std::pair<w::Payload, fb::Offset<void>> operator()(const cancel_msg& c) const {
     return {w::Payload::Cancel, w::CreateCancel(b, str(c.task_id)).Union()};
@@ -373,7 +374,8 @@ decode_result decode(std::span<const uint8_t> bytes, const wire_limits& limits) 
       const auto* h = env->payload_as_Heartbeat();
       f.valid_role(h->role());
       out = heartbeat_msg{f.id(h->worker_id()), static_cast<role>(h->role()), h->in_flight(),
-                          h->sent_at_ms()};
+                          h->sent_at_ms(), h->capacity()};
+      if (h->capacity() > limits.max_slots) f.fail(wire_errc::wire_errc_bad_value);
       break;
     }
     case w::Payload::Cancel:

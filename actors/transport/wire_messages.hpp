@@ -119,6 +119,7 @@ struct heartbeat_msg {
   role worker_role = role::role_generator;
   uint32_t in_flight = 0;
   uint64_t sent_at_ms = 0;
+  uint32_t capacity = 0; // the worker's slots
   bool operator==(const heartbeat_msg&) const = default;
 };
 

@@ -51,7 +51,8 @@ worker_inbox worker_link::poll(std::chrono::milliseconds timeout) {
                        .sent_at_ms = static_cast<uint64_t>(
                            std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
-                               .count())});
+                               .count()),
+                       .capacity = params_.capacity});
     last_heartbeat_ = now;
   }
   worker_inbox inbox;

@@ -29,6 +29,7 @@ struct worker_link_params {
   std::string worker_id;  // unique per process, stable across reconnects
   role served = role::role_generator;
   std::chrono::milliseconds heartbeat_interval{1000};
+  uint32_t capacity = 0; // the worker's slots, told in every heartbeat
   wire_limits limits;
 };
 

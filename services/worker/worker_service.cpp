@@ -112,7 +112,8 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
 
   zmq::context_t context;
   pt::worker_link link(context, {.endpoint = c.coordinator, .worker_id = c.worker_id,
-                                 .served = c.served, .heartbeat_interval = c.heartbeat});
+                                 .served = c.served, .heartbeat_interval = c.heartbeat,
+                                 .capacity = static_cast<uint32_t>(c.slots)});
   link.grant(static_cast<uint32_t>(c.slots));
   log.line("info", "serving " + std::string(pt::role_name(c.served)) + " tasks from " +
                           c.coordinator);

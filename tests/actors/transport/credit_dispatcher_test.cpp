@@ -44,6 +44,27 @@ TEST(credit_dispatcher, never_sends_more_than_the_credit) {
   EXPECT_EQ(d.num_in_flight(), 3u);
 }
 
+// A coordinator that took over never saw the credit its predecessor got: an idle worker's
+// heartbeat (nothing running there, nothing of ours on the way) restores its whole capacity,
+// and a busy one's does not add to what it has.
+TEST(credit_dispatcher, an_idle_workers_heartbeat_restores_its_capacity) {
+  credit_dispatcher d({});
+  const steady_time t0{};
+  EXPECT_TRUE(d.heartbeat("w1", 2, /*worker_in_flight=*/1, t0)); // busy with a predecessor's
+  EXPECT_EQ(d.credit("w1"), 0u);
+  EXPECT_TRUE(d.heartbeat("w1", 2, 0, t0));
+  EXPECT_EQ(d.credit("w1"), 2u);
+  ASSERT_TRUE(d.enqueue(task("a")));
+  ASSERT_EQ(d.assign().size(), 1u);
+  EXPECT_TRUE(d.heartbeat("w1", 2, 0, t0)); // sent before our task arrived: changes nothing
+  EXPECT_EQ(d.credit("w1"), 1u);
+  EXPECT_TRUE(d.heartbeat("w1", 2, 0, t0));
+  EXPECT_EQ(d.credit("w1"), 1u); // idempotent: a set, never an addition
+  EXPECT_TRUE(d.heartbeat("old", 0, 0, t0)); // a worker that does not tell its capacity
+  EXPECT_EQ(d.credit("old"), 0u);
+  EXPECT_EQ(d.num_workers(), 1u);
+}
+
 TEST(credit_dispatcher, replicas_share_the_work) {
   credit_dispatcher d({});
   const steady_time t0{};

@@ -41,7 +41,7 @@ std::vector<wire_message> every_kind() {
                       .error = "KV cache is full"},
       credit_msg{.slots = 32},
       heartbeat_msg{.worker_id = "verifier-2", .worker_role = role::role_verifier,
-                    .in_flight = 7, .sent_at_ms = 1700000000000ULL},
+                    .in_flight = 7, .sent_at_ms = 1700000000000ULL, .capacity = 16},
       cancel_msg{.task_id = "t/v"},
       progress_msg{.task_id = "t/g", .completion_tokens = 512},
       task_msg{.task_id = "cmpl-1/0", .job_id = "cmpl-1",

@@ -1,9 +1,21 @@
 #include "services/common/metrics.hpp"
 
 #include <cstdio>
+#include <initializer_list>
+#include <string_view>
 #include <set>
 
 namespace proofmesh::services {
+
+namespace {
+
+// Appends every piece: one call per exposition line, and no chain of operator+ (on which GCC 12
+// reports a false -Wrestrict).
+void append(std::string& out, std::initializer_list<std::string_view> pieces) {
+  for (std::string_view p : pieces) out += p;
+}
+
+} // namespace
 
 std::vector<double> latency_bounds() {
   return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
@@ -33,31 +45,14 @@ std::string histogram::render(const std::string& name, const std::string& labels
     } else {
       std::snprintf(le, sizeof le, "+Inf");
     }
-    out += name;
-    out += "_bucket{";
-    out += labels;
-    out += sep;
-    out += "le=\"";
-    out += le;
-    out += "\"} ";
-    out += std::to_string(cumulative);
-    out += '\n';
+    append(out, {name, "_bucket{", labels, sep, "le=\"", le, "\"} ", std::to_string(cumulative),
+                 "\n"});
   }
   const std::string braces = labels.empty() ? "" : "{" + labels + "}";
   char sum[48];
   std::snprintf(sum, sizeof sum, "%.6f", static_cast<double>(sum_micros_.load()) / 1e6);
-  out += name;
-  out += "_sum";
-  out += braces;
-  out += ' ';
-  out += sum;
-  out += '\n';
-  out += name;
-  out += "_count";
-  out += braces;
-  out += ' ';
-  out += std::to_string(count_.load());
-  out += '\n';
+  append(out, {name, "_sum", braces, " ", sum, "\n"});
+  append(out, {name, "_count", braces, " ", std::to_string(count_.load()), "\n"});
   return out;
 }
 
@@ -94,31 +89,16 @@ std::string metrics_registry::render() const {
   std::lock_guard lock(mutex_);
   std::string out;
   std::set<std::string> described;
-  // HELP and TYPE once per name, before its first series. Appended piece by piece: GCC 12
-  // reports a false -Wrestrict on chains of operator+.
+  // HELP and TYPE once per name, before its first series.
   auto describe = [&](const std::string& name, const std::string& help, const std::string& type) {
     if (!described.insert(name).second) return;
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
+    append(out, {"# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n"});
   };
   for (const series& s : series_) {
     describe(s.name, s.help, s.type);
-    out += s.name;
-    if (!s.labels.empty()) {
-      out += '{';
-      out += s.labels;
-      out += '}';
-    }
-    out += ' ';
-    out += std::to_string(s.value.value());
-    out += '\n';
+    const bool labelled = !s.labels.empty();
+    append(out, {s.name, labelled ? "{" : "", s.labels, labelled ? "}" : "", " ",
+                 std::to_string(s.value.value()), "\n"});
   }
   for (const histogram_series& h : histograms_) {
     describe(h.name, h.help, "histogram");

@@ -38,14 +38,17 @@ int main(int argc, char** argv) {
   commands[generate] = cli::add_generate_command(*generate);
   auto* tokenize = app.add_subcommand("tokenize", "tokenize stdin with a tokenizer.json");
   commands[tokenize] = cli::add_tokenize_command(*tokenize);
-  auto* submit = app.add_subcommand("submit", "queue a proof job (straight to Redis)");
+  auto* submit = app.add_subcommand("submit", "submit a proof job (through the gateway, or --queue)");
   commands[submit] = cli::add_submit_command(*submit);
   auto* status = app.add_subcommand("status", "a job's status");
   commands[status] = cli::add_status_command(*status);
   auto* result = app.add_subcommand("result", "a job's result JSON");
   commands[result] = cli::add_result_command(*result);
-  auto* up = app.add_subcommand("up", "run the whole mesh on this machine (Redis, coordinator, workers)");
+  auto* up = app.add_subcommand(
+      "up", "run the whole mesh on this machine (Redis, gateway, coordinator, workers)");
   commands[up] = cli::add_up_command(*up);
+  auto* parse = app.add_subcommand("parse", "parse one model output on stdin as the mesh does");
+  commands[parse] = cli::add_parse_command(*parse);
   try {
     // CLI11 reports a mistyped command as "a subcommand is required"; name it instead.
     auto known = app.get_subcommands([](CLI::App*) { return true; });
@@ -54,7 +57,7 @@ int main(int argc, char** argv) {
     });
     if (argc > 1 && argv[1][0] != '-' && !is_known) {
       throw input_error(std::string("unknown command \"") + argv[1] +
-                        "\" (model, generate, tokenize)");
+                        "\" (model, generate, tokenize, submit, status, result, up, parse)");
     }
     app.parse(argc, argv);
     for (auto& [sub, run] : commands) {

@@ -141,8 +141,17 @@ TEST_F(coordinator_test, a_job_completes_and_a_bad_one_is_dead_lettered) {
   if (proofs == 0) {
     EXPECT_NE(m.body.find("proofmesh_coordinator_results_total 6\n"), std::string::npos);
   }
+  // Both verifier replicas register, whether or not this job needed them (they may still be
+  // loading the model when a quick job ends).
+  const auto registered = std::chrono::steady_clock::now() + 60s;
+  while (m.body.find("proofmesh_coordinator_workers{role=\"verifier\"} 2\n") == std::string::npos &&
+         std::chrono::steady_clock::now() < registered) {
+    std::this_thread::sleep_for(50ms);
+    m = testing::http_get(metrics_port, "/metrics");
+  }
   EXPECT_NE(m.body.find("proofmesh_coordinator_workers{role=\"verifier\"} 2\n"),
-            std::string::npos);
+            std::string::npos)
+      << m.body;
   EXPECT_EQ(testing::http_get(metrics_port, "/healthz").status, 200);
   testing::http_reply missing = testing::http_get(metrics_port, "/nope");
   EXPECT_EQ(missing.status, 404);

@@ -1,9 +1,10 @@
-// What each path of the gateway does: the jobs API, the operations endpoints, and (with the
-// role pools) the OpenAI-compatible endpoints. Rules of the road:
+// What each path of the gateway does: the jobs API, the operations endpoints, and the
+// OpenAI-compatible endpoints. Rules of the road:
 // - Every /v1 path authenticates first (api_keys), and every answer is JSON, errors included
-//   ({"error": {"code", "message"}}, codes in api_error.hpp).
-// - The body is parsed here, once, with nlohmann's strict parser: malformed JSON and invalid
-//   UTF-8 are 400 invalid_json; every field is then checked by the code that uses it.
+//   ({"error": {"code", "message", ...}}, codes in api_error.hpp).
+// - The body is parsed once, with nlohmann's strict parser and a nesting cap: malformed JSON,
+//   invalid UTF-8 and nesting past 64 are 400 invalid_json; every field is then checked by the
+//   code that uses it.
 // - Redis being away is 503 redis_unavailable with Retry-After, never a hang or a 500.
 // - The OpenAI-compatible endpoints: openai_api.hpp.
 // - The jobs API:

@@ -1,7 +1,6 @@
 #include "services/coordinator/coordinator_service.hpp"
 
 #include "actors/common/error.hpp"
-#include "actors/pipeline/job_spec.hpp"
 #include "actors/transport/job_queue.hpp"
 #include "actors/transport/role_router.hpp"
 #include "actors/transport/zmq_wait.hpp"
@@ -13,17 +12,12 @@
 #include "services/coordinator/job_runs.hpp"
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <array>
-#include <cstdio>
 #include <map>
 
 namespace proofmesh::coordinator {
 
 namespace pt = proofmesh::transport;
-namespace pp = proofmesh::pipeline;
-namespace pe = proofmesh::engine;
 
 coordinator_config parse_coordinator_config(int argc, char** argv, bool& help,
                                             std::string& help_text) {

@@ -2,12 +2,11 @@
 
 #include "actors/common/error.hpp"
 #include "actors/common/names.hpp"
+#include "actors/common/random_hex.hpp"
+#include "actors/common/unix_time.hpp"
 #include "actors/pipeline/job_request.hpp"
 #include "gateway/api_error.hpp"
 #include "gateway/api_keys.hpp"
-
-#include <chrono>
-#include <random>
 
 namespace proofmesh::gateway {
 
@@ -15,24 +14,6 @@ namespace {
 
 using nlohmann::json;
 namespace pt = proofmesh::transport;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string random_job_id() {
-  std::random_device rd;
-  static const char* hex = "0123456789abcdef";
-  std::string id = "job-";
-  for (int i = 0; i < 4; ++i) {
-    uint32_t word = rd();
-    for (int k = 0; k < 8; ++k, word >>= 4) id += hex[word & 15];
-  }
-  return id;
-}
-
 
 pt::redis_reply checked(pt::redis_reply r, const char* what) {
   if (r.is_error()) throw pt::redis_unavailable(std::string(what) + ": " + r.str);
@@ -67,17 +48,6 @@ job_store::record job_store::owned(redis_connection& c, const std::string& tenan
           .problems = to_int(r.elements[3]), .cancel_requested = !r.elements[4].is_nil()};
 }
 
-int64_t job_store::queue_depth(redis_connection& c) {
-  // XINFO on every submit would double the submit's Redis work; a depth half a second old is
-  // as good for a bound.
-  const int64_t now = now_ms();
-  if (now - depth_at_ms_.load() > 500) {
-    depth_cache_.store(c.jobs().depth());
-    depth_at_ms_.store(now);
-  }
-  return depth_cache_.load();
-}
-
 submit_outcome job_store::submit(const std::string& tenant, const json& body,
                                  const std::string& idempotency_key) {
   json job;
@@ -93,7 +63,7 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
   if (idempotency_key.size() > 256) {
     throw api_error(400, "invalid_request", "Idempotency-Key is limited to 256 bytes");
   }
-  std::string id = random_job_id();
+  std::string id = "job-" + random_hex(32);
   if (!idempotency_key.empty()) {
     // Built with += : GCC 12 reports a false -Wrestrict on the operator+ chain.
     std::string seed = tenant;
@@ -118,7 +88,7 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
   if (!idempotency_key.empty() && exists()) { // a repeat names its job, full queue or not
     return {.id = id, .created = false};
   }
-  if (queue_depth(*c) >= params_.max_queue_depth) {
+  if (depth_.get(c->jobs()) >= params_.max_queue_depth) {
     throw api_error(429, "queue_full",
                     "the queue holds " + std::to_string(params_.max_queue_depth) +
                         " jobs; try again later",
@@ -137,7 +107,7 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
         return {.id = id, .created = false};
       }
     }
-    const std::string created = std::to_string(now_ms());
+    const std::string created = std::to_string(unix_ms());
     checked(c->client.command({"MULTI"}, never), "MULTI");
     in_multi = true;
     c->client.command({"HSET", key, "tenant", tenant, "status", "queued", "created_ms", created,
@@ -158,7 +128,7 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
       return {.id = id, .created = false};
     }
     for (const pt::redis_reply& step : done.elements) checked(step, "EXEC step");
-    depth_cache_.fetch_add(1); // our own submits count at once, not half a second later
+    depth_.added();
   } catch (const pt::redis_unavailable&) {
     // Leave the pooled connection clean: no open MULTI, no WATCH for the next lease.
     try {
@@ -202,7 +172,7 @@ json job_store::cancel(const std::string& tenant, const std::string& id) {
     throw api_error(409, "job_finished", "job " + id + " is already " + r.status);
   }
   // Each write is idempotent, so the retrying client is fine here: a repeated DELETE repeats them.
-  checked(c->client.command({"HSET", "job:" + id, "cancel_requested", std::to_string(now_ms())}),
+  checked(c->client.command({"HSET", "job:" + id, "cancel_requested", std::to_string(unix_ms())}),
           "HSET");
   checked(c->client.command({"SADD", "jobs:cancel", id}), "SADD");
   // It may have finished since we looked; then nobody will take the request out of the set.

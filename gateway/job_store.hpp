@@ -17,11 +17,11 @@
 #pragma once
 
 #include "actors/pipeline/job_spec.hpp"
+#include "gateway/queue_depth.hpp"
 #include "gateway/redis_pool.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <atomic>
 #include <string>
 
 namespace proofmesh::gateway {
@@ -67,12 +67,10 @@ private:
     bool cancel_requested = false;
   };
   record owned(redis_connection& c, const std::string& tenant, const std::string& id);
-  int64_t queue_depth(redis_connection& c);
 
   redis_pool& pool_;
   job_store_params params_;
-  std::atomic<int64_t> depth_cache_{0};
-  std::atomic<int64_t> depth_at_ms_{0};
+  queue_depth depth_;
 };
 
 } // namespace proofmesh::gateway

@@ -2,11 +2,10 @@
 
 #include "actors/common/bounded_json.hpp"
 #include "actors/common/error.hpp"
+#include "actors/common/random_hex.hpp"
+#include "actors/common/unix_time.hpp"
 #include "gateway/api_error.hpp"
 #include "gateway/openai_format.hpp"
-
-#include <chrono>
-#include <random>
 
 namespace proofmesh::gateway {
 
@@ -16,35 +15,18 @@ using nlohmann::json;
 namespace pt = proofmesh::transport;
 namespace pp = proofmesh::pipeline;
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string random_hex(int words) {
-  std::random_device rd;
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < words; ++i) {
-    uint32_t w = rd();
-    for (int k = 0; k < 8; ++k, w >>= 4) out += hex[w & 15];
-  }
-  return out;
-}
-
 } // namespace
 
 openai_api::openai_api(const api_keys& keys, redis_pool& pool, const event_hub& hub,
                        openai_api_params params)
-    : keys_(keys), pool_(pool), hub_(hub), params_(params), started_(now_ms() / 1000) {}
+    : keys_(keys), pool_(pool), hub_(hub), params_(params), started_(unix_ms() / 1000) {}
 
 std::optional<http_answer> openai_api::route(const http_request& req) {
   const std::string& p = req.path;
   if (p != "/v1/chat/completions" && p != "/v1/completions" && p != "/v1/models") {
     return std::nullopt;
   }
-  keys_.authenticate(req.authorization, scope_completions);
+  const caller& who = keys_.authenticate(req.authorization, scope_completions);
   if (p == "/v1/models") {
     if (req.method != "GET") throw api_error(405, "method_not_allowed", p + " takes GET");
     json data = json::array();
@@ -55,12 +37,13 @@ std::optional<http_answer> openai_api::route(const http_request& req) {
     return http_answer{.body = json{{"object", "list"}, {"data", data}}.dump()};
   }
   if (req.method != "POST") throw api_error(405, "method_not_allowed", p + " takes POST");
-  return complete(req, p == "/v1/chat/completions" ? pp::completion_kind::completion_kind_chat
-                                                   : pp::completion_kind::completion_kind_text);
+  return complete(req, who,
+                  p == "/v1/chat/completions" ? pp::completion_kind::completion_kind_chat
+                                              : pp::completion_kind::completion_kind_text);
 }
 
-http_answer openai_api::complete(const http_request& req, pp::completion_kind kind) {
-  const caller& who = keys_.authenticate(req.authorization, scope_completions);
+http_answer openai_api::complete(const http_request& req, const caller& who,
+                                 pp::completion_kind kind) {
   const json body = parse_bounded_json(req.body);
   if (body.is_discarded()) {
     throw api_error(400, "invalid_json",
@@ -77,23 +60,18 @@ http_answer openai_api::complete(const http_request& req, pp::completion_kind ki
     throw api_error(400, "invalid_request", what);
   }
   r.id = (kind == pp::completion_kind::completion_kind_chat ? "chatcmpl-" : "cmpl-") +
-         random_hex(4);
+         random_hex(32);
   if (!body.contains("seed") || body["seed"].is_null()) {
-    r.seed = (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
+    r.seed = random_u64();
   }
-  r.created = now_ms() / 1000;
+  r.created = unix_ms() / 1000;
   if (!hub_.has_room(who.tenant)) {
     throw api_error(503, "too_many_streams",
                     "too many open answers (for this tenant, or in all); try again later", 5);
   }
   {
     redis_pool::lease c = pool_.acquire();
-    const int64_t now = now_ms();
-    if (now - depth_at_ms_.load() > 500) { // a bound need not be exact to the millisecond
-      depth_cache_.store(c->completion_queue().depth());
-      depth_at_ms_.store(now);
-    }
-    if (depth_cache_.load() >= params_.max_queue_depth) {
+    if (depth_.get(c->completion_queue()) >= params_.max_queue_depth) {
       throw api_error(429, "queue_full", "too many completions are waiting; try again later", 1);
     }
     pt::redis_reply added =
@@ -101,7 +79,7 @@ http_answer openai_api::complete(const http_request& req, pp::completion_kind ki
                            transport::job_format_version, "job", pp::to_queue_json(r)},
                           pt::redis_retry::redis_retry_never);
     if (added.is_error()) throw pt::redis_unavailable("XADD completions: " + added.str);
-    depth_cache_.fetch_add(1);
+    depth_.added();
   }
   redis_pool* pool = &pool_;
   const std::string id = r.id;

@@ -14,9 +14,9 @@
 #include "gateway/api_keys.hpp"
 #include "gateway/event_hub.hpp"
 #include "gateway/http_server.hpp"
+#include "gateway/queue_depth.hpp"
 #include "gateway/redis_pool.hpp"
 
-#include <atomic>
 
 namespace proofmesh::gateway {
 
@@ -35,15 +35,15 @@ public:
   std::optional<http_answer> route(const http_request& req);
 
 private:
-  http_answer complete(const http_request& req, pipeline::completion_kind kind);
+  http_answer complete(const http_request& req, const caller& who,
+                       pipeline::completion_kind kind);
 
   const api_keys& keys_;
   redis_pool& pool_;
   const event_hub& hub_;
   openai_api_params params_;
   int64_t started_; // the models' "created"
-  std::atomic<int64_t> depth_cache_{0};
-  std::atomic<int64_t> depth_at_ms_{0};
+  queue_depth depth_; // of the completions stream
 };
 
 } // namespace proofmesh::gateway

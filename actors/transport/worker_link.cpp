@@ -1,20 +1,13 @@
 #include "actors/transport/worker_link.hpp"
 
+#include "actors/common/random_hex.hpp"
 #include "actors/transport/zmq_wait.hpp"
-
-#include <random>
 
 namespace proofmesh::transport {
 
 namespace {
 
-std::string incarnation() {
-  std::random_device rd;
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (int i = 0; i < 8; ++i) s += hex[rd() % 16];
-  return s;
-}
+std::string incarnation() { return random_hex(8); }
 
 } // namespace
 

@@ -9,6 +9,7 @@
 //   follows the job's events with a progress bar until it ends ("job <id> completed").
 #include "actors/common/error.hpp"
 #include "actors/common/names.hpp"
+#include "actors/common/random_hex.hpp"
 #include "actors/common/text_file.hpp"
 #include "actors/pipeline/job_request.hpp"
 #include "actors/pipeline/job_spec.hpp"
@@ -21,8 +22,6 @@
 
 #include <cstdlib>
 #include <iostream>
-#include <random>
-#include <sstream>
 
 namespace proofmesh::cli {
 
@@ -90,13 +89,6 @@ void add_transport_flags(CLI::App& app, job_flags& f) {
   app.add_option("--queue", f.queue, "redis://[:password@]host[:port]: skip the gateway");
 }
 
-std::string new_job_id() {
-  std::random_device rd;
-  std::ostringstream s;
-  s << "job-" << std::hex << ((static_cast<uint64_t>(rd()) << 32) | rd());
-  return s.str();
-}
-
 // The Redis path's --watch: the job's events stream, read directly.
 std::string watch_queue(pt::redis_client& redis, const std::string& id, task_progress& bar) {
   std::string last = "0";
@@ -144,7 +136,7 @@ command_fn add_submit_command(CLI::App& app) {
     if (f->max_tokens > 0) job["params"]["max_tokens"] = f->max_tokens;
     task_progress bar(stderr);
     if (f->via_queue()) {
-      if (!job.contains("id")) job["id"] = new_job_id();
+      if (!job.contains("id")) job["id"] = "job-" + random_hex(32); // as the gateway names them
       const std::string body = job.dump();
       pipeline::parse_job_spec(body); // the coordinator's own check, before it reaches the queue
       pt::redis_client redis(parse_queue_url(f->queue));

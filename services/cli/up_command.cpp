@@ -11,6 +11,7 @@
 //   child that dies on its own is reported and brings the rest down (exit 1): a half mesh is no
 //   mesh.
 #include "actors/common/error.hpp"
+#include "actors/common/random_hex.hpp"
 #include "actors/common/sha256.hpp"
 #include "actors/transport/redis_client.hpp"
 #include "services/cli/command.hpp"
@@ -24,7 +25,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <random>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -94,14 +94,6 @@ void write_secret(const fs::path& path, const std::string& text) {
   ::chmod(path.c_str(), 0600);
 }
 
-std::string random_password() {
-  std::random_device rd;
-  const char* hex = "0123456789abcdef";
-  std::string s;
-  for (int i = 0; i < 32; ++i) s += hex[rd() % 16];
-  return s;
-}
-
 } // namespace
 
 command_fn add_up_command(CLI::App& app) {
@@ -131,8 +123,8 @@ command_fn add_up_command(CLI::App& app) {
     const fs::path logs = fs::absolute(f->log_dir);
     fs::create_directories(logs / "redis");
     const std::string password =
-        f->redis_password.empty() ? random_password() : f->redis_password;
-    const std::string api_key = f->api_key.empty() ? random_password() : f->api_key;
+        f->redis_password.empty() ? random_hex(32) : f->redis_password;
+    const std::string api_key = f->api_key.empty() ? random_hex(32) : f->api_key;
     write_secret(logs / "redis.password", password + "\n");
     write_secret(logs / "api.key", api_key + "\n");
     write_secret(logs / "api-keys.json",

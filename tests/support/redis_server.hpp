@@ -4,6 +4,7 @@
 // and folder, so the AOF is replayed, as an operator's restart would.
 #pragma once
 
+#include "actors/common/random_hex.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -12,7 +13,6 @@
 
 #include <csignal>
 #include <memory>
-#include <random>
 #include <string>
 #include <thread>
 
@@ -51,10 +51,7 @@ public:
   }
 
 private:
-  static std::string random_password() {
-    std::random_device rd;
-    return "test-" + std::to_string(rd()) + std::to_string(rd());
-  }
+  static std::string random_password() { return "test-" + random_hex(16); }
 
   // True once this server answers its own password; false if it exited (its port was taken).
   bool start() {

@@ -64,6 +64,25 @@ TEST(job_queue, a_dead_coordinators_jobs_are_reclaimed) {
   EXPECT_EQ(live.num_pending(), 0);
 }
 
+// A live coordinator keeps what it works on: an entry it refreshes (keep) is never idle long
+// enough for another to reclaim it, however long the job runs; left alone, it would be taken.
+TEST(job_queue, kept_entries_are_not_reclaimed) {
+  testing::redis_server server;
+  redis_client ra(client_params(server)), rb(client_params(server));
+  job_queue busy(ra, {.consumer = "coordinator-busy"});
+  job_queue rival(rb, {.consumer = "coordinator-rival", .min_idle = 1000ms});
+  const std::string kept = busy.add("{}");
+  const std::string left = busy.add("{}");
+  ASSERT_EQ(busy.read(10ms).size(), 2u);
+  for (int i = 0; i < 4; ++i) { // 1.2 s in all, each step far shorter than min_idle
+    std::this_thread::sleep_for(300ms);
+    busy.keep({kept});
+  }
+  auto taken = rival.reclaim();
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].id, left);
+}
+
 TEST(job_queue, malformed_entries_are_marked_not_parsed) {
   testing::redis_server server;
   redis_client r(client_params(server));

@@ -16,27 +16,6 @@ namespace {
 using nlohmann::json;
 
 
-int32_t int_field(const json& params, const char* name, int32_t fallback, int32_t lo, int32_t hi) {
-  if (!params.contains(name)) return fallback;
-  const json& v = params[name];
-  if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi) {
-    throw input_error(std::string("params.") + name + " must be an integer in [" +
-                      std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  }
-  return static_cast<int32_t>(v.get<int64_t>());
-}
-
-float float_field(const json& params, const char* name, float fallback, float lo, float hi) {
-  if (!params.contains(name)) return fallback;
-  const json& v = params[name];
-  if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < lo ||
-      v.get<double>() > hi) {
-    throw input_error(std::string("params.") + name + " must be a number in [" +
-                      std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  }
-  return v.get<float>();
-}
-
 // "prefix" + to_string(i) + suffix, built with += (GCC 12 reports a false -Wrestrict on the
 // operator+ form).
 std::string numbered(const char* prefix, size_t i, const char* suffix = "") {
@@ -95,32 +74,12 @@ job_spec parse_job_spec(const std::string& json_text, const job_limits& limits) 
     }
     spec.problems.push_back(std::move(problem));
   }
-  if (j.contains("strategy") && j["strategy"] != "simple") {
-    throw input_error("strategy must be \"simple\" (the others come with the search issue)");
+  if (j.contains("strategy") && !j["strategy"].is_string()) {
+    throw input_error("strategy must be a string");
   }
-  const json params = j.contains("params") ? j["params"] : json::object();
-  if (!params.is_object()) {
-    throw input_error("params must be an object");
-  }
-  for (const auto& [key, value] : params.items()) {
-    static const char* known[] = {"num_proofs", "verifications_per_proof",
-                                  "meta_verifications_per_rating", "meta_threshold",
-                                  "max_tokens", "temperature", "top_p"};
-    if (std::find(std::begin(known), std::end(known), key) == std::end(known)) {
-      throw input_error("params: unknown field \"" + key + "\"");
-    }
-  }
-  search_params& s = spec.params;
-  s.num_proofs = int_field(params, "num_proofs", s.num_proofs, 1, limits.max_proofs);
-  s.verifications_per_proof = int_field(params, "verifications_per_proof",
-                                        s.verifications_per_proof, 0, limits.max_verifications);
-  s.meta_verifications_per_rating = int_field(params, "meta_verifications_per_rating",
-                                              s.meta_verifications_per_rating, 0, limits.max_meta);
-  s.meta_threshold = float_field(params, "meta_threshold", s.meta_threshold, 0.0f, 1.0f);
-  s.sampling.max_tokens = int_field(params, "max_tokens", s.sampling.max_tokens, 1,
-                                    limits.max_tokens);
-  s.sampling.temperature = float_field(params, "temperature", s.sampling.temperature, 0.0f, 100.0f);
-  s.sampling.top_p = float_field(params, "top_p", s.sampling.top_p, 0.001f, 1.0f);
+  const std::string strategy = j.value("strategy", std::string("reference"));
+  spec.params = parse_strategy(strategy, j.contains("params") ? j["params"] : json::object(),
+                               limits.strategy);
   return spec;
 }
 

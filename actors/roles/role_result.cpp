@@ -21,6 +21,7 @@ transport::task_result_msg make_result(const transport::task_msg& task,
     return r;
   }
   if (done.finish != engine::finish_reason::finish_reason_stop) {
+    r.status = task_status::task_status_truncated; // counted apart: the search reports them
     return r;
   }
   switch (task.task_role()) {

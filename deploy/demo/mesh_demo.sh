@@ -28,9 +28,10 @@ export PROOFMESH_GATEWAY="http://127.0.0.1:$gateway_port"
 PROOFMESH_API_KEY="$(cat "$logs/api.key")"
 export PROOFMESH_API_KEY
 echo "== POST /v1/jobs with our two sample problems (deploy/demo/problems.jsonl), then its events"
-id=$("$build/proofmesh" submit deploy/demo/problems.jsonl --num-proofs 2 --verifications 2 \
-       --max-tokens 32 --watch)
-echo "== GET /v1/jobs/$id/result: per problem, parsed proofs, ratings, meta-ratings, tasks given up"
+id=$("$build/proofmesh" submit deploy/demo/problems.jsonl --strategy quick --num-proofs 2 \
+       --verifications 2 --max-tokens 32 --param verify_max_tokens=32 --param max_rounds=1 \
+       --param empty_round_retries=0 --watch)
+echo "== GET /v1/jobs/$id/result: per problem: status, counts, the final selection"
 "$build/proofmesh" result "$id"
 trap - EXIT
 stop

@@ -70,6 +70,7 @@ struct job_flags {
   std::string file;
   std::string id;
   std::string strategy;
+  std::vector<std::string> params; // KEY=VALUE, VALUE in JSON (a bare word is a string)
   bool watch = false;
   int32_t num_proofs = 0, verifications = -1, max_tokens = 0;
 
@@ -122,7 +123,10 @@ command_fn add_submit_command(CLI::App& app) {
   add_transport_flags(app, *f);
   app.add_option("file", f->file, "job JSON, reference inputs JSON, or JSONL of problems")
       ->required();
-  app.add_option("--strategy", f->strategy, "search strategy (default simple)");
+  app.add_option("--strategy", f->strategy,
+                 "reference (default), release, paper-heavy, self-refine or quick");
+  app.add_option("--param", f->params,
+                 "KEY=VALUE: any search parameter (README), e.g. --param max_rounds=3");
   app.add_option("--num-proofs", f->num_proofs, "proofs per problem");
   app.add_option("--verifications", f->verifications, "verifications per proof");
   app.add_option("--max-tokens", f->max_tokens, "tokens per completion");
@@ -134,6 +138,13 @@ command_fn add_submit_command(CLI::App& app) {
     if (f->num_proofs > 0) job["params"]["num_proofs"] = f->num_proofs;
     if (f->verifications >= 0) job["params"]["verifications_per_proof"] = f->verifications;
     if (f->max_tokens > 0) job["params"]["max_tokens"] = f->max_tokens;
+    for (const std::string& kv : f->params) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) throw input_error("--param wants KEY=VALUE: " + kv);
+      json value = json::parse(kv.substr(eq + 1), nullptr, false);
+      if (value.is_discarded()) value = kv.substr(eq + 1);
+      job["params"][kv.substr(0, eq)] = value;
+    }
     task_progress bar(stderr);
     if (f->via_queue()) {
       if (!job.contains("id")) job["id"] = "job-" + random_hex(32); // as the gateway names them
@@ -144,18 +155,25 @@ command_fn add_submit_command(CLI::App& app) {
       queue.add(body);
       const std::string id = job["id"];
       std::cout << id << std::endl;
-      if (f->watch) bar.finish(watch_queue(redis, id, bar), id);
+      if (f->watch) {
+        bar.finish(watch_queue(redis, id, bar), id);
+        pt::redis_reply r = redis.command({"GET", "job:" + id + ":result"});
+        if (!r.is_nil()) bar.print_selection(json::parse(r.str, nullptr, false));
+      }
       return 0;
     }
     const gateway_target to = f->target();
     gateway_reply r = gateway_call(to, "POST", "/v1/jobs", job.dump());
     const std::string id = json::parse(r.body).at("id");
     std::cout << id << std::endl;
-    if (f->watch) bar.finish(follow_events(to, "/v1/jobs/" + id + "/events",
-                                           [&](const std::string& type, const std::string& data) {
-                                             bar.on_event(type, data);
-                                           }),
-                             id);
+    if (f->watch) {
+      const std::string outcome = follow_events(
+          to, "/v1/jobs/" + id + "/events",
+          [&](const std::string& type, const std::string& data) { bar.on_event(type, data); });
+      bar.finish(outcome, id);
+      bar.print_selection(
+          json::parse(gateway_call(to, "GET", "/v1/jobs/" + id + "/result").body, nullptr, false));
+    }
     return 0;
   };
 }

@@ -203,6 +203,7 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
     }
     // What the job actors made of the results: new tasks out at once, finished jobs written.
     dispatch_all(jobs.drain());
+    withdraw(jobs.take_withdrawn());
     for (pt::role_router& router : routers) router.flush(); // not at the next turn: now
   }
   log.line("info", "stopped; " + std::to_string(jobs.size()) + " jobs left for reclaim");

@@ -26,6 +26,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(proofmesh_coordinator, caf::id_block::proofmesh_engine::
   CAF_ADD_ATOM(proofmesh_coordinator, proofmesh::coordinator, summary_atom, "pm_summary")
   CAF_ADD_ATOM(proofmesh_coordinator, proofmesh::coordinator, pool_atom, "pm_pool")
   CAF_ADD_TYPE_ID(proofmesh_coordinator, (std::vector<std::string>))
+  CAF_ADD_ATOM(proofmesh_coordinator, proofmesh::coordinator, retry_atom, "pm_retry")
+  CAF_ADD_ATOM(proofmesh_coordinator, proofmesh::coordinator, withdraw_atom, "pm_withdr")
+  CAF_ADD_ATOM(proofmesh_coordinator, proofmesh::coordinator, event_atom, "pm_event")
 CAF_END_TYPE_ID_BLOCK(proofmesh_coordinator)
 
 namespace proofmesh::coordinator {
@@ -35,18 +38,25 @@ namespace proofmesh::coordinator {
 /// - resolved (job, problem, open): a problem took a result; `open` tasks remain in it;
 /// - pool (job, problem, proof index, proof JSON, mean score): a proof of the problem's pool
 ///   changed (it landed, or got a rating or a meta-verification);
+/// - withdraw (task ids): tasks no longer wanted (a problem stopped early), to cancel;
+/// - event (job, event JSON): a progress event for the job's stream (a round closed, a problem
+///   finished);
 /// - job_done (job, result JSON): every problem of the job is done.
 using coordinator_sink =
     caf::typed_actor<caf::reacts_to<tasks_atom, std::vector<std::string>>,
+                     caf::reacts_to<withdraw_atom, std::vector<std::string>>,
+                     caf::reacts_to<event_atom, std::string, std::string>,
                      caf::reacts_to<resolved_atom, std::string, std::string, int64_t>,
                      caf::reacts_to<pool_atom, std::string, std::string, int32_t, std::string,
                                     double>,
                      caf::reacts_to<job_done_atom, std::string, std::string>>;
 
 /// A problem: results in (wire bytes), in any order; `replayed` ends the replay of a resumed
-/// job, after which its open tasks go out; `summary` answers its counts and best proof (JSON).
+/// job, after which its open tasks go out; `retry` (to itself) sends failed tasks again after
+/// their backoff; `summary` answers its counts and best proof (JSON).
 using problem_actor =
     caf::typed_actor<caf::reacts_to<result_atom, std::string>, caf::reacts_to<replayed_atom>,
+                     caf::reacts_to<retry_atom, std::vector<std::string>>,
                      caf::replies_to<summary_atom>::with<std::string>>;
 
 /// A job: routes results to its problems, reports itself done; `summary` answers the result

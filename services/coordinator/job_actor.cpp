@@ -13,9 +13,14 @@ namespace pp = proofmesh::pipeline;
 std::string job_result_json(const std::string& job_id, const std::string& status,
                             const std::vector<std::string>& summaries) {
   nlohmann::json problems = nlohmann::json::array();
-  for (const std::string& s : summaries) problems.push_back(nlohmann::json::parse(s));
-  return nlohmann::json{{"id", job_id}, {"status", status}, {"problems", problems}}.dump(
-      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  int64_t solved = 0;
+  for (const std::string& s : summaries) {
+    problems.push_back(nlohmann::json::parse(s));
+    if (problems.back().value("status", "") == "solved") ++solved;
+  }
+  return nlohmann::json{{"id", job_id}, {"status", status}, {"solved", solved},
+                        {"problems", problems}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 job_actor::behavior_type job_actor_impl(job_pointer self, std::string job_id, pp::job_spec spec,
@@ -27,8 +32,14 @@ job_actor::behavior_type job_actor_impl(job_pointer self, std::string job_id, pp
   for (const pp::job_problem& p : spec.problems) {
     order.push_back(p.problem_id);
     // Linked: a problem that dies takes its job down with it, and the other way round.
-    st.problems.emplace(p.problem_id, self->spawn<caf::linked>(problem_actor_impl, job_id, p,
-                                                               spec.params, me, sink, waker));
+    st.problems.emplace(p.problem_id,
+                        self->spawn<caf::linked>(problem_actor_impl,
+                                                 problem_actor_params{.job_id = job_id,
+                                                                      .problem = p,
+                                                                      .params = spec.params,
+                                                                      .job = me,
+                                                                      .sink = sink,
+                                                                      .waker = waker}));
   }
   return {
       [=](result_atom, const std::string& problem_id, const std::string& bytes) {

@@ -19,6 +19,7 @@ const char* status_name(pt::task_status s) {
     case pt::task_status::task_status_ok: return "ok";
     case pt::task_status::task_status_unparseable: return "unparseable";
     case pt::task_status::task_status_failed: return "failed";
+    case pt::task_status::task_status_truncated: return "truncated";
   }
   return "unknown";
 }
@@ -165,6 +166,16 @@ std::vector<pt::task_msg> job_runs::drain() {
           p_.ledger.event(job_id, event.dump(-1, ' ', false,
                                              nlohmann::json::error_handler_t::replace));
         },
+        [&](withdraw_atom, const std::vector<std::string>& tasks) {
+          for (const std::string& t : tasks) {
+            auto it = jobs_.find(owner_of(t).first);
+            if (it != jobs_.end()) it->second.open.erase(t);
+            withdrawn_.push_back(t);
+          }
+        },
+        [&](event_atom, const std::string& job_id, const std::string& json) {
+          if (jobs_.contains(job_id)) p_.ledger.event(job_id, json);
+        },
         [&](pool_atom, const std::string& job_id, const std::string& problem, int32_t index,
             const std::string& proof, double mean) {
           if (jobs_.contains(job_id)) p_.ledger.pool(job_id, problem, index, proof, mean);
@@ -226,6 +237,12 @@ std::vector<std::string> job_runs::cancel(const std::string& job_id) {
   p_.log.line("info", "job " + job_id + " cancelled");
   jobs_.erase(it);
   return open;
+}
+
+std::vector<std::string> job_runs::take_withdrawn() {
+  std::vector<std::string> out;
+  out.swap(withdrawn_);
+  return out;
 }
 
 std::vector<std::string> job_runs::entries() const {

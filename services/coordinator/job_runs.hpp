@@ -49,6 +49,8 @@ public:
   /// A result of one of its tasks: recorded, then given to its job's actor.
   void record(const transport::task_result_msg& result);
   std::vector<transport::task_msg> drain();
+  /// Tasks the actors withdrew since the last call (a problem stopped early): to cancel.
+  std::vector<std::string> take_withdrawn();
   /// Readable when the actors have written to the loop's mailbox (poll it with the sockets).
   int wake_fd() const { return waker_->fd(); }
   std::vector<std::string> cancel(const std::string& job_id);
@@ -81,6 +83,7 @@ private:
   caf::scoped_actor self_;
   job_runs_params p_;
   std::map<std::string, run> jobs_;
+  std::vector<std::string> withdrawn_;
   services::metric& completed_;
   services::metric& cancelled_;
   services::metric& dead_;

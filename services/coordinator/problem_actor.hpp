@@ -1,36 +1,52 @@
-// One problem of a job as an actor: it owns the problem's strategy state (simple_search) and
-// turns each result into the tasks it unlocks. Rules of the road:
+// One problem of a job as an actor: it owns the problem's search (proof_search) and turns each
+// result into the work it unlocks. Rules of the road:
 // - While a resumed job replays its ledger, results only rebuild state; at `replayed` the
-//   tasks still open go out once. After that, each result's new tasks go out at once (no
-//   barriers), and the sink hears how many tasks remain open.
-// - Done (nothing open) after replay: it tells its job, with its summary, once.
+//   search resumes (a stop it deferred takes effect) and the tasks still open go out once.
+//   After that, each result's new tasks go out at once (no barriers), and the sink hears how
+//   many tasks remain open.
+// - A failed task goes out again after a backoff (250 ms, doubling, at most 8 s), through a
+//   `retry` message to itself, and only if the search still wants it.
+// - Tasks a stop left unfinished are withdrawn (cancelled on their workers). Each proof that
+//   joins the pool is written to the sink in the reference's pool schema; each round that
+//   closes, and the problem's end, become progress events.
+// - Done after replay: it tells its job, with its summary (status, counts, meta-verifier
+//   agreement, dead letters and the final selection), once.
 #pragma once
 
 #include "actors/pipeline/job_spec.hpp"
+#include "actors/pipeline/proof_search.hpp"
 #include "services/coordinator/coordinator_types.hpp"
 #include "services/coordinator/loop_waker.hpp"
 
-#include <optional>
+#include <memory>
 
 namespace proofmesh::coordinator {
 
 struct problem_state {
   static inline const char* name = "proofmesh.problem";
-  std::optional<pipeline::simple_search> search;
+  std::unique_ptr<pipeline::proof_search> search;
   std::string job_id, problem_id;
+  int64_t rounds_reported = 0; // rounds closed that have had their event
   bool replaying = true;
   bool reported_done = false;
 };
 
 using problem_pointer = problem_actor::stateful_pointer<problem_state>;
 
-problem_actor::behavior_type problem_actor_impl(problem_pointer self, std::string job_id,
-                                                pipeline::job_problem problem,
-                                                pipeline::search_params params,
-                                                job_actor job, coordinator_sink sink,
-                                                std::shared_ptr<const loop_waker> waker);
+struct problem_actor_params {
+  std::string job_id;
+  pipeline::job_problem problem;
+  pipeline::search_params params;
+  job_actor job;
+  coordinator_sink sink;
+  std::shared_ptr<const loop_waker> waker;
+};
 
-/// A problem's summary: {"problem_id", "counts", "best"?}.
-std::string problem_summary(const std::string& problem_id, const pipeline::simple_search& search);
+problem_actor::behavior_type problem_actor_impl(problem_pointer self, problem_actor_params p);
+
+/// A problem's summary (JSON): problem_id, status, reason, rounds, counts, meta_verification
+/// {judged, agreed, agreement}, pool_size, dead_letters, and best (the final selection) with its
+/// ratings.
+std::string problem_summary(const std::string& problem_id, const pipeline::proof_search& search);
 
 } // namespace proofmesh::coordinator

@@ -96,6 +96,8 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
   auto& tasks_ok = metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"ok\"");
   auto& tasks_unparseable =
       metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"unparseable\"");
+  auto& tasks_truncated =
+      metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"truncated\"");
   auto& tasks_failed =
       metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"failed\"");
   auto& in_flight = metrics.gauge("proofmesh_worker_tasks_in_flight", "tasks on the engine now");
@@ -132,6 +134,7 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
     running.erase(it);
     (result.status == pt::task_status::task_status_ok            ? tasks_ok
      : result.status == pt::task_status::task_status_unparseable ? tasks_unparseable
+     : result.status == pt::task_status::task_status_truncated   ? tasks_truncated
                                                                  : tasks_failed)
         .add();
     if (result.status == pt::task_status::task_status_failed) {
@@ -183,18 +186,19 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
       int32_t max_tokens = std::min(task.sampling.max_tokens, c.max_tokens);
       if (const auto* in = std::get_if<pt::complete_input>(&task.input)) {
         stop_strings = in->stop;
-        // As OpenAI-compatible servers do, max_tokens bounds the answer within the context:
-        // what the prompt leaves is the most it can be.
-        const int64_t room = config.max_position_embeddings - static_cast<int64_t>(prompt.size());
-        if (room < 1) { // no room to answer in: the request's fault, not the worker's
-          hand_back(task, "invalid_request: the prompt has " + std::to_string(prompt.size()) +
-                              " tokens; the model's context is " +
-                              std::to_string(config.max_position_embeddings));
-          link.grant(1);
-          continue;
-        }
-        max_tokens = static_cast<int32_t>(std::min<int64_t>(room, max_tokens));
       }
+      // max_tokens bounds the answer within the context (the search asks the reference's 128K
+      // whatever the model holds): what the prompt leaves is the most it can be. An answer cut
+      // there ends as `length`, which the search counts as truncated.
+      const int64_t room = config.max_position_embeddings - static_cast<int64_t>(prompt.size());
+      if (room < 1) { // no room to answer in: the request's fault, not the worker's
+        hand_back(task, "invalid_request: the prompt has " + std::to_string(prompt.size()) +
+                            " tokens; the model's context is " +
+                            std::to_string(config.max_position_embeddings));
+        link.grant(1);
+        continue;
+      }
+      max_tokens = static_cast<int32_t>(std::min<int64_t>(room, max_tokens));
       pe::engine_request request{
           .prompt = std::move(prompt),
           .max_tokens = max_tokens,

@@ -167,8 +167,10 @@ TEST_F(gateway_test, a_job_over_http_completes_with_the_expected_counts_and_stre
         {"answer", "-"}, {"contest", "test"}},
        {{"id", 2}, {"question", "Prove that 3 is odd."}}});
   const json job = {{"problems", problems},
+                    {"strategy", "quick"},
                     {"params", {{"num_proofs", 3}, {"verifications_per_proof", 2},
-                                {"meta_verifications_per_rating", 1}, {"max_tokens", 8}}}};
+                                {"meta_verifications_per_rating", 1}, {"max_tokens", 8},
+                                {"max_rounds", 1}}}};
   const std::string id = submit(job);
   ASSERT_FALSE(id.empty());
   int stream_status = 0;
@@ -180,9 +182,14 @@ TEST_F(gateway_test, a_job_over_http_completes_with_the_expected_counts_and_stre
   EXPECT_EQ(events.back().event, "completed") << log("coordinator");
   // Per problem: 3 proofs, 3 x 2 ratings, every rating (0.5 <= 0.75) meta-verified once.
   int results = 0;
+  std::map<std::string, json> problem_done;
   for (size_t i = 0; i < events.size(); ++i) {
     if (i > 0) {
       EXPECT_LT(stream_order(events[i - 1].id), stream_order(events[i].id));
+    }
+    if (events[i].event == "problem_done") {
+      json e = json::parse(events[i].data);
+      problem_done[e["problem"]] = e;
     }
     if (events[i].event != "result") continue;
     json e = json::parse(events[i].data);
@@ -191,6 +198,10 @@ TEST_F(gateway_test, a_job_over_http_completes_with_the_expected_counts_and_stre
     EXPECT_EQ(e["done"], results);
   }
   EXPECT_EQ(results, 2 * (3 + 6 + 6));
+  // Each problem's end is an event, with its status and the proof it selected.
+  ASSERT_EQ(problem_done.size(), 2u);
+  EXPECT_EQ(problem_done["even"]["status"], "unsolved");
+  EXPECT_EQ(problem_done["even"]["best"]["verifications"], 6);
   json s = status(id);
   EXPECT_EQ(s["status"], "completed");
   EXPECT_EQ(s["tasks_done"], 30);
@@ -200,26 +211,35 @@ TEST_F(gateway_test, a_job_over_http_completes_with_the_expected_counts_and_stre
   ASSERT_EQ(result["problems"].size(), 2u);
   for (const json& p : result["problems"]) {
     EXPECT_EQ(p["counts"], json({{"proofs", 3}, {"ratings", 6}, {"meta_ratings", 6},
-                                 {"given_up", 0}}))
+                                 {"ratings_dropped", 0}, {"truncated", 0}, {"unparseable", 0},
+                                 {"dead_lettered", 0}}))
         << p.dump();
-    EXPECT_EQ(p["best"]["mean_score"], 0.5);
+    // The final selection: the three scripted proofs are one text, pooled once with all six
+    // ratings (the reference's dedup by text).
+    EXPECT_EQ(p["best"]["meanscore"], 0.5);
     EXPECT_EQ(p["best"]["self_eval_score"], 1.0);
-    EXPECT_EQ(p["best"]["proof_index"], 0); // ties go to the lowest index
-    EXPECT_EQ(p["best"]["solution"], testing::scripted_solution);
+    EXPECT_EQ(p["best"]["proof_id"], 1);
+    EXPECT_EQ(p["best"]["verifications"], 6);
+    EXPECT_EQ(p["best"]["ratings"].size(), 6u);
+    EXPECT_EQ(p["best"]["proof"], testing::scripted_solution);
+    EXPECT_EQ(p["meta_verification"]["agreement"], 1.0);
+    EXPECT_EQ(p["pool_size"], 1);
   }
   EXPECT_EQ(result["problems"][0]["problem_id"], "even");
-  // The problem's proof pool in Redis: every proof with its ratings and their meta-verdicts.
+  // The problem's proof pool in Redis, in the reference's schema: the proof, its ratings by
+  // score and their meta-verifications.
   transport::redis_client redis({.port = redis_.port(), .password = redis_.password()});
   transport::redis_reply pool = redis.command({"HGETALL", "job:" + id + ":pool:even"});
-  ASSERT_EQ(pool.elements.size(), 6u); // 3 proofs, as field/value pairs
-  for (size_t i = 1; i < pool.elements.size(); i += 2) {
-    json proof = json::parse(pool.elements[i].str);
-    EXPECT_EQ(proof["solution"], testing::scripted_solution);
-    EXPECT_EQ(proof["mean_score"], 0.5);
-    ASSERT_EQ(proof["ratings"].size(), 2u);
-    EXPECT_EQ(proof["ratings"][1]["meta_quality"], json::array({1.0}));
-  }
-  EXPECT_EQ(redis.command({"ZCARD", "job:" + id + ":pool:even:ranked"}).integer, 3);
+  ASSERT_EQ(pool.elements.size(), 2u); // one proof, as a field/value pair
+  EXPECT_EQ(pool.elements[0].str, "1");
+  json proof = json::parse(pool.elements[1].str);
+  EXPECT_EQ(proof["proof"], testing::scripted_solution);
+  EXPECT_EQ(proof["meanscore"], 0.5);
+  EXPECT_EQ(proof["proof_id"], 1);
+  EXPECT_EQ(proof["round_idx"], 1);
+  ASSERT_EQ(proof["score2ratings"]["0.5"].size(), 6u);
+  EXPECT_EQ(proof["score2ratings"]["0.5"][0]["quality"][0]["score"], 1.0);
+  EXPECT_EQ(redis.command({"ZCARD", "job:" + id + ":pool:even:ranked"}).integer, 1);
   // A client that lost its connection resumes after the last event it saw, missing nothing.
   std::vector<testing::sse_event> rest = testing::sse_collect(
       port_, "/v1/jobs/" + id + "/events",
@@ -275,6 +295,7 @@ TEST_F(gateway_test, a_running_job_is_cancelled_and_keeps_what_it_recorded) {
   start_gateway();
   start_mesh({.generator_slots = 1});
   const json job = {{"problems", {{{"question", "Prove that 1 = 1."}}}},
+                    {"strategy", "quick"},
                     {"params", {{"num_proofs", 1024}, {"verifications_per_proof", 0},
                                 {"max_tokens", 8}}}};
   const std::string id = submit(job);

@@ -12,7 +12,7 @@ namespace {
 TEST(job_spec, parses_fields_and_defaults) {
   job_spec s = parse_job_spec(
       R"({"id": "job-1", "problems": [{"question": "Q1", "problem_idx": "IMO2025-1"},
-          {"question": "Q2"}], "strategy": "simple",
+          {"question": "Q2"}], "strategy": "quick",
           "params": {"num_proofs": 2, "verifications_per_proof": 3, "max_tokens": 64,
                      "temperature": 0.7}})");
   EXPECT_EQ(s.id, "job-1");
@@ -21,7 +21,9 @@ TEST(job_spec, parses_fields_and_defaults) {
   EXPECT_EQ(s.problems[1].problem_id, "p1");
   EXPECT_EQ(s.params.num_proofs, 2);
   EXPECT_EQ(s.params.verifications_per_proof, 3);
-  EXPECT_EQ(s.params.meta_verifications_per_rating, 1); // default
+  EXPECT_EQ(s.params.meta_verifications_per_rating, 1); // the preset's
+  EXPECT_EQ(s.params.max_rounds, 2);
+  EXPECT_EQ(s.params.strategy, "quick");
   EXPECT_EQ(s.params.sampling.max_tokens, 64);
   EXPECT_FLOAT_EQ(s.params.sampling.temperature, 0.7f);
 }
@@ -54,7 +56,9 @@ TEST(job_spec, refuses_bad_fields_by_name) {
                 .find("params.num_proofs"), std::string::npos);
   EXPECT_NE(why(R"({"problems": [{"question": "q"}], "params": {"top_p": 2}})").find("top_p"),
             std::string::npos);
-  EXPECT_NE(parse_job_spec(R"({"problems": [{"question": "q"}]})").problems.size(), 0u);
+  EXPECT_NE(why(R"({"problems": [{"question": "q"}], "strategy": 3})").find("strategy"),
+            std::string::npos);
+  EXPECT_EQ(parse_job_spec(R"({"problems": [{"question": "q"}]})").params.strategy, "reference");
   std::string many = R"({"problems": [)";
   for (int i = 0; i < 1025; ++i) many += std::string(i ? "," : "") + R"({"question": "q"})";
   many += "]}";

@@ -38,8 +38,10 @@ TEST(role_result, each_role_parses_its_output) {
 
 TEST(role_result, what_the_reference_drops_is_unparseable) {
   task_msg ver{.task_id = "v", .job_id = "j", .input = verify_input{"P", "S"}};
-  for (const auto& c : {done("</think>\\boxed{1}", engine::finish_reason::finish_reason_length),
-                        done("no think \\boxed{1}"), done("</think>\\boxed{nan}"),
+  const auto cut = make_result(ver, done("</think>\\boxed{1}", engine::finish_reason::finish_reason_length), 1, 1);
+  EXPECT_EQ(cut.status, task_status::task_status_truncated); // counted apart from unparseable
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(cut.output));
+  for (const auto& c : {done("no think \\boxed{1}"), done("</think>\\boxed{nan}"),
                         done("</think>no score")}) {
     auto r = make_result(ver, c, 1, 1);
     EXPECT_EQ(r.status, task_status::task_status_unparseable) << c.text;

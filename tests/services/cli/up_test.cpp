@@ -68,12 +68,18 @@ TEST(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
       " --gateway http://127.0.0.1:" + std::to_string(gateway_port) + " --api-key " + key;
   dir.write("job.jsonl", std::string(R"({"question": "Prove that 2 + 2 = 4."})" "\n"));
   auto submitted = testing::run_command(cli + " submit " + dir.str("job.jsonl") +
-                                            " --num-proofs 2 --max-tokens 8 --watch" + gateway,
+                                            " --strategy quick --num-proofs 2 --max-tokens 8"
+                                            " --param max_rounds=1 --param empty_round_retries=0"
+                                            " --param verify_max_tokens=8 --watch" + gateway,
                                         dir.str("submit.err"));
   ASSERT_EQ(submitted.exit_code, 0) << submitted.err << text_of(dir.str("mesh/gateway.log"));
   const std::string id = submitted.out.substr(0, submitted.out.find('\n'));
   EXPECT_NE(submitted.err.find("job " + id + " completed"), std::string::npos) << submitted.err;
   EXPECT_NE(submitted.err.find("2/2 tasks"), std::string::npos) << submitted.err;
+  // Per-problem progress and the final selection (a random model: no proof parses).
+  EXPECT_NE(submitted.err.find("p0: failed after 1 rounds"), std::string::npos) << submitted.err;
+  EXPECT_NE(submitted.err.find("final selection (0 of 1 solved):"), std::string::npos)
+      << submitted.err;
   auto result = testing::run_command(cli + " result " + id + gateway, dir.str("result.err"));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("\"status\":\"completed\""), std::string::npos) << result.out;

@@ -89,14 +89,21 @@ protected:
     return nullptr;
   }
 
-  static std::string job(const std::string& id, int proofs, int max_tokens) {
+  // One round of the quick strategy, no empty-round retries: every count is predictable.
+  static std::string job(const std::string& id, int proofs, int max_tokens, int rounds = 1) {
     return nlohmann::json{{"id", id},
                           {"problems", {{{"question", "Prove that 2 is even."},
                                          {"problem_idx", "even"}},
                                         {{"question", "Prove that 3 is odd."}}}},
+                          {"strategy", "quick"},
                           {"params", {{"num_proofs", proofs}, {"verifications_per_proof", 2},
-                                      {"max_tokens", max_tokens}}}}
+                                      {"max_tokens", max_tokens}, {"verify_max_tokens", max_tokens},
+                                      {"max_rounds", rounds}, {"empty_round_retries", 0}}}}
         .dump();
+  }
+  static int lost(const nlohmann::json& counts) {
+    return counts["truncated"].get<int>() + counts["unparseable"].get<int>() +
+           counts["dead_lettered"].get<int>();
   }
 
   testing::temp_dir dir_;
@@ -119,9 +126,9 @@ TEST_F(coordinator_test, a_job_completes_and_a_bad_one_is_dead_lettered) {
   int proofs = 0;
   for (const auto& p : result["problems"]) {
     const auto& n = p["counts"];
-    // Every generation answered once: a parsed proof, or given up (with verifications of a
-    // parsed proof adding to given_up only when they do not parse).
-    EXPECT_GE(n["proofs"].get<int>() + n["given_up"].get<int>(), 3) << p.dump();
+    // Every generation answered once: a parsed proof, or lost (with verifications of a
+    // parsed proof adding to the lost only when they do not parse).
+    EXPECT_GE(n["proofs"].get<int>() + lost(n), 3) << p.dump();
     proofs += n["proofs"].get<int>();
   }
   if (proofs == 0) {
@@ -181,7 +188,9 @@ TEST_F(coordinator_test, a_killed_coordinator_is_replaced_and_nothing_counts_twi
   EXPECT_EQ(client_.command({"HGET", "job:job-crash", "status"}).str, "completed");
   for (const auto& p : result["problems"]) {
     EXPECT_EQ(p["counts"]["proofs"].get<int>(), 0); // a random model's proofs do not parse
-    EXPECT_EQ(p["counts"]["given_up"].get<int>(), 6);
+    EXPECT_EQ(lost(p["counts"]), 6);
+    EXPECT_EQ(p["status"], "failed"); // not one proof: the reason says why
+    EXPECT_NE(p["reason"].get<std::string>().find("no proof"), std::string::npos);
   }
   const std::string log = testing::read_file(dir_.str("coordinator-heir.log"));
   EXPECT_NE(log.find("results replayed"), std::string::npos);
@@ -189,21 +198,28 @@ TEST_F(coordinator_test, a_killed_coordinator_is_replaced_and_nothing_counts_twi
   EXPECT_EQ(second->wait_exit(30s), std::optional<int>(0));
 }
 
-TEST_F(coordinator_test, a_resumed_job_ends_with_the_counts_of_an_undisturbed_run) {
+TEST_F(coordinator_test, a_resumed_job_ends_with_the_pool_of_an_undisturbed_run) {
   auto calm = coordinator("coordinator-calm");
   start_workers(/*scripted=*/true, /*slots=*/1);
   job_queue queue(client_, {.consumer = "test-producer"});
-  // Per problem: 20 proofs, 2 ratings each (0.5, so each meta-verified once): 100 tasks.
-  queue.add(job("job-calm", 20, 16));
+  // Per problem, two rounds. Round 1: 20 proofs, 2 ratings each (0.5, so each meta-verified
+  // once): 100 tasks; the scripted proofs are one text, so one pooled proof with 40 ratings.
+  // Round 2: 2 refinement prompts x 10 samples, verified and meta-verified: 50 tasks, all
+  // repeats of the pooled text, so the pool stays one proof.
+  queue.add(job("job-calm", 20, 16, 2));
   nlohmann::json undisturbed = wait_result("job-calm", 300s);
   ASSERT_FALSE(undisturbed.is_null()) << testing::read_file(dir_.str("coordinator-calm.log"));
   for (const auto& p : undisturbed["problems"]) {
-    EXPECT_EQ(p["counts"], nlohmann::json({{"proofs", 20}, {"ratings", 40}, {"meta_ratings", 40},
-                                           {"given_up", 0}}))
+    EXPECT_EQ(p["counts"], nlohmann::json({{"proofs", 30}, {"ratings", 60}, {"meta_ratings", 60},
+                                           {"ratings_dropped", 0}, {"truncated", 0},
+                                           {"unparseable", 0}, {"dead_lettered", 0}}))
         << p.dump();
+    EXPECT_EQ(p["rounds"], 2);
+    EXPECT_EQ(p["status"], "unsolved");
+    EXPECT_EQ(p["best"]["verifications"], 40);
   }
   // The same job again, its coordinator killed once some results are in.
-  queue.add(job("job-storm", 20, 16));
+  queue.add(job("job-storm", 20, 16, 2));
   const auto deadline = std::chrono::steady_clock::now() + 120s;
   while (client_.command({"HLEN", "job:job-storm:ledger"}).integer < 5 &&
          std::chrono::steady_clock::now() < deadline) {
@@ -211,7 +227,7 @@ TEST_F(coordinator_test, a_resumed_job_ends_with_the_counts_of_an_undisturbed_ru
   }
   calm->signal(SIGKILL);
   ASSERT_EQ(calm->wait_exit(10s), std::optional<int>(128 + SIGKILL));
-  ASSERT_LT(client_.command({"HLEN", "job:job-storm:ledger"}).integer, 200)
+  ASSERT_LT(client_.command({"HLEN", "job:job-storm:ledger"}).integer, 300)
       << "the job finished before the kill; nothing was tested";
   auto heir = coordinator("coordinator-heir");
   nlohmann::json resumed = wait_result("job-storm", 300s);
@@ -221,7 +237,16 @@ TEST_F(coordinator_test, a_resumed_job_ends_with_the_counts_of_an_undisturbed_ru
     EXPECT_EQ(resumed["problems"][i]["counts"], undisturbed["problems"][i]["counts"]);
     EXPECT_EQ(resumed["problems"][i]["best"], undisturbed["problems"][i]["best"]);
   }
-  EXPECT_EQ(client_.command({"HLEN", "job:job-storm:ledger"}).integer, 200);
+  EXPECT_EQ(client_.command({"HLEN", "job:job-storm:ledger"}).integer, 300);
+  // The pools in Redis: the same records, field for field.
+  for (const std::string problem : {"even", "p1"}) {
+    redis_reply calm_pool = client_.command({"HGETALL", "job:job-calm:pool:" + problem});
+    redis_reply storm_pool = client_.command({"HGETALL", "job:job-storm:pool:" + problem});
+    ASSERT_EQ(calm_pool.elements.size(), 2u) << problem;
+    ASSERT_EQ(storm_pool.elements.size(), 2u) << problem;
+    EXPECT_EQ(nlohmann::json::parse(storm_pool.elements[1].str),
+              nlohmann::json::parse(calm_pool.elements[1].str));
+  }
 }
 
 // Two live coordinators share the queue (each with its own workers): a job that runs longer than

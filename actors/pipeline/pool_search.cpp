@@ -1,0 +1,131 @@
+#include "actors/pipeline/pool_search.hpp"
+
+#include "actors/roles/python_text.hpp"
+
+namespace proofmesh::pipeline {
+
+namespace pt = proofmesh::transport;
+
+search_step pool_search::begin() {
+  return open_round({{"", {}}}, setup_.params.num_proofs);
+}
+
+search_step pool_search::open_round(
+    std::vector<std::pair<std::string, std::vector<int32_t>>> prompts, int32_t samples) {
+  deps_.clear();
+  std::vector<pt::task_msg> tasks;
+  int32_t slot = 0;
+  for (auto& [context, deps] : prompts) {
+    for (int32_t s = 0; s < samples; ++s, ++slot) {
+      deps_[slot] = deps;
+      tasks.push_back(generation(round_, slot, context));
+    }
+  }
+  gens_open_ = slot;
+  verifying_ = 0;
+  return issue(std::move(tasks));
+}
+
+search_step pool_search::on_proof(int32_t round, int32_t slot, const pt::generate_output& g) {
+  if (round != round_ || !deps_.contains(slot)) return {};
+  --gens_open_;
+  ++verifying_;
+  return verify(round, slot, g, deps_[slot]);
+}
+
+search_step pool_search::on_lost_proof(int32_t round, int32_t slot) {
+  if (round != round_ || !deps_.contains(slot)) return {};
+  --gens_open_;
+  return maybe_close();
+}
+
+bool pool_search::passed(const candidate& c) const {
+  const round_proof r = pooled_form(c);
+  if (r.ratings.empty()) return false;
+  double sum = 0;
+  for (const pool_rating& x : r.ratings) sum += x.score;
+  return sum / static_cast<double>(r.ratings.size()) > setup_.params.solved_above;
+}
+
+search_step pool_search::on_verified(const candidate_key& key) {
+  if (key.first != round_) return {};
+  --verifying_;
+  if (passed(candidates_.at(key))) {
+    if (!replaying_) return close_round(true);
+    stop_pending_ = true; // what else was recorded decides the pool: wait for the whole replay
+  }
+  return maybe_close();
+}
+
+search_step pool_search::on_resume() {
+  if (stop_pending_) return close_round(true);
+  return {};
+}
+
+search_step pool_search::maybe_close() {
+  if (gens_open_ > 0 || verifying_ > 0) return {};
+  return close_round(false);
+}
+
+search_step pool_search::close_round(bool early_stop) {
+  const search_params& p = setup_.params;
+  search_step step;
+  // The round's verified proofs, in slot order; unfinished ones (an early stop) are left out.
+  std::vector<round_proof> proofs;
+  for (auto it = candidates_.lower_bound({round_, 0});
+       it != candidates_.end() && it->first.first == round_; ++it) {
+    if (it->second.unresolved > 0) continue;
+    proofs.push_back(pooled_form(it->second));
+    counts_.ratings_dropped += static_cast<int64_t>(proofs.back().dropped.size());
+  }
+  step.pooled = pool_.add_round(proofs, p.verifications_per_proof > 0);
+  ++counts_.rounds;
+  stop_pending_ = false;
+  if (early_stop || pool_.solved(p.solved_above)) {
+    step.append(finish(problem_status::problem_status_solved,
+                       "a proof passed every verification in round " + std::to_string(round_)));
+    return step;
+  }
+  if (pool_.empty()) {
+    if (empty_retries_ >= p.empty_round_retries) {
+      step.append(finish(problem_status::problem_status_failed,
+                         "no proof parsed and verified in " + std::to_string(counts_.rounds) +
+                             " rounds (truncated " + std::to_string(counts_.truncated) +
+                             ", unparseable " + std::to_string(counts_.unparseable) +
+                             ", dead-lettered " + std::to_string(counts_.dead_lettered) + ")"));
+      return step;
+    }
+    ++empty_retries_;
+    ++round_;
+    step.append(open_round({{"", {}}}, p.num_proofs)); // again from the problem alone
+    return step;
+  }
+  if (++counted_rounds_ >= p.max_rounds) {
+    step.append(finish(problem_status::problem_status_unsolved,
+                       std::to_string(p.max_rounds) + " rounds run"));
+    return step;
+  }
+  // The next round's prompts, from the whole pool.
+  ++round_;
+  search_random rng = search_random::for_round(setup_.job_id, setup_.problem_id, round_);
+  std::vector<const pool_proof*> ranked = pool_.ranked(rng, static_cast<size_t>(p.best_proofs));
+  std::vector<std::pair<std::string, std::vector<int32_t>>> prompts;
+  for (const std::vector<size_t>& set :
+       refinement_sets(ranked.size(), static_cast<size_t>(p.proofs_per_refinement),
+                       static_cast<size_t>(p.refinements), rng)) {
+    std::vector<const pool_proof*> chosen;
+    std::vector<int32_t> deps;
+    for (size_t i : set) {
+      chosen.push_back(ranked[i]);
+      deps.push_back(ranked[i]->proof_id);
+    }
+    const std::string summary = refinement_summary(
+        chosen, {.ratings_per_score = p.ratings_per_score, .ratings_per_proof = p.ratings_per_proof},
+        rng);
+    prompts.emplace_back(std::string(roles::python_strip(summary)), std::move(deps));
+  }
+  step.append(open_round(std::move(prompts), p.samples_per_refinement()));
+  return step;
+}
+
+} // namespace proofmesh::pipeline

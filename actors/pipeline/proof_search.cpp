@@ -1,0 +1,290 @@
+#include "actors/pipeline/proof_search.hpp"
+
+#include "actors/pipeline/pool_search.hpp"
+#include "actors/pipeline/self_refine_search.hpp"
+#include "actors/roles/python_text.hpp"
+
+#include <charconv>
+
+namespace proofmesh::pipeline {
+
+namespace pt = proofmesh::transport;
+
+namespace {
+
+// "rR/kind/a[/b[/c]]" after the job/problem prefix.
+struct task_tail {
+  int32_t round = -1;
+  std::string kind;
+  std::vector<int32_t> idx;
+};
+
+task_tail parse_tail(std::string_view rest) {
+  task_tail t;
+  std::vector<std::string_view> parts;
+  for (size_t start = 0;;) {
+    const size_t slash = rest.find('/', start);
+    parts.push_back(rest.substr(start, slash == std::string_view::npos ? slash : slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  if (parts.size() < 3 || parts[0].size() < 2 || parts[0][0] != 'r') return t;
+  std::from_chars(parts[0].data() + 1, parts[0].data() + parts[0].size(), t.round);
+  t.kind = parts[1];
+  for (size_t i = 2; i < parts.size(); ++i) {
+    int32_t v = -1;
+    std::from_chars(parts[i].data(), parts[i].data() + parts[i].size(), v);
+    t.idx.push_back(v);
+  }
+  return t;
+}
+
+template <typename T> void move_into(std::vector<T>& to, std::vector<T>& from) {
+  to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+}
+
+} // namespace
+
+const char* problem_status_name(problem_status s) {
+  switch (s) {
+    case problem_status::problem_status_running: return "running";
+    case problem_status::problem_status_solved: return "solved";
+    case problem_status::problem_status_unsolved: return "unsolved";
+    case problem_status::problem_status_failed: return "failed";
+  }
+  return "unknown";
+}
+
+void search_step::append(search_step other) {
+  move_into(send, other.send);
+  move_into(retry, other.retry);
+  move_into(withdraw, other.withdraw);
+  move_into(pooled, other.pooled);
+}
+
+std::unique_ptr<proof_search> proof_search::make(search_setup setup) {
+  if (setup.params.mode == search_mode::search_mode_self_refine) {
+    return std::make_unique<self_refine_search>(std::move(setup));
+  }
+  return std::make_unique<pool_search>(std::move(setup));
+}
+
+proof_search::proof_search(search_setup setup) : setup_(std::move(setup)) {
+  setup_.question = std::string(roles::python_strip(setup_.question));
+  replaying_ = setup_.replaying;
+}
+
+search_step proof_search::start() { return begin(); }
+
+search_step proof_search::resume() {
+  if (!replaying_) return {};
+  replaying_ = false;
+  return done() ? search_step{} : on_resume();
+}
+
+std::string proof_search::task_id(int32_t round, const char* kind,
+                                  std::initializer_list<int32_t> idx) const {
+  std::string id = setup_.job_id;
+  id += '/';
+  id += setup_.problem_id;
+  id += "/r";
+  id += std::to_string(round);
+  id += '/';
+  id += kind;
+  for (int32_t i : idx) {
+    id += '/';
+    id += std::to_string(i);
+  }
+  return id;
+}
+
+pt::task_msg proof_search::generation(int32_t round, int32_t slot, std::string context) const {
+  pt::sampling_spec s = setup_.params.sampling;
+  s.stream = (static_cast<uint64_t>(round) << 48) | static_cast<uint64_t>(slot);
+  return {.task_id = task_id(round, "gen", {slot}),
+          .job_id = setup_.job_id,
+          .input = pt::generate_input{setup_.question, std::move(context)},
+          .sampling = s};
+}
+
+search_step proof_search::verify(int32_t round, int32_t slot, pt::generate_output g,
+                                 std::vector<int32_t> deps) {
+  const int32_t m = setup_.params.verifications_per_proof;
+  candidate& c = candidates_[{round, slot}];
+  c = {.round = round, .slot = slot, .proof = std::move(g), .deps = std::move(deps),
+       .unresolved = m};
+  if (m == 0) return on_verified({round, slot});
+  pt::sampling_spec s = setup_.params.sampling;
+  s.max_tokens = setup_.params.verify_max_tokens;
+  std::vector<pt::task_msg> tasks;
+  for (int32_t j = 0; j < m; ++j) {
+    s.stream = (static_cast<uint64_t>(round) << 48) | (static_cast<uint64_t>(slot) << 24) |
+               static_cast<uint64_t>(j);
+    tasks.push_back({.task_id = task_id(round, "verify", {slot, j}),
+                     .job_id = setup_.job_id,
+                     .input = pt::verify_input{setup_.question, c.proof.solution},
+                     .sampling = s});
+  }
+  return issue(std::move(tasks));
+}
+
+search_step proof_search::issue(std::vector<pt::task_msg> tasks) {
+  search_step step;
+  for (pt::task_msg& t : tasks) {
+    if (done()) break; // an early result ended the problem: the rest is not wanted
+    if (resolved_.contains(t.task_id) || open_.contains(t.task_id)) continue;
+    open_[t.task_id] = t;
+    auto early = early_.find(t.task_id);
+    if (early == early_.end()) {
+      step.send.push_back(std::move(t));
+      continue;
+    }
+    // Its result came first (a replay in ledger order): apply it now instead of sending it.
+    const pt::task_result_msg result = std::move(early->second);
+    early_.erase(early);
+    step.append(on_result(result));
+  }
+  return step;
+}
+
+size_t proof_search::max_early() const {
+  const search_params& p = setup_.params;
+  const size_t per_proof = static_cast<size_t>(
+      1 + p.verifications_per_proof * (1 + p.meta_verifications_per_rating));
+  const size_t proofs_per_round = static_cast<size_t>(
+      std::max(p.num_proofs, p.refinements * p.samples_per_refinement()));
+  const size_t rounds = static_cast<size_t>(p.max_rounds + p.empty_round_retries + 1);
+  return per_proof * proofs_per_round * rounds;
+}
+
+search_step proof_search::on_result(const pt::task_result_msg& result) {
+  auto it = open_.find(result.task_id);
+  if (it == open_.end()) {
+    // Recorded already: idempotent. Not issued yet but ours: kept until its task is issued.
+    std::string ours = setup_.job_id;
+    ours += '/';
+    ours += setup_.problem_id;
+    ours += '/';
+    if (!done() && !resolved_.contains(result.task_id) && result.task_id.rfind(ours, 0) == 0 &&
+        result.status != pt::task_status::task_status_failed && early_.size() < max_early()) {
+      early_.emplace(result.task_id, result);
+    }
+    return {};
+  }
+  pt::task_msg task = it->second;
+  if (result.status == pt::task_status::task_status_failed) {
+    if (static_cast<int32_t>(task.attempt) + 1 < setup_.params.max_attempts) {
+      ++task.attempt;
+      it->second = task;
+      return {.retry = {task}};
+    }
+    ++counts_.dead_lettered;
+    if (dead_.size() < 64) dead_.push_back({task.task_id, result.error});
+    open_.erase(it);
+    resolved_.insert(task.task_id);
+    return lost(task);
+  }
+  open_.erase(it);
+  resolved_.insert(task.task_id);
+  // An output of another role's kind (a confused or hostile worker) counts as unparseable.
+  const bool fits = result.output.index() == static_cast<size_t>(task.task_role()) + 1;
+  if (result.status == pt::task_status::task_status_truncated) {
+    ++counts_.truncated;
+    return lost(task);
+  }
+  if (result.status != pt::task_status::task_status_ok || !fits) {
+    ++counts_.unparseable;
+    return lost(task);
+  }
+  return on_output(task, result);
+}
+
+search_step proof_search::lost(const pt::task_msg& task) {
+  const task_tail t = parse_tail(task.task_id.substr(setup_.job_id.size() + setup_.problem_id.size() + 2));
+  if (t.kind == "gen" && t.idx.size() == 1) return on_lost_proof(t.round, t.idx[0]);
+  if (t.idx.size() >= 2) return resolve_in_candidate({t.round, t.idx[0]});
+  return {};
+}
+
+search_step proof_search::resolve_in_candidate(const candidate_key& key) {
+  auto it = candidates_.find(key);
+  if (it == candidates_.end()) return {};
+  if (--it->second.unresolved > 0) return {};
+  return on_verified(key);
+}
+
+search_step proof_search::on_output(const pt::task_msg& task, const pt::task_result_msg& r) {
+  const task_tail t = parse_tail(task.task_id.substr(setup_.job_id.size() + setup_.problem_id.size() + 2));
+  if (const auto* g = std::get_if<pt::generate_output>(&r.output)) {
+    ++counts_.proofs;
+    return on_proof(t.round, t.idx.at(0), *g);
+  }
+  const candidate_key key{t.round, t.idx.at(0)};
+  auto c = candidates_.find(key);
+  if (c == candidates_.end()) return {};
+  search_step step;
+  if (const auto* v = std::get_if<pt::verify_output>(&r.output)) {
+    ++counts_.ratings;
+    const int32_t j = t.idx.at(1);
+    c->second.ratings[j] = {.rating = v->rating, .score = v->score};
+    const int32_t k = setup_.params.meta_verifications_per_rating;
+    if (v->score <= setup_.params.meta_threshold && k > 0) {
+      c->second.unresolved += k;
+      pt::sampling_spec s = setup_.params.sampling;
+      s.max_tokens = setup_.params.verify_max_tokens;
+      std::vector<pt::task_msg> metas;
+      for (int32_t q = 0; q < k; ++q) {
+        s.stream = (static_cast<uint64_t>(t.round) << 48) |
+                   (static_cast<uint64_t>(key.second) << 24) |
+                   (static_cast<uint64_t>(j) << 8) | static_cast<uint64_t>(q) | (1ull << 47);
+        metas.push_back({.task_id = task_id(t.round, "meta", {key.second, j, q}),
+                         .job_id = setup_.job_id,
+                         .input = pt::meta_verify_input{setup_.question,
+                                                        c->second.proof.solution, v->rating},
+                         .sampling = s});
+      }
+      step = issue(std::move(metas));
+    }
+  } else if (const auto* m = std::get_if<pt::meta_verify_output>(&r.output)) {
+    ++counts_.meta_ratings;
+    if (m->quality >= setup_.params.meta_valid_from) ++counts_.meta_agreed;
+    auto rating = c->second.ratings.find(t.idx.at(1));
+    if (rating != c->second.ratings.end()) {
+      rating->second.quality.push_back({.quality = m->analysis, .score = m->quality});
+    }
+  }
+  step.append(resolve_in_candidate(key));
+  return step;
+}
+
+round_proof proof_search::pooled_form(const candidate& c) const {
+  round_proof out{.proof = c.proof.solution,
+                  .self_eval = c.proof.self_eval,
+                  .self_eval_score = c.proof.self_eval_score,
+                  .dep_proof_ids = c.deps,
+                  .round_idx = c.round};
+  for (const auto& [j, r] : c.ratings) {
+    size_t invalid = 0;
+    for (const meta_judgement& m : r.quality) {
+      if (m.score < setup_.params.meta_valid_from) ++invalid;
+    }
+    const bool drop = setup_.params.meta_counts && invalid * 2 > r.quality.size();
+    (drop ? out.dropped : out.ratings).push_back(r);
+  }
+  return out;
+}
+
+search_step proof_search::finish(problem_status status, std::string reason) {
+  search_step step;
+  status_ = status;
+  reason_ = std::move(reason);
+  for (auto& [id, task] : open_) {
+    step.withdraw.push_back(id);
+    resolved_.insert(id);
+  }
+  open_.clear();
+  early_.clear();
+  return step;
+}
+
+} // namespace proofmesh::pipeline

@@ -1,0 +1,263 @@
+// The reference's search, streamed, as a state machine: proofs fan out into verifications the
+// moment they land, rounds refine from the pool, a passing proof stops the problem mid-round,
+// an empty round is run again, failed tasks are retried then dead-lettered, truncations are
+// counted, meta-verification can count, and any delivery order (a replay included) gives the
+// same pool.
+#include "actors/pipeline/proof_search.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <random>
+
+namespace proofmesh::pipeline {
+namespace {
+
+using namespace transport;
+using answerer = std::function<task_result_msg(const task_msg&)>;
+
+// A proof's text names its task; proof p of a round rates (p % 2) / 2 (never a pass), unless
+// `pass` names its slot; meta-verifications judge 1.
+answerer scores(int pass_slot = -1) {
+  return [pass_slot](const task_msg& t) {
+    task_result_msg r{.task_id = t.task_id};
+    if (std::holds_alternative<generate_input>(t.input)) {
+      r.output = generate_output{"proof of " + t.task_id, "eval", 0.5f};
+    } else if (const auto* v = std::get_if<verify_input>(&t.input)) {
+      const int slot = v->solution.back() - '0';
+      r.output = verify_output{"rating of " + t.task_id,
+                               slot == pass_slot ? 1.0f : static_cast<float>(slot % 2) / 2.0f};
+    } else {
+      r.output = meta_verify_output{"fair", 1.0f};
+    }
+    return r;
+  };
+}
+
+struct run_result {
+  std::vector<task_msg> sent;
+  std::vector<std::string> withdrawn;
+};
+
+// Delivers every task's answer (in a shuffled order when asked) until nothing is open.
+run_result run(proof_search& s, const answerer& answer, std::mt19937* shuffle = nullptr) {
+  run_result out;
+  std::deque<task_msg> queue;
+  auto take = [&](search_step step) {
+    for (auto& t : step.send) queue.push_back(t), out.sent.push_back(t);
+    for (auto& t : step.retry) queue.push_back(t), out.sent.push_back(t);
+    for (auto& w : step.withdraw) out.withdrawn.push_back(w);
+  };
+  take(s.start());
+  while (!queue.empty()) {
+    if (shuffle != nullptr) std::shuffle(queue.begin(), queue.end(), *shuffle);
+    task_msg t = queue.front();
+    queue.pop_front();
+    take(s.on_result(answer(t)));
+  }
+  return out;
+}
+
+search_params small() {
+  search_params p = strategy_preset("quick"); // 4 proofs, 2 verifications, 2 rounds
+  p.meta_verifications_per_rating = 1;
+  return p;
+}
+
+std::unique_ptr<proof_search> make(search_params p, bool replaying = false) {
+  return proof_search::make({.job_id = "job", .problem_id = "p0", .question = "  Q \n",
+                             .params = p, .replaying = replaying});
+}
+
+TEST(pool_search, a_proof_fans_out_the_moment_it_lands) {
+  auto s = make(small());
+  search_step first = s->start();
+  ASSERT_EQ(first.send.size(), 4u);
+  EXPECT_EQ(first.send[1].task_id, "job/p0/r1/gen/1");
+  EXPECT_EQ(std::get<generate_input>(first.send[1].input).problem, "Q") << "stripped";
+  EXPECT_EQ(first.send[1].sampling.max_tokens, 4096);
+  search_step v = s->on_result(scores()(first.send[1]));
+  ASSERT_EQ(v.send.size(), 2u);
+  EXPECT_EQ(v.send[1].task_id, "job/p0/r1/verify/1/1");
+  // Proof 1 rates 0.5 <= 0.75: its rating brings a meta-verification, at once.
+  search_step m = s->on_result(scores()(v.send[0]));
+  ASSERT_EQ(m.send.size(), 1u);
+  EXPECT_EQ(m.send[0].task_id, "job/p0/r1/meta/1/0/0");
+  EXPECT_EQ(std::get<meta_verify_input>(m.send[0].input).rating, "rating of job/p0/r1/verify/1/0");
+  EXPECT_TRUE(s->on_result(scores()(v.send[0])).send.empty()) << "a duplicate changes nothing";
+}
+
+TEST(pool_search, rounds_refine_from_the_pool_until_the_rounds_are_used_up) {
+  search_params p = small();
+  p.max_rounds = 3;
+  auto s = make(p);
+  run_result r = run(*s, scores());
+  EXPECT_EQ(s->status(), problem_status::problem_status_unsolved);
+  EXPECT_EQ(s->counts().rounds, 3);
+  // Round 1: 4 proofs; rounds 2 and 3: 2 refinement prompts × 4/2 samples.
+  size_t gens = 0, refinements = 0;
+  for (const task_msg& t : r.sent) {
+    if (const auto* g = std::get_if<generate_input>(&t.input)) {
+      ++gens;
+      if (!g->refinement_context.empty()) {
+        ++refinements;
+        EXPECT_TRUE(g->refinement_context.starts_with("--- Solution 0 ---\nproof of job/p0/r"));
+        EXPECT_NE(g->refinement_context.find("=== Evaluation 0 of Solution 0 ==="),
+                  std::string::npos);
+      }
+    }
+  }
+  EXPECT_EQ(gens, 12u);
+  EXPECT_EQ(refinements, 8u);
+  ASSERT_EQ(s->pool().proofs().size(), 12u);
+  for (size_t i = 0; i < 12; ++i) EXPECT_EQ(s->pool().proofs()[i].proof_id, int32_t(i + 1));
+  // A round-2 proof names the pool proof its prompt held; the top ones rate 0.5.
+  const pool_proof& refined = s->pool().proofs()[4];
+  EXPECT_EQ(refined.round_idx, 2);
+  ASSERT_EQ(refined.dep_proof_ids.size(), 1u);
+  EXPECT_DOUBLE_EQ(s->pool().find(refined.dep_proof_ids[0])->meanscore, 0.5);
+  EXPECT_EQ(s->counts().ratings, 24);
+  EXPECT_EQ(s->counts().meta_ratings, 24);
+  EXPECT_EQ(s->counts().meta_agreed, 24);
+  EXPECT_DOUBLE_EQ(s->pool().best()->meanscore, 0.5);
+}
+
+TEST(pool_search, any_order_and_a_replay_give_the_same_pool) {
+  search_params p = small();
+  p.max_rounds = 3;
+  auto straight = make(p);
+  run(*straight, scores());
+  for (uint32_t seed = 1; seed <= 5; ++seed) {
+    std::mt19937 g(seed);
+    auto shuffled = make(p);
+    run_result r = run(*shuffled, scores(), &g);
+    ASSERT_EQ(shuffled->pool().proofs().size(), straight->pool().proofs().size());
+    for (size_t i = 0; i < straight->pool().proofs().size(); ++i) {
+      EXPECT_EQ(shuffled->pool().proofs()[i].proof, straight->pool().proofs()[i].proof);
+      EXPECT_EQ(shuffled->pool().proofs()[i].dep_proof_ids,
+                straight->pool().proofs()[i].dep_proof_ids);
+    }
+    // A resumed coordinator: every recorded result, in hash order, into fresh state.
+    std::vector<task_result_msg> ledger;
+    for (const task_msg& t : r.sent) ledger.push_back(scores()(t));
+    std::shuffle(ledger.begin(), ledger.end(), g);
+    auto resumed = make(p, true);
+    resumed->start();
+    for (const auto& result : ledger) resumed->on_result(result);
+    search_step after = resumed->resume();
+    EXPECT_TRUE(after.send.empty());
+    EXPECT_TRUE(resumed->done());
+    EXPECT_EQ(resumed->pool().proofs().size(), straight->pool().proofs().size());
+    EXPECT_EQ(resumed->counts().ratings, straight->counts().ratings);
+  }
+}
+
+TEST(pool_search, a_proof_that_passes_every_check_stops_the_problem_mid_round) {
+  search_params p = small();
+  p.max_rounds = 5;
+  auto s = make(p);
+  search_step first = s->start();
+  // Proof 2 passes (both ratings 1); proofs 0, 1, 3 are still being written.
+  search_step v = s->on_result(scores(2)(first.send[2]));
+  s->on_result(scores(2)(v.send[0]));
+  search_step last = s->on_result(scores(2)(v.send[1]));
+  EXPECT_TRUE(s->done());
+  EXPECT_EQ(s->status(), problem_status::problem_status_solved);
+  EXPECT_EQ(last.withdraw.size(), 3u) << "the other proofs are not waited for";
+  EXPECT_EQ(last.pooled, (std::vector<int32_t>{1}));
+  EXPECT_TRUE(s->open_tasks().empty());
+  EXPECT_TRUE(s->on_result(scores(2)(first.send[0])).send.empty()) << "late results: ignored";
+  EXPECT_EQ(s->pool().proofs().size(), 1u);
+}
+
+TEST(pool_search, a_round_that_pools_nothing_runs_again_then_the_problem_fails) {
+  search_params p = small();
+  p.empty_round_retries = 2;
+  auto s = make(p);
+  answerer cut = [](const task_msg& t) {
+    return task_result_msg{.task_id = t.task_id, .status = task_status::task_status_truncated};
+  };
+  run_result r = run(*s, cut);
+  EXPECT_EQ(r.sent.size(), 12u) << "three rounds of 4, each from the problem alone";
+  EXPECT_EQ(r.sent.back().task_id, "job/p0/r3/gen/3");
+  EXPECT_TRUE(std::get<generate_input>(r.sent.back().input).refinement_context.empty());
+  EXPECT_EQ(s->status(), problem_status::problem_status_failed);
+  EXPECT_EQ(s->counts().truncated, 12);
+  EXPECT_NE(s->status_reason().find("truncated 12"), std::string::npos) << s->status_reason();
+}
+
+TEST(pool_search, failed_tasks_retry_then_go_to_the_dead_letters) {
+  search_params p = small();
+  p.max_attempts = 2;
+  p.max_rounds = 1;
+  auto s = make(p);
+  search_step first = s->start();
+  const task_result_msg fail{.task_id = first.send[0].task_id,
+                             .status = task_status::task_status_failed,
+                             .error = "backend: HTTP 503"};
+  search_step again = s->on_result(fail);
+  ASSERT_EQ(again.retry.size(), 1u);
+  EXPECT_EQ(again.retry[0].attempt, 1u);
+  EXPECT_TRUE(again.send.empty());
+  s->on_result(fail);
+  EXPECT_EQ(s->counts().dead_lettered, 1);
+  ASSERT_EQ(s->dead_letters().size(), 1u);
+  EXPECT_EQ(s->dead_letters()[0].reason, "backend: HTTP 503");
+  EXPECT_FALSE(s->done()) << "the search goes on without it";
+}
+
+TEST(pool_search, meta_verification_that_counts_drops_ratings_judged_invalid) {
+  search_params p = small();
+  p.max_rounds = 1;
+  p.meta_counts = true;
+  p.meta_verifications_per_rating = 3;
+  // Every rating of 0.5; two of three meta-verifications find rating 0 unfair.
+  answerer a = [](const task_msg& t) {
+    task_result_msg r{.task_id = t.task_id};
+    if (std::holds_alternative<generate_input>(t.input)) {
+      r.output = generate_output{"proof " + t.task_id, "eval", 0.5f};
+    } else if (std::holds_alternative<verify_input>(t.input)) {
+      r.output = verify_output{"rating", t.task_id.back() == '0' ? 0.0f : 0.5f};
+    } else {
+      const bool about_zero = t.task_id.find("/0/", t.task_id.find("meta/") + 5) != std::string::npos;
+      r.output = meta_verify_output{"judged", about_zero && t.task_id.back() != '2' ? 0.0f : 1.0f};
+    }
+    return r;
+  };
+  auto s = make(p);
+  run(*s, a);
+  ASSERT_EQ(s->pool().proofs().size(), 4u);
+  for (const pool_proof& proof : s->pool().proofs()) {
+    EXPECT_EQ(proof.num_ratings(), 1);
+    EXPECT_EQ(proof.dropped.size(), 1u);
+    EXPECT_DOUBLE_EQ(proof.meanscore, 0.5) << "the dropped 0 does not count";
+  }
+  EXPECT_EQ(s->counts().ratings_dropped, 4);
+  EXPECT_EQ(s->counts().meta_ratings, 24);
+  EXPECT_EQ(s->counts().meta_agreed, 16);
+}
+
+TEST(pool_search, without_meta_counting_the_same_ratings_all_count) {
+  search_params p = small();
+  p.max_rounds = 1;
+  answerer a = [](const task_msg& t) {
+    task_result_msg r{.task_id = t.task_id};
+    if (std::holds_alternative<generate_input>(t.input)) {
+      r.output = generate_output{"proof " + t.task_id, "eval", 0.5f};
+    } else if (std::holds_alternative<verify_input>(t.input)) {
+      r.output = verify_output{"rating", t.task_id.back() == '0' ? 0.0f : 0.5f};
+    } else {
+      r.output = meta_verify_output{"judged", 0.0f};
+    }
+    return r;
+  };
+  auto s = make(p);
+  run(*s, a);
+  EXPECT_DOUBLE_EQ(s->pool().proofs()[0].meanscore, 0.25);
+  EXPECT_EQ(s->counts().ratings_dropped, 0);
+}
+
+} // namespace
+} // namespace proofmesh::pipeline

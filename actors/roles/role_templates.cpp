@@ -2,6 +2,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/common/text_file.hpp"
+#include "actors/roles/python_text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -65,8 +66,10 @@ std::string role_templates::render(const transport::task_input& input) const {
     if (g->refinement_context.empty()) {
       return instruction;
     }
-    return refinement_.render(
-        {{"instruction", instruction}, {"proofs_to_refine", g->refinement_context}});
+    // As main.py: instruction = proof_generation.format(question=...).strip(); the context
+    // comes stripped from the search.
+    return refinement_.render({{"instruction", std::string(python_strip(instruction))},
+                               {"proofs_to_refine", g->refinement_context}});
   }
   if (const auto* v = std::get_if<verify_input>(&input)) {
     return verification_.render({{"statement", v->problem}, {"proof", v->solution}});

@@ -150,6 +150,16 @@ http_answer gateway_api::jobs(const http_request& req, const std::string& rest) 
     if (req.method == "DELETE") return json_answer(202, jobs_.cancel(who.tenant, id));
     throw api_error(405, "method_not_allowed", "/v1/jobs/{id} takes GET or DELETE");
   }
+  if (tail == "/spec") {
+    if (req.method != "GET") throw api_error(405, "method_not_allowed", tail + " takes GET");
+    return {.body = jobs_.spec(who.tenant, id)};
+  }
+  if (tail.rfind("/pool/", 0) == 0) {
+    if (req.method != "GET") throw api_error(405, "method_not_allowed", "/pool takes GET");
+    return json_answer(200, jobs_.pool(who.tenant, id, tail.substr(6),
+                                       query_int(req, "after", 0, 0, INT32_MAX),
+                                       query_int(req, "limit", 64, 1, 256)));
+  }
   if (tail == "/result" || tail == "/events") {
     if (req.method != "GET") throw api_error(405, "method_not_allowed", tail + " takes GET");
     if (tail == "/result") {

@@ -165,6 +165,41 @@ std::string job_store::result(const std::string& tenant, const std::string& id) 
   return text.str;
 }
 
+std::string job_store::spec(const std::string& tenant, const std::string& id) {
+  redis_pool::lease c = pool_.acquire();
+  owned(*c, tenant, id);
+  pt::redis_reply text = checked(c->client.command({"HGET", "job:" + id, "spec"}), "HGET");
+  if (text.is_nil()) {
+    throw api_error(409, "job_not_started", "job " + id + " has not been taken up yet");
+  }
+  return text.str;
+}
+
+json job_store::pool(const std::string& tenant, const std::string& id, const std::string& problem,
+                     int64_t after, int64_t limit) {
+  if (!is_name(problem, true)) {
+    throw api_error(404, "problem_not_found", "no problem " + problem + " in job " + id);
+  }
+  redis_pool::lease c = pool_.acquire();
+  owned(*c, tenant, id);
+  const std::string key = "job:" + id + ":pool:" + problem;
+  const int64_t total = checked(c->client.command({"HLEN", key}), "HLEN").integer;
+  // Proof ids run 1..total without gaps: a page is one HMGET of the next ids.
+  std::vector<std::string> args = {"HMGET", key};
+  for (int64_t i = after + 1; i <= std::min(total, after + limit); ++i) {
+    args.push_back(std::to_string(i));
+  }
+  json proofs = json::array();
+  if (args.size() > 2) {
+    for (const pt::redis_reply& r : checked(c->client.command(args), "HMGET").elements) {
+      if (!r.is_nil()) proofs.push_back(json::parse(r.str, nullptr, false));
+    }
+  }
+  json out = {{"problem", problem}, {"total", total}, {"proofs", proofs}};
+  if (after + limit < total) out["next_after"] = after + limit;
+  return out;
+}
+
 json job_store::cancel(const std::string& tenant, const std::string& id) {
   redis_pool::lease c = pool_.acquire();
   record r = owned(*c, tenant, id);

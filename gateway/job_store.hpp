@@ -48,6 +48,13 @@ public:
   /// The result JSON of a finished job; 409 job_not_finished before that.
   std::string result(const std::string& tenant, const std::string& id);
   nlohmann::json cancel(const std::string& tenant, const std::string& id);
+  /// The job as the coordinator runs it (the submitted JSON); 409 job_not_started before a
+  /// coordinator has taken it.
+  std::string spec(const std::string& tenant, const std::string& id);
+  /// Up to `limit` (at most 256) pooled proofs of a problem, in the reference's pool schema,
+  /// those with proof_id > `after`, in id order: {problem, total, proofs, next_after?}.
+  nlohmann::json pool(const std::string& tenant, const std::string& id,
+                      const std::string& problem, int64_t after, int64_t limit);
   /// Newest first; `before_ms` pages (0: from the newest).
   nlohmann::json list(const std::string& tenant, int64_t limit, int64_t before_ms);
   struct event_stream {

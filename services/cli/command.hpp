@@ -20,6 +20,7 @@ command_fn add_status_command(CLI::App& app);
 command_fn add_result_command(CLI::App& app);
 command_fn add_up_command(CLI::App& app);
 command_fn add_parse_command(CLI::App& app);
+command_fn add_export_command(CLI::App& app);
 
 /// Reads all of stdin, refusing more than `limit` bytes.
 std::string read_stdin(size_t limit);

@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
   commands[up] = cli::add_up_command(*up);
   auto* parse = app.add_subcommand("parse", "parse one model output on stdin as the mesh does");
   commands[parse] = cli::add_parse_command(*parse);
+  auto* exported = app.add_subcommand(
+      "export", "write a job's proof pools and final proofs in the reference's file formats");
+  commands[exported] = cli::add_export_command(*exported);
   try {
     // CLI11 reports a mistyped command as "a subcommand is required"; name it instead.
     auto known = app.get_subcommands([](CLI::App*) { return true; });
@@ -57,7 +60,7 @@ int main(int argc, char** argv) {
     });
     if (argc > 1 && argv[1][0] != '-' && !is_known) {
       throw input_error(std::string("unknown command \"") + argv[1] +
-                        "\" (model, generate, tokenize, submit, status, result, up, parse)");
+                        "\" (model, generate, tokenize, submit, status, result, up, parse, export)");
     }
     app.parse(argc, argv);
     for (auto& [sub, run] : commands) {

@@ -4,6 +4,11 @@
 // 1) and the verifier rates it 0.5, so: the pool holds one proof (dedup by text), every round
 // runs (nothing passes), and a self-refinement thread ends after its first iteration.
 #include "tests/gateway/mesh_fixture.hpp"
+#include "tests/support/run_command.hpp"
+#include "tests/support/shared_path.hpp"
+
+#include <fstream>
+#include <set>
 
 namespace proofmesh {
 namespace {
@@ -12,7 +17,10 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using namespace testing; // the fixture's names
 
-class strategies_test : public mesh_fixture {};
+class strategies_test : public mesh_fixture {
+protected:
+  void export_in_the_reference_formats(const std::string& id);
+};
 
 struct expected {
   std::string strategy;
@@ -66,6 +74,65 @@ TEST_F(strategies_test, each_preset_completes_a_job_with_the_counts_its_shape_pr
     EXPECT_EQ(p["best"]["verifications"], c.best_verifications) << c.strategy;
     EXPECT_EQ(result["solved"], 0);
   }
+  export_in_the_reference_formats(ids[0]);
+}
+
+std::vector<json> jsonl(const std::string& path) {
+  std::vector<json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+  return out;
+}
+
+// `proofmesh export`, through the gateway and straight from Redis: the pool file in main.py's
+// pool schema, and outputs.jsonl shaped like the reference's outputs.
+void strategies_test::export_in_the_reference_formats(const std::string& id) {
+  const std::string cli = std::string(PM_BUILD_DIR) + "/proofmesh export " + id;
+  const std::string via_gateway =
+      " --gateway http://127.0.0.1:" + std::to_string(port_) + " --api-key key-alpha";
+  auto done = run_command(cli + via_gateway + " --out " + dir_.str("exported"),
+                          dir_.str("export.err"));
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  std::vector<json> pool = jsonl(dir_.str("exported/proof_pool/" + id + "/p0.jsonl"));
+  ASSERT_EQ(pool.size(), 1u);
+  std::set<std::string> keys;
+  for (const auto& [k, v] : pool[0].items()) keys.insert(k);
+  EXPECT_EQ(keys, (std::set<std::string>{"proof", "meanscore", "score2ratings", "self_eval",
+                                          "proof_id", "dep_proof_ids", "round_idx"}));
+  EXPECT_EQ(pool[0]["score2ratings"]["0.5"].size(), 8u);
+  std::vector<json> outputs = jsonl(dir_.str("exported/outputs.jsonl"));
+  ASSERT_EQ(outputs.size(), 1u);
+  EXPECT_EQ(outputs[0].dump(), json::parse(R"({"question": "Prove that 2 is even.",
+      "problem_idx": "p0", "model_prediction": {"average_automatic_rating": 0.5,
+      "proof": "By the scripted argument, the claim holds."}})").dump());
+  if (shared_available()) { // the reference's own outputs carry the same fields (and more)
+    std::ifstream ref(shared_path("dsm2/outputs/IMO2025.jsonl"));
+    std::string line;
+    std::getline(ref, line);
+    const json r = json::parse(line);
+    for (const auto& [k, v] : outputs[0].items()) EXPECT_TRUE(r.contains(k)) << k;
+    for (const auto& [k, v] : outputs[0]["model_prediction"].items()) {
+      EXPECT_TRUE(r["model_prediction"].contains(k)) << k;
+    }
+  }
+  // Straight from Redis: the same files.
+  auto direct = run_command(cli + " --queue redis://:" + redis_.password() + "@127.0.0.1:" +
+                                std::to_string(redis_.port()) + " --out " + dir_.str("direct"),
+                            dir_.str("direct.err"));
+  ASSERT_EQ(direct.exit_code, 0) << direct.err;
+  EXPECT_EQ(read_file(dir_.str("direct/outputs.jsonl")), read_file(dir_.str("exported/outputs.jsonl")));
+  EXPECT_EQ(read_file(dir_.str("direct/proof_pool/" + id + "/p0.jsonl")),
+            read_file(dir_.str("exported/proof_pool/" + id + "/p0.jsonl")));
+  // A job that is not there: the gateway's code, exit 2.
+  auto missing = run_command(std::string(PM_BUILD_DIR) + "/proofmesh export nope" + via_gateway,
+                             dir_.str("missing.err"));
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("job_not_found"), std::string::npos) << missing.err;
+  // The pool endpoint pages, and names a bad problem.
+  json page = json::parse(call("GET", "/v1/jobs/" + id + "/pool/p0?after=0&limit=1").body);
+  EXPECT_EQ(page["total"], 1);
+  EXPECT_FALSE(page.contains("next_after"));
+  EXPECT_EQ(error_code(call("GET", "/v1/jobs/" + id + "/pool/no%20such")), "problem_not_found");
 }
 
 } // namespace

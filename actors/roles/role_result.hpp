@@ -16,4 +16,9 @@ transport::task_result_msg make_result(const transport::task_msg& task,
                                        const engine::completion& done, uint32_t prompt_tokens,
                                        uint32_t elapsed_ms);
 
+/// The same from text alone (an external server's answer): `stopped` is finish_reason "stop".
+transport::task_result_msg make_result(const transport::task_msg& task, const std::string& text,
+                                       bool stopped, uint32_t prompt_tokens,
+                                       uint32_t completion_tokens, uint32_t elapsed_ms);
+
 } // namespace proofmesh::roles

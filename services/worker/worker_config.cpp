@@ -1,11 +1,13 @@
 #include "services/worker/worker_config.hpp"
 
 #include "actors/common/error.hpp"
+#include "actors/common/text_file.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include "services/common/service_main.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 
 namespace proofmesh::worker {
@@ -19,12 +21,23 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
   app.add_option("--role", role, "generator, verifier or meta_verifier")->required();
   app.add_option("--coordinator", c.coordinator, "the coordinator's socket for this role")
       ->required();
-  app.add_option("--model", c.model, "model folder")->required();
+  app.add_option("--model", c.model, "model folder (--backend openai: the server's model name)")
+      ->required();
   app.add_option("--templates", c.templates, "prompt templates file (JSON, four templates)");
   app.add_option("--worker-id", c.worker_id, "unique id (default: role-host-pid)");
-  app.add_option("--backend", c.backend, "cpu or cuda");
+  app.add_option("--backend", c.backend, "cpu, cuda, or openai (an OpenAI-compatible server)");
+  std::string key_file;
+  int64_t timeout_s = 3600;
+  bool max_tokens_set = false;
+  app.add_option("--url", c.url, "openai: the server's base, http://host:port");
+  app.add_option("--api-key-file", key_file,
+                 "openai: a file holding the API key (else PROOFMESH_OPENAI_API_KEY or "
+                 "OPENAI_API_KEY)");
+  app.add_option("--request-timeout-seconds", timeout_s, "openai: one request (1..86400)");
+  app.add_option("--max-retries", c.max_retries, "openai: retries of a failed request (0..20)");
   app.add_option("--slots", c.slots, "sequences run at once (1..4096)");
-  app.add_option("--max-tokens", c.max_tokens, "cap on a task's max_tokens (1..1048576)");
+  app.add_option("--max-tokens", c.max_tokens, "cap on a task's max_tokens (1..1048576)")
+      ->each([&](const std::string&) { max_tokens_set = true; });
   app.add_option("--heartbeat-ms", heartbeat_ms, "heartbeat interval (50..60000)");
   app.add_option("--drain-seconds", drain_s, "on SIGTERM, time for in-flight tasks (0..3600)");
   app.add_option("--metrics-port", c.metrics_port, "serve /metrics and /healthz (0: off)");
@@ -44,11 +57,32 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
   if (c.coordinator.rfind("tcp://", 0) != 0 && c.coordinator.rfind("ipc://", 0) != 0) {
     throw input_error("--coordinator must be a tcp:// or ipc:// endpoint");
   }
-  if (!std::filesystem::is_directory(c.model)) {
-    throw input_error("--model " + c.model + ": not a folder");
+  if (c.backend != "cpu" && c.backend != "cuda" && c.backend != "openai") {
+    throw input_error("--backend must be cpu, cuda or openai");
   }
-  if (c.backend != "cpu" && c.backend != "cuda") {
-    throw input_error("--backend must be cpu or cuda");
+  if (c.backend == "openai") {
+    if (c.url.empty()) throw input_error("--backend openai needs --url");
+    if (c.model.empty() || c.model.size() > 256) {
+      throw input_error("--model must name the server's model (1 to 256 bytes)");
+    }
+    if (timeout_s < 1 || timeout_s > 86400) {
+      throw input_error("--request-timeout-seconds must be in [1, 86400]");
+    }
+    if (c.max_retries < 0 || c.max_retries > 20) {
+      throw input_error("--max-retries must be in [0, 20]");
+    }
+    c.request_timeout = std::chrono::seconds(timeout_s);
+    if (!max_tokens_set) c.max_tokens = 131072; // the reference's 128K: the server bounds it
+    if (!key_file.empty()) {
+      c.api_key = read_text_file(key_file, 4096);
+      c.api_key.erase(c.api_key.find_last_not_of(" \r\n\t") + 1);
+    } else if (const char* k = std::getenv("PROOFMESH_OPENAI_API_KEY")) {
+      c.api_key = k;
+    } else if (const char* k2 = std::getenv("OPENAI_API_KEY")) {
+      c.api_key = k2;
+    }
+  } else if (!std::filesystem::is_directory(c.model)) {
+    throw input_error("--model " + c.model + ": not a folder");
   }
   if (c.slots < 1 || c.slots > 4096) {
     throw input_error("--slots must be in [1, 4096]");

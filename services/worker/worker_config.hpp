@@ -15,12 +15,17 @@ namespace proofmesh::worker {
 struct worker_config {
   transport::role served = transport::role::role_verifier;
   std::string coordinator;   // the coordinator's socket for this role, e.g. tcp://127.0.0.1:5602
-  std::string model;         // model folder
+  std::string model;         // model folder; with --backend openai, the server's model name
   std::string templates;     // templates file (default: ours, deploy/templates)
   std::string worker_id;     // default: <role>-<host>-<pid>
-  std::string backend = "cpu";
+  std::string backend = "cpu"; // cpu, cuda, or openai (an OpenAI-compatible server)
+  std::string url;             // openai: the server, http://host:port
+  std::string api_key;         // openai: from --api-key-file, else PROOFMESH_OPENAI_API_KEY or
+                               // OPENAI_API_KEY (never a flag: flags show in `ps`)
+  std::chrono::seconds request_timeout{3600}; // openai: one request, the whole answer
+  int32_t max_retries = 4;     // openai: tries after the first, on transport errors, 429, 5xx
   int32_t slots = 8;         // sequences run at once = credit advertised
-  int32_t max_tokens = 32768; // cap on any task's max_tokens
+  int32_t max_tokens = 32768; // cap on any task's max_tokens (openai: 131072 unless set)
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::seconds drain{60}; // on SIGTERM: how long in-flight tasks may take to finish
   int32_t metrics_port = 0;       // GET /metrics and /healthz there; 0: off

@@ -1,0 +1,213 @@
+#include "services/worker/openai_worker.hpp"
+
+#include "actors/common/error.hpp"
+#include "actors/roles/openai_exchange.hpp"
+#include "actors/roles/role_result.hpp"
+#include "actors/roles/role_templates.hpp"
+#include "actors/transport/worker_link.hpp"
+#include "services/common/metrics_server.hpp"
+#include "services/common/service_log.hpp"
+#include "services/worker/default_templates.hpp"
+#include "services/worker/openai_client.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace proofmesh::worker {
+
+namespace {
+
+namespace pt = proofmesh::transport;
+using clock_type = std::chrono::steady_clock;
+
+// One request in flight: its task, and the call another thread may cancel.
+struct flight {
+  pt::task_msg task;
+  roles::openai_call call;
+  http_call http;
+  clock_type::time_point started = clock_type::now();
+};
+
+bool worth_retrying(const http_outcome& o) {
+  return o.status == 0 || o.status == 408 || o.status == 409 || o.status == 429 ||
+         o.status >= 500;
+}
+
+// "HTTP 400: <the server's message>" (OpenAI's {error: {message}} when it is one).
+std::string describe(const http_outcome& o) {
+  if (o.status == 0) return o.failure;
+  nlohmann::json j = nlohmann::json::parse(o.body, nullptr, false);
+  std::string said = o.body.substr(0, 300);
+  if (j.is_object() && j.contains("error")) {
+    const nlohmann::json& e = j["error"];
+    said = e.is_object() ? e.value("message", said) : e.is_string() ? e.get<std::string>() : said;
+  }
+  return "HTTP " + std::to_string(o.status) + ": " + said;
+}
+
+// The whole life of one request, on its own thread: post, retry, make the typed result.
+pt::task_result_msg serve(flight& f, const openai_endpoint& to, int32_t max_retries,
+                          const std::atomic<bool>& cancelled) {
+  const std::string body = f.call.body.dump(-1, ' ', false,
+                                            nlohmann::json::error_handler_t::replace);
+  std::chrono::milliseconds wait(500);
+  for (int32_t attempt = 0;; ++attempt) {
+    const http_outcome o = f.http.post(to, f.call.path, body);
+    const auto elapsed = static_cast<uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - f.started)
+            .count());
+    if (cancelled || o.failure == "cancelled") {
+      return {.task_id = f.task.task_id, .status = pt::task_status::task_status_failed,
+              .error = "cancelled", .elapsed_ms = elapsed};
+    }
+    if (o.status >= 200 && o.status < 300) {
+      try {
+        const roles::openai_answer a = roles::parse_openai_answer(nlohmann::json::parse(o.body));
+        return roles::make_result(f.task, a.text, a.stopped, a.prompt_tokens,
+                                  a.completion_tokens, elapsed);
+      } catch (const std::exception& e) { // not JSON, or not a completion: the server's fault
+        return {.task_id = f.task.task_id, .status = pt::task_status::task_status_failed,
+                .error = std::string("the server's answer is not a completion: ") + e.what(),
+                .elapsed_ms = elapsed};
+      }
+    }
+    if (!worth_retrying(o) || attempt >= max_retries) {
+      return {.task_id = f.task.task_id, .status = pt::task_status::task_status_failed,
+              .error = describe(o) + (attempt > 0 ? " (after " + std::to_string(attempt + 1) +
+                                                        " tries)"
+                                                  : ""),
+              .elapsed_ms = elapsed};
+    }
+    const auto pause = o.retry_after.count() > 0
+                           ? std::chrono::duration_cast<std::chrono::milliseconds>(o.retry_after)
+                           : wait;
+    const auto until = clock_type::now() + std::min(pause, std::chrono::milliseconds(60000));
+    while (clock_type::now() < until && !cancelled) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    wait = std::min(wait * 2, std::chrono::milliseconds(30000));
+  }
+}
+
+} // namespace
+
+int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
+  const roles::role_templates templates =
+      c.templates.empty() ? roles::role_templates::from_json_text(default_templates_json,
+                                                                  "the built-in templates")
+                          : roles::role_templates::from_file(c.templates);
+  openai_endpoint to = parse_openai_url(c.url);
+  to.api_key = c.api_key;
+  to.timeout = c.request_timeout;
+  const services::service_log log(
+      {{"service", "worker"}, {"role", pt::role_name(c.served)}, {"worker", c.worker_id}});
+  services::metrics_registry metrics;
+  auto& requests = metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"ok\"");
+  auto& failed = metrics.counter("proofmesh_worker_tasks_total", "tasks answered",
+                                 "status=\"failed\"");
+  auto& in_flight = metrics.gauge("proofmesh_worker_tasks_in_flight", "requests on the server now");
+  auto& tokens = metrics.counter("proofmesh_worker_completion_tokens_total", "tokens generated");
+  auto& task_seconds = metrics.latency("proofmesh_worker_task_seconds",
+                                       "time from taking a task to its result");
+  std::unique_ptr<services::metrics_server> metrics_endpoint;
+  if (c.metrics_port > 0) {
+    metrics_endpoint = std::make_unique<services::metrics_server>(metrics, c.metrics_port);
+  }
+  zmq::context_t context;
+  pt::worker_link link(context, {.endpoint = c.coordinator, .worker_id = c.worker_id,
+                                 .served = c.served, .heartbeat_interval = c.heartbeat,
+                                 .capacity = static_cast<uint32_t>(c.slots)});
+  link.grant(static_cast<uint32_t>(c.slots));
+  log.line("info", "serving " + std::string(pt::role_name(c.served)) + " tasks from " +
+                          c.coordinator + " with " + c.model + " at " + c.url);
+
+  // Finished requests, from their threads to the loop.
+  std::mutex done_mutex;
+  std::deque<pt::task_result_msg> done;
+  struct running {
+    std::shared_ptr<flight> f;
+    std::shared_ptr<std::atomic<bool>> cancelled;
+    std::thread thread;
+  };
+  std::map<std::string, running> by_task;
+  bool draining = false;
+  clock_type::time_point drain_deadline;
+  auto hand_back = [&](const pt::task_msg& task, const std::string& why) {
+    link.send_result({.task_id = task.task_id, .status = pt::task_status::task_status_failed,
+                      .error = why});
+  };
+  auto cancel = [&](running& r) {
+    r.cancelled->store(true);
+    r.f->http.cancel();
+  };
+
+  while (true) {
+    if (!draining && stop_flag.load()) {
+      draining = true;
+      drain_deadline = clock_type::now() + c.drain;
+      log.line("info", "SIGTERM: draining " + std::to_string(by_task.size()) + " requests");
+    }
+    if (draining && (by_task.empty() || clock_type::now() >= drain_deadline)) break;
+    pt::worker_inbox inbox = link.poll(std::chrono::milliseconds(5));
+    for (const std::string& id : inbox.cancels) {
+      if (auto it = by_task.find(id); it != by_task.end()) cancel(it->second);
+    }
+    for (pt::task_msg& task : inbox.tasks) {
+      if (draining) {
+        hand_back(task, "the worker is shutting down");
+        continue;
+      }
+      if (by_task.contains(task.task_id)) {
+        link.grant(1); // a duplicate delivery spent a credit; the first one's result answers it
+        continue;
+      }
+      const bool raw = std::holds_alternative<pt::complete_input>(task.input);
+      auto f = std::make_shared<flight>();
+      f->call = roles::openai_request(task, raw ? std::string() : templates.render(task.input),
+                                      c.model, std::min(task.sampling.max_tokens, c.max_tokens));
+      f->task = std::move(task);
+      auto cancelled = std::make_shared<std::atomic<bool>>(false);
+      const std::string id = f->task.task_id;
+      std::thread t([f, cancelled, &to, &c, &done_mutex, &done] {
+        pt::task_result_msg r = serve(*f, to, c.max_retries, *cancelled);
+        const std::lock_guard lock(done_mutex);
+        done.push_back(std::move(r));
+      });
+      by_task.emplace(id, running{f, cancelled, std::move(t)});
+    }
+    std::deque<pt::task_result_msg> finished;
+    {
+      const std::lock_guard lock(done_mutex);
+      finished.swap(done);
+    }
+    for (pt::task_result_msg& r : finished) {
+      auto it = by_task.find(r.task_id);
+      if (it == by_task.end()) continue;
+      it->second.thread.join();
+      by_task.erase(it);
+      (r.status == pt::task_status::task_status_failed ? failed : requests).add();
+      if (r.status == pt::task_status::task_status_failed) {
+        log.line("warn", "task " + r.task_id + " failed: " + r.error);
+      }
+      tokens.add(r.completion_tokens);
+      task_seconds.observe(static_cast<double>(r.elapsed_ms) / 1000.0);
+      link.send_result(r);
+      if (!draining) link.grant(1);
+    }
+    in_flight.set(static_cast<int64_t>(by_task.size()));
+    link.set_in_flight(static_cast<uint32_t>(by_task.size()));
+  }
+  for (auto& [id, r] : by_task) { // the drain ran out: stop them, hand them back
+    cancel(r);
+    r.thread.join();
+    hand_back(r.f->task, "the worker shut down before the task finished");
+  }
+  log.line("info", "stopped");
+  return 0;
+}
+
+} // namespace proofmesh::worker

@@ -7,7 +7,8 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 20
 DEMO_DIR ?= $(BUILD_DIR)/demo-model
 
-.PHONY: setup configure build test unit-test demo bench bench-mesh gpu-test fuzz portable clean
+.PHONY: setup configure build test unit-test demo bench bench-mesh bench-pipeline gpu-test fuzz portable \
+  clean
 
 setup:
 	@deploy/setup.sh
@@ -56,6 +57,16 @@ demo: build
 bench-mesh: build
 	@python3 bench/mesh/mesh_bench.py $(BUILD_DIR)
 
+# bench/pipeline: one search job staged (the reference's barriers) and streaming, on one engine:
+# both makespans and their ratio. With a GPU: the Llama-3.2-1B shape; without: the tiny model.
+bench-pipeline: $(if $(shell nvidia-smi -L 2>/dev/null),$(GPU_DEPS),build)
+	@if nvidia-smi -L >/dev/null 2>&1; then \
+	  build-portable/bench/pipeline_bench --shape llama-3.2-1b --backend cuda \
+	    --lengths build-portable/proof-lengths.txt --problems 8 --slots 128 --scale 8; \
+	else $(BUILD_DIR)/proofmesh model init --arch qwen3 --preset tiny --seed 1 --out $(DEMO_DIR) \
+	  && bench/pipeline/proof_lengths.sh ../shared > $(BUILD_DIR)/proof-lengths.txt \
+	  && $(BUILD_DIR)/bench/pipeline_bench --model $(DEMO_DIR) --lengths $(BUILD_DIR)/proof-lengths.txt; fi
+
 # With a GPU: bench/engine (our engine and transformers on the 1B and 8B shapes, one table).
 # Without: the CPU backend's throughput.
 bench: $(if $(shell nvidia-smi -L 2>/dev/null),$(GPU_DEPS),build)
@@ -66,12 +77,14 @@ bench: $(if $(shell nvidia-smi -L 2>/dev/null),$(GPU_DEPS),build)
 # Binaries that run on machines without our Debian packages (the GPU machine): static PCRE2, ICU
 # and libstdc++, in build-portable, and all of them in one archive to carry there. CUDA libraries
 # come from the machine.
-PORTABLE_TARGETS = proofmesh engine_bench kernel_lab cuda_kernels_test cuda_runner_test \
-  cuda_batch_engine_test real_shape_test
+PORTABLE_TARGETS = proofmesh engine_bench kernel_lab pipeline_bench cuda_kernels_test \
+  cuda_runner_test cuda_batch_engine_test real_shape_test
 portable: setup
 	@cmake -S . -B build-portable -G Ninja -DPM_STATIC_DEPS=ON -DPM_BUILD_TESTS=ON >/dev/null
 	@cmake --build build-portable -j$(JOBS) --target $(PORTABLE_TARGETS)
+	@bench/pipeline/proof_lengths.sh ../shared > build-portable/proof-lengths.txt
 	@cd build-portable && tar cJf gpu-bundle.tar.xz proofmesh bench/engine_bench bench/kernel_lab \
+	  bench/pipeline_bench proof-lengths.txt \
 	  tests/kernels/cuda/cuda_kernels_test tests/actors/engine/cuda/cuda_runner_test \
 	  tests/actors/engine/cuda/cuda_batch_engine_test tests/actors/engine/cuda/real_shape_test
 

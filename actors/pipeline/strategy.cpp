@@ -90,31 +90,34 @@ double number_in(const json& v, const std::string& name, double lo, double hi) {
   return v.get<double>();
 }
 
-#define PM_INT_FIELD(member, lo, hi)                                                          \
-  field {                                                                                     \
-    [](search_params& p, const json& v, const strategy_limits& l) {                          \
-      (void)l;                                                                                \
-      p.member = int_in(v, #member, lo, hi);                                                  \
-    },                                                                                        \
-        [](const search_params& p) { return json(p.member); }                                 \
+// An integer parameter: its JSON name, the struct member, and its range (which may read the
+// limits, `l`).
+#define PM_INT_FIELD(name, member, lo, hi)                                                    \
+  {                                                                                           \
+    name, field {                                                                             \
+      [](search_params& p, const json& v, const strategy_limits& l) {                        \
+        (void)l;                                                                              \
+        p.member = int_in(v, name, lo, hi);                                                   \
+      },                                                                                      \
+          [](const search_params& p) { return json(p.member); }                               \
+    }                                                                                         \
   }
 
 const std::map<std::string, field>& fields() {
   static const std::map<std::string, field> all = {
-      {"num_proofs", PM_INT_FIELD(num_proofs, 1, l.max_proofs)},
-      {"verifications_per_proof", PM_INT_FIELD(verifications_per_proof, 0, l.max_verifications)},
-      {"meta_verifications_per_rating",
-       PM_INT_FIELD(meta_verifications_per_rating, 0, l.max_meta)},
-      {"best_proofs", PM_INT_FIELD(best_proofs, 1, l.max_proofs)},
-      {"proofs_per_refinement", PM_INT_FIELD(proofs_per_refinement, 1, 8)},
-      {"refinements", PM_INT_FIELD(refinements, 1, l.max_refinements)},
-      {"max_rounds", PM_INT_FIELD(max_rounds, 1, l.max_rounds)},
-      {"ratings_per_score", PM_INT_FIELD(ratings_per_score, 1, 64)},
-      {"ratings_per_proof", PM_INT_FIELD(ratings_per_proof, 1, 64)},
-      {"max_attempts", PM_INT_FIELD(max_attempts, 1, 10)},
-      {"empty_round_retries", PM_INT_FIELD(empty_round_retries, 0, 10)},
-      {"verify_max_tokens", PM_INT_FIELD(verify_max_tokens, 1, l.max_tokens)},
-      {"max_tokens", PM_INT_FIELD(sampling.max_tokens, 1, l.max_tokens)},
+      PM_INT_FIELD("num_proofs", num_proofs, 1, l.max_proofs),
+      PM_INT_FIELD("verifications_per_proof", verifications_per_proof, 0, l.max_verifications),
+      PM_INT_FIELD("meta_verifications_per_rating", meta_verifications_per_rating, 0, l.max_meta),
+      PM_INT_FIELD("best_proofs", best_proofs, 1, l.max_proofs),
+      PM_INT_FIELD("proofs_per_refinement", proofs_per_refinement, 1, 8),
+      PM_INT_FIELD("refinements", refinements, 1, l.max_refinements),
+      PM_INT_FIELD("max_rounds", max_rounds, 1, l.max_rounds),
+      PM_INT_FIELD("ratings_per_score", ratings_per_score, 1, 64),
+      PM_INT_FIELD("ratings_per_proof", ratings_per_proof, 1, 64),
+      PM_INT_FIELD("max_attempts", max_attempts, 1, 10),
+      PM_INT_FIELD("empty_round_retries", empty_round_retries, 0, 10),
+      PM_INT_FIELD("verify_max_tokens", verify_max_tokens, 1, l.max_tokens),
+      PM_INT_FIELD("max_tokens", sampling.max_tokens, 1, l.max_tokens),
       {"meta_threshold",
        {[](search_params& p, const json& v, const strategy_limits&) {
           p.meta_threshold = static_cast<float>(number_in(v, "meta_threshold", 0, 1));

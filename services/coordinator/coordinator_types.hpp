@@ -36,8 +36,8 @@ namespace proofmesh::coordinator {
 /// The I/O loop's mailbox, as the actors see it:
 /// - tasks: wire-encoded tasks to dispatch;
 /// - resolved (job, problem, open): a problem took a result; `open` tasks remain in it;
-/// - pool (job, problem, proof index, proof JSON, mean score): a proof of the problem's pool
-///   changed (it landed, or got a rating or a meta-verification);
+/// - pool (job, problem, proof_id, proof JSON, mean score): a proof joined the problem's pool
+///   (the JSON in the reference's pool schema);
 /// - withdraw (task ids): tasks no longer wanted (a problem stopped early), to cancel;
 /// - event (job, event JSON): a progress event for the job's stream (a round closed, a problem
 ///   finished);

@@ -7,8 +7,8 @@
 //   job:<id>:ledger   hash: task id -> the task's result as a wire envelope (binary)
 //   job:<id>:result   the final result JSON
 //   job:<id>:events   stream of progress events (JSON), capped
-//   job:<id>:pool:<problem>         hash: proof index -> the proof, its ratings and their
-//                                   meta-verdicts (JSON), as they stand
+//   job:<id>:pool:<problem>         hash: proof_id -> the pooled proof in the reference's pool
+//                                   schema (actors/pipeline/pool_record.hpp), written once
 //   job:<id>:pool:<problem>:ranked  sorted set: proof index by mean score (the best: ZREVRANGE)
 // Rules of the road: a result is recorded with HSETNX, so a task counts once however often it
 // ran; resuming replays the ledger into fresh strategy state (the strategies are pure functions
@@ -34,7 +34,7 @@ public:
   /// Every recorded result; entries that no longer decode are skipped (and counted).
   std::vector<transport::task_result_msg> load(const std::string& job, int64_t* undecodable);
   void event(const std::string& job, const std::string& json);
-  /// A proof of a problem's pool, as it stands now (rewritten on each change).
+  /// A proof that joined a problem's pool (a replay writes the same record again).
   void pool(const std::string& job, const std::string& problem, int32_t index,
             const std::string& proof_json, double mean_score);
   /// Stores the final result and the terminal status (completed or cancelled).

@@ -65,6 +65,7 @@ TEST(strategy, every_parameter_overrides_and_is_checked) {
   EXPECT_NE(why("nope", {}).find("paper-heavy"), std::string::npos);
   EXPECT_NE(why("quick", {{"max_roundz", 1}}).find("max_roundz"), std::string::npos);
   EXPECT_NE(why("quick", {{"max_rounds", 0}}).find("params.max_rounds"), std::string::npos);
+  EXPECT_NE(why("quick", {{"max_tokens", 0}}).find("params.max_tokens must"), std::string::npos);
   EXPECT_NE(why("quick", {{"meta_counts", 1}}).find("meta_counts"), std::string::npos);
   EXPECT_NE(why("quick", {{"solved_above", 2}}).find("solved_above"), std::string::npos);
   EXPECT_NE(why("quick", {{"proofs_per_refinement", 4}}).find("best_proofs"), std::string::npos);

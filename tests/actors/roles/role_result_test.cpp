@@ -1,6 +1,6 @@
 // Completions become typed results by the task's role: parsed outputs are ok, completions that
-// ran out of tokens or do not parse (or carry a non-finite score) are unparseable, and token
-// counts always travel.
+// ran out of tokens are truncated, those that do not parse (or carry a non-finite score) are
+// unparseable, and token counts always travel.
 #include "actors/roles/role_result.hpp"
 
 #include <gtest/gtest.h>

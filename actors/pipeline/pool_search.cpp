@@ -40,25 +40,52 @@ search_step pool_search::on_lost_proof(int32_t round, int32_t slot) {
 }
 
 bool pool_search::passed(const candidate& c) const {
-  const round_proof r = pooled_form(c);
-  if (r.ratings.empty()) return false;
+  // As the pool will see it: a text already pooled keeps its old ratings (the new ones are
+  // dropped), and copies of the text in this round count together, all of them verified.
+  for (const pool_proof& p : pool_.proofs()) {
+    if (p.proof == c.proof.solution) return false;
+  }
   double sum = 0;
-  for (const pool_rating& x : r.ratings) sum += x.score;
-  return sum / static_cast<double>(r.ratings.size()) > setup_.params.solved_above;
+  size_t n = 0;
+  for (auto it = candidates_.lower_bound({round_, 0});
+       it != candidates_.end() && it->first.first == round_; ++it) {
+    if (it->second.proof.solution != c.proof.solution) continue;
+    if (it->second.unresolved > 0) return false;
+    for (const pool_rating& x : pooled_form(it->second).ratings) sum += x.score, ++n;
+  }
+  return n > 0 && sum / static_cast<double>(n) > setup_.params.solved_above;
 }
 
 search_step pool_search::on_verified(const candidate_key& key) {
   if (key.first != round_) return {};
   --verifying_;
+  if (stop_marks_.contains(round_)) return maybe_close_on_mark();
   if (passed(candidates_.at(key))) {
     if (!replaying_) return close_round(true);
-    stop_pending_ = true; // what else was recorded decides the pool: wait for the whole replay
+    stop_pending_ = true; // its stop mark may still come in the replay: decide at resume()
   }
   return maybe_close();
 }
 
+search_step pool_search::on_stop_mark(int32_t round, std::set<int32_t> slots) {
+  if (round < round_) return {}; // that round closed already (in full)
+  stop_marks_[round] = std::move(slots);
+  return round == round_ ? maybe_close_on_mark() : search_step{};
+}
+
+search_step pool_search::maybe_close_on_mark() {
+  const std::set<int32_t>& slots = stop_marks_.at(round_);
+  for (int32_t slot : slots) {
+    auto it = candidates_.find({round_, slot});
+    if (it == candidates_.end() || it->second.unresolved > 0) return {};
+  }
+  return close_round(false, &slots);
+}
+
 search_step pool_search::on_resume() {
-  if (stop_pending_) return close_round(true);
+  // A pass seen in the replay, but no stop mark (the crash came between the two): stop now on
+  // what is verified, and record that.
+  if (stop_pending_ && !stop_marks_.contains(round_)) return close_round(true);
   return {};
 }
 
@@ -67,21 +94,26 @@ search_step pool_search::maybe_close() {
   return close_round(false);
 }
 
-search_step pool_search::close_round(bool early_stop) {
+search_step pool_search::close_round(bool early, const std::set<int32_t>* slots) {
   const search_params& p = setup_.params;
   search_step step;
   // The round's verified proofs, in slot order; unfinished ones (an early stop) are left out.
   std::vector<round_proof> proofs;
+  std::set<int32_t> pooled_slots;
   for (auto it = candidates_.lower_bound({round_, 0});
        it != candidates_.end() && it->first.first == round_; ++it) {
     if (it->second.unresolved > 0) continue;
+    if (slots != nullptr && !slots->contains(it->first.second)) continue;
+    pooled_slots.insert(it->first.second);
     proofs.push_back(pooled_form(it->second));
     counts_.ratings_dropped += static_cast<int64_t>(proofs.back().dropped.size());
   }
+  if (early) step.facts.push_back(stop_mark(round_, pooled_slots));
+  if (early || slots != nullptr) step.append(withdraw_round(round_)); // cut short: the rest goes
   step.pooled = pool_.add_round(proofs, p.verifications_per_proof > 0);
   ++counts_.rounds;
   stop_pending_ = false;
-  if (early_stop || pool_.solved(p.solved_above)) {
+  if (pool_.solved(p.solved_above)) {
     step.append(finish(problem_status::problem_status_solved,
                        "a proof passed every verification in round " + std::to_string(round_)));
     return step;

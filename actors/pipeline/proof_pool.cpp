@@ -58,6 +58,12 @@ std::vector<int32_t> proof_pool::add_round(const std::vector<round_proof>& proof
       continue;
     }
     round_proof& first = merged[it->second];
+    if (first.ratings.empty() && !r.ratings.empty()) { // main.py: the first copy with a rating
+      first.self_eval = r.self_eval;
+      first.self_eval_score = r.self_eval_score;
+      first.dep_proof_ids = r.dep_proof_ids;
+      first.round_idx = r.round_idx;
+    }
     first.ratings.insert(first.ratings.end(), r.ratings.begin(), r.ratings.end());
     first.dropped.insert(first.dropped.end(), r.dropped.begin(), r.dropped.end());
   }

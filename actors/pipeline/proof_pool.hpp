@@ -3,7 +3,8 @@
 // the road:
 // - add_round() takes a round's proofs in a fixed order (generation index). A proof whose text
 //   is already pooled is skipped, its new ratings with it; the same text twice in one round is
-//   one proof with the ratings of both, the first one's self-evaluation and dep_proof_ids; a
+//   one proof with the ratings of both, the self-evaluation and dep_proof_ids of the first copy
+//   that has a rating; a
 //   proof without ratings is not pooled (unless the search asks no verifications at all).
 //   proof_id counts from 1 per problem, in the order proofs are pooled.
 // - meanscore is the mean of the kept ratings' scores; score2ratings groups them by score.

@@ -60,6 +60,7 @@ void search_step::append(search_step other) {
   move_into(retry, other.retry);
   move_into(withdraw, other.withdraw);
   move_into(pooled, other.pooled);
+  move_into(facts, other.facts);
 }
 
 std::unique_ptr<proof_search> proof_search::make(search_setup setup) {
@@ -98,9 +99,21 @@ std::string proof_search::task_id(int32_t round, const char* kind,
   return id;
 }
 
-pt::task_msg proof_search::generation(int32_t round, int32_t slot, std::string context) const {
+// The sampling of a task: the job's, seeded per job and problem (two jobs, or two problems,
+// never draw the same numbers), on a stream of its own per kind and indices.
+pt::sampling_spec proof_search::sampling(uint64_t kind, int32_t round, int32_t slot, int32_t j,
+                                         int32_t q) const {
   pt::sampling_spec s = setup_.params.sampling;
-  s.stream = (static_cast<uint64_t>(round) << 48) | static_cast<uint64_t>(slot);
+  s.seed = search_random::for_round(setup_.job_id, setup_.problem_id, 0).next() | 1;
+  s.stream = (kind << 62) | (static_cast<uint64_t>(round & 0x3ff) << 52) |
+             (static_cast<uint64_t>(slot & 0xfffff) << 32) |
+             (static_cast<uint64_t>(j & 0xffff) << 16) | static_cast<uint64_t>(q & 0xffff);
+  if (kind != 0) s.max_tokens = setup_.params.verify_max_tokens;
+  return s;
+}
+
+pt::task_msg proof_search::generation(int32_t round, int32_t slot, std::string context) const {
+  const pt::sampling_spec s = sampling(0, round, slot, 0, 0);
   return {.task_id = task_id(round, "gen", {slot}),
           .job_id = setup_.job_id,
           .input = pt::generate_input{setup_.question, std::move(context)},
@@ -114,16 +127,12 @@ search_step proof_search::verify(int32_t round, int32_t slot, pt::generate_outpu
   c = {.round = round, .slot = slot, .proof = std::move(g), .deps = std::move(deps),
        .unresolved = m};
   if (m == 0) return on_verified({round, slot});
-  pt::sampling_spec s = setup_.params.sampling;
-  s.max_tokens = setup_.params.verify_max_tokens;
   std::vector<pt::task_msg> tasks;
   for (int32_t j = 0; j < m; ++j) {
-    s.stream = (static_cast<uint64_t>(round) << 48) | (static_cast<uint64_t>(slot) << 24) |
-               static_cast<uint64_t>(j);
     tasks.push_back({.task_id = task_id(round, "verify", {slot, j}),
                      .job_id = setup_.job_id,
                      .input = pt::verify_input{setup_.question, c.proof.solution},
-                     .sampling = s});
+                     .sampling = sampling(1, round, slot, j, 0)});
   }
   return issue(std::move(tasks));
 }
@@ -153,36 +162,52 @@ size_t proof_search::max_early() const {
       1 + p.verifications_per_proof * (1 + p.meta_verifications_per_rating));
   const size_t proofs_per_round = static_cast<size_t>(
       std::max(p.num_proofs, p.refinements * p.samples_per_refinement()));
-  const size_t rounds = static_cast<size_t>(p.max_rounds + p.empty_round_retries + 1);
-  return per_proof * proofs_per_round * rounds;
+  // Every round of every attempt (self-refine runs max_rounds per attempt).
+  const size_t rounds = static_cast<size_t>(p.max_rounds + 1) *
+                        static_cast<size_t>(p.empty_round_retries + 1);
+  return per_proof * proofs_per_round * rounds + 16;
 }
 
 search_step proof_search::on_result(const pt::task_result_msg& result) {
+  std::string ours = setup_.job_id;
+  ours += '/';
+  ours += setup_.problem_id;
+  ours += '/';
+  if (result.task_id.rfind(ours, 0) != 0) return {};
+  const task_tail tail = parse_tail(std::string_view(result.task_id).substr(ours.size()));
+  if (tail.kind == "stop") { // a recorded early stop: its round pools exactly these slots
+    const auto* c = std::get_if<pt::complete_output>(&result.output);
+    if (done() || c == nullptr || tail.round < 1) return {};
+    std::set<int32_t> slots;
+    for (size_t at = 0; at < c->text.size();) {
+      const size_t comma = std::min(c->text.find(',', at), c->text.size());
+      int32_t v = -1;
+      std::from_chars(c->text.data() + at, c->text.data() + comma, v);
+      if (v >= 0) slots.insert(v);
+      at = comma + 1;
+    }
+    return on_stop_mark(tail.round, std::move(slots));
+  }
   auto it = open_.find(result.task_id);
   if (it == open_.end()) {
     // Recorded already: idempotent. Not issued yet but ours: kept until its task is issued.
-    std::string ours = setup_.job_id;
-    ours += '/';
-    ours += setup_.problem_id;
-    ours += '/';
-    if (!done() && !resolved_.contains(result.task_id) && result.task_id.rfind(ours, 0) == 0 &&
+    if (!done() && !resolved_.contains(result.task_id) &&
         result.status != pt::task_status::task_status_failed && early_.size() < max_early()) {
       early_.emplace(result.task_id, result);
     }
     return {};
   }
   pt::task_msg task = it->second;
+  if (result.status == pt::task_status::task_status_given_up) { // a recorded dead letter
+    return dead_letter_of(task, result.error, false);
+  }
   if (result.status == pt::task_status::task_status_failed) {
     if (static_cast<int32_t>(task.attempt) + 1 < setup_.params.max_attempts) {
       ++task.attempt;
       it->second = task;
       return {.retry = {task}};
     }
-    ++counts_.dead_lettered;
-    if (dead_.size() < 64) dead_.push_back({task.task_id, result.error});
-    open_.erase(it);
-    resolved_.insert(task.task_id);
-    return lost(task);
+    return dead_letter_of(task, result.error, true);
   }
   open_.erase(it);
   resolved_.insert(task.task_id);
@@ -197,6 +222,32 @@ search_step proof_search::on_result(const pt::task_result_msg& result) {
     return lost(task);
   }
   return on_output(task, result);
+}
+
+search_step proof_search::dead_letter_of(const pt::task_msg& task, const std::string& reason,
+                                         bool record) {
+  ++counts_.dead_lettered;
+  if (dead_.size() < 64) dead_.push_back({task.task_id, reason});
+  open_.erase(task.task_id);
+  resolved_.insert(task.task_id);
+  search_step step;
+  if (record) { // kept with the results: a resumed search must not try it again
+    step.facts.push_back({.task_id = task.task_id,
+                          .status = pt::task_status::task_status_given_up,
+                          .error = reason.substr(0, 1024)});
+  }
+  step.append(lost(task));
+  return step;
+}
+
+pt::task_result_msg proof_search::stop_mark(int32_t round, const std::set<int32_t>& slots) const {
+  std::string list;
+  for (int32_t s : slots) {
+    if (!list.empty()) list += ',';
+    list += std::to_string(s);
+  }
+  return {.task_id = task_id(round, "stop", {0}),
+          .output = pt::complete_output{list, "stop"}};
 }
 
 search_step proof_search::lost(const pt::task_msg& task) {
@@ -230,28 +281,21 @@ search_step proof_search::on_output(const pt::task_msg& task, const pt::task_res
     const int32_t k = setup_.params.meta_verifications_per_rating;
     if (v->score <= setup_.params.meta_threshold && k > 0) {
       c->second.unresolved += k;
-      pt::sampling_spec s = setup_.params.sampling;
-      s.max_tokens = setup_.params.verify_max_tokens;
       std::vector<pt::task_msg> metas;
       for (int32_t q = 0; q < k; ++q) {
-        s.stream = (static_cast<uint64_t>(t.round) << 48) |
-                   (static_cast<uint64_t>(key.second) << 24) |
-                   (static_cast<uint64_t>(j) << 8) | static_cast<uint64_t>(q) | (1ull << 47);
         metas.push_back({.task_id = task_id(t.round, "meta", {key.second, j, q}),
                          .job_id = setup_.job_id,
                          .input = pt::meta_verify_input{setup_.question,
                                                         c->second.proof.solution, v->rating},
-                         .sampling = s});
+                         .sampling = sampling(2, t.round, key.second, j, q)});
       }
       step = issue(std::move(metas));
     }
   } else if (const auto* m = std::get_if<pt::meta_verify_output>(&r.output)) {
     ++counts_.meta_ratings;
     if (m->quality >= setup_.params.meta_valid_from) ++counts_.meta_agreed;
-    auto rating = c->second.ratings.find(t.idx.at(1));
-    if (rating != c->second.ratings.end()) {
-      rating->second.quality.push_back({.quality = m->analysis, .score = m->quality});
-    }
+    // By index, not arrival: a replay builds the same list.
+    c->second.metas[t.idx.at(1)][t.idx.at(2)] = {.quality = m->analysis, .score = m->quality};
   }
   step.append(resolve_in_candidate(key));
   return step;
@@ -263,7 +307,10 @@ round_proof proof_search::pooled_form(const candidate& c) const {
                   .self_eval_score = c.proof.self_eval_score,
                   .dep_proof_ids = c.deps,
                   .round_idx = c.round};
-  for (const auto& [j, r] : c.ratings) {
+  for (auto [j, r] : c.ratings) {
+    if (auto m = c.metas.find(j); m != c.metas.end()) {
+      for (const auto& [q, judgement] : m->second) r.quality.push_back(judgement);
+    }
     size_t invalid = 0;
     for (const meta_judgement& m : r.quality) {
       if (m.score < setup_.params.meta_valid_from) ++invalid;
@@ -272,6 +319,21 @@ round_proof proof_search::pooled_form(const candidate& c) const {
     (drop ? out.dropped : out.ratings).push_back(r);
   }
   return out;
+}
+
+search_step proof_search::withdraw_round(int32_t round) {
+  std::string prefix = task_id(round, "", {});
+  search_step step;
+  for (auto it = open_.begin(); it != open_.end();) {
+    if (it->first.rfind(prefix, 0) != 0) {
+      ++it;
+      continue;
+    }
+    step.withdraw.push_back(it->first);
+    resolved_.insert(it->first);
+    it = open_.erase(it);
+  }
+  return step;
 }
 
 search_step proof_search::finish(problem_status status, std::string reason) {

@@ -11,6 +11,9 @@
 //   caller to send after a backoff; after max_attempts it is dead-lettered with its last error,
 //   and the search goes on without it. An output truncated at the length limit, or one that
 //   does not parse, is counted and dropped, as the reference drops it.
+// - Decisions that results alone do not determine come back in `facts`, as results for the
+//   caller to record with the others: a dead letter (status given_up, under the task's id) and
+//   an early stop (".../rR/stop/0": the slots pooled). Replayed, they make the same decision.
 // - The state is a pure function of the results applied, in any order: a resumed coordinator
 //   replays its ledger (hash order) and lands where the run it replaces was. A result for a task
 //   not issued yet waits until the task is issued. Random draws are seeded per job, problem and
@@ -56,12 +59,13 @@ struct dead_letter {
 };
 
 /// What one call changed: tasks to send now, failed tasks to send again after a backoff,
-/// tasks no longer wanted (to cancel), proof ids newly pooled.
+/// tasks no longer wanted (to cancel), proof ids newly pooled, facts to record.
 struct search_step {
   std::vector<transport::task_msg> send;
   std::vector<transport::task_msg> retry;
   std::vector<std::string> withdraw;
   std::vector<int32_t> pooled;
+  std::vector<transport::task_result_msg> facts;
   void append(search_step other);
 };
 
@@ -104,6 +108,7 @@ protected:
     transport::generate_output proof;
     std::vector<int32_t> deps;
     std::map<int32_t, pool_rating> ratings; // by verification index
+    std::map<int32_t, std::map<int32_t, meta_judgement>> metas; // by verification, then index
     int32_t unresolved = 0;                 // its verify and meta tasks not yet resolved
   };
   using candidate_key = std::pair<int32_t, int32_t>;
@@ -116,18 +121,27 @@ protected:
   /// Every verification (and meta-verification) of the candidate is resolved.
   virtual search_step on_verified(const candidate_key& key) = 0;
   virtual search_step on_resume() { return {}; }
+  /// A recorded early stop of `round` (replayed): pool exactly `slots` when they are verified.
+  virtual search_step on_stop_mark(int32_t round, std::set<int32_t> slots) = 0;
 
   std::string task_id(int32_t round, const char* kind, std::initializer_list<int32_t> idx) const;
   transport::task_msg generation(int32_t round, int32_t slot, std::string context) const;
+  /// kind: 0 generation, 1 verification, 2 meta-verification.
+  transport::sampling_spec sampling(uint64_t kind, int32_t round, int32_t slot, int32_t j,
+                                    int32_t q) const;
   /// Opens the candidate and its verification tasks.
   search_step verify(int32_t round, int32_t slot, transport::generate_output g,
                      std::vector<int32_t> deps);
   /// Tasks become open (or resolve at once from an early result).
   search_step issue(std::vector<transport::task_msg> tasks);
+  /// The round's tasks still open are withdrawn (a round closed before its end).
+  search_step withdraw_round(int32_t round);
   /// Everything still open is withdrawn; the problem ends with `status`.
   search_step finish(problem_status status, std::string reason);
   /// The candidate as a pool entry: ratings judged invalid set apart when meta_counts.
   round_proof pooled_form(const candidate& c) const;
+  /// The fact that records an early stop of `round` that pooled `slots`.
+  transport::task_result_msg stop_mark(int32_t round, const std::set<int32_t>& slots) const;
 
   search_setup setup_;
   proof_pool pool_;
@@ -139,6 +153,8 @@ protected:
 private:
   search_step on_output(const transport::task_msg& task, const transport::task_result_msg& r);
   search_step lost(const transport::task_msg& task);
+  search_step dead_letter_of(const transport::task_msg& task, const std::string& reason,
+                             bool record);
   search_step resolve_in_candidate(const candidate_key& key);
   size_t max_early() const;
 

@@ -33,6 +33,7 @@ private:
   search_step on_proof(int32_t round, int32_t slot, const transport::generate_output& g) override;
   search_step on_lost_proof(int32_t round, int32_t slot) override;
   search_step on_verified(const candidate_key& key) override;
+  search_step on_stop_mark(int32_t, std::set<int32_t>) override { return {}; } // never stops early
 
   search_step launch();
   /// The thread's iteration `round` is over: refine again, or end it.

@@ -97,6 +97,7 @@ enum class task_status : uint8_t {
   task_status_unparseable = 1, // the text did not parse; the reference drops such outputs
   task_status_failed = 2,      // the worker could not run it; error says why
   task_status_truncated = 3,   // the output hit the length limit; dropped like an unparseable one
+  task_status_given_up = 4,    // the coordinator's ledger record of a dead letter (error: why)
 };
 
 struct task_result_msg {

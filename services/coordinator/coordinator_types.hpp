@@ -29,6 +29,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(proofmesh_coordinator, caf::id_block::proofmesh_engine::
   CAF_ADD_ATOM(proofmesh_coordinator, proofmesh::coordinator, retry_atom, "pm_retry")
   CAF_ADD_ATOM(proofmesh_coordinator, proofmesh::coordinator, withdraw_atom, "pm_withdr")
   CAF_ADD_ATOM(proofmesh_coordinator, proofmesh::coordinator, event_atom, "pm_event")
+  CAF_ADD_ATOM(proofmesh_coordinator, proofmesh::coordinator, fact_atom, "pm_fact")
 CAF_END_TYPE_ID_BLOCK(proofmesh_coordinator)
 
 namespace proofmesh::coordinator {
@@ -41,11 +42,14 @@ namespace proofmesh::coordinator {
 /// - withdraw (task ids): tasks no longer wanted (a problem stopped early), to cancel;
 /// - event (job, event JSON): a progress event for the job's stream (a round closed, a problem
 ///   finished);
+/// - fact (job, wire result): a search's decision to keep in the ledger with the results (a
+///   dead letter, an early stop), so that a resumed search decides the same;
 /// - job_done (job, result JSON): every problem of the job is done.
 using coordinator_sink =
     caf::typed_actor<caf::reacts_to<tasks_atom, std::vector<std::string>>,
                      caf::reacts_to<withdraw_atom, std::vector<std::string>>,
                      caf::reacts_to<event_atom, std::string, std::string>,
+                     caf::reacts_to<fact_atom, std::string, std::string>,
                      caf::reacts_to<resolved_atom, std::string, std::string, int64_t>,
                      caf::reacts_to<pool_atom, std::string, std::string, int32_t, std::string,
                                     double>,

@@ -20,6 +20,7 @@ const char* status_name(pt::task_status s) {
     case pt::task_status::task_status_unparseable: return "unparseable";
     case pt::task_status::task_status_failed: return "failed";
     case pt::task_status::task_status_truncated: return "truncated";
+    case pt::task_status::task_status_given_up: return "given_up";
   }
   return "unknown";
 }
@@ -113,7 +114,12 @@ bool job_runs::owns(const std::string& task_id) const {
   return jobs_.contains(owner_of(task_id).first);
 }
 
-void job_runs::record(const pt::task_result_msg& result) {
+void job_runs::record(const pt::task_result_msg& received) {
+  pt::task_result_msg result = received;
+  // A dead letter is the coordinator's own verdict: from a worker it is only a failure.
+  if (result.status == pt::task_status::task_status_given_up) {
+    result.status = pt::task_status::task_status_failed;
+  }
   auto [job_id, problem] = owner_of(result.task_id);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return;
@@ -172,6 +178,17 @@ std::vector<pt::task_msg> job_runs::drain() {
             if (it != jobs_.end()) it->second.open.erase(t);
             withdrawn_.push_back(t);
           }
+        },
+        [&](fact_atom, const std::string& job_id, const std::string& bytes) {
+          // A decision of a search (a dead letter, an early stop) kept with the results, so a
+          // resumed search makes the same one.
+          pt::decode_result d = pt::decode(
+              std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+          if (!jobs_.contains(job_id) || !d.message ||
+              !std::holds_alternative<pt::task_result_msg>(*d.message)) {
+            return;
+          }
+          p_.ledger.record(job_id, std::get<pt::task_result_msg>(*d.message));
         },
         [&](event_atom, const std::string& job_id, const std::string& json) {
           if (jobs_.contains(job_id)) p_.ledger.event(job_id, json);

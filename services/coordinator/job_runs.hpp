@@ -47,7 +47,7 @@ public:
   /// Whether the task belongs to a job running here.
   bool owns(const std::string& task_id) const;
   /// A result of one of its tasks: recorded, then given to its job's actor.
-  void record(const transport::task_result_msg& result);
+  void record(const transport::task_result_msg& received);
   std::vector<transport::task_msg> drain();
   /// Tasks the actors withdrew since the last call (a problem stopped early): to cancel.
   std::vector<std::string> take_withdrawn();

@@ -68,8 +68,13 @@ void send_events(problem_pointer self, const coordinator_sink& sink) {
   }
 }
 
-// What a step of the search asks for, carried out (live only).
+// What a step of the search asks for, carried out: facts first (in the ledger before anything
+// that follows from them), then tasks, retries, withdrawals and pooled proofs.
 void carry_out(problem_pointer self, const coordinator_sink& sink, pp::search_step step) {
+  for (const pt::task_result_msg& fact : step.facts) {
+    std::vector<uint8_t> bytes = pt::encode(fact);
+    self->send(sink, fact_atom::value, self->state.job_id, std::string(bytes.begin(), bytes.end()));
+  }
   if (!step.send.empty()) self->send(sink, tasks_atom::value, encoded(step.send));
   for (const pt::task_msg& t : step.retry) {
     self->delayed_send(self, backoff(t.attempt), retry_atom::value, encoded({t}));
@@ -155,7 +160,11 @@ problem_actor::behavior_type problem_actor_impl(problem_pointer self, problem_ac
         problem_state& s = self->state;
         if (!s.replaying) return;
         s.replaying = false;
-        s.search->resume(); // what it withdraws was never sent by this coordinator
+        // A stop it decides now is recorded; what it withdraws was never sent from here.
+        pp::search_step resumed = s.search->resume();
+        resumed.send.clear();
+        resumed.withdraw.clear();
+        carry_out(self, sink, std::move(resumed));
         std::vector<pt::task_msg> open;
         for (const auto& [id, task] : s.search->open_tasks()) open.push_back(task);
         if (!open.empty()) self->send(sink, tasks_atom::value, encoded(open));

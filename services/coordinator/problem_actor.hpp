@@ -6,7 +6,9 @@
 //   many tasks remain open.
 // - A failed task goes out again after a backoff (250 ms, doubling, at most 8 s), through a
 //   `retry` message to itself, and only if the search still wants it.
-// - Tasks a stop left unfinished are withdrawn (cancelled on their workers). Each proof that
+// - The search's facts (dead letters, early stops) go to the ledger through the sink before the
+//   tasks that follow them. Tasks a stop left unfinished are withdrawn (cancelled on their
+//   workers). Each proof that
 //   joins the pool is written to the sink in the reference's pool schema; each round that
 //   closes, and the problem's end, become progress events.
 // - Done after replay: it tells its job, with its summary (status, counts, meta-verifier

@@ -58,7 +58,7 @@ http_outcome http_call::post(const openai_endpoint& to, const std::string& path,
   tcp::resolver resolver(io_);
   beast::flat_buffer buffer;
   http::request<http::string_body> req(http::verb::post, path, 11);
-  req.set(http::field::host, to.host);
+  req.set(http::field::host, to.port == "80" ? to.host : to.host + ":" + to.port);
   req.set(http::field::user_agent, "proofmesh-worker");
   req.set(http::field::content_type, "application/json");
   if (!to.api_key.empty()) req.set(http::field::authorization, "Bearer " + to.api_key);

@@ -134,6 +134,17 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
     std::thread thread;
   };
   std::map<std::string, running> by_task;
+  // However the loop ends (an exception too), no request thread outlives what it refers to.
+  struct joiner {
+    std::map<std::string, running>& all;
+    ~joiner() {
+      for (auto& [id, r] : all) {
+        r.cancelled->store(true);
+        r.f->http.cancel();
+        if (r.thread.joinable()) r.thread.join();
+      }
+    }
+  } join_all{by_task};
   bool draining = false;
   clock_type::time_point drain_deadline;
   auto hand_back = [&](const pt::task_msg& task, const std::string& why) {
@@ -163,6 +174,10 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
       }
       if (by_task.contains(task.task_id)) {
         link.grant(1); // a duplicate delivery spent a credit; the first one's result answers it
+        continue;
+      }
+      if (by_task.size() >= static_cast<size_t>(c.slots)) { // more than our credit: not ours
+        hand_back(task, "the worker is full (" + std::to_string(c.slots) + " slots)");
         continue;
       }
       const bool raw = std::holds_alternative<pt::complete_input>(task.input);
@@ -201,11 +216,16 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
     in_flight.set(static_cast<int64_t>(by_task.size()));
     link.set_in_flight(static_cast<uint32_t>(by_task.size()));
   }
-  for (auto& [id, r] : by_task) { // the drain ran out: stop them, hand them back
+  for (auto& [id, r] : by_task) { // the drain ran out: stop them
     cancel(r);
     r.thread.join();
-    hand_back(r.f->task, "the worker shut down before the task finished");
   }
+  // Answers that came in meanwhile still count; the rest go back to the coordinator.
+  for (const pt::task_result_msg& r : done) {
+    if (by_task.erase(r.task_id) > 0 && r.error != "cancelled") link.send_result(r);
+  }
+  for (auto& [id, r] : by_task) hand_back(r.f->task, "the worker shut down before the task finished");
+  by_task.clear();
   log.line("info", "stopped");
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <random>
+#include <set>
 
 namespace proofmesh::pipeline {
 namespace {
@@ -257,6 +258,150 @@ TEST(pool_search, without_meta_counting_the_same_ratings_all_count) {
   run(*s, a);
   EXPECT_DOUBLE_EQ(s->pool().proofs()[0].meanscore, 0.25);
   EXPECT_EQ(s->counts().ratings_dropped, 0);
+}
+
+} // namespace
+} // namespace proofmesh::pipeline
+
+namespace proofmesh::pipeline {
+namespace {
+
+// Replays `results` (and `facts`) in a shuffled order into a fresh search, then resumes it.
+std::unique_ptr<proof_search> replayed(search_params p, std::vector<task_result_msg> results,
+                                       uint32_t seed) {
+  std::mt19937 g(seed);
+  std::shuffle(results.begin(), results.end(), g);
+  auto s = make(p, true);
+  s->start();
+  for (const auto& r : results) s->on_result(r);
+  s->resume();
+  return s;
+}
+
+TEST(pool_search, a_passing_copy_of_a_text_the_pool_rates_lower_does_not_solve) {
+  search_params p = small();
+  p.meta_verifications_per_rating = 0;
+  p.num_proofs = 2;
+  p.max_rounds = 1;
+  auto s = make(p);
+  search_step first = s->start();
+  // Both proofs write the same text; the first copy is rated 0 and 0, the second 1 and 1.
+  auto gen = [](const task_msg& t) {
+    return task_result_msg{.task_id = t.task_id, .output = generate_output{"same", "e", 0.5f}};
+  };
+  search_step v0 = s->on_result(gen(first.send[0]));
+  search_step v1 = s->on_result(gen(first.send[1]));
+  for (const task_msg& t : v0.send) {
+    s->on_result({.task_id = t.task_id, .output = verify_output{"gap", 0.0f}});
+  }
+  for (const task_msg& t : v1.send) {
+    s->on_result({.task_id = t.task_id, .output = verify_output{"fine", 1.0f}});
+  }
+  EXPECT_TRUE(s->done());
+  EXPECT_EQ(s->status(), problem_status::problem_status_unsolved) << "one proof, mean 0.5";
+  ASSERT_EQ(s->pool().proofs().size(), 1u);
+  EXPECT_DOUBLE_EQ(s->pool().proofs()[0].meanscore, 0.5);
+}
+
+TEST(pool_search, a_dead_letter_is_a_fact_a_replay_keeps) {
+  search_params p = small();
+  p.meta_verifications_per_rating = 0;
+  p.max_attempts = 1;
+  p.max_rounds = 2;
+  auto live = make(p);
+  std::vector<task_result_msg> recorded;
+  std::deque<task_msg> queue;
+  auto take = [&](search_step step) {
+    for (auto& t : step.send) queue.push_back(t);
+    for (auto& f : step.facts) recorded.push_back(f);
+  };
+  take(live->start());
+  while (!queue.empty()) {
+    task_msg t = queue.front();
+    queue.pop_front();
+    if (t.task_id == "job/p0/r1/gen/0") { // its only attempt fails: dead-lettered
+      search_step step = live->on_result(
+          {.task_id = t.task_id, .status = task_status::task_status_failed, .error = "oom"});
+      ASSERT_EQ(step.facts.size(), 1u);
+      EXPECT_EQ(step.facts[0].status, task_status::task_status_given_up);
+      EXPECT_EQ(step.facts[0].error, "oom");
+      take(std::move(step));
+      continue;
+    }
+    task_result_msg r = scores()(t);
+    recorded.push_back(r);
+    take(live->on_result(r));
+  }
+  ASSERT_TRUE(live->done());
+  for (uint32_t seed = 1; seed <= 4; ++seed) {
+    auto again = replayed(p, recorded, seed);
+    EXPECT_TRUE(again->done());
+    EXPECT_TRUE(again->open_tasks().empty()) << "the dead task is not sent again";
+    EXPECT_EQ(again->counts().dead_lettered, 1);
+    ASSERT_EQ(again->dead_letters().size(), 1u);
+    EXPECT_EQ(again->dead_letters()[0].reason, "oom");
+    ASSERT_EQ(again->pool().proofs().size(), live->pool().proofs().size());
+    for (size_t i = 0; i < live->pool().proofs().size(); ++i) {
+      EXPECT_EQ(again->pool().proofs()[i].proof, live->pool().proofs()[i].proof);
+    }
+  }
+}
+
+TEST(pool_search, an_early_stop_is_recorded_and_a_replay_pools_the_same_proofs) {
+  search_params p = small();
+  p.max_rounds = 3;
+  auto live = make(p);
+  std::vector<task_result_msg> recorded;
+  search_step first = live->start();
+  auto apply = [&](const task_result_msg& r) {
+    recorded.push_back(r);
+    search_step step = live->on_result(r);
+    for (auto& f : step.facts) recorded.push_back(f);
+    return step;
+  };
+  // Proof 1 is verified and meta-verified in full; then proof 2 passes and stops the problem.
+  search_step v1 = apply(scores(2)(first.send[1]));
+  for (const task_msg& t : v1.send) {
+    for (const task_msg& m : apply(scores(2)(t)).send) apply(scores(2)(m));
+  }
+  search_step v2 = apply(scores(2)(first.send[2]));
+  apply(scores(2)(v2.send[0]));
+  search_step stop = apply(scores(2)(v2.send[1]));
+  ASSERT_EQ(live->status(), problem_status::problem_status_solved);
+  ASSERT_EQ(stop.facts.size(), 1u);
+  EXPECT_EQ(stop.facts[0].task_id, "job/p0/r1/stop/0");
+  EXPECT_EQ(std::get<complete_output>(stop.facts[0].output).text, "1,2");
+  // Work that was withdrawn still finishes and is recorded (a real ledger records it).
+  search_step v0 = apply(scores(2)(first.send[0]));
+  recorded.push_back(scores(2)(first.send[3]));
+  for (const std::string id : {"job/p0/r1/verify/0/0", "job/p0/r1/verify/0/1"}) {
+    task_msg t{.task_id = id, .input = verify_input{"Q", "proof of job/p0/r1/gen/0"}};
+    recorded.push_back(scores(2)(t));
+  }
+  ASSERT_EQ(live->pool().proofs().size(), 2u);
+  for (uint32_t seed = 1; seed <= 6; ++seed) {
+    auto again = replayed(p, recorded, seed);
+    EXPECT_EQ(again->status(), problem_status::problem_status_solved) << seed;
+    ASSERT_EQ(again->pool().proofs().size(), 2u) << seed;
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(again->pool().proofs()[i].proof, live->pool().proofs()[i].proof) << seed;
+    }
+  }
+}
+
+TEST(pool_search, problems_draw_their_own_random_numbers_and_each_task_its_own_stream) {
+  auto a = proof_search::make({.job_id = "job", .problem_id = "a", .question = "Q",
+                               .params = small()});
+  auto b = proof_search::make({.job_id = "job", .problem_id = "b", .question = "Q",
+                               .params = small()});
+  search_step sa = a->start(), sb = b->start();
+  EXPECT_NE(sa.send[0].sampling.seed, sb.send[0].sampling.seed);
+  EXPECT_NE(sa.send[0].sampling.seed, 0u);
+  std::set<uint64_t> streams;
+  for (const task_msg& t : sa.send) streams.insert(t.sampling.stream);
+  search_step v = a->on_result(scores()(sa.send[0]));
+  for (const task_msg& t : v.send) streams.insert(t.sampling.stream);
+  EXPECT_EQ(streams.size(), sa.send.size() + v.send.size());
 }
 
 } // namespace

@@ -59,10 +59,12 @@ bool credit_dispatcher::complete(const worker_id& w, const std::string& task_id,
   s.in_flight.erase(task_id);
   s.last_seen = now;
   owner_.erase(owner);
+  lost_.erase(task_id);
   return true;
 }
 
 std::optional<worker_id> credit_dispatcher::cancel(const std::string& task_id) {
+  lost_.erase(task_id);
   if (auto owner = owner_.find(task_id); owner != owner_.end()) {
     worker_id w = owner->second;
     workers_.at(w).in_flight.erase(task_id);
@@ -90,10 +92,21 @@ std::vector<worker_id> credit_dispatcher::expire(steady_time now) {
   }
   // Orphans go first, in task-id order (deterministic), ahead of newer work.
   for (auto it = orphans.rbegin(); it != orphans.rend(); ++it) {
+    if (++lost_[it->task_id] > config_.max_requeues) {
+      lost_.erase(it->task_id);
+      abandoned_.push_back(std::move(*it));
+      continue;
+    }
     ++it->attempt;
     queue_.push_front(std::move(*it));
   }
   return dropped;
+}
+
+std::vector<task_msg> credit_dispatcher::take_abandoned() {
+  std::vector<task_msg> out;
+  out.swap(abandoned_);
+  return out;
 }
 
 std::vector<assignment> credit_dispatcher::assign() {

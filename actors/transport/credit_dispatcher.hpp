@@ -6,7 +6,9 @@
 //   first, so replicas share the load.
 // - A worker that has been silent (no heartbeat, credit or result) for longer than the timeout
 //   is dropped; its in-flight tasks go back to the front of the queue with attempt + 1, and its
-//   late results are ignored (a result counts only from the worker the task was sent to).
+//   late results are ignored (a result counts only from the worker the task was sent to). A task
+//   that has lost max_requeues workers is not queued again but abandoned: its owner hears of it
+//   as a failure and decides (a task that kills every worker it meets must not loop forever).
 // - Every count has a limit: queued tasks, workers, credits per worker.
 #pragma once
 
@@ -31,6 +33,7 @@ struct credit_dispatcher_config {
   size_t max_queued = 1 << 20;
   size_t max_workers = 4096;
   uint32_t max_credit = 65536; // per worker
+  uint32_t max_requeues = 3;   // workers a task may lose before it is abandoned
 };
 
 struct assignment {
@@ -62,6 +65,8 @@ public:
   std::optional<worker_id> cancel(const std::string& task_id);
   /// Drops the workers silent past the timeout and requeues their tasks; returns the dropped.
   std::vector<worker_id> expire(steady_time now);
+  /// Tasks that lost too many workers since the last call (not queued again).
+  std::vector<task_msg> take_abandoned();
   /// Pairs queued tasks with free credit.
   std::vector<assignment> assign();
 
@@ -86,6 +91,8 @@ private:
   std::deque<task_msg> queue_;
   std::map<worker_id, worker_state> workers_;
   std::map<std::string, worker_id> owner_; // in-flight task -> worker
+  std::map<std::string, uint32_t> lost_;   // task -> workers it lost (while it is ours)
+  std::vector<task_msg> abandoned_;
 };
 
 } // namespace proofmesh::transport

@@ -94,6 +94,12 @@ router_events role_router::poll(std::chrono::milliseconds timeout) {
     receive_one(events);
   }
   events.expired = dispatcher_.expire(std::chrono::steady_clock::now());
+  // A task that lost too many workers comes back as a failure: its owner retries or gives up.
+  for (task_msg& t : dispatcher_.take_abandoned()) {
+    events.results.push_back(
+        {.worker = "", .result = {.task_id = t.task_id, .status = task_status::task_status_failed,
+                                  .error = "lost with every worker that took it"}});
+  }
   flush();
   return events;
 }

@@ -119,9 +119,16 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
   auto last_read = last_depth;
   log.line("info", "coordinating");
 
+  // Tasks a router refused (its queue is full): failed at once, so their owners retry them
+  // after a backoff instead of waiting for them forever.
+  std::vector<pt::task_result_msg> refused;
   auto dispatch_all = [&](std::vector<pt::task_msg> tasks) {
     for (pt::task_msg& t : tasks) {
-      routers[static_cast<size_t>(t.task_role())].submit(std::move(t));
+      const std::string id = t.task_id;
+      if (!routers[static_cast<size_t>(t.task_role())].submit(std::move(t))) {
+        refused.push_back({.task_id = id, .status = pt::task_status::task_status_failed,
+                           .error = "the coordinator's queue is full"});
+      }
     }
   };
   auto withdraw = [&](const std::vector<std::string>& tasks) {
@@ -188,18 +195,24 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
                                          &routers[2].socket()};
       pt::wait_any_readable(sockets, std::chrono::milliseconds(5), jobs.wake_fd());
     }
+    auto take_result = [&](const pt::task_result_msg& result) {
+      if (completions.owns(result.task_id)) {
+        completion_runs::step next = completions.on_result(result);
+        if (next.rerun) dispatch_all({std::move(*next.rerun)});
+        withdraw(next.withdraw);
+      } else if (jobs.owns(result.task_id)) {
+        jobs.record(result);
+      } // else: a job that finished, or that another coordinator runs
+    };
     for (pt::role_router& router : routers) {
       pt::router_events turn = router.poll(std::chrono::milliseconds(0));
       for (const pt::progress_msg& p : turn.progress) completions.on_progress(p);
-      for (pt::routed_result& r : turn.results) {
-        if (completions.owns(r.result.task_id)) {
-          completion_runs::step next = completions.on_result(r.result);
-          if (next.rerun) dispatch_all({std::move(*next.rerun)});
-          withdraw(next.withdraw);
-        } else if (jobs.owns(r.result.task_id)) {
-          jobs.record(r.result);
-        } // else: a job that finished, or that another coordinator runs
-      }
+      for (pt::routed_result& r : turn.results) take_result(r.result);
+    }
+    for (std::vector<pt::task_result_msg> now; !refused.empty();) {
+      now.swap(refused);
+      for (const pt::task_result_msg& r : now) take_result(r);
+      now.clear();
     }
     // What the job actors made of the results: new tasks out at once, finished jobs written.
     dispatch_all(jobs.drain());

@@ -132,3 +132,32 @@ TEST(credit_dispatcher, limits_hold) {
 
 } // namespace
 } // namespace proofmesh::transport
+
+namespace proofmesh::transport {
+namespace {
+
+TEST(credit_dispatcher, a_task_that_loses_too_many_workers_is_abandoned_not_requeued) {
+  using namespace std::chrono_literals;
+  credit_dispatcher d({.heartbeat_timeout = 100ms, .max_requeues = 2});
+  steady_time t = {};
+  d.enqueue(task("killer"));
+  for (const char* w : {"w0", "w1"}) { // two workers die with it: requeued each time
+    d.grant(w, 1, t);
+    ASSERT_EQ(d.assign().size(), 1u);
+    t += 200ms;
+    d.expire(t);
+    EXPECT_TRUE(d.take_abandoned().empty());
+    EXPECT_EQ(d.num_queued(), 1u);
+  }
+  d.grant("w2", 1, t);
+  ASSERT_EQ(d.assign().size(), 1u);
+  t += 200ms;
+  d.expire(t); // the third: abandoned, for its owner to decide
+  std::vector<task_msg> gone = d.take_abandoned();
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0].task_id, "killer");
+  EXPECT_EQ(d.num_queued(), 0u);
+}
+
+} // namespace
+} // namespace proofmesh::transport

@@ -192,7 +192,8 @@ search_step proof_search::on_result(const pt::task_result_msg& result) {
   if (it == open_.end()) {
     // Recorded already: idempotent. Not issued yet but ours: kept until its task is issued.
     if (!done() && !resolved_.contains(result.task_id) &&
-        result.status != pt::task_status::task_status_failed && early_.size() < max_early()) {
+        result.status != pt::task_status::task_status_failed &&
+        result.status != pt::task_status::task_status_handed_back && early_.size() < max_early()) {
       early_.emplace(result.task_id, result);
     }
     return {};
@@ -200,6 +201,11 @@ search_step proof_search::on_result(const pt::task_result_msg& result) {
   pt::task_msg task = it->second;
   if (result.status == pt::task_status::task_status_given_up) { // a recorded dead letter
     return dead_letter_of(task, result.error, false);
+  }
+  if (result.status == pt::task_status::task_status_handed_back) {
+    // Not run (a worker shutting down): again, at no cost to its attempts, but not forever.
+    if (++handed_back_[task.task_id] <= 16) return {.retry = {task}};
+    return dead_letter_of(task, "handed back 16 times: " + result.error, true);
   }
   if (result.status == pt::task_status::task_status_failed) {
     if (static_cast<int32_t>(task.attempt) + 1 < setup_.params.max_attempts) {

@@ -9,7 +9,9 @@
 //   on_result() applies each task's result once, and a duplicate changes nothing.
 // - A failed task (the worker could not run it) comes back in `retry` with attempt + 1, for the
 //   caller to send after a backoff; after max_attempts it is dead-lettered with its last error,
-//   and the search goes on without it. An output truncated at the length limit, or one that
+//   and the search goes on without it. A task a worker handed back unrun (it was shutting down)
+//   goes out again without spending an attempt, up to 16 times. An output truncated at the
+//   length limit, or one that
 //   does not parse, is counted and dropped, as the reference drops it.
 // - Decisions that results alone do not determine come back in `facts`, as results for the
 //   caller to record with the others: a dead letter (status given_up, under the task's id) and
@@ -162,6 +164,7 @@ private:
   std::set<std::string> resolved_;
   std::map<std::string, transport::task_result_msg> early_;
   std::vector<dead_letter> dead_;
+  std::map<std::string, int32_t> handed_back_; // tasks workers gave back unrun, how often
   problem_status status_ = problem_status::problem_status_running;
   std::string reason_;
 };

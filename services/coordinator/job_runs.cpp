@@ -21,6 +21,7 @@ const char* status_name(pt::task_status s) {
     case pt::task_status::task_status_failed: return "failed";
     case pt::task_status::task_status_truncated: return "truncated";
     case pt::task_status::task_status_given_up: return "given_up";
+    case pt::task_status::task_status_handed_back: return "handed_back";
   }
   return "unknown";
 }
@@ -125,7 +126,8 @@ void job_runs::record(const pt::task_result_msg& received) {
   if (it == jobs_.end()) return;
   run& r = it->second;
   // The fact first: in Redis before any actor acts on it. A duplicate is no new fact.
-  if (result.status != pt::task_status::task_status_failed) {
+  if (result.status != pt::task_status::task_status_failed &&
+      result.status != pt::task_status::task_status_handed_back) {
     if (!p_.ledger.record(job_id, result)) return;
     results_.add();
     ++r.done;

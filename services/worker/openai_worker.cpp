@@ -147,8 +147,9 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
   } join_all{by_task};
   bool draining = false;
   clock_type::time_point drain_deadline;
+  // Tasks it will not run (shutting down, full): handed back, at no cost to the task.
   auto hand_back = [&](const pt::task_msg& task, const std::string& why) {
-    link.send_result({.task_id = task.task_id, .status = pt::task_status::task_status_failed,
+    link.send_result({.task_id = task.task_id, .status = pt::task_status::task_status_handed_back,
                       .error = why});
   };
   auto cancel = [&](running& r) {

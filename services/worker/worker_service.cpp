@@ -150,9 +150,11 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
       link.grant(1);
     }
   };
-  auto hand_back = [&](const pt::task_msg& task, const std::string& why) {
-    link.send_result({.task_id = task.task_id, .status = pt::task_status::task_status_failed,
-                      .error = why});
+  // A task this worker could not take (the request's fault, or the engine's): failed. One it
+  // will not run (shutting down): handed back, which costs the task no attempt.
+  auto hand_back = [&](const pt::task_msg& task, const std::string& why,
+                       pt::task_status status = pt::task_status::task_status_failed) {
+    link.send_result({.task_id = task.task_id, .status = status, .error = why});
   };
 
   while (true) {
@@ -174,7 +176,7 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
     }
     for (pt::task_msg& task : inbox.tasks) {
       if (draining) {
-        hand_back(task, "the worker is shutting down");
+        hand_back(task, "the worker is shutting down", pt::task_status::task_status_handed_back);
         continue;
       }
       if (by_task.contains(task.task_id)) {
@@ -277,7 +279,8 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
     log.line("warn", "drain time over: " + std::to_string(running.size()) +
                             " tasks handed back");
     for (auto& [id, t] : running) {
-      hand_back(t.task, "the worker shut down before the task finished");
+      hand_back(t.task, "the worker shut down before the task finished",
+                pt::task_status::task_status_handed_back);
     }
   }
   caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);

@@ -406,3 +406,28 @@ TEST(pool_search, problems_draw_their_own_random_numbers_and_each_task_its_own_s
 
 } // namespace
 } // namespace proofmesh::pipeline
+
+namespace proofmesh::pipeline {
+namespace {
+
+TEST(pool_search, a_task_handed_back_unrun_costs_no_attempt_but_is_not_retried_forever) {
+  search_params p = small();
+  p.max_attempts = 1;
+  auto s = make(p);
+  search_step first = s->start();
+  const task_result_msg back{.task_id = first.send[0].task_id,
+                             .status = task_status::task_status_handed_back,
+                             .error = "the worker is shutting down"};
+  search_step again = s->on_result(back);
+  ASSERT_EQ(again.retry.size(), 1u); // with max_attempts 1, a failure would be final
+  EXPECT_EQ(again.retry[0].attempt, 0u);
+  for (int i = 0; i < 15; ++i) ASSERT_EQ(s->on_result(back).retry.size(), 1u);
+  search_step last = s->on_result(back); // the 17th time: dead-lettered, and recorded
+  EXPECT_TRUE(last.retry.empty());
+  ASSERT_EQ(last.facts.size(), 1u);
+  EXPECT_EQ(s->counts().dead_lettered, 1);
+  EXPECT_NE(s->dead_letters()[0].reason.find("handed back 16 times"), std::string::npos);
+}
+
+} // namespace
+} // namespace proofmesh::pipeline

@@ -77,6 +77,33 @@ TEST_F(strategies_test, each_preset_completes_a_job_with_the_counts_its_shape_pr
   export_in_the_reference_formats(ids[0]);
 }
 
+// The acceptance command: `proofmesh submit ../shared/dsm2/inputs/IMO2025.json --strategy quick
+// --watch` shows each problem's progress and the final selection.
+TEST_F(strategies_test, submit_watch_shows_each_problem_and_the_final_selection) {
+  PM_SKIP_WITHOUT_SHARED();
+  start_gateway();
+  start_mesh();
+  auto watched = run_command(std::string(PM_BUILD_DIR) + "/proofmesh submit " +
+                                 shared_path("dsm2/inputs/IMO2025.json") +
+                                 " --strategy quick --watch --gateway http://127.0.0.1:" +
+                                 std::to_string(port_) + " --api-key key-alpha",
+                             dir_.str("watch.err"));
+  ASSERT_EQ(watched.exit_code, 0) << watched.err;
+  for (int i = 1; i <= 6; ++i) {
+    const std::string p = "IMO2025-" + std::to_string(i);
+    EXPECT_NE(watched.err.find(p + ": round 1 closed, pool 1, best mean 0.500"), std::string::npos)
+        << watched.err;
+    EXPECT_NE(watched.err.find(p + ": unsolved after 2 rounds, best proof #1 mean 0.500 over 8 "
+                                   "verifications"),
+              std::string::npos)
+        << watched.err;
+    EXPECT_NE(watched.err.find("  " + p + ": unsolved, proof #1 mean 0.500 over 8 verifications: "
+                                          "By the scripted argument"),
+              std::string::npos);
+  }
+  EXPECT_NE(watched.err.find("final selection (0 of 6 solved):"), std::string::npos);
+}
+
 std::vector<json> jsonl(const std::string& path) {
   std::vector<json> out;
   std::ifstream in(path);

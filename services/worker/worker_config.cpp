@@ -28,7 +28,6 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
   app.add_option("--backend", c.backend, "cpu, cuda, or openai (an OpenAI-compatible server)");
   std::string key_file;
   int64_t timeout_s = 3600;
-  bool max_tokens_set = false;
   app.add_option("--url", c.url, "openai: the server's base, http://host:port");
   app.add_option("--api-key-file", key_file,
                  "openai: a file holding the API key (else PROOFMESH_OPENAI_API_KEY or "
@@ -36,8 +35,7 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
   app.add_option("--request-timeout-seconds", timeout_s, "openai: one request (1..86400)");
   app.add_option("--max-retries", c.max_retries, "openai: retries of a failed request (0..20)");
   app.add_option("--slots", c.slots, "sequences run at once (1..4096)");
-  app.add_option("--max-tokens", c.max_tokens, "cap on a task's max_tokens (1..1048576)")
-      ->each([&](const std::string&) { max_tokens_set = true; });
+  app.add_option("--max-tokens", c.max_tokens, "cap on a task's max_tokens (1..1048576)");
   app.add_option("--heartbeat-ms", heartbeat_ms, "heartbeat interval (50..60000)");
   app.add_option("--drain-seconds", drain_s, "on SIGTERM, time for in-flight tasks (0..3600)");
   app.add_option("--metrics-port", c.metrics_port, "serve /metrics and /healthz (0: off)");
@@ -72,7 +70,6 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
       throw input_error("--max-retries must be in [0, 20]");
     }
     c.request_timeout = std::chrono::seconds(timeout_s);
-    if (!max_tokens_set) c.max_tokens = 131072; // the reference's 128K: the server bounds it
     if (!key_file.empty()) {
       c.api_key = read_text_file(key_file, 4096);
       c.api_key.erase(c.api_key.find_last_not_of(" \r\n\t") + 1);

@@ -25,7 +25,8 @@ struct worker_config {
   std::chrono::seconds request_timeout{3600}; // openai: one request, the whole answer
   int32_t max_retries = 4;     // openai: tries after the first, on transport errors, 429, 5xx
   int32_t slots = 8;         // sequences run at once = credit advertised
-  int32_t max_tokens = 32768; // cap on any task's max_tokens (openai: 131072 unless set)
+  int32_t max_tokens = 131072; // cap on any task's max_tokens: the reference's 128K (the
+                               // model's context bounds it further)
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::seconds drain{60}; // on SIGTERM: how long in-flight tasks may take to finish
   int32_t metrics_port = 0;       // GET /metrics and /healthz there; 0: off

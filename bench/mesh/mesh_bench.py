@@ -13,6 +13,7 @@ gets and what remains is the mesh:
 The peer is the engine alone: its per-task time is printed beside the end-to-end time, and the
 ratio says what the mesh adds. Standard library only; nothing is asserted, it prints figures.
 Usage: mesh_bench.py BUILD_DIR [--latency-jobs N] [--throughput-tasks N] [--generators N]
+                     [--slots N] [--backend cpu|cuda]
 """
 import argparse
 import http.client
@@ -80,8 +81,11 @@ def one_task_job(n=1):
     (a job's limit is 1,024 proofs per problem)."""
     problems = (n + 999) // 1000
     return {"problems": [{"question": "Prove that %d = %d." % (i, i)} for i in range(problems)],
+            "strategy": "quick",
+            # One round, and no re-run of a round that pooled nothing: a one-token output is
+            # cut at the length limit, so nothing is ever pooled, and each task runs once.
             "params": {"num_proofs": n // problems, "verifications_per_proof": 0,
-                       "max_tokens": 1}}
+                       "max_tokens": 1, "max_rounds": 1, "empty_round_retries": 0}}
 
 
 def main():
@@ -92,6 +96,7 @@ def main():
     ap.add_argument("--parallel-jobs", type=int, default=8)
     ap.add_argument("--generators", type=int, default=2)
     ap.add_argument("--slots", type=int, default=16)
+    ap.add_argument("--backend", default="cpu", help="the workers' backend: cpu or cuda")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     tmp = tempfile.mkdtemp(prefix="mesh-bench-")
@@ -105,7 +110,7 @@ def main():
         [build + "/proofmesh", "up", "--model", tmp + "/model", "--log-dir", tmp + "/mesh",
          "--redis-port", str(base), "--base-port", str(base + 1), "--gateway-port",
          str(base + 4), "--generators", str(args.generators), "--verifiers", "0",
-         "--meta-verifiers", "0", "--slots", str(args.slots)],
+         "--meta-verifiers", "0", "--slots", str(args.slots), "--backend", args.backend],
         stdout=open(tmp + "/up.out", "w"), stderr=subprocess.STDOUT)
     try:
         for _ in range(600):
@@ -116,8 +121,9 @@ def main():
             time.sleep(0.1)
         gw = Gateway(base + 4, open(tmp + "/mesh/api.key").read().strip())
         cores = os.cpu_count()
-        print("== bench/mesh: %d generator(s) x %d slots, scripted tiny model on the CPU backend, "
-              "max_tokens 1, %d cores, loopback" % (args.generators, args.slots, cores))
+        print("== bench/mesh: %d generator(s) x %d slots, scripted tiny model on the %s backend, "
+              "max_tokens 1, %d cores, loopback" % (args.generators, args.slots, args.backend,
+                                                    cores))
 
         # Latency: one one-task job at a time.
         e2e, engine = [], []

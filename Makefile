@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 20
 DEMO_DIR ?= $(BUILD_DIR)/demo-model
 
 .PHONY: setup configure build test unit-test demo bench bench-mesh bench-pipeline gpu-test fuzz portable \
-  clean
+  mesh-bundle clean
 
 setup:
 	@deploy/setup.sh
@@ -88,8 +88,13 @@ portable: setup
 	  tests/kernels/cuda/cuda_kernels_test tests/actors/engine/cuda/cuda_runner_test \
 	  tests/actors/engine/cuda/cuda_batch_engine_test tests/actors/engine/cuda/real_shape_test
 
+# The mesh for the GPU machine: the services and redis-server with their shared libraries, in
+# build-meshgpu/mesh.tar.xz (unpack it there; deploy/bundle/mesh_bundle.sh says how to run it).
+mesh-bundle: build
+	@deploy/bundle/mesh_bundle.sh $(BUILD_DIR) build-meshgpu
+
 clean:
-	rm -rf $(BUILD_DIR) build-fuzz build-portable
+	rm -rf $(BUILD_DIR) build-fuzz build-portable build-meshgpu
 
 # Fuzzing (tests/fuzz): a standalone clang build in build-fuzz with libFuzzer, ASan and UBSan.
 # Each fuzzer runs FUZZ_SECONDS over a working copy of its committed seeds in build-fuzz/corpus,

@@ -101,6 +101,7 @@ void job_runs::start(const pt::job_entry& e) {
     self_->send(r.actor, result_atom::value, problem, bytes_of(result));
     ++r.done;
   }
+  r.reported = r.done;
   self_->send(r.actor, replayed_atom::value);
   p_.log.line("info", "job " + job_id + ": " + std::to_string(recorded.size()) +
                           " results replayed");
@@ -134,7 +135,7 @@ void job_runs::record(const pt::task_result_msg& received) {
     r.open.erase(result.task_id);
   }
   r.pending[problem].push_back(
-      {result.task_id, result.status, result.elapsed_ms, result.error, r.done});
+      {result.task_id, result.status, result.elapsed_ms, result.error});
   self_->send(r.actor, result_atom::value, problem, bytes_of(result));
 }
 
@@ -163,12 +164,18 @@ std::vector<pt::task_msg> job_runs::drain() {
           auto& queue = r.pending[problem];
           if (queue.empty()) return;
           const pending_event ev = std::move(queue.front());
+          // Events go out in the order the problems answer, which is not the order results
+          // were recorded across problems: count here, so `done` only rises.
+          if (ev.status != pt::task_status::task_status_failed &&
+              ev.status != pt::task_status::task_status_handed_back) {
+            ++r.reported;
+          }
           queue.pop_front();
           int64_t total_open = 0;
           for (const auto& [pid, n] : r.open_by_problem) total_open += n;
           nlohmann::json event = {{"type", "result"},   {"task", ev.task},
                                   {"status", status_name(ev.status)},
-                                  {"done", ev.done},     {"open", total_open},
+                                  {"done", r.reported},  {"open", total_open},
                                   {"elapsed_ms", ev.elapsed_ms}}; // the worker's engine time
           if (!ev.error.empty()) event["error"] = ev.error; // why it failed
           p_.ledger.event(job_id, event.dump(-1, ' ', false,

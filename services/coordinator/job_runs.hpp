@@ -66,7 +66,6 @@ private:
     transport::task_status status;
     uint32_t elapsed_ms;
     std::string error;
-    int64_t done; // results recorded when this one was: the event's progress figure
   };
   struct run {
     std::string entry;
@@ -75,6 +74,7 @@ private:
     std::map<std::string, int64_t> open_by_problem;  // as the problems last said
     std::map<std::string, std::deque<pending_event>> pending; // by problem, in order
     int64_t done = 0;                                // results recorded, replayed included
+    int64_t reported = 0;                            // of those, in events so far
   };
 
   void finish(const std::string& job_id, const std::string& result_json);

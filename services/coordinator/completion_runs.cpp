@@ -125,6 +125,10 @@ completion_runs::step completion_runs::on_result(const pt::task_result_msg& resu
       end(who->first, dump(error_event("invalid_request", result.error.substr(17))));
       return gone;
     }
+    if (result.status == pt::task_status::task_status_handed_back && c.handed_back < 16) {
+      ++c.handed_back; // not run at all: again, as jobs do, without spending an attempt
+      return {.rerun = r.tasks[who->second]};
+    }
     if (c.attempts < max_attempts) {
       ++c.attempts;
       pt::task_msg again = r.tasks[who->second];

@@ -60,6 +60,7 @@ private:
     uint32_t emitted = 0; // bytes passed on
     bool done = false;
     uint32_t attempts = 1;
+    uint32_t handed_back = 0; // returns unrun (a worker shutting down): no attempt spent
   };
   struct run {
     pipeline::completion_request request;

@@ -73,6 +73,15 @@ std::unique_ptr<proof_search> proof_search::make(search_setup setup) {
 proof_search::proof_search(search_setup setup) : setup_(std::move(setup)) {
   setup_.question = std::string(roles::python_strip(setup_.question));
   replaying_ = setup_.replaying;
+  prefix_ = setup_.job_id;
+  prefix_ += '/';
+  prefix_ += setup_.problem_id;
+  prefix_ += '/';
+  seed_ = search_random::for_round(setup_.job_id, setup_.problem_id, 0).next() | 1;
+}
+
+std::string_view proof_search::tail_of(const std::string& task_id) const {
+  return std::string_view(task_id).substr(prefix_.size());
 }
 
 search_step proof_search::start() { return begin(); }
@@ -85,10 +94,8 @@ search_step proof_search::resume() {
 
 std::string proof_search::task_id(int32_t round, const char* kind,
                                   std::initializer_list<int32_t> idx) const {
-  std::string id = setup_.job_id;
-  id += '/';
-  id += setup_.problem_id;
-  id += "/r";
+  std::string id = prefix_;
+  id += 'r';
   id += std::to_string(round);
   id += '/';
   id += kind;
@@ -104,7 +111,7 @@ std::string proof_search::task_id(int32_t round, const char* kind,
 pt::sampling_spec proof_search::sampling(uint64_t kind, int32_t round, int32_t slot, int32_t j,
                                          int32_t q) const {
   pt::sampling_spec s = setup_.params.sampling;
-  s.seed = search_random::for_round(setup_.job_id, setup_.problem_id, 0).next() | 1;
+  s.seed = seed_;
   s.stream = (kind << 62) | (static_cast<uint64_t>(round & 0x3ff) << 52) |
              (static_cast<uint64_t>(slot & 0xfffff) << 32) |
              (static_cast<uint64_t>(j & 0xffff) << 16) | static_cast<uint64_t>(q & 0xffff);
@@ -169,12 +176,8 @@ size_t proof_search::max_early() const {
 }
 
 search_step proof_search::on_result(const pt::task_result_msg& result) {
-  std::string ours = setup_.job_id;
-  ours += '/';
-  ours += setup_.problem_id;
-  ours += '/';
-  if (result.task_id.rfind(ours, 0) != 0) return {};
-  const task_tail tail = parse_tail(std::string_view(result.task_id).substr(ours.size()));
+  if (result.task_id.rfind(prefix_, 0) != 0) return {};
+  const task_tail tail = parse_tail(tail_of(result.task_id));
   if (tail.kind == "stop") { // a recorded early stop: its round pools exactly these slots
     const auto* c = std::get_if<pt::complete_output>(&result.output);
     if (done() || c == nullptr || tail.round < 1) return {};
@@ -257,7 +260,7 @@ pt::task_result_msg proof_search::stop_mark(int32_t round, const std::set<int32_
 }
 
 search_step proof_search::lost(const pt::task_msg& task) {
-  const task_tail t = parse_tail(task.task_id.substr(setup_.job_id.size() + setup_.problem_id.size() + 2));
+  const task_tail t = parse_tail(tail_of(task.task_id));
   if (t.kind == "gen" && t.idx.size() == 1) return on_lost_proof(t.round, t.idx[0]);
   if (t.idx.size() >= 2) return resolve_in_candidate({t.round, t.idx[0]});
   return {};
@@ -271,7 +274,7 @@ search_step proof_search::resolve_in_candidate(const candidate_key& key) {
 }
 
 search_step proof_search::on_output(const pt::task_msg& task, const pt::task_result_msg& r) {
-  const task_tail t = parse_tail(task.task_id.substr(setup_.job_id.size() + setup_.problem_id.size() + 2));
+  const task_tail t = parse_tail(tail_of(task.task_id));
   if (const auto* g = std::get_if<pt::generate_output>(&r.output)) {
     ++counts_.proofs;
     return on_proof(t.round, t.idx.at(0), *g);

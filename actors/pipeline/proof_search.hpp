@@ -157,9 +157,13 @@ private:
   search_step lost(const transport::task_msg& task);
   search_step dead_letter_of(const transport::task_msg& task, const std::string& reason,
                              bool record);
+  /// "rR/kind/indices" of one of our task ids (after "job/problem/").
+  std::string_view tail_of(const std::string& task_id) const;
   search_step resolve_in_candidate(const candidate_key& key);
   size_t max_early() const;
 
+  std::string prefix_;  // "job/problem/": every task id of this problem starts so
+  uint64_t seed_ = 0;   // the sampling seed of every task of this problem
   std::map<std::string, transport::task_msg> open_;
   std::set<std::string> resolved_;
   std::map<std::string, transport::task_result_msg> early_;

@@ -71,7 +71,8 @@ search_params strategy_preset(const std::string& name);
 search_params parse_strategy(const std::string& name, const nlohmann::json& overrides,
                              const strategy_limits& limits = {});
 
-/// The parameters as JSON, by the names `params` takes (for the job record and the docs).
+/// The parameters as JSON, by the names `params` takes (parse_strategy reads it back: the tests
+/// check the two tables agree).
 nlohmann::json strategy_json(const search_params& p);
 
 } // namespace proofmesh::pipeline

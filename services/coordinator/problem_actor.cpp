@@ -44,19 +44,23 @@ void send_pooled(problem_pointer self, const coordinator_sink& sink,
   }
 }
 
-// Rounds closed since the last report, and the problem's end: progress events.
+// Rounds closed since the last report, and the problem's end: progress events. Called for every
+// result, so it looks at the pool (a scan) only when there is an event to write.
 void send_events(problem_pointer self, const coordinator_sink& sink) {
   problem_state& st = self->state;
   const pp::proof_search& s = *st.search;
+  const bool round_closed = s.counts().rounds > st.rounds_reported;
+  const bool ended = s.done() && !st.reported_done;
+  if (!round_closed && !ended) return;
   const pp::pool_proof* best = s.pool().best();
-  if (s.counts().rounds > st.rounds_reported) {
+  if (round_closed) {
     st.rounds_reported = s.counts().rounds;
     self->send(sink, event_atom::value, st.job_id,
                dumped({{"type", "round"}, {"problem", st.problem_id},
                        {"round", s.counts().rounds}, {"pool", s.pool().proofs().size()},
                        {"best_meanscore", best ? json(best->meanscore) : json(nullptr)}}));
   }
-  if (s.done() && !st.reported_done) {
+  if (ended) {
     json ev = {{"type", "problem_done"}, {"problem", st.problem_id},
                {"status", pp::problem_status_name(s.status())}, {"reason", s.status_reason()},
                {"rounds", s.counts().rounds}, {"pool", s.pool().proofs().size()}};

@@ -5,12 +5,9 @@
 #include "actors/roles/role_result.hpp"
 #include "actors/roles/role_templates.hpp"
 #include "actors/transport/worker_link.hpp"
-#include "services/common/metrics_server.hpp"
-#include "services/common/service_log.hpp"
-#include "services/worker/default_templates.hpp"
 #include "services/worker/openai_client.hpp"
+#include "services/worker/worker_frame.hpp"
 
-#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
@@ -96,34 +93,12 @@ pt::task_result_msg serve(flight& f, const openai_endpoint& to, int32_t max_retr
 } // namespace
 
 int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
-  const roles::role_templates templates =
-      c.templates.empty() ? roles::role_templates::from_json_text(default_templates_json,
-                                                                  "the built-in templates")
-                          : roles::role_templates::from_file(c.templates);
+  const roles::role_templates templates = load_templates(c);
   openai_endpoint to = parse_openai_url(c.url);
   to.api_key = c.api_key;
   to.timeout = c.request_timeout;
-  const services::service_log log(
-      {{"service", "worker"}, {"role", pt::role_name(c.served)}, {"worker", c.worker_id}});
-  services::metrics_registry metrics;
-  auto& requests = metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"ok\"");
-  auto& failed = metrics.counter("proofmesh_worker_tasks_total", "tasks answered",
-                                 "status=\"failed\"");
-  auto& in_flight = metrics.gauge("proofmesh_worker_tasks_in_flight", "requests on the server now");
-  auto& tokens = metrics.counter("proofmesh_worker_completion_tokens_total", "tokens generated");
-  auto& task_seconds = metrics.latency("proofmesh_worker_task_seconds",
-                                       "time from taking a task to its result");
-  std::unique_ptr<services::metrics_server> metrics_endpoint;
-  if (c.metrics_port > 0) {
-    metrics_endpoint = std::make_unique<services::metrics_server>(metrics, c.metrics_port);
-  }
-  zmq::context_t context;
-  pt::worker_link link(context, {.endpoint = c.coordinator, .worker_id = c.worker_id,
-                                 .served = c.served, .heartbeat_interval = c.heartbeat,
-                                 .capacity = static_cast<uint32_t>(c.slots)});
-  link.grant(static_cast<uint32_t>(c.slots));
-  log.line("info", "serving " + std::string(pt::role_name(c.served)) + " tasks from " +
-                          c.coordinator + " with " + c.model + " at " + c.url);
+  worker_frame frame(c, " with " + c.model + " at " + c.url);
+  pt::worker_link& link = frame.link();
 
   // Finished requests, from their threads to the loop.
   std::mutex done_mutex;
@@ -149,8 +124,7 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
   clock_type::time_point drain_deadline;
   // Tasks it will not run (shutting down, full): handed back, at no cost to the task.
   auto hand_back = [&](const pt::task_msg& task, const std::string& why) {
-    link.send_result({.task_id = task.task_id, .status = pt::task_status::task_status_handed_back,
-                      .error = why});
+    frame.hand_back(task, why, pt::task_status::task_status_handed_back);
   };
   auto cancel = [&](running& r) {
     r.cancelled->store(true);
@@ -161,7 +135,7 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
     if (!draining && stop_flag.load()) {
       draining = true;
       drain_deadline = clock_type::now() + c.drain;
-      log.line("info", "SIGTERM: draining " + std::to_string(by_task.size()) + " requests");
+      frame.log().line("info", "SIGTERM: draining " + std::to_string(by_task.size()) + " requests");
     }
     if (draining && (by_task.empty() || clock_type::now() >= drain_deadline)) break;
     pt::worker_inbox inbox = link.poll(std::chrono::milliseconds(5));
@@ -205,17 +179,9 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
       if (it == by_task.end()) continue;
       it->second.thread.join();
       by_task.erase(it);
-      (r.status == pt::task_status::task_status_failed ? failed : requests).add();
-      if (r.status == pt::task_status::task_status_failed) {
-        log.line("warn", "task " + r.task_id + " failed: " + r.error);
-      }
-      tokens.add(r.completion_tokens);
-      task_seconds.observe(static_cast<double>(r.elapsed_ms) / 1000.0);
-      link.send_result(r);
-      if (!draining) link.grant(1);
+      frame.report(r, draining);
     }
-    in_flight.set(static_cast<int64_t>(by_task.size()));
-    link.set_in_flight(static_cast<uint32_t>(by_task.size()));
+    frame.set_in_flight(by_task.size());
   }
   for (auto& [id, r] : by_task) { // the drain ran out: stop them
     cancel(r);
@@ -223,11 +189,11 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
   }
   // Answers that came in meanwhile still count; the rest go back to the coordinator.
   for (const pt::task_result_msg& r : done) {
-    if (by_task.erase(r.task_id) > 0 && r.error != "cancelled") link.send_result(r);
+    if (by_task.erase(r.task_id) > 0 && r.error != "cancelled") frame.report(r, true);
   }
   for (auto& [id, r] : by_task) hand_back(r.f->task, "the worker shut down before the task finished");
   by_task.clear();
-  log.line("info", "stopped");
+  frame.log().line("info", "stopped");
   return 0;
 }
 

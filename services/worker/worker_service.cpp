@@ -10,9 +10,7 @@
 #include "actors/roles/role_result.hpp"
 #include "actors/roles/role_templates.hpp"
 #include "actors/transport/worker_link.hpp"
-#include "services/common/metrics_server.hpp"
-#include "services/common/service_log.hpp"
-#include "services/worker/default_templates.hpp"
+#include "services/worker/worker_frame.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -67,10 +65,7 @@ pe::runner_factory runner_for(const worker_config& c, const pe::model_config& co
 } // namespace
 
 int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
-  const roles::role_templates templates =
-      c.templates.empty() ? roles::role_templates::from_json_text(default_templates_json,
-                                                                  "the built-in templates")
-                          : roles::role_templates::from_file(c.templates);
+  const roles::role_templates templates = load_templates(c);
   const pe::tokenizer tok = pe::tokenizer::from_file(c.model + "/tokenizer.json");
   const pe::model_config config = pe::load_model_config(c.model);
   const pe::chat_format format = pe::detect_chat_format(c.model, tok);
@@ -90,71 +85,28 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
   caf::scoped_actor self{sys};
   const auto listener = caf::actor_cast<pe::engine_listener>(self.ptr());
 
-  const services::service_log log(
-      {{"service", "worker"}, {"role", pt::role_name(c.served)}, {"worker", c.worker_id}});
-  services::metrics_registry metrics;
-  auto& tasks_ok = metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"ok\"");
-  auto& tasks_unparseable =
-      metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"unparseable\"");
-  auto& tasks_truncated =
-      metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"truncated\"");
-  auto& tasks_failed =
-      metrics.counter("proofmesh_worker_tasks_total", "tasks answered", "status=\"failed\"");
-  auto& in_flight = metrics.gauge("proofmesh_worker_tasks_in_flight", "tasks on the engine now");
-  auto& tokens = metrics.counter("proofmesh_worker_completion_tokens_total", "tokens generated");
-  auto& task_seconds = metrics.latency("proofmesh_worker_task_seconds",
-                                       "time from taking a task to its result");
-  auto& task_ms = metrics.counter("proofmesh_worker_task_milliseconds_total",
-                                  "time from submit to result, summed (divide by tasks)");
-  auto& dropped = metrics.gauge("proofmesh_worker_wire_dropped", "received messages dropped");
-  std::unique_ptr<services::metrics_server> metrics_endpoint;
-  if (c.metrics_port > 0) {
-    metrics_endpoint = std::make_unique<services::metrics_server>(metrics, c.metrics_port);
-  }
-
-  zmq::context_t context;
-  pt::worker_link link(context, {.endpoint = c.coordinator, .worker_id = c.worker_id,
-                                 .served = c.served, .heartbeat_interval = c.heartbeat,
-                                 .capacity = static_cast<uint32_t>(c.slots)});
-  link.grant(static_cast<uint32_t>(c.slots));
-  log.line("info", "serving " + std::string(pt::role_name(c.served)) + " tasks from " +
-                          c.coordinator);
+  worker_frame frame(c, "");
+  pt::worker_link& link = frame.link();
+  const services::service_log& log = frame.log();
 
   std::map<pe::request_id, in_flight_task> running;
   std::map<std::string, pe::request_id> by_task;
   bool draining = false;
   clock_type::time_point drain_deadline;
 
-  auto finish = [&](pe::request_id id, pt::task_result_msg result) {
+  auto finish = [&](pe::request_id id, const pt::task_result_msg& result) {
     auto it = running.find(id);
     if (it == running.end()) {
       return;
     }
     by_task.erase(it->second.task.task_id);
     running.erase(it);
-    (result.status == pt::task_status::task_status_ok            ? tasks_ok
-     : result.status == pt::task_status::task_status_unparseable ? tasks_unparseable
-     : result.status == pt::task_status::task_status_truncated   ? tasks_truncated
-                                                                 : tasks_failed)
-        .add();
-    if (result.status == pt::task_status::task_status_failed) {
-      log.line("warn", "task " + result.task_id + " failed: " + result.error);
-    }
-    tokens.add(result.completion_tokens);
-    task_ms.add(result.elapsed_ms);
-    task_seconds.observe(static_cast<double>(result.elapsed_ms) / 1000.0);
-    in_flight.set(static_cast<int64_t>(running.size()));
-    link.send_result(result);
-    link.set_in_flight(static_cast<uint32_t>(running.size()));
-    if (!draining) {
-      link.grant(1);
-    }
+    frame.report(result, draining);
+    frame.set_in_flight(running.size());
   };
-  // A task this worker could not take (the request's fault, or the engine's): failed. One it
-  // will not run (shutting down): handed back, which costs the task no attempt.
   auto hand_back = [&](const pt::task_msg& task, const std::string& why,
                        pt::task_status status = pt::task_status::task_status_failed) {
-    link.send_result({.task_id = task.task_id, .status = status, .error = why});
+    frame.hand_back(task, why, status);
   };
 
   while (true) {
@@ -167,8 +119,7 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
       break;
     }
     pt::worker_inbox inbox = link.poll(std::chrono::milliseconds(2));
-    dropped.set(static_cast<int64_t>(link.drops().total()));
-    in_flight.set(static_cast<int64_t>(running.size()));
+    frame.set_in_flight(running.size());
     for (const std::string& task_id : inbox.cancels) {
       if (auto it = by_task.find(task_id); it != by_task.end()) {
         caf::anon_send(engine, pe::cancel_atom_v, it->second);
@@ -217,7 +168,7 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
                 by_task[task.task_id] = id;
                 running[id] = {.task = std::move(task), .prompt_tokens = prompt_tokens,
                                .started = clock_type::now()};
-                link.set_in_flight(static_cast<uint32_t>(running.size()));
+                frame.set_in_flight(running.size());
               },
               [&](caf::error& err) {
                 hand_back(task, "the engine refused the task: " + sys.render(err));

@@ -209,26 +209,34 @@ TEST(pool_search, failed_tasks_retry_then_go_to_the_dead_letters) {
   EXPECT_FALSE(s->done()) << "the search goes on without it";
 }
 
-TEST(pool_search, meta_verification_that_counts_drops_ratings_judged_invalid) {
-  search_params p = small();
-  p.max_rounds = 1;
-  p.meta_counts = true;
-  p.meta_verifications_per_rating = 3;
-  // Every rating of 0.5; two of three meta-verifications find rating 0 unfair.
-  answerer a = [](const task_msg& t) {
+// Each proof's verification 0 rates it 0, verification 1 rates it 0.5; `meta` judges each
+// meta-verification task.
+answerer zero_and_half(std::function<float(const task_msg&)> meta) {
+  return [meta](const task_msg& t) {
     task_result_msg r{.task_id = t.task_id};
     if (std::holds_alternative<generate_input>(t.input)) {
       r.output = generate_output{"proof " + t.task_id, "eval", 0.5f};
     } else if (std::holds_alternative<verify_input>(t.input)) {
       r.output = verify_output{"rating", t.task_id.back() == '0' ? 0.0f : 0.5f};
     } else {
-      const bool about_zero = t.task_id.find("/0/", t.task_id.find("meta/") + 5) != std::string::npos;
-      r.output = meta_verify_output{"judged", about_zero && t.task_id.back() != '2' ? 0.0f : 1.0f};
+      r.output = meta_verify_output{"judged", meta(t)};
     }
     return r;
   };
+}
+
+TEST(pool_search, meta_verification_that_counts_drops_ratings_judged_invalid) {
+  search_params p = small();
+  p.max_rounds = 1;
+  p.meta_counts = true;
+  p.meta_verifications_per_rating = 3;
+  // Two of three meta-verifications find the rating of 0 unfair.
   auto s = make(p);
-  run(*s, a);
+  run(*s, zero_and_half([](const task_msg& t) {
+        const bool about_zero =
+            t.task_id.find("/0/", t.task_id.find("meta/") + 5) != std::string::npos;
+        return about_zero && t.task_id.back() != '2' ? 0.0f : 1.0f;
+      }));
   ASSERT_EQ(s->pool().proofs().size(), 4u);
   for (const pool_proof& proof : s->pool().proofs()) {
     EXPECT_EQ(proof.num_ratings(), 1);
@@ -243,19 +251,8 @@ TEST(pool_search, meta_verification_that_counts_drops_ratings_judged_invalid) {
 TEST(pool_search, without_meta_counting_the_same_ratings_all_count) {
   search_params p = small();
   p.max_rounds = 1;
-  answerer a = [](const task_msg& t) {
-    task_result_msg r{.task_id = t.task_id};
-    if (std::holds_alternative<generate_input>(t.input)) {
-      r.output = generate_output{"proof " + t.task_id, "eval", 0.5f};
-    } else if (std::holds_alternative<verify_input>(t.input)) {
-      r.output = verify_output{"rating", t.task_id.back() == '0' ? 0.0f : 0.5f};
-    } else {
-      r.output = meta_verify_output{"judged", 0.0f};
-    }
-    return r;
-  };
   auto s = make(p);
-  run(*s, a);
+  run(*s, zero_and_half([](const task_msg&) { return 0.0f; })); // every rating judged unfair
   EXPECT_DOUBLE_EQ(s->pool().proofs()[0].meanscore, 0.25);
   EXPECT_EQ(s->counts().ratings_dropped, 0);
 }

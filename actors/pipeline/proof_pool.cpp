@@ -1,24 +1,13 @@
 #include "actors/pipeline/proof_pool.hpp"
 
+#include "actors/common/fnv1a.hpp"
+#include "actors/common/splitmix64.hpp"
+
 #include <algorithm>
 #include <set>
 #include <unordered_map>
 
 namespace proofmesh::pipeline {
-
-namespace {
-
-// FNV-1a: a stable hash of the seed's text (std::hash is the library's choice).
-uint64_t fnv1a(const std::string& text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-} // namespace
 
 search_random search_random::for_round(const std::string& job, const std::string& problem,
                                        int32_t round) {
@@ -31,10 +20,9 @@ search_random search_random::for_round(const std::string& job, const std::string
 }
 
 uint64_t search_random::next() {
-  uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
+  const uint64_t v = splitmix64(state_);
+  state_ += 0x9e3779b97f4a7c15ull; // the next counter value
+  return v;
 }
 
 int32_t pool_proof::num_ratings() const {

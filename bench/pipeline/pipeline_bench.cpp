@@ -20,6 +20,7 @@
 #include "actors/engine/model/cpu_runner.hpp"
 #include "actors/engine/scheduling/batch_engine.hpp"
 #include "actors/engine/weights/weight_store.hpp"
+#include "actors/common/fnv1a.hpp"
 #include "actors/pipeline/proof_search.hpp"
 #include "bench/engine/bench_model.hpp"
 
@@ -58,8 +59,7 @@ struct bench_flags {
 };
 
 uint64_t hash_of(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  const uint64_t h = proofmesh::fnv1a(s);
   return h ^ (h >> 29);
 }
 

@@ -51,7 +51,9 @@ bool pool_search::passed(const candidate& c) const {
        it != candidates_.end() && it->first.first == round_; ++it) {
     if (it->second.proof.solution != c.proof.solution) continue;
     if (it->second.unresolved > 0) return false;
-    for (const pool_rating& x : pooled_form(it->second).ratings) sum += x.score, ++n;
+    for (const auto& [j, rating] : it->second.ratings) { // scores only: no texts copied
+      if (rating_counts(it->second, j)) sum += rating.score, ++n;
+    }
   }
   return n > 0 && sum / static_cast<double>(n) > setup_.params.solved_above;
 }

@@ -320,14 +320,20 @@ round_proof proof_search::pooled_form(const candidate& c) const {
     if (auto m = c.metas.find(j); m != c.metas.end()) {
       for (const auto& [q, judgement] : m->second) r.quality.push_back(judgement);
     }
-    size_t invalid = 0;
-    for (const meta_judgement& m : r.quality) {
-      if (m.score < setup_.params.meta_valid_from) ++invalid;
-    }
-    const bool drop = setup_.params.meta_counts && invalid * 2 > r.quality.size();
-    (drop ? out.dropped : out.ratings).push_back(r);
+    (rating_counts(c, j) ? out.ratings : out.dropped).push_back(r);
   }
   return out;
+}
+
+bool proof_search::rating_counts(const candidate& c, int32_t j) const {
+  if (!setup_.params.meta_counts) return true;
+  auto m = c.metas.find(j);
+  if (m == c.metas.end()) return true;
+  size_t invalid = 0;
+  for (const auto& [q, judgement] : m->second) {
+    if (judgement.score < setup_.params.meta_valid_from) ++invalid;
+  }
+  return invalid * 2 <= m->second.size();
 }
 
 search_step proof_search::withdraw_round(int32_t round) {

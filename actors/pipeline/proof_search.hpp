@@ -142,6 +142,8 @@ protected:
   search_step finish(problem_status status, std::string reason);
   /// The candidate as a pool entry: ratings judged invalid set apart when meta_counts.
   round_proof pooled_form(const candidate& c) const;
+  /// Whether rating j of the candidate counts (not judged invalid by a majority, meta_counts).
+  bool rating_counts(const candidate& c, int32_t j) const;
   /// The fact that records an early stop of `round` that pooled `slots`.
   transport::task_result_msg stop_mark(int32_t round, const std::set<int32_t>& slots) const;
 

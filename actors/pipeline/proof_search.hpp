@@ -99,6 +99,8 @@ public:
   /// The round running now (1-based; in self-refine, the furthest iteration).
   int32_t round() const { return round_; }
   const search_params& params() const { return setup_.params; }
+  /// Until resume(): rebuilding state from recorded results, nothing to send yet.
+  bool replaying() const { return replaying_; }
 
 protected:
   explicit proof_search(search_setup setup);

@@ -99,9 +99,8 @@ void job_runs::start(const pt::job_entry& e) {
     auto [owner, problem] = owner_of(result.task_id);
     if (owner != job_id) continue;
     self_->send(r.actor, result_atom::value, problem, bytes_of(result));
-    ++r.done;
+    ++r.reported; // replayed results count as done from the first event on
   }
-  r.reported = r.done;
   self_->send(r.actor, replayed_atom::value);
   p_.log.line("info", "job " + job_id + ": " + std::to_string(recorded.size()) +
                           " results replayed");
@@ -131,7 +130,6 @@ void job_runs::record(const pt::task_result_msg& received) {
       result.status != pt::task_status::task_status_handed_back) {
     if (!p_.ledger.record(job_id, result)) return;
     results_.add();
-    ++r.done;
     r.open.erase(result.task_id);
   }
   r.pending[problem].push_back(

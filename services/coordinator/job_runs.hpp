@@ -73,8 +73,7 @@ private:
     std::set<std::string> open;                      // dispatched, no recorded result yet
     std::map<std::string, int64_t> open_by_problem;  // as the problems last said
     std::map<std::string, std::deque<pending_event>> pending; // by problem, in order
-    int64_t done = 0;                                // results recorded, replayed included
-    int64_t reported = 0;                            // of those, in events so far
+    int64_t reported = 0; // recorded results in events so far (replayed ones from the start)
   };
 
   void finish(const std::string& job_id, const std::string& result_json);

@@ -152,7 +152,7 @@ problem_actor::behavior_type problem_actor_impl(problem_pointer self, problem_ac
             std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
         if (!d.message || !std::holds_alternative<pt::task_result_msg>(*d.message)) return;
         pp::search_step step = s.search->on_result(std::get<pt::task_result_msg>(*d.message));
-        if (s.replaying) return; // replaying: open tasks go out once, at `replayed`
+        if (s.search->replaying()) return; // open tasks go out once, at `replayed`
         carry_out(self, sink, std::move(step));
         self->send(sink, resolved_atom::value, s.job_id, s.problem_id,
                    static_cast<int64_t>(s.search->open_tasks().size()));
@@ -162,8 +162,7 @@ problem_actor::behavior_type problem_actor_impl(problem_pointer self, problem_ac
       },
       [=](replayed_atom) {
         problem_state& s = self->state;
-        if (!s.replaying) return;
-        s.replaying = false;
+        if (!s.search->replaying()) return;
         // A stop it decides now is recorded; what it withdraws was never sent from here.
         pp::search_step resumed = s.search->resume();
         resumed.send.clear();

@@ -29,7 +29,6 @@ struct problem_state {
   std::unique_ptr<pipeline::proof_search> search;
   std::string job_id, problem_id;
   int64_t rounds_reported = 0; // rounds closed that have had their event
-  bool replaying = true;
   bool reported_done = false;
 };
 

@@ -137,6 +137,12 @@ redis_reply redis_client::command(const std::vector<std::string>& args, redis_re
       throw redis_unavailable("redis reply to " + args.front() + " exceeds " +
                               std::to_string(params_.max_reply_elements) + " elements");
     }
+    if (out.is_error() && out.str.rfind("LOADING", 0) == 0) {
+      // A restarted server still reading its AOF refuses every command without running it:
+      // wait like for a lost connection, whatever the retry policy.
+      last_error = out.str;
+      continue;
+    }
     return out;
   }
   throw redis_unavailable("redis unreachable after " + std::to_string(params_.max_attempts) +

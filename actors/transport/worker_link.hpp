@@ -29,7 +29,8 @@ struct worker_link_params {
   std::string worker_id;  // unique per process, stable across reconnects
   role served = role::role_generator;
   std::chrono::milliseconds heartbeat_interval{1000};
-  uint32_t capacity = 0; // the worker's slots, told in every heartbeat
+  uint32_t capacity = 0; // the worker's slots for this role, told in every heartbeat: an idle
+                         // worker's credit is reset to it (set_capacity changes it)
   wire_limits limits;
 };
 
@@ -54,6 +55,8 @@ public:
   /// The identity the coordinator sees: worker_id#incarnation.
   const std::string& identity() const { return identity_; }
   void set_in_flight(uint32_t n) { in_flight_ = n; }
+  /// What the next heartbeats advertise (a worker whose roles share their slots moves them).
+  void set_capacity(uint32_t slots) { params_.capacity = slots; }
 
 private:
   void send(const wire_message& m);

@@ -1,7 +1,10 @@
 #include "bench/engine/bench_model.hpp"
 
+#include "actors/common/fnv1a.hpp"
 #include "actors/common/splitmix64.hpp"
+#include "actors/engine/weights/half_precision.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -41,51 +44,41 @@ pe::model_config bench_shape(const std::string& name) {
   return c;
 }
 
-namespace {
-
-// Uniform values in [-width/2, width/2) from a counter.
-std::vector<float> random_vector(size_t n, uint64_t seed, float width) {
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; ++i) {
-    v[i] = (static_cast<float>(splitmix64(seed + i) >> 40) / 16777216.0f - 0.5f) * width;
+const pe::tensor_view& random_weights::fetch(std::string_view name,
+                                             std::span<const int64_t> shape) const {
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    count *= d;
   }
-  return v;
-}
-
-} // namespace
-
-pe::model_weights random_weights(const pe::model_config& c) {
-  auto h = static_cast<size_t>(c.hidden_size);
-  auto q = static_cast<size_t>(c.q_dim()), kv = static_cast<size_t>(c.kv_dim());
-  auto inter = static_cast<size_t>(c.intermediate_size);
-  auto vocab = static_cast<size_t>(c.vocab_size);
-  pe::model_weights w;
-  w.layers.resize(static_cast<size_t>(c.num_hidden_layers));
-  std::vector<std::thread> tasks;
-  tasks.emplace_back([&] { w.embed = random_vector(vocab * h, 1ULL << 40, 0.1f); });
-  if (!c.tie_word_embeddings) {
-    tasks.emplace_back([&] { w.lm_head = random_vector(vocab * h, 2ULL << 40, 0.1f); });
+  values_.resize(static_cast<size_t>(count));
+  const bool is_norm = name.find("norm") != std::string_view::npos;
+  const bool is_vocab = name.find("embed") != std::string_view::npos ||
+                        name.find("lm_head") != std::string_view::npos;
+  const float width = is_vocab ? 0.1f : 0.05f;
+  const uint64_t seed = fnv1a(name);
+  auto fill = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const float v = is_norm ? 1.0f
+                              : (static_cast<float>(splitmix64(seed + i) >> 40) / 16777216.0f -
+                                 0.5f) * width;
+      values_[i] = pe::f32_to_bf16(v);
+    }
+  };
+  const size_t n = values_.size();
+  const size_t parts = n < (size_t{1} << 22) ? 1 : std::max(1u, std::thread::hardware_concurrency());
+  const size_t step = (n + parts - 1) / parts;
+  std::vector<std::thread> workers;
+  for (size_t p = 1; p < parts; ++p) {
+    workers.emplace_back(fill, std::min(n, p * step), std::min(n, (p + 1) * step));
   }
-  for (size_t l = 0; l < w.layers.size(); ++l) {
-    tasks.emplace_back([&, l] {
-      uint64_t seed = (l + 3) << 40;
-      pe::layer_weights& lw = w.layers[l];
-      lw.input_norm.assign(h, 1.0f);
-      lw.post_norm.assign(h, 1.0f);
-      lw.wq = random_vector(q * h, seed + (1ULL << 36), 0.05f);
-      lw.wk = random_vector(kv * h, seed + (2ULL << 36), 0.05f);
-      lw.wv = random_vector(kv * h, seed + (3ULL << 36), 0.05f);
-      lw.wo = random_vector(h * q, seed + (4ULL << 36), 0.05f);
-      lw.w_gate = random_vector(inter * h, seed + (5ULL << 36), 0.05f);
-      lw.w_up = random_vector(inter * h, seed + (6ULL << 36), 0.05f);
-      lw.w_down = random_vector(h * inter, seed + (7ULL << 36), 0.05f);
-    });
+  fill(0, std::min(n, step));
+  for (auto& w : workers) {
+    w.join();
   }
-  for (auto& t : tasks) {
-    t.join();
-  }
-  w.final_norm.assign(h, 1.0f);
-  return w;
+  view_ = {.name = std::string(name), .type = pe::dtype::dtype_bf16,
+           .shape = {shape.begin(), shape.end()},
+           .data = reinterpret_cast<const std::byte*>(values_.data()), .num_bytes = n * 2};
+  return view_;
 }
 
 double weight_bytes(const pe::model_config& c) {

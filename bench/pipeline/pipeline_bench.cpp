@@ -226,13 +226,16 @@ int main(int argc, char** argv) {
   }
   const pe::model_config config =
       f.shape.empty() ? pe::load_model_config(f.model) : proofmesh::bench::bench_shape(f.shape);
-  pe::model_weights weights = f.shape.empty()
-                                  ? pe::load_model_weights(config, pe::weight_store::open(f.model))
-                                  : proofmesh::bench::random_weights(config);
+  std::unique_ptr<pe::weight_source> weights;
+  if (f.shape.empty()) {
+    weights = std::make_unique<pe::weight_store>(pe::weight_store::open(f.model));
+  } else {
+    weights = std::make_unique<proofmesh::bench::random_weights>();
+  }
   std::unique_ptr<pe::model_runner> runner =
       f.backend == "cuda"
-          ? pe::make_cuda_runner(config, weights, {})
-          : std::make_unique<pe::cpu_runner>(pe::decoder_model(config, std::move(weights)));
+          ? pe::make_cuda_runner(config, *weights, {})
+          : std::make_unique<pe::cpu_runner>(config, *weights);
   const int64_t per_sequence = (std::min<int64_t>(config.max_position_embeddings, 8192) + 15) / 16;
   const pe::scheduler_config sched{.max_running = f.slots, .max_step_tokens = 8192,
                                    .block_size = 16, .total_blocks = f.slots * per_sequence};

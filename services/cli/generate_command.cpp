@@ -3,14 +3,13 @@
 // so a typo costs no load time; the JSON form is a stable interface that tests and tools parse.
 #include "actors/common/error.hpp"
 #include "actors/engine/chat/chat_format.hpp"
-#include "actors/engine/cuda/cuda_runner.hpp"
 #include "actors/engine/generation/generation.hpp"
-#include "actors/engine/model/cpu_runner.hpp"
 #include "actors/engine/model/model_config.hpp"
-#include "actors/engine/model/model_weights.hpp"
+#include "actors/engine/runtime/engine_config.hpp"
 #include "actors/engine/tokenizer/tokenizer.hpp"
 #include "actors/engine/weights/weight_store.hpp"
 #include "services/cli/command.hpp"
+#include "services/common/engine_flags.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -40,9 +39,7 @@ struct generate_flags {
   int32_t logprobs = 0;
   bool json = false;
   bool ignore_eos = false;
-  std::string backend = "cpu";
-  std::string dtype = "auto";
-  double kv_memory_fraction = 0.5;
+  services::engine_flags engine;
 };
 
 std::vector<int32_t> parse_id_list(const std::string& text) {
@@ -71,15 +68,6 @@ void check_flags(const generate_flags& f, bool has_prompt, bool has_ids) {
   }
   if (f.chat && has_ids) {
     throw input_error("--chat needs --prompt text, not --prompt-ids");
-  }
-  if (f.backend != "cpu" && f.backend != "cuda") {
-    throw input_error("--backend must be cpu or cuda, got \"" + f.backend + "\"");
-  }
-  if (!(f.kv_memory_fraction > 0.0 && f.kv_memory_fraction <= 0.95)) {
-    throw input_error("--kv-memory-fraction must be in (0, 0.95]");
-  }
-  if (f.dtype != "auto" && f.dtype != "float32" && f.dtype != "bfloat16") {
-    throw input_error("--dtype must be auto, float32 or bfloat16, got \"" + f.dtype + "\"");
   }
   if (!(f.temperature >= 0.0f && f.temperature <= 100.0f)) {
     throw input_error("--temperature must be in [0, 100]");
@@ -123,21 +111,6 @@ nlohmann::ordered_json completion_json(const engine::completion& c) {
           {"logprobs", lp}};
 }
 
-std::unique_ptr<engine::model_runner> make_runner(const generate_flags& f,
-                                                  const engine::model_config& config,
-                                                  const engine::weight_store& store) {
-  engine::model_weights weights = engine::load_model_weights(config, store);
-  if (f.backend == "cpu") {
-    return std::make_unique<engine::cpu_runner>(engine::decoder_model(config, std::move(weights)));
-  }
-  bool f32 = f.dtype == "float32" || (f.dtype == "auto" && config.torch_dtype == "float32");
-  return engine::make_cuda_runner(
-      config, weights,
-      {.dtype = f32 ? engine::compute_dtype::compute_dtype_f32
-                    : engine::compute_dtype::compute_dtype_bf16,
-       .kv_memory_fraction = f.kv_memory_fraction});
-}
-
 } // namespace
 
 command_fn add_generate_command(CLI::App& app) {
@@ -159,14 +132,10 @@ command_fn add_generate_command(CLI::App& app) {
   app.add_option("--logprobs", f->logprobs, "top-k logprobs per generated token");
   app.add_flag("--json", f->json, "one JSON line per completion");
   app.add_flag("--ignore-eos", f->ignore_eos, "keep generating past the model's eos tokens");
-  app.add_option("--backend", f->backend, "cpu or cuda");
-  app.add_option("--kv-memory-fraction", f->kv_memory_fraction,
-                 "cuda: share of the device memory free after loading the weights that the KV "
-                 "cache takes (default 0.5)");
-  app.add_option("--dtype", f->dtype,
-                 "cuda compute type: auto (the checkpoint's), float32 or bfloat16; cpu is float32");
+  services::add_engine_flags(app, f->engine);
   return [f, prompt, ids] {
     check_flags(*f, prompt->count() > 0, ids->count() > 0);
+    const engine::engine_config engine_config = f->engine.resolve();
     std::optional<engine::chat_format> forced_format;
     if (!f->chat_format.empty()) {
       forced_format = engine::parse_chat_format(f->chat_format);
@@ -185,7 +154,7 @@ command_fn add_generate_command(CLI::App& app) {
     }
     engine::model_config config = engine::load_model_config(f->model);
     auto store = engine::weight_store::open(f->model);
-    std::unique_ptr<engine::model_runner> model = make_runner(*f, config, store);
+    std::unique_ptr<engine::model_runner> model = engine::make_runner(engine_config, config, store);
 
     engine::generate_request request;
     if (ids->count() > 0) {
@@ -214,13 +183,16 @@ command_fn add_generate_command(CLI::App& app) {
 
     // Stream the single completion live; with --n > 1 the completions print when done.
     bool stream = !f->json && f->n == 1;
-    auto start = std::chrono::steady_clock::now();
-    auto results = engine::generate(*model, tok ? &*tok : nullptr, request, [&](int32_t, std::string_view text) {
-      if (stream) {
-        std::cout << text << std::flush;
-      }
-    });
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    engine::generate_timing timing;
+    auto results = engine::generate(
+        *model, tok ? &*tok : nullptr, request,
+        [&](int32_t, std::string_view text) {
+          if (stream) {
+            std::cout << text << std::flush;
+          }
+        },
+        engine::scheduler_config_for(engine_config), &timing);
+    const double seconds = timing.seconds;
     size_t generated = 0;
     for (size_t i = 0; i < results.size(); ++i) {
       generated += results[i].ids.size();
@@ -236,9 +208,14 @@ command_fn add_generate_command(CLI::App& app) {
     }
     if (!f->json) {
       std::cout << "\n";
-      std::fprintf(stderr, "[%zu prompt tokens, %zu generated in %.2f s: %.1f tokens/s]\n",
+      const engine::runner_stats load = model->stats();
+      std::fprintf(stderr,
+                   "[loaded %.2f GB in %.2f s; %zu prompt tokens, %zu generated in %.2f s: "
+                   "%.1f tokens/s; TTFT %.1f ms]\n",
+                   static_cast<double>(load.loaded_bytes) / 1e9, load.load_seconds,
                    request.prompt.size(), generated, seconds,
-                   seconds > 0 ? static_cast<double>(generated) / seconds : 0.0);
+                   seconds > 0 ? static_cast<double>(generated) / seconds : 0.0,
+                   1e3 * timing.first_token_seconds);
     }
     return 0;
   };

@@ -1,7 +1,9 @@
 // `proofmesh up`: the whole mesh on this machine, for a demo or a laptop. Rules of the road:
 // - It starts, on loopback: redis-server (AOF on, fsync every second, a password it makes up
 //   unless given, its files in LOG_DIR/redis), one coordinator, the gateway, and the requested
-//   replicas of each role; each process writes LOG_DIR/<name>.log.
+//   workers: N combined workers (--workers N: each serves every role from one engine, one copy
+//   of the weights), and/or dedicated replicas per role; each process writes LOG_DIR/<name>.log.
+//   Workers get the engine flags as given here (services/common/engine_flags).
 // - It waits for Redis to answer before starting the rest, and for the gateway to be ready
 //   before it says "mesh up". Secrets it makes up go to files of mode 0600: the Redis password
 //   (LOG_DIR/redis.password) and the gateway's API key (LOG_DIR/api.key, tenant "local"; the
@@ -16,6 +18,7 @@
 #include "actors/transport/redis_client.hpp"
 #include "services/cli/command.hpp"
 #include "services/cli/gateway_client.hpp"
+#include "services/common/engine_flags.hpp"
 #include "services/common/service_main.hpp"
 
 #include <chrono>
@@ -41,7 +44,8 @@ struct up_flags {
   std::string model;
   std::string templates;
   std::string log_dir = "proofmesh-mesh";
-  std::string backend = "cpu";
+  services::engine_flags engine;
+  int32_t workers = 0; // combined: every role from one engine
   int32_t generators = 1, verifiers = 1, meta_verifiers = 1;
   int32_t slots = 8;
   int32_t redis_port = 6379;
@@ -101,20 +105,30 @@ command_fn add_up_command(CLI::App& app) {
   app.add_option("--model", f->model, "model folder the workers serve")->required();
   app.add_option("--templates", f->templates, "prompt templates file (default: ours)");
   app.add_option("--log-dir", f->log_dir, "logs and Redis files (default ./proofmesh-mesh)");
-  app.add_option("--backend", f->backend, "cpu or cuda");
-  app.add_option("--generators", f->generators, "generator replicas (0..64)");
-  app.add_option("--verifiers", f->verifiers, "verifier replicas (0..64)");
-  app.add_option("--meta-verifiers", f->meta_verifiers, "meta-verifier replicas (0..64)");
-  app.add_option("--slots", f->slots, "sequences per worker (1..4096)");
+  services::add_engine_flags(app, f->engine);
+  auto* combined = app.add_option(
+      "--workers", f->workers,
+      "combined workers, each serving every role from one engine (0..64); with it, the "
+      "per-role counts default to 0");
+  auto* g = app.add_option("--generators", f->generators, "generator replicas (0..64)");
+  auto* v = app.add_option("--verifiers", f->verifiers, "verifier replicas (0..64)");
+  auto* m = app.add_option("--meta-verifiers", f->meta_verifiers, "meta-verifier replicas (0..64)");
+  app.add_option("--slots", f->slots, "tasks per worker, all its roles together (1..4096)");
   app.add_option("--redis-port", f->redis_port, "Redis port on 127.0.0.1");
   app.add_option("--base-port", f->base_port, "role sockets at base, base+1, base+2");
   app.add_option("--redis-password", f->redis_password, "default: a random one");
   app.add_option("--gateway-port", f->gateway_port, "the REST gateway's port on 127.0.0.1");
   app.add_option("--api-key", f->api_key, "the gateway's API key (default: a random one)");
-  return [f] {
-    for (int32_t n : {f->generators, f->verifiers, f->meta_verifiers}) {
-      if (n < 0 || n > 64) throw input_error("replica counts must be in [0, 64]");
+  return [f, combined, g, v, m] {
+    if (combined->count() > 0) { // combined workers replace the dedicated ones unless asked
+      if (g->count() == 0) f->generators = 0;
+      if (v->count() == 0) f->verifiers = 0;
+      if (m->count() == 0) f->meta_verifiers = 0;
     }
+    for (int32_t n : {f->workers, f->generators, f->verifiers, f->meta_verifiers}) {
+      if (n < 0 || n > 64) throw input_error("worker and replica counts must be in [0, 64]");
+    }
+    f->engine.resolve(); // a bad engine flag fails here, not in every worker's log
     if (f->redis_port < 1 || f->redis_port > 65535 || f->base_port < 1 ||
         f->base_port > 65533 || f->gateway_port < 1 || f->gateway_port > 65535) {
       throw input_error("--redis-port, --base-port and --gateway-port must be valid TCP ports");
@@ -187,26 +201,33 @@ command_fn add_up_command(CLI::App& app) {
         std::this_thread::sleep_for(100ms);
       }
     }
+    auto start_worker = [&](const std::string& name, const std::string& roles,
+                            const std::string& coordinators) {
+      std::vector<std::string> argv = {(bin / "proofmesh-worker").string(), "--roles", roles,
+                                       "--coordinator", coordinators, "--model", f->model,
+                                       "--slots", std::to_string(f->slots), "--worker-id", name};
+      for (std::string& a : f->engine.to_args()) argv.push_back(std::move(a));
+      if (!f->templates.empty()) {
+        argv.push_back("--templates");
+        argv.push_back(f->templates);
+      }
+      children.push_back({name, spawn(argv, (logs / (name + ".log")).string())});
+    };
+    for (int32_t i = 0; i < f->workers; ++i) {
+      start_worker("worker-" + std::to_string(i), "generator,verifier,meta_verifier",
+                   endpoints[0] + "," + endpoints[1] + "," + endpoints[2]);
+    }
     const char* roles[3] = {"generator", "verifier", "meta_verifier"};
     const int32_t counts[3] = {f->generators, f->verifiers, f->meta_verifiers};
     for (int r = 0; r < 3; ++r) {
       for (int32_t i = 0; i < counts[r]; ++i) {
-        std::string name = std::string(roles[r]) + "-" + std::to_string(i);
-        std::vector<std::string> argv = {(bin / "proofmesh-worker").string(), "--role", roles[r],
-                                         "--coordinator", endpoints[r], "--model", f->model,
-                                         "--backend", f->backend, "--slots",
-                                         std::to_string(f->slots), "--worker-id", name};
-        if (!f->templates.empty()) {
-          argv.push_back("--templates");
-          argv.push_back(f->templates);
-        }
-        children.push_back({name, spawn(argv, (logs / (name + ".log")).string())});
+        start_worker(std::string(roles[r]) + "-" + std::to_string(i), roles[r], endpoints[r]);
       }
     }
     std::cout << "mesh up: gateway http://127.0.0.1:" << f->gateway_port << " (API key in "
               << (logs / "api.key").string() << "), redis 127.0.0.1:" << redis_port
               << " (password in " << (logs / "redis.password").string() << "), coordinator, "
-              << f->generators
+              << f->workers << " combined worker(s), " << f->generators
               << " generator(s), " << f->verifiers << " verifier(s), " << f->meta_verifiers
               << " meta-verifier(s); logs in " << logs.string() << "; Ctrl-C stops it"
               << std::endl;

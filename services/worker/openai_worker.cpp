@@ -98,12 +98,12 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
   to.api_key = c.api_key;
   to.timeout = c.request_timeout;
   worker_frame frame(c, " with " + c.model + " at " + c.url);
-  pt::worker_link& link = frame.link();
 
   // Finished requests, from their threads to the loop.
   std::mutex done_mutex;
   std::deque<pt::task_result_msg> done;
   struct running {
+    size_t link = 0; // the role link the task came on
     std::shared_ptr<flight> f;
     std::shared_ptr<std::atomic<bool>> cancelled;
     std::thread thread;
@@ -123,8 +123,13 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
   bool draining = false;
   clock_type::time_point drain_deadline;
   // Tasks it will not run (shutting down, full): handed back, at no cost to the task.
-  auto hand_back = [&](const pt::task_msg& task, const std::string& why) {
-    frame.hand_back(task, why, pt::task_status::task_status_handed_back);
+  auto hand_back = [&](size_t link, const pt::task_msg& task, const std::string& why) {
+    frame.refuse(link, task, why, pt::task_status::task_status_handed_back);
+  };
+  auto set_in_flight = [&] {
+    std::vector<size_t> per_link(c.roles.size(), 0);
+    for (const auto& [id, r] : by_task) ++per_link[r.link];
+    frame.set_in_flight(per_link);
   };
   auto cancel = [&](running& r) {
     r.cancelled->store(true);
@@ -134,25 +139,28 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
   while (true) {
     if (!draining && stop_flag.load()) {
       draining = true;
+      frame.start_draining();
       drain_deadline = clock_type::now() + c.drain;
       frame.log().line("info", "SIGTERM: draining " + std::to_string(by_task.size()) + " requests");
     }
     if (draining && (by_task.empty() || clock_type::now() >= drain_deadline)) break;
-    pt::worker_inbox inbox = link.poll(std::chrono::milliseconds(5));
+    frame_inbox inbox = frame.poll(std::chrono::milliseconds(5));
     for (const std::string& id : inbox.cancels) {
       if (auto it = by_task.find(id); it != by_task.end()) cancel(it->second);
     }
-    for (pt::task_msg& task : inbox.tasks) {
+    for (role_task& arrived : inbox.tasks) {
+      const size_t link = arrived.link;
+      pt::task_msg& task = arrived.task;
       if (draining) {
-        hand_back(task, "the worker is shutting down");
+        hand_back(link, task, "the worker is shutting down");
         continue;
       }
       if (by_task.contains(task.task_id)) {
-        link.grant(1); // a duplicate delivery spent a credit; the first one's result answers it
+        frame.release(link); // a duplicate delivery; the first one's result answers it
         continue;
       }
       if (by_task.size() >= static_cast<size_t>(c.slots)) { // more than our credit: not ours
-        hand_back(task, "the worker is full (" + std::to_string(c.slots) + " slots)");
+        hand_back(link, task, "the worker is full (" + std::to_string(c.slots) + " slots)");
         continue;
       }
       const bool raw = std::holds_alternative<pt::complete_input>(task.input);
@@ -167,7 +175,7 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
         const std::lock_guard lock(done_mutex);
         done.push_back(std::move(r));
       });
-      by_task.emplace(id, running{f, cancelled, std::move(t)});
+      by_task.emplace(id, running{link, f, cancelled, std::move(t)});
     }
     std::deque<pt::task_result_msg> finished;
     {
@@ -178,20 +186,28 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
       auto it = by_task.find(r.task_id);
       if (it == by_task.end()) continue;
       it->second.thread.join();
+      const size_t link = it->second.link;
       by_task.erase(it);
-      frame.report(r, draining);
+      frame.report(link, r);
     }
-    frame.set_in_flight(by_task.size());
+    set_in_flight();
   }
   for (auto& [id, r] : by_task) { // the drain ran out: stop them
     cancel(r);
     r.thread.join();
   }
   // Answers that came in meanwhile still count; the rest go back to the coordinator.
+  frame.start_draining();
   for (const pt::task_result_msg& r : done) {
-    if (by_task.erase(r.task_id) > 0 && r.error != "cancelled") frame.report(r, true);
+    auto it = by_task.find(r.task_id);
+    if (it == by_task.end()) continue;
+    const size_t link = it->second.link;
+    by_task.erase(it);
+    if (r.error != "cancelled") frame.report(link, r);
   }
-  for (auto& [id, r] : by_task) hand_back(r.f->task, "the worker shut down before the task finished");
+  for (auto& [id, r] : by_task) {
+    hand_back(r.link, r.f->task, "the worker shut down before the task finished");
+  }
   by_task.clear();
   frame.log().line("info", "stopped");
   return 0;

@@ -5,27 +5,39 @@
 
 #include <CLI/CLI.hpp>
 
+#include "services/common/engine_flags.hpp"
 #include "services/common/service_main.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 namespace proofmesh::worker {
 
 worker_config parse_worker_config(int argc, char** argv, bool& help, std::string& help_text) {
   worker_config c;
-  std::string role = "verifier";
+  std::string role;
+  std::vector<std::string> roles;
   int64_t heartbeat_ms = 1000, drain_s = 60;
-  CLI::App app{"proofmesh-worker: a generator, verifier or meta-verifier service"};
+  services::engine_flags engine;
+  CLI::App app{"proofmesh-worker: a generator, verifier and/or meta-verifier service"};
   app.set_config("--config", "", "a TOML or INI file with these options; flags override it");
-  app.add_option("--role", role, "generator, verifier or meta_verifier")->required();
-  app.add_option("--coordinator", c.coordinator, "the coordinator's socket for this role")
+  auto* one = app.add_option("--role", role, "generator, verifier or meta_verifier");
+  app.add_option("--roles", roles,
+                 "several roles served from one engine and one copy of the weights, e.g. "
+                 "generator,verifier,meta_verifier")
+      ->delimiter(',')
+      ->excludes(one);
+  app.add_option("--coordinator", c.coordinators,
+                 "the coordinator's socket of each role, in --roles order (comma-separated)")
+      ->delimiter(',')
       ->required();
   app.add_option("--model", c.model, "model folder (--backend openai: the server's model name)")
       ->required();
   app.add_option("--templates", c.templates, "prompt templates file (JSON, four templates)");
   app.add_option("--worker-id", c.worker_id, "unique id (default: role-host-pid)");
-  app.add_option("--backend", c.backend, "cpu, cuda, or openai (an OpenAI-compatible server)");
+  services::add_engine_flags(app, engine);
   std::string key_file;
   int64_t timeout_s = 3600;
   app.add_option("--url", c.url, "openai: the server's base, http://host:port");
@@ -34,7 +46,8 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
                  "OPENAI_API_KEY)");
   app.add_option("--request-timeout-seconds", timeout_s, "openai: one request (1..86400)");
   app.add_option("--max-retries", c.max_retries, "openai: retries of a failed request (0..20)");
-  app.add_option("--slots", c.slots, "sequences run at once (1..4096)");
+  app.add_option("--slots", c.slots,
+                 "tasks held at once, all roles together (1..4096); shared as credit");
   app.add_option("--max-tokens", c.max_tokens, "cap on a task's max_tokens (1..1048576)");
   app.add_option("--heartbeat-ms", heartbeat_ms, "heartbeat interval (50..60000)");
   app.add_option("--drain-seconds", drain_s, "on SIGTERM, time for in-flight tasks (0..3600)");
@@ -43,20 +56,42 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
   if (help) {
     return c;
   }
-  if (role == "generator") {
-    c.served = transport::role::role_generator;
-  } else if (role == "verifier") {
-    c.served = transport::role::role_verifier;
-  } else if (role == "meta_verifier") {
-    c.served = transport::role::role_meta_verifier;
-  } else {
-    throw input_error("--role must be generator, verifier or meta_verifier, got \"" + role + "\"");
+  if (!role.empty()) {
+    roles = {role};
   }
-  if (c.coordinator.rfind("tcp://", 0) != 0 && c.coordinator.rfind("ipc://", 0) != 0) {
-    throw input_error("--coordinator must be a tcp:// or ipc:// endpoint");
+  if (roles.empty()) {
+    throw input_error("give --role R or --roles R1,R2,...");
   }
+  for (const std::string& name : roles) {
+    std::optional<transport::role> r;
+    for (transport::role known : {transport::role::role_generator, transport::role::role_verifier,
+                                  transport::role::role_meta_verifier}) {
+      if (name == transport::role_name(known)) r = known;
+    }
+    if (!r) {
+      throw input_error("--roles: each must be generator, verifier or meta_verifier, got \"" +
+                        name + "\"");
+    }
+    if (std::find(c.roles.begin(), c.roles.end(), *r) != c.roles.end()) {
+      throw input_error("--roles names " + name + " twice");
+    }
+    c.roles.push_back(*r);
+  }
+  if (c.coordinators.size() != c.roles.size()) {
+    throw input_error("--coordinator: give one socket per role (" + std::to_string(c.roles.size()) +
+                      "), got " + std::to_string(c.coordinators.size()));
+  }
+  for (const std::string& endpoint : c.coordinators) {
+    if (endpoint.rfind("tcp://", 0) != 0 && endpoint.rfind("ipc://", 0) != 0) {
+      throw input_error("--coordinator must be a tcp:// or ipc:// endpoint");
+    }
+  }
+  c.backend = engine.backend;
   if (c.backend != "cpu" && c.backend != "cuda" && c.backend != "openai") {
     throw input_error("--backend must be cpu, cuda or openai");
+  }
+  if (c.backend != "openai") {
+    c.engine = engine.resolve();
   }
   if (c.backend == "openai") {
     if (c.url.empty()) throw input_error("--backend openai needs --url");
@@ -84,6 +119,10 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
   if (c.slots < 1 || c.slots > 4096) {
     throw input_error("--slots must be in [1, 4096]");
   }
+  if (c.slots < static_cast<int32_t>(c.roles.size())) {
+    throw input_error("--slots must be at least one per role (" + std::to_string(c.roles.size()) +
+                      ")");
+  }
   if (c.max_tokens < 1 || c.max_tokens > (1 << 20)) {
     throw input_error("--max-tokens must be in [1, 1048576]");
   }
@@ -99,7 +138,12 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
   c.heartbeat = std::chrono::milliseconds(heartbeat_ms);
   c.drain = std::chrono::seconds(drain_s);
   if (c.worker_id.empty()) {
-    c.worker_id = services::instance_id(role);
+    std::string name;
+    for (transport::role r : c.roles) {
+      if (!name.empty()) name += '+';
+      name += transport::role_name(r);
+    }
+    c.worker_id = services::instance_id(c.roles.size() == 3 ? std::string("worker") : name);
   }
   if (c.worker_id.size() > 200) {
     throw input_error("--worker-id must be at most 200 bytes");

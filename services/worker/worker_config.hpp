@@ -4,27 +4,31 @@
 // exits 2 before it touches the model or the network.
 #pragma once
 
+#include "actors/engine/runtime/engine_config.hpp"
 #include "actors/transport/wire_messages.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace proofmesh::worker {
 
 struct worker_config {
-  transport::role served = transport::role::role_verifier;
-  std::string coordinator;   // the coordinator's socket for this role, e.g. tcp://127.0.0.1:5602
+  std::vector<transport::role> roles; // served, from --roles (or --role); one engine for all
+  std::vector<std::string> coordinators; // the coordinator's socket of each role, in roles' order,
+                                         // e.g. tcp://127.0.0.1:5602
   std::string model;         // model folder; with --backend openai, the server's model name
   std::string templates;     // templates file (default: ours, deploy/templates)
   std::string worker_id;     // default: <role>-<host>-<pid>
   std::string backend = "cpu"; // cpu, cuda, or openai (an OpenAI-compatible server)
+  engine::engine_config engine; // cpu and cuda: the engine, from the shared engine flags
   std::string url;             // openai: the server, http://host:port
   std::string api_key;         // openai: from --api-key-file, else PROOFMESH_OPENAI_API_KEY or
                                // OPENAI_API_KEY (never a flag: flags show in `ps`)
   std::chrono::seconds request_timeout{3600}; // openai: one request, the whole answer
   int32_t max_retries = 4;     // openai: tries after the first, on transport errors, 429, 5xx
-  int32_t slots = 8;         // sequences run at once = credit advertised
+  int32_t slots = 8;         // tasks held at once, all roles together: the credit budget
   int32_t max_tokens = 131072; // cap on any task's max_tokens: the reference's 128K (the
                                // model's context bounds it further)
   std::chrono::milliseconds heartbeat{1000};

@@ -1,10 +1,11 @@
 // What every role service has, whatever runs its model (our engine, or an OpenAI-compatible
-// server): its log, its metrics and their endpoint, its templates, and its link to the
-// coordinator with the credit rule. Rules of the road:
-// - report() is the one way a finished task leaves: counted by status, its tokens and time
-//   recorded, sent, and (unless draining) its slot granted back as credit.
-// - hand_back() answers a task the worker will not run: failed (the task's fault, or the
-//   backend's) or handed back (shutting down, full: no fault of the task's, no attempt spent).
+// server): its log, its metrics and their endpoint, its templates, and one link to the
+// coordinator per role it serves, with one slot budget shared by them. Rules of the road:
+// - Every task that arrives holds a slot from the shared budget (slot_budget.hpp) until it
+//   leaves through report() (it ran), refuse() (it will not run) or release() (a duplicate
+//   delivery): the one place where a slot becomes credit again, for whichever role the budget
+//   gives it to. While draining, no credit is granted.
+// - Metrics are per role (label role="..."), as dedicated workers' were.
 #pragma once
 
 #include "actors/roles/role_templates.hpp"
@@ -12,8 +13,10 @@
 #include "services/common/metrics.hpp"
 #include "services/common/metrics_server.hpp"
 #include "services/common/service_log.hpp"
+#include "services/worker/slot_budget.hpp"
 #include "services/worker/worker_config.hpp"
 
+#include <deque>
 #include <memory>
 
 namespace proofmesh::worker {
@@ -21,35 +24,63 @@ namespace proofmesh::worker {
 /// The templates the config names, or our built-in ones.
 roles::role_templates load_templates(const worker_config& c);
 
+/// A task and the role link it came on (an index into the config's roles).
+struct role_task {
+  size_t link = 0;
+  transport::task_msg task;
+};
+
+struct frame_inbox {
+  std::vector<role_task> tasks;
+  std::vector<std::string> cancels; // task ids are unique across roles
+};
+
 class worker_frame {
 public:
   /// `serving` ends the start-up log line ("serving generator tasks from ... <serving>").
   worker_frame(const worker_config& c, const std::string& serving);
 
-  transport::worker_link& link() { return link_; }
   const services::service_log& log() const { return log_; }
 
-  void report(const transport::task_result_msg& result, bool draining);
-  void hand_back(const transport::task_msg& task, const std::string& why,
-                 transport::task_status status = transport::task_status::task_status_failed);
-  /// Tasks running now: the gauge, and what heartbeats say.
-  void set_in_flight(size_t n);
+  /// Waits up to `timeout` for messages on any role's link; every task returned holds a slot.
+  frame_inbox poll(std::chrono::milliseconds timeout);
+  /// From now on no slot becomes credit again.
+  void start_draining() { draining_ = true; }
+
+  /// A task ran: counted by status, its tokens and time recorded, sent, and its slot freed.
+  void report(size_t link, const transport::task_result_msg& result);
+  /// A task will not run: failed (its fault, or the backend's) or handed back (shutting down,
+  /// full: no fault of the task's, no attempt spent). Its slot is freed.
+  void refuse(size_t link, const transport::task_msg& task, const std::string& why,
+              transport::task_status status = transport::task_status::task_status_failed);
+  /// A duplicate delivery of a task already held: its slot is freed, nothing is sent.
+  void release(size_t link);
+  void send_progress(size_t link, const transport::progress_msg& progress);
+  /// Tasks running now per link: the gauges, and what heartbeats say.
+  void set_in_flight(const std::vector<size_t>& per_link);
 
 private:
+  struct role_metrics {
+    services::metric* ok;
+    services::metric* unparseable;
+    services::metric* truncated;
+    services::metric* failed;
+    services::metric* in_flight;
+    services::metric* tokens;
+    services::metric* task_ms;
+    services::histogram* task_seconds;
+  };
+  void free_slot(size_t link);
+
   services::service_log log_;
   services::metrics_registry metrics_;
-  services::metric& ok_;
-  services::metric& unparseable_;
-  services::metric& truncated_;
-  services::metric& failed_;
-  services::metric& in_flight_;
-  services::metric& tokens_;
-  services::metric& task_ms_;
+  std::vector<role_metrics> role_metrics_; // per link
   services::metric& dropped_;
-  services::histogram& task_seconds_;
   std::unique_ptr<services::metrics_server> endpoint_;
   zmq::context_t context_;
-  transport::worker_link link_;
+  std::deque<transport::worker_link> links_; // per role; deque: a link never moves
+  slot_budget budget_;
+  bool draining_ = false;
 };
 
 } // namespace proofmesh::worker

@@ -2,8 +2,7 @@
 
 #include "actors/common/error.hpp"
 #include "actors/engine/chat/chat_format.hpp"
-#include "actors/engine/cuda/cuda_runner.hpp"
-#include "actors/engine/model/cpu_runner.hpp"
+#include "actors/engine/runtime/engine_config.hpp"
 #include "actors/engine/serving/engine_actor.hpp"
 #include "actors/engine/tokenizer/tokenizer.hpp"
 #include "actors/engine/weights/weight_store.hpp"
@@ -27,6 +26,7 @@ namespace pt = proofmesh::transport;
 using clock_type = std::chrono::steady_clock;
 
 struct in_flight_task {
+  size_t link = 0; // the role link it came on
   pt::task_msg task;
   uint32_t prompt_tokens = 0;
   clock_type::time_point started;
@@ -52,14 +52,7 @@ std::vector<int32_t> prompt_of(const pt::task_msg& task, const roles::role_templ
 }
 
 pe::runner_factory runner_for(const worker_config& c, const pe::model_config& config) {
-  return [c, config] {
-    pe::model_weights weights = pe::load_model_weights(config, pe::weight_store::open(c.model));
-    if (c.backend == "cuda") {
-      return pe::make_cuda_runner(config, weights, {});
-    }
-    return std::unique_ptr<pe::model_runner>(
-        std::make_unique<pe::cpu_runner>(pe::decoder_model(config, std::move(weights))));
-  };
+  return [c, config] { return pe::make_runner(c.engine, config, pe::weight_store::open(c.model)); };
 }
 
 } // namespace
@@ -76,62 +69,69 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
 
   caf::actor_system_config cfg;
   caf::actor_system sys{pe::add_engine_types(cfg)};
-  const int64_t blocks_per_sequence = (config.max_position_embeddings + 15) / 16;
+  // The engine runs at most the worker's slots at once, whatever --max-running allows.
+  pe::scheduler_config plan = pe::scheduler_config_for(c.engine);
+  plan.max_running = std::min(plan.max_running, c.slots);
   pe::engine_actor engine = pe::spawn_engine(
-      sys, {.make_runner = runner_for(c, config), .tok = &tok,
-            .scheduler = {.max_running = c.slots, .max_step_tokens = 8192, .block_size = 16,
-                          .total_blocks = c.slots * blocks_per_sequence},
+      sys, {.make_runner = runner_for(c, config), .tok = &tok, .scheduler = plan,
             .max_requests = c.slots});
   caf::scoped_actor self{sys};
   const auto listener = caf::actor_cast<pe::engine_listener>(self.ptr());
 
   worker_frame frame(c, "");
-  pt::worker_link& link = frame.link();
   const services::service_log& log = frame.log();
 
   std::map<pe::request_id, in_flight_task> running;
   std::map<std::string, pe::request_id> by_task;
   bool draining = false;
   clock_type::time_point drain_deadline;
+  auto set_in_flight = [&] {
+    std::vector<size_t> per_link(c.roles.size(), 0);
+    for (const auto& [id, t] : running) {
+      ++per_link[t.link];
+    }
+    frame.set_in_flight(per_link);
+  };
 
   auto finish = [&](pe::request_id id, const pt::task_result_msg& result) {
     auto it = running.find(id);
     if (it == running.end()) {
       return;
     }
+    const size_t link = it->second.link;
     by_task.erase(it->second.task.task_id);
     running.erase(it);
-    frame.report(result, draining);
-    frame.set_in_flight(running.size());
-  };
-  auto hand_back = [&](const pt::task_msg& task, const std::string& why,
-                       pt::task_status status = pt::task_status::task_status_failed) {
-    frame.hand_back(task, why, status);
+    frame.report(link, result);
+    set_in_flight();
   };
 
   while (true) {
     if (!draining && stop_flag.load()) {
       draining = true;
+      frame.start_draining();
       drain_deadline = clock_type::now() + c.drain;
       log.line("info", "SIGTERM: draining " + std::to_string(running.size()) + " tasks");
     }
     if (draining && (running.empty() || clock_type::now() >= drain_deadline)) {
       break;
     }
-    pt::worker_inbox inbox = link.poll(std::chrono::milliseconds(2));
-    frame.set_in_flight(running.size());
+    frame_inbox inbox = frame.poll(std::chrono::milliseconds(2));
+    set_in_flight();
     for (const std::string& task_id : inbox.cancels) {
       if (auto it = by_task.find(task_id); it != by_task.end()) {
         caf::anon_send(engine, pe::cancel_atom_v, it->second);
       }
     }
-    for (pt::task_msg& task : inbox.tasks) {
+    for (role_task& arrived : inbox.tasks) {
+      const size_t link = arrived.link;
+      pt::task_msg& task = arrived.task;
       if (draining) {
-        hand_back(task, "the worker is shutting down", pt::task_status::task_status_handed_back);
+        frame.refuse(link, task, "the worker is shutting down",
+                     pt::task_status::task_status_handed_back);
         continue;
       }
       if (by_task.contains(task.task_id)) {
-        link.grant(1); // a duplicate delivery spent a credit; the first one's result answers it
+        frame.release(link); // a duplicate delivery; the first one's result answers it
         continue;
       }
       std::vector<int32_t> prompt = prompt_of(task, templates, tok, format);
@@ -145,10 +145,10 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
       // there ends as `length`, which the search counts as truncated.
       const int64_t room = config.max_position_embeddings - static_cast<int64_t>(prompt.size());
       if (room < 1) { // no room to answer in: the request's fault, not the worker's
-        hand_back(task, "invalid_request: the prompt has " + std::to_string(prompt.size()) +
-                            " tokens; the model's context is " +
-                            std::to_string(config.max_position_embeddings));
-        link.grant(1);
+        frame.refuse(link, task,
+                     "invalid_request: the prompt has " + std::to_string(prompt.size()) +
+                         " tokens; the model's context is " +
+                         std::to_string(config.max_position_embeddings));
         continue;
       }
       max_tokens = static_cast<int32_t>(std::min<int64_t>(room, max_tokens));
@@ -166,13 +166,12 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
           .receive(
               [&](pe::request_id id) {
                 by_task[task.task_id] = id;
-                running[id] = {.task = std::move(task), .prompt_tokens = prompt_tokens,
-                               .started = clock_type::now()};
-                frame.set_in_flight(running.size());
+                running[id] = {.link = link, .task = std::move(task),
+                               .prompt_tokens = prompt_tokens, .started = clock_type::now()};
+                set_in_flight();
               },
               [&](caf::error& err) {
-                hand_back(task, "the engine refused the task: " + sys.render(err));
-                link.grant(1);
+                frame.refuse(link, task, "the engine refused the task: " + sys.render(err));
               });
     }
     // Drain what the engine said since the last turn, without waiting.
@@ -218,8 +217,8 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
     const auto now = clock_type::now();
     for (auto& [id, r] : running) {
       if (!r.unsent.empty() && now - r.last_sent >= std::chrono::milliseconds(20)) {
-        link.send_progress({.task_id = r.task.task_id, .completion_tokens = r.tokens,
-                            .text_delta = r.unsent, .text_offset = r.sent_bytes});
+        frame.send_progress(r.link, {.task_id = r.task.task_id, .completion_tokens = r.tokens,
+                                     .text_delta = r.unsent, .text_offset = r.sent_bytes});
         r.sent_bytes += static_cast<uint32_t>(r.unsent.size());
         r.unsent.clear();
         r.last_sent = now;
@@ -230,8 +229,8 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
     log.line("warn", "drain time over: " + std::to_string(running.size()) +
                             " tasks handed back");
     for (auto& [id, t] : running) {
-      hand_back(t.task, "the worker shut down before the task finished",
-                pt::task_status::task_status_handed_back);
+      frame.refuse(t.link, t.task, "the worker shut down before the task finished",
+                   pt::task_status::task_status_handed_back);
     }
   }
   caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);

@@ -47,7 +47,7 @@ TEST_P(init_golden, logits_greedy_tokens_and_chat_match_transformers) {
   init_random_model({.arch = *parse_model_arch(GetParam()), .seed = 1, .out_dir = dir.str()});
   auto tok = tokenizer::from_file(dir.str("tokenizer.json"));
   auto config = load_model_config(dir.str());
-  decoder_model model(config, load_model_weights(config, weight_store::open(dir.str())));
+  cpu_runner runner(config, weight_store::open(dir.str()));
 
   // Tokenizer: the tokenizer.json we trained, read by HF tokenizers, gives the same ids.
   std::vector<int32_t> prompt = tok.encode(ref["prompt"].get<std::string>(), true);
@@ -58,9 +58,8 @@ TEST_P(init_golden, logits_greedy_tokens_and_chat_match_transformers) {
   }
 
   // Logits at every prompt position.
-  sequence_kv kv = model.new_sequence();
-  forward_item item{.kv = &kv, .tokens = prompt, .all_logits = true};
-  std::vector<float> logits = model.forward(std::span(&item, 1));
+  runner_item item{.seq = runner.create_sequence(), .tokens = prompt, .all_logits = true};
+  std::vector<float> logits = runner.forward(std::span(&item, 1));
   const auto& ref_logits = ref["logits"];
   ASSERT_EQ(ref_logits.size(), prompt.size());
   size_t vocab = static_cast<size_t>(config.vocab_size);
@@ -80,7 +79,6 @@ TEST_P(init_golden, logits_greedy_tokens_and_chat_match_transformers) {
   for (int64_t id : config.eos_token_ids) {
     req.stop_ids.push_back(static_cast<int32_t>(id));
   }
-  cpu_runner runner(std::move(model));
   completion out = generate(runner, &tok, req, {})[0];
   EXPECT_EQ(out.ids, ref["greedy_ids"].get<std::vector<int32_t>>());
   json ours = json::array();

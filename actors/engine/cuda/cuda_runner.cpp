@@ -2,24 +2,19 @@
 
 #include "actors/common/check.hpp"
 #include "actors/common/error.hpp"
-#include "actors/engine/cuda/cuda_weights.hpp"
+#include "actors/engine/cuda/cuda_ops.hpp"
 #include "actors/engine/cuda/decode_graphs.hpp"
 #include "actors/engine/cuda/paged_kv_cache.hpp"
 #include "actors/engine/cuda/pinned_array.hpp"
-#include "kernels/cuda/gather_rows.cuh"
+#include "actors/engine/model/architecture.hpp"
 #include "kernels/cuda/gemm.cuh"
-#include "kernels/cuda/gemv.cuh"
-#include "kernels/cuda/kv_cache_write.cuh"
 #include "kernels/cuda/paged_attention.cuh"
-#include "kernels/cuda/rms_norm.cuh"
-#include "kernels/cuda/rope.cuh"
 #include "kernels/cuda/sample.cuh"
-#include "kernels/cuda/silu_mul.cuh"
-#include "kernels/cpu/rope.hpp"
 
 #include <cuda_bf16.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 namespace proofmesh::engine {
@@ -27,11 +22,6 @@ namespace proofmesh::engine {
 namespace kc = kernels::cuda;
 
 namespace {
-
-template <typename T>
-constexpr cudaDataType_t cuda_type() {
-  return std::is_same_v<T, float> ? CUDA_R_32F : CUDA_R_16BF;
-}
 
 // The host plan of one forward call: what every kernel of the step reads.
 struct step_plan {
@@ -81,34 +71,34 @@ void pad_to_graph(step_plan& plan, int64_t bucket) {
 template <typename T>
 class runner_impl final : public model_runner {
 public:
-  runner_impl(const model_config& config, const model_weights& weights,
+  runner_impl(const model_config& config, const weight_source& source,
               const cuda_runner_params& params)
       : config_(config), use_graphs_(params.cuda_graphs) {
     PM_CUDA_CHECK(cudaSetDevice(params.device));
     PM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     PM_CUDA_CHECK(kc::gemm_handle_create(gemm_));
     PM_CUDA_CHECK(cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, params.device));
-    weights_ = upload_weights<T>(config, weights);
-    const rope_config& r = config.rope;
-    std::vector<float> inv_freq = kernels::cpu::rope_inv_freq(
-        {.head_dim = config.head_dim, .theta = r.theta,
-         .llama3 = r.kind == rope_kind::rope_kind_llama3, .factor = r.factor,
-         .low_freq_factor = r.low_freq_factor, .high_freq_factor = r.high_freq_factor,
-         .original_max_position = static_cast<double>(r.original_max_position_embeddings)});
-    inv_freq_.reserve(inv_freq.size());
-    PM_CUDA_CHECK(cudaMemcpy(inv_freq_.get(), inv_freq.data(), inv_freq.size() * sizeof(float),
-                             cudaMemcpyHostToDevice));
+    ops_ = std::make_unique<cuda_ops<T>>(stream_, gemm_);
+    const auto start = std::chrono::steady_clock::now();
+    model_ = load_architecture(config, source, *ops_);
+    ops_->finish_loading();
+    load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const kv_layout layout = model_->cache_layout();
     cache_ = std::make_unique<paged_kv_cache>(paged_kv_cache_params{
-        .num_layers = config.num_hidden_layers,
-        .kv_heads = config.num_key_value_heads,
-        .head_dim = config.head_dim,
+        .num_layers = layout.num_layers,
+        .kv_heads = layout.kv_heads,
+        .head_dim = layout.head_dim,
         .block_size = params.block_size,
-        .num_blocks = pool_blocks(params),
+        .num_blocks = pool_blocks(params, layout),
         .element_bytes = sizeof(T)});
+    ops_->set_cache(cache_.get());
   }
 
   ~runner_impl() override {
+    cudaStreamSynchronize(stream_);
     cache_.reset();
+    model_.reset();
+    ops_.reset();
     kc::gemm_handle_destroy(gemm_);
     cudaStreamDestroy(stream_);
   }
@@ -123,11 +113,14 @@ public:
   int64_t adopt_cached_prefix(sequence_id seq, std::span<const int32_t> tokens) override {
     return cache_->match_prefix(seq, tokens);
   }
+  int32_t kv_block_size() const override { return cache_->block_size(); }
   runner_stats stats() const override {
     return {.prefix_hit_tokens = cache_->prefix_hit_tokens(),
             .free_kv_blocks = cache_->num_free_blocks(),
             .graph_steps = graph_steps_,
-            .graph_captures = graphs_.num_captured()};
+            .graph_captures = graphs_.num_captured(),
+            .loaded_bytes = ops_->loaded_bytes(),
+            .load_seconds = load_seconds_};
   }
 
   std::vector<float> forward(std::span<const runner_item> batch) override {
@@ -170,7 +163,7 @@ public:
                                   cudaMemcpyHostToDevice, stream_));
     int32_t* tokens = sampled_.get();
     sample_workspace_.reserve(kc::sample_workspace_bytes(rows));
-    PM_CUDA_CHECK(kc::sample({.logits = logits_.get(), .params = specs_.get(), .tokens = tokens,
+    PM_CUDA_CHECK(kc::sample({.logits = ops_->logits(), .params = specs_.get(), .tokens = tokens,
                               .top_ids = k ? tokens + rows : nullptr,
                               .top_logprobs = k ? sampled_logprobs_.get() : nullptr,
                               .rows = rows, .vocab = config_.vocab_size, .num_logprobs = k,
@@ -199,14 +192,14 @@ public:
   }
 
 private:
-  int32_t pool_blocks(const cuda_runner_params& p) const {
+  int32_t pool_blocks(const cuda_runner_params& p, const kv_layout& layout) const {
     if (p.num_kv_blocks > 0) {
       return p.num_kv_blocks;
     }
     size_t free_bytes = 0, total_bytes = 0;
     PM_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-    size_t per_block = 2 * static_cast<size_t>(config_.num_hidden_layers * p.block_size *
-                                               config_.kv_dim()) * sizeof(T);
+    size_t per_block = 2 * static_cast<size_t>(layout.num_layers * p.block_size *
+                                               layout.kv_heads * layout.head_dim) * sizeof(T);
     auto blocks = static_cast<int64_t>(p.kv_memory_fraction * static_cast<double>(free_bytes)) /
                   static_cast<int64_t>(per_block);
     return static_cast<int32_t>(std::clamp<int64_t>(blocks, 1, INT32_MAX / p.block_size));
@@ -277,7 +270,7 @@ private:
       return;
     }
     graphs_.launch({.bucket = plan.graph_bucket, .table_width = plan.max_blocks,
-                    .epoch = scratch_epoch_},
+                    .epoch = index_epoch_ + ops_->epoch()},
                    stream_, [&] { run(plan); });
     ++graph_steps_;
   }
@@ -285,21 +278,15 @@ private:
   void upload(const step_plan& plan) {
     const size_t tokens = plan.ids.size();
     const model_config& c = config_;
-    // Scratch grows to the largest step seen; a move makes the captured graphs stale.
+    // Buffers grow to the largest step seen; a move makes the captured graphs stale.
     const size_t rows = plan.logit_rows.size();
+    const step_shape shape{.tokens = static_cast<int64_t>(tokens),
+                           .logit_rows = static_cast<int64_t>(rows)};
+    model_->prepare(*ops_, shape);
+    ops_->reserve_outputs(shape.logit_rows, c.hidden_size, c.vocab_size);
+    ops_->reserve_attention(kc::paged_attention_workspace_floats(
+        shape.tokens, c.num_attention_heads, c.head_dim, plan.attention_splits));
     bool moved = false;
-    moved |= h_.reserve(tokens * c.hidden_size);
-    moved |= x_.reserve(tokens * c.hidden_size);
-    moved |= qkv_.reserve(tokens * (c.q_dim() + 2 * c.kv_dim()));
-    moved |= attn_.reserve(tokens * c.q_dim());
-    moved |= o_.reserve(tokens * c.hidden_size);
-    moved |= gate_up_.reserve(tokens * 2 * c.intermediate_size);
-    moved |= act_.reserve(tokens * c.intermediate_size);
-    moved |= mlp_.reserve(tokens * c.hidden_size);
-    moved |= picked_.reserve(rows * c.hidden_size);
-    moved |= logits_.reserve(rows * c.vocab_size);
-    moved |= attention_workspace_.reserve(kc::paged_attention_workspace_floats(
-        static_cast<int64_t>(tokens), c.num_attention_heads, c.head_dim, plan.attention_splits));
     // One pinned host buffer, one copy: ids | positions | token_seq | slots | logit_rows |
     // block_tables.
     const size_t total = 4 * tokens + rows + plan.block_tables.size();
@@ -310,147 +297,45 @@ private:
                           &plan.logit_rows, &plan.block_tables}) {
       out = std::copy(v->begin(), v->end(), out);
     }
-    scratch_epoch_ += moved ? 1 : 0;
+    index_epoch_ += moved ? 1 : 0;
     PM_CUDA_CHECK(cudaMemcpyAsync(index_.get(), host_index_.get(), total * sizeof(int32_t),
                                   cudaMemcpyHostToDevice, stream_));
   }
 
-  // The forward pass, top to bottom, as in decoder_model.cpp.
+  // Point the ops at the uploaded plan, then the architecture's forward pass.
   void run(const step_plan& plan) {
-    const model_config& c = config_;
-    const int64_t tokens = static_cast<int64_t>(plan.ids.size());
-    const int64_t qkv_dim = c.q_dim() + 2 * c.kv_dim();
+    const auto tokens = static_cast<int64_t>(plan.ids.size());
     const int32_t* ids = index_.get();
     const int32_t* positions = ids + tokens;
     const int32_t* token_seq = positions + tokens;
     const int32_t* slots = token_seq + tokens;
     const int32_t* logit_rows = slots + tokens;
-    const int32_t* block_tables = logit_rows + plan.logit_rows.size();
-    const float eps = static_cast<float>(c.rms_norm_eps);
-
-    PM_CUDA_CHECK(kc::gather_rows<T>({.table = weights_.embed.get(), .ids = ids, .out = h_.get(),
-                                      .count = tokens, .dim = c.hidden_size,
-                                      .table_stride = c.hidden_size,
-                                      .num_rows = c.vocab_size},
-                                     stream_));
-    for (size_t li = 0; li < weights_.layers.size(); ++li) {
-      const cuda_layer_weights<T>& lw = weights_.layers[li];
-      // h += mlp (of the previous layer); x = norm(h).
-      norm(h_.get(), li == 0 ? nullptr : mlp_.get(), lw.input_norm.get(), x_.get(), tokens, eps);
-      linear(x_.get(), lw.wqkv.get(), lw.bqkv.get(), qkv_.get(), tokens, qkv_dim, c.hidden_size);
-      T* q = qkv_.get();
-      T* k = q + c.q_dim();
-      T* v = k + c.kv_dim();
-      if (c.qk_norm) {
-        head_norm(q, lw.q_norm.get(), tokens, c.num_attention_heads, qkv_dim, eps);
-        head_norm(k, lw.k_norm.get(), tokens, c.num_key_value_heads, qkv_dim, eps);
-      }
-      // q's heads and then k's sit side by side in each qkv row: one launch rotates both.
-      rotate(q, positions, tokens, c.num_attention_heads + c.num_key_value_heads, qkv_dim);
-      T* k_cache = reinterpret_cast<T*>(cache_->keys(static_cast<int64_t>(li)));
-      T* v_cache = reinterpret_cast<T*>(cache_->values(static_cast<int64_t>(li)));
-      PM_CUDA_CHECK(kc::kv_cache_write<T>(
-          {.k = k, .v = v, .k_cache = k_cache, .v_cache = v_cache, .slots = slots,
-           .tokens = tokens, .kv_heads = c.num_key_value_heads, .head_dim = c.head_dim,
-           .src_stride = qkv_dim, .block_size = cache_->block_size(),
-           .num_blocks = cache_->num_blocks()},
-          stream_));
-      PM_CUDA_CHECK(kc::paged_attention<T>(
-          {.q = q, .k_cache = k_cache, .v_cache = v_cache, .block_tables = block_tables,
-           .token_seq = token_seq, .token_pos = positions, .out = attn_.get(), .tokens = tokens,
-           .heads = c.num_attention_heads, .kv_heads = c.num_key_value_heads,
-           .head_dim = c.head_dim, .q_stride = qkv_dim, .out_stride = c.q_dim(),
-           .block_size = cache_->block_size(), .max_blocks_per_seq = plan.max_blocks,
-           .scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim)),
-           .num_splits = plan.attention_splits, .workspace = attention_workspace_.get()},
-          stream_));
-      linear(attn_.get(), lw.wo.get(), lw.bo.get(), o_.get(), tokens, c.hidden_size, c.q_dim());
-      // h += o; x = norm(h); then the gated MLP.
-      norm(h_.get(), o_.get(), lw.post_norm.get(), x_.get(), tokens, eps);
-      linear(x_.get(), lw.w_gate_up.get(), nullptr, gate_up_.get(), tokens,
-             2 * c.intermediate_size, c.hidden_size);
-      PM_CUDA_CHECK(kc::silu_mul<T>({.gate_up = gate_up_.get(), .out = act_.get(),
-                                     .tokens = tokens, .inter = c.intermediate_size},
-                                    stream_));
-      linear(act_.get(), lw.w_down.get(), nullptr, mlp_.get(), tokens, c.hidden_size,
-             c.intermediate_size);
-    }
-    // h += mlp; x = final_norm(h); logits for the wanted rows only, in float32.
-    norm(h_.get(), mlp_.get(), weights_.final_norm.get(), x_.get(), tokens, eps);
-    const int64_t rows = static_cast<int64_t>(plan.logit_rows.size());
-    PM_CUDA_CHECK(kc::gather_rows<T>({.table = x_.get(), .ids = logit_rows, .out = picked_.get(),
-                                      .count = rows, .dim = c.hidden_size,
-                                      .table_stride = c.hidden_size, .num_rows = tokens},
-                                     stream_));
-    matmul(picked_.get(), weights_.output_weight(), nullptr, logits_.get(), rows, c.vocab_size,
-           c.hidden_size, CUDA_R_32F);
+    ops_->set_step({.ids = ids, .positions = positions, .token_seq = token_seq, .slots = slots,
+                    .logit_rows = logit_rows,
+                    .block_tables = logit_rows + plan.logit_rows.size(),
+                    .rows = static_cast<int64_t>(plan.logit_rows.size()),
+                    .max_blocks = plan.max_blocks,
+                    .attention_splits = plan.attention_splits});
+    model_->forward(*ops_, {.tokens = tokens,
+                            .logit_rows = static_cast<int64_t>(plan.logit_rows.size())});
   }
 
   std::vector<float> download_logits(const step_plan& plan) {
     std::vector<float> out(static_cast<size_t>(plan.out_rows * config_.vocab_size));
-    PM_CUDA_CHECK(cudaMemcpyAsync(out.data(), logits_.get(), out.size() * sizeof(float),
+    PM_CUDA_CHECK(cudaMemcpyAsync(out.data(), ops_->logits(), out.size() * sizeof(float),
                                   cudaMemcpyDeviceToHost, stream_));
     PM_CUDA_CHECK(cudaStreamSynchronize(stream_));
     return out;
-  }
-
-  void norm(T* x, const T* residual, const T* weight, T* out, int64_t rows, float eps) {
-    PM_CUDA_CHECK(kc::rms_norm<T>({.x = x, .residual = residual, .weight = weight, .out = out,
-                                   .rows = rows, .dim = config_.hidden_size,
-                                   .row_stride = config_.hidden_size, .eps = eps},
-                                  stream_));
-  }
-
-  // RMSNorm over each head of q or k, in place inside the fused qkv rows (Qwen3's QK-norm).
-  void head_norm(T* x, const T* weight, int64_t tokens, int64_t heads, int64_t stride, float eps) {
-    PM_CUDA_CHECK(kc::rms_norm<T>({.x = x, .residual = nullptr, .weight = weight, .out = x,
-                                   .rows = tokens, .dim = config_.head_dim, .row_stride = stride,
-                                   .eps = eps, .heads_per_row = heads},
-                                  stream_));
-  }
-
-  void rotate(T* x, const int32_t* positions, int64_t tokens, int64_t heads, int64_t stride) {
-    PM_CUDA_CHECK(kc::rope<T>({.x = x, .positions = positions, .inv_freq = inv_freq_.get(),
-                               .tokens = tokens, .heads = heads, .head_dim = config_.head_dim,
-                               .token_stride = stride},
-                              stream_));
-  }
-
-  void linear(const T* x, const T* w, const T* bias, T* y, int64_t m, int64_t n, int64_t k) {
-    matmul(x, w, bias, y, m, n, k, cuda_type<T>());
-  }
-
-  // Small bf16 batches take the GEMV kernel (weight-bandwidth bound, where cuBLASLt leaves
-  // bandwidth unused: see bench/engine/kernel_lab); everything else, and the float32 exactness
-  // path, takes cuBLASLt.
-  void matmul(const T* x, const T* w, const void* bias, void* y, int64_t m, int64_t n, int64_t k,
-              cudaDataType_t out_type) {
-    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-      // The lab: gemv beats cuBLASLt at 1 and 2 rows on every decode shape, and loses from 4.
-      constexpr int64_t gemv_rows = 2;
-      const kc::gemv_params g{.x = x, .w = w, .bias = bias, .y = y, .m = m, .n = n, .k = k,
-                              .out_type = out_type};
-      if (m <= gemv_rows && kc::gemv_supports(g)) {
-        PM_CUDA_CHECK(kc::gemv(g, stream_));
-        return;
-      }
-    }
-    PM_CUDA_CHECK(kc::gemm(gemm_,
-                           {.x = x, .w = w, .bias = bias, .y = y, .m = m, .n = n, .k = k,
-                            .a_type = cuda_type<T>(), .out_type = out_type},
-                           stream_));
   }
 
   model_config config_;
   bool use_graphs_;
   cudaStream_t stream_ = nullptr;
   kc::gemm_handle gemm_{};
-  cuda_weights<T> weights_;
-  device_array<float> inv_freq_;
+  std::unique_ptr<cuda_ops<T>> ops_;
+  std::unique_ptr<architecture> model_;
   std::unique_ptr<paged_kv_cache> cache_;
-  device_array<T> h_, x_, qkv_, attn_, o_, gate_up_, act_, mlp_, picked_;
-  device_array<float> logits_;
-  device_array<float> attention_workspace_; // flash-decoding partials
+  double load_seconds_ = 0;
   int num_sms_ = 0;
   device_array<int32_t> index_;
   pinned_array<kc::sample_row_params> host_specs_;
@@ -460,7 +345,7 @@ private:
   device_array<std::byte> sample_workspace_; // rows split over blocks (sample.cuh)
   pinned_array<int32_t> host_index_;
   decode_graphs graphs_;
-  uint64_t scratch_epoch_ = 0;
+  uint64_t index_epoch_ = 0;
   int64_t graph_steps_ = 0;
 };
 
@@ -479,19 +364,18 @@ bool cuda_device_available(std::string* why) {
 }
 
 std::unique_ptr<model_runner> make_cuda_runner(const model_config& config,
-                                               const model_weights& weights,
+                                               const weight_source& source,
                                                const cuda_runner_params& params) {
   std::string why;
   if (!cuda_device_available(&why)) {
     throw input_error("--backend cuda: no usable CUDA device (" + why + ")");
   }
-  if (params.block_size < 1 || params.block_size > 1024) {
-    throw input_error("KV block size must be in [1, 1024]");
-  }
+  PM_ASSERT(params.block_size >= 1 && params.block_size <= 1024,
+            "block size checked by check_engine_config");
   if (params.dtype == compute_dtype::compute_dtype_f32) {
-    return std::make_unique<runner_impl<float>>(config, weights, params);
+    return std::make_unique<runner_impl<float>>(config, source, params);
   }
-  return std::make_unique<runner_impl<__nv_bfloat16>>(config, weights, params);
+  return std::make_unique<runner_impl<__nv_bfloat16>>(config, source, params);
 }
 
 } // namespace proofmesh::engine

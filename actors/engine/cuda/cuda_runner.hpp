@@ -1,5 +1,5 @@
-// The CUDA backend behind the model_runner interface: the decoder of decoder_model.cpp on the GPU,
-// over a paged KV cache whose blocks forked sequences share.
+// The CUDA backend behind the model_runner interface: an architecture (model/architecture.hpp)
+// over cuda_ops, on a paged KV cache whose blocks forked sequences share.
 // Rules of the road: compute runs in float32 (the exact mirror of the CPU backend, for tests) or
 // bf16 (the fast path); accumulation is float32 in both. One host plan per forward call (token
 // ids, positions, cache slots, block tables) is copied to the device, then the kernels execute it.
@@ -7,7 +7,7 @@
 
 #include "actors/engine/model/model_config.hpp"
 #include "actors/engine/model/model_runner.hpp"
-#include "actors/engine/model/model_weights.hpp"
+#include "actors/engine/weights/weight_source.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -25,10 +25,10 @@ struct cuda_runner_params {
   int device = 0;
 };
 
-/// Uploads `weights` and allocates the KV pool. Throws input_error when there is no CUDA device,
+/// Streams the weights from `source` to the device and allocates the KV pool. Throws input_error when there is no CUDA device,
 /// cuda_error when the device fails.
 std::unique_ptr<model_runner> make_cuda_runner(const model_config& config,
-                                               const model_weights& weights,
+                                               const weight_source& source,
                                                const cuda_runner_params& params);
 
 /// Whether a CUDA device is usable; `why` says why not.

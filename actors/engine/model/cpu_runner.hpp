@@ -1,27 +1,38 @@
-// The CPU backend behind the model_runner interface: decoder_model plus a cache per sequence.
+// The CPU backend behind the model_runner interface: an architecture over cpu_ops, plus a cache
+// per sequence.
 #pragma once
 
-#include "actors/engine/model/decoder_model.hpp"
+#include "actors/engine/model/architecture.hpp"
+#include "actors/engine/model/cpu_ops.hpp"
 #include "actors/engine/model/model_runner.hpp"
 
 #include <map>
+#include <memory>
 
 namespace proofmesh::engine {
 
 class cpu_runner final : public model_runner {
 public:
-  explicit cpu_runner(decoder_model model) : model_(std::move(model)) {}
+  /// Loads the weights from `source` (widened to float32, one tensor at a time).
+  cpu_runner(const model_config& config, const weight_source& source);
 
-  const model_config& config() const override { return model_.config(); }
+  const model_config& config() const override { return model_->config(); }
   sequence_id create_sequence() override;
   sequence_id fork_sequence(sequence_id parent) override;
   void release_sequence(sequence_id seq) override;
+  /// A copy of the first `length` cached tokens: n samples of one prompt prefill it once here too.
+  std::optional<sequence_id> fork_prefix(sequence_id parent, int64_t length) override;
   std::vector<float> forward(std::span<const runner_item> batch) override;
+  runner_stats stats() const override {
+    return {.loaded_bytes = ops_.loaded_bytes(), .load_seconds = load_seconds_};
+  }
 
 private:
-  decoder_model model_;
+  cpu_ops ops_;
+  std::unique_ptr<architecture> model_;
   std::map<sequence_id, sequence_kv> sequences_;
   sequence_id next_id_ = 0;
+  double load_seconds_ = 0;
 };
 
 } // namespace proofmesh::engine

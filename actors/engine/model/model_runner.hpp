@@ -38,6 +38,8 @@ struct runner_stats {
   int64_t free_kv_blocks = -1;   // blocks a new sequence can still take; -1 where unbounded
   int64_t graph_steps = 0;       // steps replayed from a captured CUDA graph
   int64_t graph_captures = 0;    // CUDA graphs captured
+  int64_t loaded_bytes = 0;      // weight bytes read from the host at load
+  double load_seconds = 0;       // time the load took
 };
 
 class model_runner {
@@ -68,6 +70,8 @@ public:
   /// float32 logit rows [vocab] in item order: one per item, or one per token for all_logits.
   virtual std::vector<float> forward(std::span<const runner_item> batch) = 0;
   virtual runner_stats stats() const { return {}; }
+  /// Tokens per KV block where the cache is paged; 0 where it is not.
+  virtual int32_t kv_block_size() const { return 0; }
 
   /// Whether forward_sample is available: the runner samples next to its logits.
   virtual bool samples_on_device() const { return false; }

@@ -9,9 +9,28 @@
 
 namespace proofmesh::engine {
 
+namespace {
+
+// A budget of 0 blocks means the runner's: its whole pool where it has one (the CUDA runner's
+// free blocks before any sequence), else room for every running sequence at full context.
+scheduler_config sized_for(scheduler_config config, const model_runner& runner) {
+  const int32_t runner_block = runner.kv_block_size();
+  PM_ASSERT(runner_block == 0 || runner_block == config.block_size,
+            "the scheduler plans the runner's block size (engine_config.block_size)");
+  if (config.total_blocks <= 0) {
+    const int64_t pool = runner.stats().free_kv_blocks;
+    const int64_t context = std::max<int64_t>(1, runner.config().max_position_embeddings);
+    config.total_blocks =
+        pool >= 0 ? pool : config.max_running * ((context + config.block_size - 1) / config.block_size);
+  }
+  return config;
+}
+
+} // namespace
+
 batch_engine::batch_engine(model_runner& runner, const tokenizer* tok,
                            const scheduler_config& config)
-    : runner_(runner), tok_(tok), config_(config), scheduler_(config) {}
+    : runner_(runner), tok_(tok), config_(sized_for(config, runner)), scheduler_(config_) {}
 
 request_id batch_engine::submit(engine_request request) {
   check_prompt(runner_.config(), request.prompt, request.max_tokens);

@@ -10,7 +10,8 @@
 //   request still computing its prompt follows it (scheduler `after`), and every request about
 //   to be admitted first adopts whatever prefix the runner has cached. A leader that ends while
 //   followers still wait keeps its cache (a prefix donor) until the last of them has forked it.
-// The engine actor (actors/engine/serving/) hosts this; generate() still runs its own fixed batch.
+// The engine actor (actors/engine/serving/) hosts this, and generate() drives it for the CLI: it
+// is the one generation loop.
 #pragma once
 
 #include "actors/engine/generation/completion_tracker.hpp"

@@ -31,7 +31,7 @@ struct scheduler_config {
   int32_t max_running = 256;      // sequences in one step
   int64_t max_step_tokens = 8192; // new tokens in one step (decodes count one each)
   int32_t block_size = 16;        // tokens per KV block
-  int64_t total_blocks = 0;       // the KV pool's size
+  int64_t total_blocks = 0;       // the KV pool's size; 0 in batch_engine: the runner's pool
 };
 
 struct scheduled_item {

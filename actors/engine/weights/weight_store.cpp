@@ -3,7 +3,9 @@
 // index is built only after files_ stops growing, so no view pointer sees a reallocation.
 #include "actors/engine/weights/weight_store.hpp"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -96,8 +98,8 @@ const tensor_view* weight_store::find(std::string_view name) const {
   return it == index_.end() ? nullptr : it->second;
 }
 
-std::vector<float> weight_store::load_f32(std::string_view name,
-                                          std::span<const int64_t> expected_shape) const {
+const tensor_view& weight_store::fetch(std::string_view name,
+                                       std::span<const int64_t> expected_shape) const {
   const tensor_view* tensor = find(name);
   if (tensor == nullptr) {
     throw input_error(source_ + ": missing tensor \"" + std::string(name) + "\"");
@@ -107,8 +109,26 @@ std::vector<float> weight_store::load_f32(std::string_view name,
     throw input_error(source_ + ": tensor \"" + tensor->name + "\" has shape " +
                       shape_string(tensor->shape) + ", expected " + shape_string(expected_shape));
   }
-  std::vector<float> values(static_cast<size_t>(tensor->num_elements()));
-  to_f32(*tensor, values);
+  return *tensor;
+}
+
+void weight_store::release(const tensor_view& tensor) const {
+  // Only pages wholly inside the tensor: a neighbour's bytes on a shared page are simply read
+  // again from the page cache if they are needed.
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(tensor.data);
+  const uintptr_t first = (begin + page - 1) / page * page;
+  const uintptr_t last = (begin + tensor.num_bytes) / page * page;
+  if (last > first) {
+    ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+  }
+}
+
+std::vector<float> weight_store::load_f32(std::string_view name,
+                                          std::span<const int64_t> expected_shape) const {
+  const tensor_view& tensor = fetch(name, expected_shape);
+  std::vector<float> values(static_cast<size_t>(tensor.num_elements()));
+  to_f32(tensor, values);
   return values;
 }
 

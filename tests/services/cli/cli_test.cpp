@@ -104,6 +104,8 @@ TEST_F(cli_test, generate_streams_text_and_reports_speed) {
                " --prompt 'Prove it.' --chat --max-tokens 5 --seed 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("tokens/s"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("TTFT"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("loaded "), std::string::npos) << r.err;
 }
 
 TEST_F(cli_test, tokenize_and_decode_round_trip) {

@@ -97,14 +97,16 @@ TEST_F(worker_test, two_replicas_serve_every_task_once) {
   testing::http_reply m = testing::http_get(metrics_port, "/metrics");
   ASSERT_EQ(m.status, 200);
   int answered = 0;
-  const std::regex series("proofmesh_worker_tasks_total\\{status=\"\\w+\"\\} (\\d+)");
+  const std::regex series(
+      "proofmesh_worker_tasks_total\\{role=\"verifier\",status=\"\\w+\"\\} (\\d+)");
   for (auto it = std::sregex_iterator(m.body.begin(), m.body.end(), series);
        it != std::sregex_iterator(); ++it) {
     answered += std::stoi((*it)[1]);
   }
   EXPECT_EQ(answered, per_worker["verifier-a"]) << m.body;
   EXPECT_NE(m.body.find("proofmesh_worker_completion_tokens_total"), std::string::npos);
-  EXPECT_NE(m.body.find("proofmesh_worker_task_seconds_count " + std::to_string(answered) + "\n"),
+  EXPECT_NE(m.body.find("proofmesh_worker_task_seconds_count{role=\"verifier\"} " +
+                        std::to_string(answered) + "\n"),
             std::string::npos)
       << m.body;
   a->signal(SIGTERM);

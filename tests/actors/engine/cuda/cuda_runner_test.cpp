@@ -23,7 +23,7 @@ using nlohmann::json;
 
 struct loaded_model {
   model_config config;
-  model_weights weights;
+  weight_store weights; // read at each runner's load
   json expected;
 };
 
@@ -31,7 +31,7 @@ loaded_model load(const std::string& arch) {
   std::string dir = testing::source_path("tests/golden/data/hf/" + arch);
   loaded_model m;
   m.config = load_model_config(dir);
-  m.weights = load_model_weights(m.config, weight_store::open(dir));
+  m.weights = weight_store::open(dir);
   m.expected = json::parse(testing::read_file(dir + "/expected.json"));
   return m;
 }
@@ -61,7 +61,7 @@ protected:
 };
 
 TEST_P(cuda_runner_test, f32_prefill_logits_match_cpu) {
-  cpu_runner cpu(decoder_model(model_.config, model_.weights));
+  cpu_runner cpu(model_.config, model_.weights);
   auto cuda = gpu(compute_dtype::compute_dtype_f32);
   std::vector<int32_t> prompt = model_.expected["prompt_ids"];
   runner_item a{.seq = cpu.create_sequence(), .tokens = prompt, .all_logits = true};
@@ -95,7 +95,7 @@ TEST_P(cuda_runner_test, f32_greedy_matches_transformers) {
 TEST_P(cuda_runner_test, forks_and_mixed_batches_match_cpu) {
   // Block size 4 and a 9-token prompt: the forks share two full blocks and a partial one, which
   // each must copy before writing. One step mixes a prefill with decodes.
-  cpu_runner cpu(decoder_model(model_.config, model_.weights));
+  cpu_runner cpu(model_.config, model_.weights);
   auto cuda = gpu(compute_dtype::compute_dtype_f32);
   std::vector<int32_t> prompt = model_.expected["prompt_ids"];
   sequence_id cp = cpu.create_sequence(), gp = cuda->create_sequence();
@@ -134,7 +134,7 @@ TEST_P(cuda_runner_test, fork_prefix_shares_a_partial_block_and_copies_it_on_wri
   // Block size 4: the parent holds 9 prompt tokens; a child forked at 6 shares blocks 0 and 1
   // (half of it), writes its own token at position 6 (copying block 1 first), and both then
   // match the CPU on their own histories.
-  cpu_runner cpu(decoder_model(model_.config, model_.weights));
+  cpu_runner cpu(model_.config, model_.weights);
   auto cuda = gpu(compute_dtype::compute_dtype_f32);
   std::vector<int32_t> prompt = model_.expected["prompt_ids"];
   sequence_id parent = cuda->create_sequence();
@@ -182,7 +182,7 @@ TEST_P(cuda_runner_test, bf16_logits_stay_close_to_f32) {
 TEST_P(cuda_runner_test, prefix_cache_reuses_full_blocks_and_keeps_logits) {
   // Block size 4, 9-token prompt: a repeat reuses 2 full blocks (8 tokens) and computes the last
   // token; a prompt differing at position 5 reuses only the first block. Logits match the CPU.
-  cpu_runner cpu(decoder_model(model_.config, model_.weights));
+  cpu_runner cpu(model_.config, model_.weights);
   auto cuda = gpu(compute_dtype::compute_dtype_f32);
   std::vector<int32_t> prompt = model_.expected["prompt_ids"];
   ASSERT_EQ(prompt.size(), 9u);
@@ -229,7 +229,7 @@ TEST_P(cuda_runner_test, prefix_cache_evicts_least_recently_used_blocks_when_ful
   auto cuda = make_cuda_runner(model_.config, model_.weights,
                                {.dtype = compute_dtype::compute_dtype_f32, .block_size = 4,
                                 .num_kv_blocks = 4});
-  cpu_runner cpu(decoder_model(model_.config, model_.weights));
+  cpu_runner cpu(model_.config, model_.weights);
   std::vector<int32_t> a = model_.expected["prompt_ids"];
   std::vector<int32_t> b = {11, 12, 13, 14, 15, 16, 17, 18, 19};
   for (const auto* tokens : {&a, &b, &a}) {
@@ -245,7 +245,7 @@ TEST_P(cuda_runner_test, prefix_cache_evicts_least_recently_used_blocks_when_ful
 }
 
 TEST_P(cuda_runner_test, device_sampling_greedy_matches_cpu_logits) {
-  cpu_runner cpu(decoder_model(model_.config, model_.weights));
+  cpu_runner cpu(model_.config, model_.weights);
   auto cuda = gpu(compute_dtype::compute_dtype_f32);
   std::vector<std::vector<int32_t>> prompts = {model_.expected["prompt_ids"], {4, 8, 15, 16}, {42}};
   std::vector<runner_item> ci, gi;

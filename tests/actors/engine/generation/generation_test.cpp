@@ -19,7 +19,7 @@ protected:
     init_random_model({.arch = model_arch::model_arch_qwen2, .seed = 11, .out_dir = dir_.str()});
     config_ = load_model_config(dir_.str());
     model_ = std::make_unique<cpu_runner>(
-        decoder_model(config_, load_model_weights(config_, weight_store::open(dir_.str()))));
+        config_, weight_store::open(dir_.str()));
     tok_ = std::make_unique<tokenizer>(tokenizer::from_file(dir_.str("tokenizer.json")));
   }
 

@@ -24,7 +24,7 @@ protected:
     init_random_model({.arch = model_arch::model_arch_llama, .seed = 21, .out_dir = dir_.str()});
     config_ = load_model_config(dir_.str());
     runner_ = std::make_unique<cpu_runner>(
-        decoder_model(config_, load_model_weights(config_, weight_store::open(dir_.str()))));
+        config_, weight_store::open(dir_.str()));
     tok_ = std::make_unique<tokenizer>(tokenizer::from_file(dir_.str("tokenizer.json")));
     for (const char* text : {"Let n be a positive integer.", "Prove that", "x",
                              "Suppose the claim holds for n - 1; then for n we have",
@@ -39,7 +39,7 @@ protected:
   }
 
   completion alone(size_t i, int32_t max_tokens) {
-    cpu_runner runner(decoder_model(config_, load_model_weights(config_, weight_store::open(dir_.str()))));
+    cpu_runner runner(config_, weight_store::open(dir_.str()));
     return generate(runner, tok_.get(),
                     {.prompt = prompts_[i], .max_tokens = max_tokens,
                      .sampling = {.temperature = 0, .num_logprobs = 2}},

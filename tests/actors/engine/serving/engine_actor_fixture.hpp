@@ -56,7 +56,7 @@ protected:
   runner_factory cpu_runners() const {
     return [dir = dir_.str(), config = config_] {
       return std::make_unique<cpu_runner>(
-          decoder_model(config, load_model_weights(config, weight_store::open(dir))));
+          config, weight_store::open(dir));
     };
   }
 

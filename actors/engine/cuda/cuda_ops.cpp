@@ -1,0 +1,213 @@
+#include "actors/engine/cuda/cuda_ops.hpp"
+
+#include "actors/common/check.hpp"
+#include "actors/engine/weights/weight_source.hpp"
+#include "kernels/cuda/gather_rows.cuh"
+#include "kernels/cuda/gemv.cuh"
+#include "kernels/cuda/kv_cache_write.cuh"
+#include "kernels/cuda/paged_attention.cuh"
+#include "kernels/cuda/rms_norm.cuh"
+#include "kernels/cuda/rope.cuh"
+#include "kernels/cuda/silu_mul.cuh"
+
+#include <cuda_bf16.h>
+
+namespace proofmesh::engine {
+
+namespace kc = kernels::cuda;
+
+namespace {
+
+template <typename T>
+constexpr cudaDataType_t cuda_type() {
+  return std::is_same_v<T, float> ? CUDA_R_32F : CUDA_R_16BF;
+}
+
+template <typename T>
+T* rows_of(const tensor& t) {
+  return static_cast<T*>(t.data);
+}
+
+template <typename T>
+const T* values_of(const weight& w) {
+  return static_cast<const T*>(w.data);
+}
+
+} // namespace
+
+template <typename T>
+cuda_ops<T>::cuda_ops(cudaStream_t stream, kc::gemm_handle& gemm)
+    : stream_(stream), gemm_(gemm), upload_(std::make_unique<weight_upload>(stream)) {}
+
+template <typename T>
+void cuda_ops<T>::finish_loading() {
+  upload_->finish();
+  loaded_bytes_ = upload_->bytes();
+  upload_.reset();
+}
+
+template <typename T>
+weight cuda_ops<T>::load(const weight_source& source, std::span<const weight_part> parts) {
+  PM_ASSERT(upload_ != nullptr, "weights load before finish_loading");
+  PM_ASSERT(!parts.empty(), "a weight has at least one part");
+  int64_t rows = 0;
+  const int64_t cols = parts.front().shape.size() == 2 ? parts.front().shape[1] : 1;
+  for (const weight_part& p : parts) {
+    PM_ASSERT(p.shape.size() == parts.front().shape.size() &&
+                  (p.shape.size() == 1 || p.shape[1] == cols),
+              "fused parts share their columns");
+    rows += p.shape[0];
+  }
+  device_array<T>& out = weights_.emplace_back(static_cast<size_t>(rows * cols));
+  // Row-major [rows, cols] parts stack along rows: each lands at its row offset.
+  int64_t at = 0;
+  for (const weight_part& p : parts) {
+    const tensor_view& t = source.fetch(p.name, p.shape);
+    upload_->copy(t, out.get() + at);
+    source.release(t);
+    at += t.num_elements();
+  }
+  return {.data = out.get(), .rows = rows, .cols = cols};
+}
+
+template <typename T>
+weight cuda_ops<T>::load_table(std::span<const float> values) {
+  device_array<float>& out = tables_.emplace_back(values.size());
+  PM_CUDA_CHECK(cudaMemcpy(out.get(), values.data(), values.size_bytes(), cudaMemcpyHostToDevice));
+  return {.data = out.get(), .rows = static_cast<int64_t>(values.size()), .cols = 1};
+}
+
+template <typename T>
+tensor cuda_ops<T>::scratch(int32_t slot, int64_t rows, int64_t cols) {
+  if (static_cast<size_t>(slot) >= scratch_.size()) {
+    scratch_.resize(static_cast<size_t>(slot) + 1);
+  }
+  device_array<T>& buffer = scratch_[static_cast<size_t>(slot)];
+  grow(buffer, static_cast<size_t>(std::max<int64_t>(1, rows * cols)));
+  return {.data = buffer.get(), .rows = rows, .cols = cols, .stride = cols,
+          .element_bytes = sizeof(T)};
+}
+
+template <typename T>
+void cuda_ops<T>::reserve_outputs(int64_t rows, int64_t hidden, int64_t vocab) {
+  grow(picked_, static_cast<size_t>(std::max<int64_t>(1, rows * hidden)));
+  grow(logits_, static_cast<size_t>(std::max<int64_t>(1, rows * vocab)));
+}
+
+template <typename T>
+void cuda_ops<T>::reserve_attention(size_t workspace_floats) {
+  grow(attention_workspace_, std::max<size_t>(1, workspace_floats));
+}
+
+template <typename T>
+void cuda_ops<T>::embed(const weight& table, tensor out) {
+  PM_CUDA_CHECK(kc::gather_rows<T>({.table = values_of<T>(table), .ids = step_.ids,
+                                    .out = rows_of<T>(out), .count = out.rows, .dim = out.cols,
+                                    .table_stride = table.cols, .num_rows = table.rows},
+                                   stream_));
+}
+
+template <typename T>
+void cuda_ops<T>::rms_norm(tensor x, const tensor* residual, const weight& w, tensor out,
+                           float eps) {
+  PM_ASSERT(x.stride == out.stride && (!residual || residual->stride == x.stride),
+            "rms_norm: one row stride");
+  PM_CUDA_CHECK(kc::rms_norm<T>({.x = rows_of<T>(x),
+                                 .residual = residual ? rows_of<T>(*residual) : nullptr,
+                                 .weight = values_of<T>(w), .out = rows_of<T>(out),
+                                 .rows = x.rows, .dim = x.cols, .row_stride = x.stride,
+                                 .eps = eps},
+                                stream_));
+}
+
+template <typename T>
+void cuda_ops<T>::head_rms_norm(tensor x, int64_t heads, const weight& w, float eps) {
+  PM_CUDA_CHECK(kc::rms_norm<T>({.x = rows_of<T>(x), .residual = nullptr,
+                                 .weight = values_of<T>(w), .out = rows_of<T>(x), .rows = x.rows,
+                                 .dim = w.rows, .row_stride = x.stride, .eps = eps,
+                                 .heads_per_row = heads},
+                                stream_));
+}
+
+template <typename T>
+void cuda_ops<T>::linear(tensor x, const weight& w, const weight& bias, tensor y) {
+  PM_ASSERT(x.stride == x.cols && y.stride == y.cols && x.cols == w.cols && y.cols == w.rows,
+            "linear: contiguous [m, k] · [n, k]ᵀ -> [m, n]");
+  matmul(rows_of<T>(x), w, bias.data, y.data, x.rows, cuda_type<T>());
+}
+
+template <typename T>
+void cuda_ops<T>::rope(tensor x, int64_t heads, int64_t head_dim, const weight& inv_freq) {
+  PM_CUDA_CHECK(kc::rope<T>({.x = rows_of<T>(x), .positions = step_.positions,
+                             .inv_freq = values_of<float>(inv_freq), .tokens = x.rows,
+                             .heads = heads, .head_dim = head_dim, .token_stride = x.stride},
+                            stream_));
+}
+
+template <typename T>
+void cuda_ops<T>::attention(int64_t layer, tensor q, tensor k, tensor v, tensor out,
+                            const attention_shape& shape) {
+  PM_ASSERT(k.stride == v.stride, "keys and values share a row stride");
+  T* k_cache = reinterpret_cast<T*>(cache_->keys(layer));
+  T* v_cache = reinterpret_cast<T*>(cache_->values(layer));
+  PM_CUDA_CHECK(kc::kv_cache_write<T>(
+      {.k = rows_of<T>(k), .v = rows_of<T>(v), .k_cache = k_cache, .v_cache = v_cache,
+       .slots = step_.slots, .tokens = k.rows, .kv_heads = shape.kv_heads,
+       .head_dim = shape.head_dim, .src_stride = k.stride, .block_size = cache_->block_size(),
+       .num_blocks = cache_->num_blocks()},
+      stream_));
+  PM_CUDA_CHECK(kc::paged_attention<T>(
+      {.q = rows_of<T>(q), .k_cache = k_cache, .v_cache = v_cache,
+       .block_tables = step_.block_tables, .token_seq = step_.token_seq,
+       .token_pos = step_.positions, .out = rows_of<T>(out), .tokens = q.rows,
+       .heads = shape.heads, .kv_heads = shape.kv_heads, .head_dim = shape.head_dim,
+       .q_stride = q.stride, .out_stride = out.stride, .block_size = cache_->block_size(),
+       .max_blocks_per_seq = step_.max_blocks, .scale = shape.scale,
+       .num_splits = step_.attention_splits, .workspace = attention_workspace_.get()},
+      stream_));
+}
+
+template <typename T>
+void cuda_ops<T>::silu_mul(tensor gate_up, tensor out) {
+  PM_ASSERT(gate_up.stride == 2 * out.cols && out.stride == out.cols,
+            "silu_mul: contiguous gate|up rows");
+  PM_CUDA_CHECK(kc::silu_mul<T>({.gate_up = rows_of<T>(gate_up), .out = rows_of<T>(out),
+                                 .tokens = out.rows, .inter = out.cols},
+                                stream_));
+}
+
+template <typename T>
+void cuda_ops<T>::logits(tensor x, const weight& head) {
+  PM_CUDA_CHECK(kc::gather_rows<T>({.table = rows_of<T>(x), .ids = step_.logit_rows,
+                                    .out = picked_.get(), .count = step_.rows, .dim = x.cols,
+                                    .table_stride = x.stride, .num_rows = x.rows},
+                                   stream_));
+  matmul(picked_.get(), head, nullptr, logits_.get(), step_.rows, CUDA_R_32F);
+}
+
+// Small bf16 batches take the GEMV kernel (weight-bandwidth bound, where cuBLASLt leaves
+// bandwidth unused: see bench/engine/kernel_lab); everything else, and the float32 exactness
+// path, takes cuBLASLt.
+template <typename T>
+void cuda_ops<T>::matmul(const T* x, const weight& w, const void* bias, void* y, int64_t m,
+                         cudaDataType_t out_type) {
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    // The lab: gemv beats cuBLASLt at 1 and 2 rows on every decode shape, and loses from 4.
+    constexpr int64_t gemv_rows = 2;
+    const kc::gemv_params g{.x = x, .w = values_of<T>(w), .bias = bias, .y = y, .m = m,
+                            .n = w.rows, .k = w.cols, .out_type = out_type};
+    if (m <= gemv_rows && kc::gemv_supports(g)) {
+      PM_CUDA_CHECK(kc::gemv(g, stream_));
+      return;
+    }
+  }
+  PM_CUDA_CHECK(kc::gemm(gemm_,
+                         {.x = x, .w = w.data, .bias = bias, .y = y, .m = m, .n = w.rows,
+                          .k = w.cols, .a_type = cuda_type<T>(), .out_type = out_type},
+                         stream_));
+}
+
+template class cuda_ops<float>;
+template class cuda_ops<__nv_bfloat16>;
+
+} // namespace proofmesh::engine

@@ -1,0 +1,92 @@
+// The CUDA backend of the op interface, in compute type T (float or __nv_bfloat16): each op is a
+// kernel launch on one stream, accumulating in float32.
+// Rules of the road: weights stream in from the weight source one tensor at a time
+// (weight_upload) and fused weights are assembled on the device. The runner (cuda_runner) owns
+// the plan: it sizes the step's buffers (reserve_outputs, reserve_attention) before forward and
+// hands the step's device index (set_step) to the ops that read it. Any buffer that moves bumps
+// epoch(), so decode graphs that captured the old address are dropped, never replayed.
+#pragma once
+
+#include "actors/engine/cuda/device_array.hpp"
+#include "actors/engine/cuda/paged_kv_cache.hpp"
+#include "actors/engine/cuda/weight_upload.hpp"
+#include "actors/engine/model/ops.hpp"
+#include "kernels/cuda/gemm.cuh"
+
+#include <cuda_runtime.h>
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+namespace proofmesh::engine {
+
+/// The step as the device sees it: pointers into the runner's uploaded plan.
+struct cuda_step {
+  const int32_t* ids = nullptr;          // [tokens]
+  const int32_t* positions = nullptr;    // [tokens]
+  const int32_t* token_seq = nullptr;    // [tokens] index of each token's sequence in the batch
+  const int32_t* slots = nullptr;        // [tokens] KV cache slots; negative: store nothing
+  const int32_t* logit_rows = nullptr;   // [rows] tokens whose logits are wanted
+  const int32_t* block_tables = nullptr; // [batch, max_blocks]
+  int64_t rows = 0;                      // logit rows
+  int64_t max_blocks = 0;                // row length of block_tables
+  int32_t attention_splits = 1;          // flash-decoding key ranges (paged_attention_splits)
+};
+
+template <typename T>
+class cuda_ops final : public ops {
+public:
+  cuda_ops(cudaStream_t stream, kernels::cuda::gemm_handle& gemm);
+
+  /// After the architecture has loaded: waits for the uploads and frees their staging.
+  void finish_loading();
+  int64_t loaded_bytes() const { return loaded_bytes_; }
+
+  void set_cache(paged_kv_cache* cache) { cache_ = cache; }
+  void set_step(const cuda_step& step) { step_ = step; }
+  void reserve_outputs(int64_t rows, int64_t hidden, int64_t vocab);
+  void reserve_attention(size_t workspace_floats);
+  /// [rows, vocab] float32 logits of the last step.
+  float* logits() const { return logits_.get(); }
+  uint64_t epoch() const { return epoch_; }
+
+  weight load(const weight_source& source, std::span<const weight_part> parts) override;
+  weight load_table(std::span<const float> values) override;
+  tensor scratch(int32_t slot, int64_t rows, int64_t cols) override;
+
+  void embed(const weight& table, tensor out) override;
+  void rms_norm(tensor x, const tensor* residual, const weight& w, tensor out,
+                float eps) override;
+  void head_rms_norm(tensor x, int64_t heads, const weight& w, float eps) override;
+  void linear(tensor x, const weight& w, const weight& bias, tensor y) override;
+  void rope(tensor x, int64_t heads, int64_t head_dim, const weight& inv_freq) override;
+  void attention(int64_t layer, tensor q, tensor k, tensor v, tensor out,
+                 const attention_shape& shape) override;
+  void silu_mul(tensor gate_up, tensor out) override;
+  void logits(tensor x, const weight& head) override;
+
+private:
+  void matmul(const T* x, const weight& w, const void* bias, void* y, int64_t m,
+              cudaDataType_t out_type);
+  template <typename U>
+  void grow(device_array<U>& buffer, size_t count) {
+    epoch_ += buffer.reserve(count) ? 1 : 0;
+  }
+
+  cudaStream_t stream_;
+  kernels::cuda::gemm_handle& gemm_;
+  std::unique_ptr<weight_upload> upload_;
+  int64_t loaded_bytes_ = 0;
+  std::deque<device_array<T>> weights_;      // deque: a weight's address never moves
+  std::deque<device_array<float>> tables_;
+  std::vector<device_array<T>> scratch_;
+  device_array<T> picked_;                   // [rows, hidden] gathered logit rows
+  device_array<float> logits_;               // [rows, vocab]
+  device_array<float> attention_workspace_;  // flash-decoding partials
+  paged_kv_cache* cache_ = nullptr;
+  cuda_step step_;
+  uint64_t epoch_ = 0;
+};
+
+} // namespace proofmesh::engine

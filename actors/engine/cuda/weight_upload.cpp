@@ -1,0 +1,89 @@
+#include "actors/engine/cuda/weight_upload.hpp"
+
+#include "actors/common/check.hpp"
+#include "kernels/cuda/convert.cuh"
+
+#include <cuda_bf16.h>
+
+#include <cstring>
+#include <type_traits>
+
+namespace proofmesh::engine {
+
+namespace kc = kernels::cuda;
+
+namespace {
+
+kc::element_type element_of(dtype type) {
+  switch (type) {
+  case dtype::dtype_f32:
+    return kc::element_type::element_type_f32;
+  case dtype::dtype_f16:
+    return kc::element_type::element_type_f16;
+  case dtype::dtype_bf16:
+    return kc::element_type::element_type_bf16;
+  }
+  PM_ASSERT(false, "dtype out of range");
+  return kc::element_type::element_type_f32;
+}
+
+template <typename T>
+constexpr dtype dtype_of() {
+  return std::is_same_v<T, float> ? dtype::dtype_f32 : dtype::dtype_bf16;
+}
+
+} // namespace
+
+weight_upload::weight_upload(cudaStream_t stream) : stream_(stream) {
+  for (int b = 0; b < 2; ++b) {
+    host_[b].reserve(chunk_bytes);
+    PM_CUDA_CHECK(cudaEventCreateWithFlags(&drained_[b], cudaEventDisableTiming));
+    PM_CUDA_CHECK(cudaEventRecord(drained_[b], stream_));
+  }
+}
+
+weight_upload::~weight_upload() {
+  cudaStreamSynchronize(stream_);
+  for (cudaEvent_t e : drained_) {
+    cudaEventDestroy(e);
+  }
+}
+
+std::byte* weight_upload::stage(int b, const std::byte* at, size_t n) {
+  PM_CUDA_CHECK(cudaEventSynchronize(drained_[b]));
+  std::memcpy(host_[b].get(), at, n);
+  bytes_ += static_cast<int64_t>(n);
+  return host_[b].get();
+}
+
+template <typename T>
+void weight_upload::copy(const tensor_view& src, T* dst) {
+  const size_t element = dtype_size(src.type);
+  const bool as_is = src.type == dtype_of<T>();
+  // Chunks hold whole elements of both the source and the destination type.
+  const size_t step = chunk_bytes / element * element;
+  for (size_t off = 0; off < src.num_bytes; off += step) {
+    const size_t n = std::min(step, src.num_bytes - off);
+    const int b = next_;
+    next_ ^= 1;
+    std::byte* staged = stage(b, src.data + off, n);
+    const size_t first = off / element;
+    if (as_is) {
+      PM_CUDA_CHECK(cudaMemcpyAsync(dst + first, staged, n, cudaMemcpyHostToDevice, stream_));
+    } else {
+      raw_[b].reserve(chunk_bytes);
+      PM_CUDA_CHECK(cudaMemcpyAsync(raw_[b].get(), staged, n, cudaMemcpyHostToDevice, stream_));
+      PM_CUDA_CHECK(kc::convert<T>({.src = raw_[b].get(), .src_type = element_of(src.type),
+                                    .dst = dst + first, .n = static_cast<int64_t>(n / element)},
+                                   stream_));
+    }
+    PM_CUDA_CHECK(cudaEventRecord(drained_[b], stream_));
+  }
+}
+
+void weight_upload::finish() { PM_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+
+template void weight_upload::copy<float>(const tensor_view&, float*);
+template void weight_upload::copy<__nv_bfloat16>(const tensor_view&, __nv_bfloat16*);
+
+} // namespace proofmesh::engine

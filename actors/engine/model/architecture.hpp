@@ -1,0 +1,45 @@
+// A model family's description: its weights, the shape of its KV cache, and its forward pass,
+// written once over the op interface (ops.hpp). A runner owns one architecture and one backend,
+// and drives a step as prepare (size the activations) then forward (run the layers).
+// Rules of the road: a new family is one new file under actors/engine/model/ plus any op it
+// needs; load_architecture is the one place that maps a config to its family.
+#pragma once
+
+#include "actors/engine/model/model_config.hpp"
+#include "actors/engine/model/ops.hpp"
+
+#include <cstdint>
+#include <memory>
+
+namespace proofmesh::engine {
+
+/// What one token stores per layer in the KV cache.
+struct kv_layout {
+  int64_t num_layers = 0;
+  int64_t kv_heads = 0;
+  int64_t head_dim = 0;
+};
+
+/// The size of one forward call.
+struct step_shape {
+  int64_t tokens = 0;     // new tokens of all sequences, concatenated
+  int64_t logit_rows = 0; // rows whose logits the step returns
+};
+
+class architecture {
+public:
+  virtual ~architecture() = default;
+
+  virtual const model_config& config() const = 0;
+  virtual kv_layout cache_layout() const = 0;
+  /// Sizes the activations for `shape` (may allocate; never inside a graph capture).
+  virtual void prepare(ops& backend, step_shape shape) = 0;
+  /// The forward pass of a prepared step: embed, layers, final norm, logits.
+  virtual void forward(ops& backend, step_shape shape) = 0;
+};
+
+/// Loads the family `config` names from `source` into `backend`'s memory, one tensor at a time.
+std::unique_ptr<architecture> load_architecture(const model_config& config,
+                                                const weight_source& source, ops& backend);
+
+} // namespace proofmesh::engine

@@ -11,7 +11,7 @@
 //               tokens/s of the whole run, and TTFT and TPOT medians per request.
 //   fanout      64 samples of one 4,096-token prompt through batch_engine, until each has its
 //               first token, against one request of another 4,096-token prompt alone.
-#include "actors/engine/cuda/cuda_runner.hpp"
+#include "actors/engine/runtime/engine_config.hpp"
 #include "actors/engine/scheduling/batch_engine.hpp"
 #include "bench/engine/bench_model.hpp"
 
@@ -96,10 +96,10 @@ void decode_case(pe::model_runner& runner, const std::string& model, const char*
   }
 }
 
-pe::scheduler_config engine_config(pe::model_runner& runner) {
-  return {.max_running = 256, .max_step_tokens = 8192, .block_size = 16,
-          .total_blocks = runner.stats().free_kv_blocks};
-}
+// The engine every case runs: the defaults of engine_config, in bf16 on the GPU.
+const pe::engine_config bench_engine{.backend = pe::engine_backend::engine_backend_cuda,
+                                     .dtype = pe::engine_dtype::engine_dtype_bf16,
+                                     .kv_memory_fraction = 0.85};
 
 // Runs the engine until idle; returns per request the times of its first and last token.
 struct request_times {
@@ -125,7 +125,7 @@ std::map<pe::request_id, request_times> drain(pe::batch_engine& engine,
 
 void offline_case(pe::model_runner& runner, const std::string& model) {
   const int requests = 256, in = 128, out = 2048;
-  pe::batch_engine engine(runner, nullptr, engine_config(runner));
+  pe::batch_engine engine(runner, nullptr, pe::scheduler_config_for(bench_engine));
   for (int r = 0; r < requests; ++r) {
     engine.submit({.prompt = prompt_tokens(in, 1000 + static_cast<uint64_t>(r)),
                    .max_tokens = out,
@@ -155,7 +155,7 @@ void offline_case(pe::model_runner& runner, const std::string& model) {
 
 double prefill_seconds(pe::model_runner& runner, const std::vector<int32_t>& prompt, int samples,
                        int64_t* computed = nullptr) {
-  pe::batch_engine engine(runner, nullptr, engine_config(runner));
+  pe::batch_engine engine(runner, nullptr, pe::scheduler_config_for(bench_engine));
   for (int s = 0; s < samples; ++s) {
     engine.submit({.prompt = prompt, .max_tokens = 1,
                    .sampling = {.temperature = 1.0f, .top_p = 0.95f, .seed = 1},
@@ -192,12 +192,13 @@ int main(int argc, char** argv) {
   const pb::random_weights w;
   if (c.num_hidden_layers <= 16) { // the graphs' worth shows best on the small model; the 8B
                                    // upload would cost the device budget a second time
-    auto eager = pe::make_cuda_runner(c, w, {.dtype = pe::compute_dtype::compute_dtype_bf16,
-                                             .kv_memory_fraction = 0.1, .cuda_graphs = false});
+    pe::engine_config eager_engine = bench_engine;
+    eager_engine.kv_memory_fraction = 0.1;
+    eager_engine.cuda_graphs = false;
+    auto eager = pe::make_runner(eager_engine, c, w);
     decode_case(*eager, model, "decode_eager", 1);
   }
-  auto runner = pe::make_cuda_runner(c, w, {.dtype = pe::compute_dtype::compute_dtype_bf16,
-                                            .kv_memory_fraction = 0.85});
+  auto runner = pe::make_runner(bench_engine, c, w);
   for (int bs : {1, 64, 256}) {
     decode_case(*runner, model, "decode", bs);
   }

@@ -17,7 +17,7 @@
 //   random weights of that shape on the GPU.
 // - Nothing here is timed inside a test; the figure goes to docs/PERFORMANCE.md with its command.
 #include "actors/engine/cuda/cuda_runner.hpp"
-#include "actors/engine/model/cpu_runner.hpp"
+#include "actors/engine/runtime/engine_config.hpp"
 #include "actors/engine/scheduling/batch_engine.hpp"
 #include "actors/engine/weights/weight_store.hpp"
 #include "actors/common/fnv1a.hpp"
@@ -232,13 +232,14 @@ int main(int argc, char** argv) {
   } else {
     weights = std::make_unique<proofmesh::bench::random_weights>();
   }
-  std::unique_ptr<pe::model_runner> runner =
-      f.backend == "cuda"
-          ? pe::make_cuda_runner(config, *weights, {})
-          : std::make_unique<pe::cpu_runner>(config, *weights);
+  const pe::engine_config engine{.backend = f.backend == "cuda"
+                                                ? pe::engine_backend::engine_backend_cuda
+                                                : pe::engine_backend::engine_backend_cpu,
+                                 .max_running = f.slots};
+  std::unique_ptr<pe::model_runner> runner = pe::make_runner(engine, config, *weights);
   const int64_t per_sequence = (std::min<int64_t>(config.max_position_embeddings, 8192) + 15) / 16;
-  const pe::scheduler_config sched{.max_running = f.slots, .max_step_tokens = 8192,
-                                   .block_size = 16, .total_blocks = f.slots * per_sequence};
+  pe::scheduler_config sched = pe::scheduler_config_for(engine);
+  sched.total_blocks = f.slots * per_sequence;
   std::printf("bench/pipeline: release shape scaled down: %d problems, %d proofs, %d "
               "verifications each, %d refinements, %d rounds; %s backend, %d slots; lengths per "
               "%s from %zu real proofs / %d\n",

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -98,6 +99,18 @@ void check_flags(const generate_flags& f, bool has_prompt, bool has_ids) {
   if (!std::filesystem::is_directory(f.model)) {
     throw input_error("--model " + f.model + ": not a folder");
   }
+}
+
+// The process's peak resident memory (VmHWM), in bytes; 0 where /proc does not say. A load
+// streams the weights through, so this stays far below the checkpoint's size.
+int64_t peak_host_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      return std::stoll(line.substr(6)) * 1024; // "VmHWM:   123456 kB"
+    }
+  }
+  return 0;
 }
 
 nlohmann::ordered_json completion_json(const engine::completion& c) {
@@ -210,9 +223,13 @@ command_fn add_generate_command(CLI::App& app) {
       std::cout << "\n";
       const engine::runner_stats load = model->stats();
       std::fprintf(stderr,
-                   "[loaded %.2f GB in %.2f s; %zu prompt tokens, %zu generated in %.2f s: "
-                   "%.1f tokens/s; TTFT %.1f ms]\n",
+                   "[loaded %.2f GB in %.2f s (%.2f GB/s), peak host memory %.2f GB; %zu prompt "
+                   "tokens, %zu generated in %.2f s: %.1f tokens/s; TTFT %.1f ms]\n",
                    static_cast<double>(load.loaded_bytes) / 1e9, load.load_seconds,
+                   load.load_seconds > 0
+                       ? static_cast<double>(load.loaded_bytes) / 1e9 / load.load_seconds
+                       : 0.0,
+                   static_cast<double>(peak_host_bytes()) / 1e9,
                    request.prompt.size(), generated, seconds,
                    seconds > 0 ? static_cast<double>(generated) / seconds : 0.0,
                    1e3 * timing.first_token_seconds);

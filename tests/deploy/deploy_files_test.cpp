@@ -65,7 +65,8 @@ TEST(deploy_files, kubernetes_manifests_are_complete) {
       EXPECT_NE(d.find("nvidia.com/gpu: 1"), std::string::npos) << name[1];
     }
   }
-  for (const char* n : {"Deployment/proofmesh-coordinator", "Deployment/proofmesh-generator",
+  for (const char* n : {"Deployment/proofmesh-coordinator", "Deployment/proofmesh-worker",
+                        "Deployment/proofmesh-generator",
                         "Deployment/proofmesh-verifier", "Deployment/proofmesh-meta-verifier",
                         "Deployment/proofmesh-gateway", "Service/proofmesh-gateway",
                         "StatefulSet/proofmesh-redis", "Service/proofmesh-redis",
@@ -76,7 +77,8 @@ TEST(deploy_files, kubernetes_manifests_are_complete) {
 
 TEST(deploy_files, every_file_names_every_service) {
   const std::string compose = deploy("compose/compose.yaml");
-  for (const char* s : {"\n  redis:", "\n  coordinator:", "\n  gateway:", "\n  generator:",
+  for (const char* s : {"\n  redis:", "\n  coordinator:", "\n  gateway:", "\n  worker:",
+                        "\n  generator:",
                         "\n  verifier:", "\n  meta-verifier:"}) {
     EXPECT_NE(compose.find(s), std::string::npos) << s;
   }
@@ -126,6 +128,25 @@ TEST(deploy_files, every_flag_they_pass_exists) {
                   gateway_help.find(flag) != std::string::npos)
           << file << ": " << flag << " is not a flag of ours";
     }
+  }
+}
+
+// The combined worker of compose and Kubernetes serves all three roles, with a coordinator socket
+// for each in the same order, and its engine flags are the engine_config's.
+TEST(deploy_files, combined_workers_serve_every_role_from_one_engine) {
+  for (const std::string& file : {std::string("compose/compose.yaml"),
+                                  std::string("k8s/proofmesh.yaml")}) {
+    const std::string text = deploy(file);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(
+        text, m, std::regex("\"--roles\", \"generator,verifier,meta_verifier\",\\s*"
+                            "\"--coordinator\", \"([^\"]+)\"")))
+        << file;
+    const std::string endpoints = m[1];
+    EXPECT_TRUE(std::regex_match(endpoints, std::regex("tcp://[^,]+:5601,tcp://[^,]+:5602,"
+                                                       "tcp://[^,]+:5603")))
+        << file << ": " << endpoints;
+    EXPECT_NE(text.find("\"--kv-memory-fraction\""), std::string::npos) << file;
   }
 }
 

@@ -77,9 +77,22 @@ protected:
     bool meta_verifier = true;
   };
   void start_mesh() { start_mesh(mesh_options{}); }
-  void start_mesh(const mesh_options& o) {
-    testing::scripted_model_dirs models = testing::make_scripted_models(dir_.str("models"));
-    if (!o.generator_model.empty()) models.generator = o.generator_model;
+
+  // The coordinator and one combined worker: every role from one engine on one scripted model.
+  void start_combined_mesh(int slots, int metrics_port) {
+    const std::string model = testing::make_combined_scripted_model(dir_.str("combined"));
+    start_coordinator();
+    workers_.push_back(std::make_unique<testing::child_process>(
+        std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-worker", "--roles",
+                                 "generator,verifier,meta_verifier", "--coordinator",
+                                 endpoints_[0] + "," + endpoints_[1] + "," + endpoints_[2],
+                                 "--model", model, "--slots", std::to_string(slots),
+                                 "--metrics-port", std::to_string(metrics_port), "--worker-id",
+                                 "combined-0"},
+        dir_.str("combined-0.log")));
+  }
+
+  void start_coordinator() {
     coordinator_ = std::make_unique<testing::child_process>(
         std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-coordinator",
                                  "--redis-port", std::to_string(redis_.port()),
@@ -87,6 +100,11 @@ protected:
                                  endpoints_[0], "--verifier-endpoint", endpoints_[1],
                                  "--meta-verifier-endpoint", endpoints_[2]},
         dir_.str("coordinator.log"));
+  }
+  void start_mesh(const mesh_options& o) {
+    testing::scripted_model_dirs models = testing::make_scripted_models(dir_.str("models"));
+    if (!o.generator_model.empty()) models.generator = o.generator_model;
+    start_coordinator();
     const std::pair<const char*, int> roles[] = {
         {"generator", 0}, {"verifier", 1}, {"verifier", 1}, {"meta_verifier", 2}};
     const std::string model_of[] = {models.generator, models.verifier, models.meta_verifier};

@@ -77,6 +77,39 @@ TEST_F(strategies_test, each_preset_completes_a_job_with_the_counts_its_shape_pr
   export_in_the_reference_formats(ids[0]);
 }
 
+// One combined worker (--roles generator,verifier,meta_verifier: one engine, one copy of the
+// weights) runs a whole job, and its slots, shared by the three roles, serve each of them: the
+// counts are exactly those of dedicated workers (the quick case above), and the worker's own
+// metrics count every task under its role.
+TEST_F(strategies_test, one_combined_worker_runs_a_job_with_the_counts_of_dedicated_ones) {
+  start_gateway();
+  const int metrics_port = free_port();
+  start_combined_mesh(/*slots=*/6, metrics_port);
+  const std::string id = submit({{"problems", {{{"question", "Prove that 2 is even."}}}},
+                                 {"strategy", "quick"}});
+  json s = wait_status(id, "completed", 300s);
+  ASSERT_EQ(s["status"], "completed") << s.dump() << log("coordinator") << log("combined-0");
+  json result = json::parse(call("GET", "/v1/jobs/" + id + "/result").body);
+  const json& p = result["problems"][0];
+  EXPECT_EQ(p["rounds"], 2);
+  EXPECT_EQ(p["counts"]["proofs"], 6);
+  EXPECT_EQ(p["counts"]["ratings"], 12);
+  EXPECT_EQ(p["counts"]["meta_ratings"], 12);
+  EXPECT_EQ(p["pool_size"], 1);
+  EXPECT_EQ(p["best"]["proof"], scripted_solution);
+  EXPECT_EQ(p["best"]["meanscore"], 0.5);
+  EXPECT_EQ(p["best"]["verifications"], 8);
+  const std::string metrics = http_get(metrics_port, "/metrics").body;
+  for (const auto& [role, tasks] : {std::pair{"generator", 6}, std::pair{"verifier", 12},
+                                    std::pair{"meta_verifier", 12}}) {
+    EXPECT_NE(metrics.find(std::string("proofmesh_worker_tasks_total{role=\"") + role +
+                           "\",status=\"ok\"} " + std::to_string(tasks) + "\n"),
+              std::string::npos)
+        << role << "\n" << metrics;
+  }
+  EXPECT_NE(log("combined-0").find("serving meta_verifier tasks from"), std::string::npos);
+}
+
 // The acceptance command: `proofmesh submit ../shared/dsm2/inputs/IMO2025.json --strategy quick
 // --watch` shows each problem's progress and the final selection.
 TEST_F(strategies_test, submit_watch_shows_each_problem_and_the_final_selection) {

@@ -3,6 +3,9 @@
 // - generator: a proof whose self-evaluation scores 1;
 // - verifier: a rating of 0.5 (at most the 0.75 threshold, so every rating is meta-verified);
 // - meta-verifier: a quality of 1.
+// And one model for a combined worker, whose one output parses in all three roles: a proof that
+// scores itself 0.5, which as a rating is 0.5 (meta-verified) and as a meta-verification 0.5
+// (valid: at least meta_valid_from), so a job's counts are those of the three models above.
 #pragma once
 
 #include "actors/engine/model/model_init.hpp"
@@ -31,6 +34,16 @@ inline scripted_model_dirs make_scripted_models(const std::string& dir) {
   engine::init_random_model({.out_dir = out.verifier, .script = verify});
   engine::init_random_model({.out_dir = out.meta_verifier, .script = meta});
   return out;
+}
+
+/// The one scripted model every role of a combined worker shares.
+inline std::string make_combined_scripted_model(const std::string& dir) {
+  const std::string all = std::string("</think>\n## Solution\n") + scripted_solution +
+                          "\n## Self Evaluation\nHere is my evaluation of the solution: one "
+                          "step is thin.\n\nBased on my evaluation, the final overal score "
+                          "should be:\n\\boxed{0.5}";
+  engine::init_random_model({.out_dir = dir, .script = all});
+  return dir;
 }
 
 } // namespace proofmesh::testing

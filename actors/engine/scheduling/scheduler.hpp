@@ -77,6 +77,7 @@ public:
   }
   int64_t num_running() const { return static_cast<int64_t>(running_.size()); }
   int64_t num_preemptions() const { return preemptions_; }
+  const scheduler_config& config() const { return config_; }
   /// Blocks the running sequences hold by the conservative count (no sharing).
   int64_t blocks_held() const;
 

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "actors/common/error.hpp"
+
+#include <fstream>
 #include "actors/engine/weights/safetensors_writer.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/actors/engine/weights/tensor_bytes.hpp"
@@ -67,6 +69,45 @@ TEST(weight_store, reports_missing_tensors_and_wrong_shapes) {
               ThrowsMessage<input_error>(HasSubstr("tensor \"w\" has shape [2, 3], expected [3, 2]")));
   const int64_t flat[] = {6};
   EXPECT_THROW(store.load_f32("w", flat), input_error);
+}
+
+// The file pages this process maps and holds (RssFile), in bytes.
+int64_t resident_file_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("RssFile:", 0) == 0) return std::stoll(line.substr(8)) * 1024;
+  }
+  return -1;
+}
+
+// A backend streams a model through: fetch a tensor, copy it, release it. Released pages leave
+// this process (the page cache keeps them), so a checkpoint far larger than memory streams
+// through a few pages at a time; the tensor still reads the same afterwards.
+TEST(weight_store, a_released_tensor_leaves_the_process_and_still_reads_the_same) {
+  const temp_dir dir;
+  const int64_t n = int64_t{16} << 20; // 32 MB of bf16
+  std::vector<std::byte> bytes(static_cast<size_t>(2 * n));
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::byte>(i * 7 + 1);
+  const tensor_to_write tensors[] = {{"big", dtype::dtype_bf16, {n}, bytes}};
+  write_safetensors(dir.file("model.safetensors"), tensors, {});
+
+  const auto store = weight_store::open(dir.path());
+  const int64_t shape[] = {n};
+  const tensor_view& t = store.fetch("big", shape);
+  const int64_t before = resident_file_bytes();
+  ASSERT_GE(before, 0) << "no RssFile in /proc/self/status";
+  uint64_t sum = 0;
+  for (size_t i = 0; i < t.num_bytes; ++i) sum += static_cast<uint8_t>(t.data[i]);
+  const int64_t touched = resident_file_bytes();
+  EXPECT_GT(touched - before, n) << "reading the tensor maps at least half of its pages";
+  store.release(t);
+  EXPECT_LT(resident_file_bytes() - before, int64_t{1} << 20) << "released pages left the process";
+  uint64_t again = 0;
+  for (size_t i = 0; i < t.num_bytes; ++i) again += static_cast<uint8_t>(t.data[i]);
+  EXPECT_EQ(again, sum);
+  const int64_t wrong[] = {n + 1};
+  EXPECT_THAT([&] { store.fetch("big", wrong); },
+              ThrowsMessage<input_error>(HasSubstr("expected [16777217]")));
 }
 
 TEST(weight_store, loads_a_sharded_model) {

@@ -49,15 +49,9 @@ void cuda_ops<T>::finish_loading() {
 template <typename T>
 weight cuda_ops<T>::load(const weight_source& source, std::span<const weight_part> parts) {
   PM_ASSERT(upload_ != nullptr, "weights load before finish_loading");
-  PM_ASSERT(!parts.empty(), "a weight has at least one part");
-  int64_t rows = 0;
-  const int64_t cols = parts.front().shape.size() == 2 ? parts.front().shape[1] : 1;
-  for (const weight_part& p : parts) {
-    PM_ASSERT(p.shape.size() == parts.front().shape.size() &&
-                  (p.shape.size() == 1 || p.shape[1] == cols),
-              "fused parts share their columns");
-    rows += p.shape[0];
-  }
+  const weight shape = stacked_shape(parts);
+  PM_ASSERT(shape.rows > 0, "a weight has parts, and fused parts share their columns");
+  const int64_t rows = shape.rows, cols = shape.cols;
   device_array<T>& out = weights_.emplace_back(static_cast<size_t>(rows * cols));
   // Row-major [rows, cols] parts stack along rows: each lands at its row offset.
   int64_t at = 0;

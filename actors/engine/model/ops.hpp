@@ -53,6 +53,19 @@ struct weight_part {
   std::vector<int64_t> shape; // the shape it must have: [rows, cols] or [rows]
 };
 
+/// The [rows, cols] of parts stacked along rows; every part must have the same rank and columns.
+inline weight stacked_shape(std::span<const weight_part> parts) {
+  weight out;
+  out.cols = parts.empty() || parts.front().shape.size() != 2 ? 1 : parts.front().shape[1];
+  for (const weight_part& p : parts) {
+    const bool same = p.shape.size() == parts.front().shape.size() &&
+                      (p.shape.size() == 1 || p.shape[1] == out.cols);
+    out.rows += same ? p.shape[0] : 0;
+    if (!same) return {}; // the architecture's own mistake: callers assert on rows == 0
+  }
+  return out;
+}
+
 /// How one attention layer reads its cache.
 struct attention_shape {
   int64_t heads = 0;    // query heads; a multiple of kv_heads

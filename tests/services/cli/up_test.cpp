@@ -1,5 +1,6 @@
 // `proofmesh up` as a user runs it: the whole mesh from one command (redis-server, coordinator,
-// gateway, one replica per role, tiny random model); a job submitted through the gateway with
+// gateway, and either one replica per role or one combined worker serving every role (--workers
+// 1), tiny random model); a job submitted through the gateway with
 // `proofmesh submit --watch` completes with its progress shown, `proofmesh result` reads it, and
 // SIGTERM brings everything down with exit 0 and no process of the mesh left behind.
 #include "actors/engine/model/model_init.hpp"
@@ -37,7 +38,11 @@ std::string text_of(const std::string& path) {
   return std::filesystem::exists(path) ? testing::read_file(path) : std::string();
 }
 
-TEST(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
+// Dedicated replicas (the default), or one combined worker.
+class up : public ::testing::TestWithParam<bool> {};
+
+TEST_P(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
+  const bool combined = GetParam();
   testing::temp_dir dir;
   engine::init_random_model(
       {.arch = engine::model_arch::model_arch_llama, .seed = 8, .out_dir = dir.str("model")});
@@ -47,17 +52,25 @@ TEST(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
   testing::free_port();
   testing::free_port();
   const std::string cli = std::string(PM_BUILD_DIR) + "/proofmesh";
-  testing::child_process up({cli, "up", "--model", dir.str("model"), "--log-dir", dir.str("mesh"),
-                             "--redis-port", std::to_string(redis_port), "--base-port",
-                             std::to_string(base_port), "--gateway-port",
-                             std::to_string(gateway_port), "--slots", "2"},
-                            dir.str("up.log"));
+  std::vector<std::string> argv = {cli, "up", "--model", dir.str("model"), "--log-dir",
+                                   dir.str("mesh"), "--redis-port", std::to_string(redis_port),
+                                   "--base-port", std::to_string(base_port), "--gateway-port",
+                                   std::to_string(gateway_port), "--slots", "3"};
+  if (combined) {
+    argv.insert(argv.end(), {"--workers", "1", "--block-size", "8"});
+  }
+  testing::child_process up(argv, dir.str("up.log"));
   const auto ready = std::chrono::steady_clock::now() + 60s;
   while (text_of(dir.str("up.log")).find("mesh up") == std::string::npos &&
          std::chrono::steady_clock::now() < ready) {
     std::this_thread::sleep_for(50ms);
   }
   ASSERT_NE(text_of(dir.str("up.log")).find("mesh up"), std::string::npos)
+      << text_of(dir.str("up.log"));
+  EXPECT_NE(text_of(dir.str("up.log"))
+                .find(combined ? "1 combined worker(s), 0 generator(s), 0 verifier(s), 0 meta"
+                               : "0 combined worker(s), 1 generator(s), 1 verifier(s), 1 meta"),
+            std::string::npos)
       << text_of(dir.str("up.log"));
   std::string key = testing::read_file(dir.str("mesh/api.key"));
   key.erase(key.find_last_not_of("\n") + 1);
@@ -93,7 +106,18 @@ TEST(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
   EXPECT_EQ(up.wait_exit(120s), std::optional<int>(0)) << text_of(dir.str("up.log"));
   EXPECT_EQ(processes_mentioning(dir.str("mesh")), 0);  // redis-server's --dir
   EXPECT_EQ(processes_mentioning(dir.str("model")), 0); // the workers' --model
+  if (combined) { // one process served all three roles, with the engine flags up was given
+    const std::string worker = text_of(dir.str("mesh/worker-0.log"));
+    for (const char* role : {"generator", "verifier", "meta_verifier"}) {
+      EXPECT_NE(worker.find(std::string("serving ") + role + " tasks from"), std::string::npos)
+          << worker;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.str("mesh/generator-0.log")));
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(workers, up, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "combined" : "dedicated"; });
 
 } // namespace
 } // namespace proofmesh

@@ -106,7 +106,7 @@ command_fn add_up_command(CLI::App& app) {
   app.add_option("--templates", f->templates, "prompt templates file (default: ours)");
   app.add_option("--log-dir", f->log_dir, "logs and Redis files (default ./proofmesh-mesh)");
   services::add_engine_flags(app, f->engine);
-  auto* combined = app.add_option(
+  app.add_option(
       "--workers", f->workers,
       "combined workers, each serving every role from one engine (0..64); with it, the "
       "per-role counts default to 0");
@@ -119,14 +119,18 @@ command_fn add_up_command(CLI::App& app) {
   app.add_option("--redis-password", f->redis_password, "default: a random one");
   app.add_option("--gateway-port", f->gateway_port, "the REST gateway's port on 127.0.0.1");
   app.add_option("--api-key", f->api_key, "the gateway's API key (default: a random one)");
-  return [f, combined, g, v, m] {
-    if (combined->count() > 0) { // combined workers replace the dedicated ones unless asked
+  return [f, g, v, m] {
+    if (f->workers > 0) { // combined workers replace the dedicated ones unless asked
       if (g->count() == 0) f->generators = 0;
       if (v->count() == 0) f->verifiers = 0;
       if (m->count() == 0) f->meta_verifiers = 0;
     }
     for (int32_t n : {f->workers, f->generators, f->verifiers, f->meta_verifiers}) {
       if (n < 0 || n > 64) throw input_error("worker and replica counts must be in [0, 64]");
+    }
+    if (f->slots < 1 || f->slots > 4096) throw input_error("--slots must be in [1, 4096]");
+    if (f->workers > 0 && f->slots < 3) {
+      throw input_error("--slots must be at least 3 with --workers: one per role");
     }
     f->engine.resolve(); // a bad engine flag fails here, not in every worker's log
     if (f->redis_port < 1 || f->redis_port > 65535 || f->base_port < 1 ||

@@ -202,8 +202,12 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
     auto it = by_task.find(r.task_id);
     if (it == by_task.end()) continue;
     const size_t link = it->second.link;
+    if (r.error == "cancelled") { // we cut it off: no fault of the task's
+      hand_back(link, it->second.f->task, "the worker shut down before the task finished");
+    } else {
+      frame.report(link, r);
+    }
     by_task.erase(it);
-    if (r.error != "cancelled") frame.report(link, r);
   }
   for (auto& [id, r] : by_task) {
     hand_back(r.link, r.f->task, "the worker shut down before the task finished");

@@ -57,9 +57,7 @@ worker_frame::worker_frame(const worker_config& c, const std::string& serving)
                                       label),
          .task_seconds = &metrics_.latency("proofmesh_worker_task_seconds",
                                            "time from taking a task to its result", label)});
-    // Heartbeats tell each coordinator the role's current share (set_in_flight keeps it
-    // current): a coordinator resets an idle worker's credit to it, so it must never exceed
-    // what the budget has promised that role.
+    // Heartbeats tell each coordinator the role's current share (refresh_capacity).
     links_.emplace_back(context_, pt::worker_link_params{
                                       .endpoint = c.coordinators[i],
                                       .worker_id = c.worker_id,
@@ -91,11 +89,24 @@ frame_inbox worker_frame::poll(std::chrono::milliseconds timeout) {
       out.cancels.push_back(std::move(id));
     }
   }
+  refresh_capacity();
   return out;
+}
+
+void worker_frame::start_draining() {
+  draining_ = true;
+  refresh_capacity();
+}
+
+void worker_frame::refresh_capacity() {
+  for (size_t i = 0; i < links_.size(); ++i) {
+    links_[i].set_capacity(draining_ ? 0 : budget_.credit(i) + budget_.held(i));
+  }
 }
 
 void worker_frame::free_slot(size_t link) {
   const std::vector<uint32_t> grants = budget_.on_free(link);
+  refresh_capacity();
   if (draining_) {
     return;
   }
@@ -139,7 +150,6 @@ void worker_frame::set_in_flight(const std::vector<size_t>& per_link) {
     const size_t n = i < per_link.size() ? per_link[i] : 0;
     role_metrics_[i].in_flight->set(static_cast<int64_t>(n));
     links_[i].set_in_flight(static_cast<uint32_t>(n));
-    links_[i].set_capacity(budget_.credit(i) + budget_.held(i));
     dropped += links_[i].drops().total();
   }
   dropped_.set(static_cast<int64_t>(dropped));

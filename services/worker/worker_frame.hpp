@@ -44,8 +44,9 @@ public:
 
   /// Waits up to `timeout` for messages on any role's link; every task returned holds a slot.
   frame_inbox poll(std::chrono::milliseconds timeout);
-  /// From now on no slot becomes credit again.
-  void start_draining() { draining_ = true; }
+  /// From now on no slot becomes credit again, and heartbeats advertise no capacity (so no
+  /// coordinator resets this worker's credit).
+  void start_draining();
 
   /// A task ran: counted by status, its tokens and time recorded, sent, and its slot freed.
   void report(size_t link, const transport::task_result_msg& result);
@@ -71,6 +72,10 @@ private:
     services::histogram* task_seconds;
   };
   void free_slot(size_t link);
+  // Heartbeats advertise each role's current share (credit promised plus tasks held; 0 while
+  // draining): a coordinator resets an idle worker's credit to it, so it must follow every
+  // change of the budget, never lag behind one.
+  void refresh_capacity();
 
   services::service_log log_;
   services::metrics_registry metrics_;

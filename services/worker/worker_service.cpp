@@ -134,6 +134,11 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
         frame.release(link); // a duplicate delivery; the first one's result answers it
         continue;
       }
+      if (running.size() >= static_cast<size_t>(c.slots)) { // beyond our credit: not ours
+        frame.refuse(link, task, "the worker is full (" + std::to_string(c.slots) + " slots)",
+                     pt::task_status::task_status_handed_back);
+        continue;
+      }
       std::vector<int32_t> prompt = prompt_of(task, templates, tok, format);
       std::vector<std::string> stop_strings;
       int32_t max_tokens = std::min(task.sampling.max_tokens, c.max_tokens);
@@ -171,7 +176,11 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
                 set_in_flight();
               },
               [&](caf::error& err) {
-                frame.refuse(link, task, "the engine refused the task: " + sys.render(err));
+                // Full is no fault of the task's: handed back, no attempt spent.
+                const bool full = err == pe::engine_errc::engine_errc_overloaded;
+                frame.refuse(link, task, "the engine refused the task: " + sys.render(err),
+                             full ? pt::task_status::task_status_handed_back
+                                  : pt::task_status::task_status_failed);
               });
     }
     // Drain what the engine said since the last turn, without waiting.

@@ -32,6 +32,19 @@ batch_engine::batch_engine(model_runner& runner, const tokenizer* tok,
                            const scheduler_config& config)
     : runner_(runner), tok_(tok), config_(sized_for(config, runner)), scheduler_(config_) {}
 
+batch_engine::~batch_engine() {
+  for (auto& [id, a] : active_) {
+    if (a.seq) {
+      runner_.release_sequence(*a.seq);
+    }
+  }
+  for (auto& [leader, donor] : donors_) {
+    if (donor.seq) {
+      runner_.release_sequence(*donor.seq);
+    }
+  }
+}
+
 request_id batch_engine::submit(engine_request request) {
   check_prompt(runner_.config(), request.prompt, request.max_tokens);
   check_sampling(request.sampling);

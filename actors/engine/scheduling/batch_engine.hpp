@@ -46,6 +46,11 @@ struct engine_event {
 class batch_engine {
 public:
   batch_engine(model_runner& runner, const tokenizer* tok, const scheduler_config& config);
+  /// Gives the runner back every sequence still held (requests in flight, prefix donors), so a
+  /// runner that outlives its engine, or a step that threw, leaks no KV cache.
+  ~batch_engine();
+  batch_engine(const batch_engine&) = delete;
+  batch_engine& operator=(const batch_engine&) = delete;
 
   /// Queues a request; throws input_error if it is malformed or can never fit.
   request_id submit(engine_request request);

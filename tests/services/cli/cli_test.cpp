@@ -139,6 +139,14 @@ TEST_F(cli_test, bad_flags_and_values_exit_2_with_one_line) {
                      "--kv-memory-fraction");
   expect_usage_error("generate" + m + " --prompt-ids 1 --kv-memory-fraction 0",
                      "--kv-memory-fraction");
+  // The engine flags every way in shares, checked before any model loads.
+  expect_usage_error("generate" + m + " --prompt-ids 1 --block-size 0", "--block-size");
+  expect_usage_error("generate" + m + " --prompt-ids 1 --max-running 0", "--max-running");
+  expect_usage_error("generate" + m + " --prompt-ids 1 --max-step-tokens 0", "--max-step-tokens");
+  // up checks what its workers would refuse before starting anything.
+  expect_usage_error("up" + m + " --workers 1 --slots 2", "--slots");
+  expect_usage_error("up" + m + " --workers 65", "[0, 64]");
+  expect_usage_error("up" + m + " --block-size 0", "--block-size");
 }
 
 TEST_F(cli_test, cuda_backend_runs_or_says_why_not) {

@@ -10,9 +10,9 @@ namespace proofmesh::services {
 
 namespace pe = proofmesh::engine;
 
-void add_engine_flags(CLI::App& app, engine_flags& f) {
+void add_engine_flags(CLI::App& app, engine_flags& f, const std::string& backend_help) {
   pe::engine_config& c = f.config;
-  app.add_option("--backend", f.backend, "cpu or cuda");
+  app.add_option("--backend", f.backend, backend_help);
   app.add_option("--dtype", f.dtype,
                  "cuda compute type: auto (float32 checkpoints stay float32, others bfloat16), "
                  "float32 or bfloat16; cpu computes in float32");

@@ -37,7 +37,7 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
       ->required();
   app.add_option("--templates", c.templates, "prompt templates file (JSON, four templates)");
   app.add_option("--worker-id", c.worker_id, "unique id (default: role-host-pid)");
-  services::add_engine_flags(app, engine);
+  services::add_engine_flags(app, engine, "cpu, cuda, or openai (an OpenAI-compatible server)");
   std::string key_file;
   int64_t timeout_s = 3600;
   app.add_option("--url", c.url, "openai: the server's base, http://host:port");

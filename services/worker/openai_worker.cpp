@@ -126,11 +126,7 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
   auto hand_back = [&](size_t link, const pt::task_msg& task, const std::string& why) {
     frame.refuse(link, task, why, pt::task_status::task_status_handed_back);
   };
-  auto set_in_flight = [&] {
-    std::vector<size_t> per_link(c.roles.size(), 0);
-    for (const auto& [id, r] : by_task) ++per_link[r.link];
-    frame.set_in_flight(per_link);
-  };
+
   auto cancel = [&](running& r) {
     r.cancelled->store(true);
     r.f->http.cancel();
@@ -157,10 +153,6 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
       }
       if (by_task.contains(task.task_id)) {
         frame.release(link); // a duplicate delivery; the first one's result answers it
-        continue;
-      }
-      if (by_task.size() >= static_cast<size_t>(c.slots)) { // more than our credit: not ours
-        hand_back(link, task, "the worker is full (" + std::to_string(c.slots) + " slots)");
         continue;
       }
       const bool raw = std::holds_alternative<pt::complete_input>(task.input);
@@ -190,7 +182,6 @@ int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag
       by_task.erase(it);
       frame.report(link, r);
     }
-    set_in_flight();
   }
   for (auto& [id, r] : by_task) { // the drain ran out: stop them
     cancel(r);

@@ -32,14 +32,11 @@ std::vector<uint32_t> slot_budget::start() {
 }
 
 uint32_t slot_budget::on_task(size_t role) {
-  // A coordinator sends only on credit; a stray task beyond it (a duplicate delivery) still
-  // holds a slot until it is answered, so the sum stays exact.
+  PM_ASSERT(can_take(role), "a task beyond the budget is refused, not held");
   if (credit_[role] > 0) {
     --credit_[role];
-  } else if (pool_ > 0) {
-    --pool_;
   } else {
-    ++overdraft_;
+    --pool_;
   }
   ++held_[role];
   return refill(role);
@@ -48,10 +45,6 @@ uint32_t slot_budget::on_task(size_t role) {
 std::vector<uint32_t> slot_budget::on_free(size_t role) {
   PM_ASSERT(held_[role] > 0, "a slot is freed by the role that held it");
   --held_[role];
-  if (overdraft_ > 0) {
-    --overdraft_; // the slot was never the budget's
-    return std::vector<uint32_t>(credit_.size(), 0);
-  }
   ++pool_;
   std::vector<uint32_t> grants(credit_.size(), 0);
   const size_t n = credit_.size();

@@ -23,7 +23,10 @@ public:
 
   /// Credit to grant each role at start.
   std::vector<uint32_t> start();
-  /// A task of `role` arrived and spent a credit; it now holds a slot. Credit to grant it now.
+  /// Whether a task of `role` that arrives now has a slot: its credit, or the free pool (a
+  /// coordinator sends only on credit; one beyond it is refused, never held).
+  bool can_take(size_t role) const { return credit_[role] > 0 || pool_ > 0; }
+  /// A task of `role` arrived (can_take) and now holds a slot. Credit to grant it now.
   uint32_t on_task(size_t role);
   /// A slot `role` held is free again (its task ended, or was refused). Credit to grant each role.
   std::vector<uint32_t> on_free(size_t role);
@@ -41,7 +44,6 @@ private:
   std::vector<uint32_t> credit_; // promised, not yet used
   std::vector<uint32_t> held_;   // tasks running
   size_t next_ = 0;              // round-robin start for freed slots
-  uint32_t overdraft_ = 0;       // tasks held beyond every credit (never expected)
 };
 
 } // namespace proofmesh::worker

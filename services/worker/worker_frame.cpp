@@ -39,7 +39,8 @@ worker_frame::worker_frame(const worker_config& c, const std::string& serving)
       endpoint_(c.metrics_port > 0
                     ? std::make_unique<services::metrics_server>(metrics_, c.metrics_port)
                     : nullptr),
-      budget_(static_cast<uint32_t>(c.slots), c.roles.size()) {
+      budget_(static_cast<uint32_t>(c.slots), c.roles.size()),
+      slots_(static_cast<uint32_t>(c.slots)) {
   for (size_t i = 0; i < c.roles.size(); ++i) {
     const pt::role r = c.roles[i];
     const std::string label = role_label(r);
@@ -80,6 +81,13 @@ frame_inbox worker_frame::poll(std::chrono::milliseconds timeout) {
     // The first link waits; the others are read as they are, so no role waits behind another.
     pt::worker_inbox in = links_[i].poll(i == 0 ? timeout : std::chrono::milliseconds(0));
     for (pt::task_msg& t : in.tasks) {
+      if (!budget_.can_take(i)) { // beyond our credit: not ours to hold
+        links_[i].send_result({.task_id = t.task_id,
+                               .status = pt::task_status::task_status_handed_back,
+                               .error = "the worker is full (" + std::to_string(slots_) +
+                                        " slots)"});
+        continue;
+      }
       if (uint32_t grant = budget_.on_task(i); grant > 0 && !draining_) {
         links_[i].grant(grant);
       }
@@ -89,24 +97,29 @@ frame_inbox worker_frame::poll(std::chrono::milliseconds timeout) {
       out.cancels.push_back(std::move(id));
     }
   }
-  refresh_capacity();
+  refresh_links();
   return out;
 }
 
 void worker_frame::start_draining() {
   draining_ = true;
-  refresh_capacity();
+  refresh_links();
 }
 
-void worker_frame::refresh_capacity() {
+void worker_frame::refresh_links() {
+  uint64_t dropped = 0;
   for (size_t i = 0; i < links_.size(); ++i) {
+    links_[i].set_in_flight(budget_.held(i));
     links_[i].set_capacity(draining_ ? 0 : budget_.credit(i) + budget_.held(i));
+    role_metrics_[i].in_flight->set(budget_.held(i));
+    dropped += links_[i].drops().total();
   }
+  dropped_.set(static_cast<int64_t>(dropped));
 }
 
 void worker_frame::free_slot(size_t link) {
   const std::vector<uint32_t> grants = budget_.on_free(link);
-  refresh_capacity();
+  refresh_links();
   if (draining_) {
     return;
   }
@@ -142,17 +155,6 @@ void worker_frame::release(size_t link) { free_slot(link); }
 
 void worker_frame::send_progress(size_t link, const pt::progress_msg& progress) {
   links_[link].send_progress(progress);
-}
-
-void worker_frame::set_in_flight(const std::vector<size_t>& per_link) {
-  uint64_t dropped = 0;
-  for (size_t i = 0; i < links_.size(); ++i) {
-    const size_t n = i < per_link.size() ? per_link[i] : 0;
-    role_metrics_[i].in_flight->set(static_cast<int64_t>(n));
-    links_[i].set_in_flight(static_cast<uint32_t>(n));
-    dropped += links_[i].drops().total();
-  }
-  dropped_.set(static_cast<int64_t>(dropped));
 }
 
 } // namespace proofmesh::worker

@@ -1,10 +1,13 @@
 // What every role service has, whatever runs its model (our engine, or an OpenAI-compatible
 // server): its log, its metrics and their endpoint, its templates, and one link to the
 // coordinator per role it serves, with one slot budget shared by them. Rules of the road:
-// - Every task that arrives holds a slot from the shared budget (slot_budget.hpp) until it
+// - Every task poll() returns holds a slot from the shared budget (slot_budget.hpp) until it
 //   leaves through report() (it ran), refuse() (it will not run) or release() (a duplicate
 //   delivery): the one place where a slot becomes credit again, for whichever role the budget
-//   gives it to. While draining, no credit is granted.
+//   gives it to. A task beyond the budget is handed back inside poll(). While draining, no
+//   credit is granted.
+// - What each link's heartbeats say (tasks in flight, capacity) and the in-flight gauges are
+//   the budget's own counts, kept current by every poll and every freed slot.
 // - Metrics are per role (label role="..."), as dedicated workers' were.
 #pragma once
 
@@ -43,6 +46,7 @@ public:
   const services::service_log& log() const { return log_; }
 
   /// Waits up to `timeout` for messages on any role's link; every task returned holds a slot.
+  /// One that arrives beyond the budget is handed back ("full") and not returned.
   frame_inbox poll(std::chrono::milliseconds timeout);
   /// From now on no slot becomes credit again, and heartbeats advertise no capacity (so no
   /// coordinator resets this worker's credit).
@@ -57,8 +61,6 @@ public:
   /// A duplicate delivery of a task already held: its slot is freed, nothing is sent.
   void release(size_t link);
   void send_progress(size_t link, const transport::progress_msg& progress);
-  /// Tasks running now per link: the gauges, and what heartbeats say.
-  void set_in_flight(const std::vector<size_t>& per_link);
 
 private:
   struct role_metrics {
@@ -72,10 +74,10 @@ private:
     services::histogram* task_seconds;
   };
   void free_slot(size_t link);
-  // Heartbeats advertise each role's current share (credit promised plus tasks held; 0 while
-  // draining): a coordinator resets an idle worker's credit to it, so it must follow every
-  // change of the budget, never lag behind one.
-  void refresh_capacity();
+  // Heartbeats advertise each role's tasks held and current share (credit promised plus tasks
+  // held; 0 while draining): a coordinator resets an idle worker's credit to that share, so it
+  // must follow every change of the budget, never lag behind one.
+  void refresh_links();
 
   services::service_log log_;
   services::metrics_registry metrics_;
@@ -85,6 +87,7 @@ private:
   zmq::context_t context_;
   std::deque<transport::worker_link> links_; // per role; deque: a link never moves
   slot_budget budget_;
+  uint32_t slots_;
   bool draining_ = false;
 };
 

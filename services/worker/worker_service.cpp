@@ -85,13 +85,6 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
   std::map<std::string, pe::request_id> by_task;
   bool draining = false;
   clock_type::time_point drain_deadline;
-  auto set_in_flight = [&] {
-    std::vector<size_t> per_link(c.roles.size(), 0);
-    for (const auto& [id, t] : running) {
-      ++per_link[t.link];
-    }
-    frame.set_in_flight(per_link);
-  };
 
   auto finish = [&](pe::request_id id, const pt::task_result_msg& result) {
     auto it = running.find(id);
@@ -102,7 +95,6 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
     by_task.erase(it->second.task.task_id);
     running.erase(it);
     frame.report(link, result);
-    set_in_flight();
   };
 
   while (true) {
@@ -116,7 +108,6 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
       break;
     }
     frame_inbox inbox = frame.poll(std::chrono::milliseconds(2));
-    set_in_flight();
     for (const std::string& task_id : inbox.cancels) {
       if (auto it = by_task.find(task_id); it != by_task.end()) {
         caf::anon_send(engine, pe::cancel_atom_v, it->second);
@@ -132,11 +123,6 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
       }
       if (by_task.contains(task.task_id)) {
         frame.release(link); // a duplicate delivery; the first one's result answers it
-        continue;
-      }
-      if (running.size() >= static_cast<size_t>(c.slots)) { // beyond our credit: not ours
-        frame.refuse(link, task, "the worker is full (" + std::to_string(c.slots) + " slots)",
-                     pt::task_status::task_status_handed_back);
         continue;
       }
       std::vector<int32_t> prompt = prompt_of(task, templates, tok, format);
@@ -173,7 +159,6 @@ int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
                 by_task[task.task_id] = id;
                 running[id] = {.link = link, .task = std::move(task),
                                .prompt_tokens = prompt_tokens, .started = clock_type::now()};
-                set_in_flight();
               },
               [&](caf::error& err) {
                 // Full is no fault of the task's: handed back, no attempt spent.

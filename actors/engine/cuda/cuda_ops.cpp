@@ -42,7 +42,6 @@ cuda_ops<T>::cuda_ops(cudaStream_t stream, kc::gemm_handle& gemm)
 template <typename T>
 void cuda_ops<T>::finish_loading() {
   upload_->finish();
-  loaded_bytes_ = upload_->bytes();
   upload_.reset();
 }
 
@@ -50,7 +49,6 @@ template <typename T>
 weight cuda_ops<T>::load(const weight_source& source, std::span<const weight_part> parts) {
   PM_ASSERT(upload_ != nullptr, "weights load before finish_loading");
   const weight shape = stacked_shape(parts);
-  PM_ASSERT(shape.rows > 0, "a weight has parts, and fused parts share their columns");
   const int64_t rows = shape.rows, cols = shape.cols;
   device_array<T>& out = weights_.emplace_back(static_cast<size_t>(rows * cols));
   // Row-major [rows, cols] parts stack along rows: each lands at its row offset.

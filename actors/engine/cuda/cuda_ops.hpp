@@ -39,9 +39,8 @@ class cuda_ops final : public ops {
 public:
   cuda_ops(cudaStream_t stream, kernels::cuda::gemm_handle& gemm);
 
-  /// After the architecture has loaded: waits for the uploads and frees their staging.
-  void finish_loading();
-  int64_t loaded_bytes() const { return loaded_bytes_; }
+  /// Waits for the uploads and frees their staging; loading ends here.
+  void finish_loading() override;
 
   void set_cache(paged_kv_cache* cache) { cache_ = cache; }
   void set_step(const cuda_step& step) { step_ = step; }
@@ -77,7 +76,6 @@ private:
   cudaStream_t stream_;
   kernels::cuda::gemm_handle& gemm_;
   std::unique_ptr<weight_upload> upload_;
-  int64_t loaded_bytes_ = 0;
   std::deque<device_array<T>> weights_;      // deque: a weight's address never moves
   std::deque<device_array<float>> tables_;
   std::vector<device_array<T>> scratch_;

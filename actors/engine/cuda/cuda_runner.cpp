@@ -14,7 +14,6 @@
 #include <cuda_bf16.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 namespace proofmesh::engine {
@@ -79,10 +78,7 @@ public:
     PM_CUDA_CHECK(kc::gemm_handle_create(gemm_));
     PM_CUDA_CHECK(cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, params.device));
     ops_ = std::make_unique<cuda_ops<T>>(stream_, gemm_);
-    const auto start = std::chrono::steady_clock::now();
-    model_ = load_architecture(config, source, *ops_);
-    ops_->finish_loading();
-    load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    model_ = load_architecture(config, source, *ops_, &load_);
     const kv_layout layout = model_->cache_layout();
     cache_ = std::make_unique<paged_kv_cache>(paged_kv_cache_params{
         .num_layers = layout.num_layers,
@@ -119,8 +115,8 @@ public:
             .free_kv_blocks = cache_->num_free_blocks(),
             .graph_steps = graph_steps_,
             .graph_captures = graphs_.num_captured(),
-            .loaded_bytes = ops_->loaded_bytes(),
-            .load_seconds = load_seconds_};
+            .loaded_bytes = load_.bytes,
+            .load_seconds = load_.seconds};
   }
 
   std::vector<float> forward(std::span<const runner_item> batch) override {
@@ -316,8 +312,7 @@ private:
                     .rows = static_cast<int64_t>(plan.logit_rows.size()),
                     .max_blocks = plan.max_blocks,
                     .attention_splits = plan.attention_splits});
-    model_->forward(*ops_, {.tokens = tokens,
-                            .logit_rows = static_cast<int64_t>(plan.logit_rows.size())});
+    model_->forward(*ops_);
   }
 
   std::vector<float> download_logits(const step_plan& plan) {
@@ -335,7 +330,7 @@ private:
   std::unique_ptr<cuda_ops<T>> ops_;
   std::unique_ptr<architecture> model_;
   std::unique_ptr<paged_kv_cache> cache_;
-  double load_seconds_ = 0;
+  load_stats load_;
   int num_sms_ = 0;
   device_array<int32_t> index_;
   pinned_array<kc::sample_row_params> host_specs_;

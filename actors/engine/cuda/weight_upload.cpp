@@ -52,7 +52,6 @@ weight_upload::~weight_upload() {
 std::byte* weight_upload::stage(int b, const std::byte* at, size_t n) {
   PM_CUDA_CHECK(cudaEventSynchronize(drained_[b]));
   std::memcpy(host_[b].get(), at, n);
-  bytes_ += static_cast<int64_t>(n);
   return host_[b].get();
 }
 

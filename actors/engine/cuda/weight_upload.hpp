@@ -31,8 +31,6 @@ public:
   void copy(const tensor_view& src, T* dst);
   /// Waits for every queued copy.
   void finish();
-  /// Bytes read from the host so far.
-  int64_t bytes() const { return bytes_; }
 
 private:
   static constexpr size_t chunk_bytes = size_t{32} << 20;
@@ -44,7 +42,6 @@ private:
   std::array<device_array<std::byte>, 2> raw_; // for tensors that need a conversion
   std::array<cudaEvent_t, 2> drained_{};
   int next_ = 0;
-  int64_t bytes_ = 0;
 };
 
 } // namespace proofmesh::engine

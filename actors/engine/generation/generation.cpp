@@ -11,7 +11,7 @@ namespace proofmesh::engine {
 
 std::vector<completion> generate(model_runner& model, const tokenizer* tok,
                                  const generate_request& request, const text_callback& on_text,
-                                 scheduler_config plan, generate_timing* timing) {
+                                 const scheduler_config& plan, generate_timing* timing) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   const auto since = [&] { return std::chrono::duration<double>(clock::now() - start).count(); };
@@ -25,9 +25,6 @@ std::vector<completion> generate(model_runner& model, const tokenizer* tok,
     return result; // nothing to generate: n empty completions, finished by length
   }
 
-  if (model.kv_block_size() > 0) {
-    plan.block_size = model.kv_block_size();
-  }
   batch_engine engine(model, tok, plan);
   std::map<request_id, int32_t> index;
   for (int32_t i = 0; i < request.n; ++i) {

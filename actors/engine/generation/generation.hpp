@@ -40,10 +40,10 @@ struct generate_timing {
 using text_callback = std::function<void(int32_t, std::string_view)>;
 
 /// `tok` may be null (a model folder without tokenizer.json): completions then carry ids only.
-/// `plan` is the engine's planner (scheduler_config_for(engine_config)); its block size follows
-/// the runner's where the runner has one.
+/// `plan` is the engine's planner (scheduler_config_for(engine_config)).
 std::vector<completion> generate(model_runner& model, const tokenizer* tok,
                                  const generate_request& request, const text_callback& on_text,
-                                 scheduler_config plan = {}, generate_timing* timing = nullptr);
+                                 const scheduler_config& plan = {},
+                                 generate_timing* timing = nullptr);
 
 } // namespace proofmesh::engine

@@ -34,12 +34,20 @@ public:
   virtual kv_layout cache_layout() const = 0;
   /// Sizes the activations for `shape` (may allocate; never inside a graph capture).
   virtual void prepare(ops& backend, step_shape shape) = 0;
-  /// The forward pass of a prepared step: embed, layers, final norm, logits.
-  virtual void forward(ops& backend, step_shape shape) = 0;
+  /// The forward pass of the prepared step: embed, layers, final norm, logits.
+  virtual void forward(ops& backend) = 0;
 };
 
-/// Loads the family `config` names from `source` into `backend`'s memory, one tensor at a time.
+/// What a load read, and how long it took until the weights were in place.
+struct load_stats {
+  int64_t bytes = 0;
+  double seconds = 0;
+};
+
+/// Loads the family `config` names from `source` into `backend`'s memory, one tensor at a time,
+/// and waits until it is in place (ops::finish_loading).
 std::unique_ptr<architecture> load_architecture(const model_config& config,
-                                                const weight_source& source, ops& backend);
+                                                const weight_source& source, ops& backend,
+                                                load_stats* stats = nullptr);
 
 } // namespace proofmesh::engine

@@ -24,7 +24,6 @@ const float* values_of(const weight& w) { return static_cast<const float*>(w.dat
 
 weight cpu_ops::load(const weight_source& source, std::span<const weight_part> parts) {
   const weight shape = stacked_shape(parts);
-  PM_ASSERT(shape.rows > 0, "a weight has parts, and fused parts share their columns");
   const int64_t rows = shape.rows, cols = shape.cols;
   std::vector<float>& values = weights_.emplace_back(static_cast<size_t>(rows * cols));
   size_t at = 0;
@@ -32,7 +31,6 @@ weight cpu_ops::load(const weight_source& source, std::span<const weight_part> p
     const tensor_view& t = source.fetch(p.name, p.shape);
     const auto n = static_cast<size_t>(t.num_elements());
     to_f32(t, std::span(values).subspan(at, n));
-    loaded_bytes_ += static_cast<int64_t>(t.num_bytes);
     source.release(t);
     at += n;
   }

@@ -29,8 +29,6 @@ struct cpu_step {
 class cpu_ops final : public ops {
 public:
   void set_step(cpu_step step) { step_ = std::move(step); }
-  /// Weight bytes read from the source so far.
-  int64_t loaded_bytes() const { return loaded_bytes_; }
   /// The last step's logits, [rows, vocab].
   std::vector<float> take_logits() { return std::move(logits_); }
 
@@ -55,7 +53,6 @@ private:
   std::vector<float> picked_;
   std::vector<float> logits_;
   cpu_step step_;
-  int64_t loaded_bytes_ = 0;
 };
 
 } // namespace proofmesh::engine

@@ -2,15 +2,10 @@
 
 #include "actors/common/check.hpp"
 
-#include <chrono>
-
 namespace proofmesh::engine {
 
-cpu_runner::cpu_runner(const model_config& config, const weight_source& source) {
-  const auto start = std::chrono::steady_clock::now();
-  model_ = load_architecture(config, source, ops_);
-  load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
+cpu_runner::cpu_runner(const model_config& config, const weight_source& source)
+    : model_(load_architecture(config, source, ops_, &load_)) {}
 
 sequence_id cpu_runner::create_sequence() {
   sequence_kv kv;
@@ -71,7 +66,7 @@ std::vector<float> cpu_runner::forward(std::span<const runner_item> batch) {
                          .logit_rows = static_cast<int64_t>(step.logit_rows.size())};
   ops_.set_step(std::move(step));
   model_->prepare(ops_, shape);
-  model_->forward(ops_, shape);
+  model_->forward(ops_);
   for (const runner_item& item : batch) {
     sequences_.at(item.seq).length += static_cast<int64_t>(item.tokens.size());
   }

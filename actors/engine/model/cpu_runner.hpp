@@ -24,15 +24,15 @@ public:
   std::optional<sequence_id> fork_prefix(sequence_id parent, int64_t length) override;
   std::vector<float> forward(std::span<const runner_item> batch) override;
   runner_stats stats() const override {
-    return {.loaded_bytes = ops_.loaded_bytes(), .load_seconds = load_seconds_};
+    return {.loaded_bytes = load_.bytes, .load_seconds = load_.seconds};
   }
 
 private:
   cpu_ops ops_;
+  load_stats load_;                      // declared before model_, which fills it
   std::unique_ptr<architecture> model_;
   std::map<sequence_id, sequence_kv> sequences_;
   sequence_id next_id_ = 0;
-  double load_seconds_ = 0;
 };
 
 } // namespace proofmesh::engine

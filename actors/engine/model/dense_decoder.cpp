@@ -125,7 +125,7 @@ public:
   }
 
   // The forward pass, top to bottom.
-  void forward(ops& o, step_shape) override {
+  void forward(ops& o) override {
     const model_config& c = config_;
     const auto eps = static_cast<float>(c.rms_norm_eps);
     const attention_shape attention{

@@ -14,6 +14,8 @@
 //   decode step is captured once into a graph and replayed, so the calls vanish there too.
 #pragma once
 
+#include "actors/common/check.hpp"
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -53,15 +55,15 @@ struct weight_part {
   std::vector<int64_t> shape; // the shape it must have: [rows, cols] or [rows]
 };
 
-/// The [rows, cols] of parts stacked along rows; every part must have the same rank and columns.
+/// The [rows, cols] of parts stacked along rows (data empty): what a backend's load allocates.
 inline weight stacked_shape(std::span<const weight_part> parts) {
-  weight out;
-  out.cols = parts.empty() || parts.front().shape.size() != 2 ? 1 : parts.front().shape[1];
+  PM_ASSERT(!parts.empty(), "a weight has at least one part");
+  weight out{.cols = parts.front().shape.size() == 2 ? parts.front().shape[1] : 1};
   for (const weight_part& p : parts) {
-    const bool same = p.shape.size() == parts.front().shape.size() &&
-                      (p.shape.size() == 1 || p.shape[1] == out.cols);
-    out.rows += same ? p.shape[0] : 0;
-    if (!same) return {}; // the architecture's own mistake: callers assert on rows == 0
+    PM_ASSERT(p.shape.size() == parts.front().shape.size() &&
+                  (p.shape.size() == 1 || p.shape[1] == out.cols),
+              "fused parts share their rank and columns");
+    out.rows += p.shape[0];
   }
   return out;
 }
@@ -85,6 +87,8 @@ public:
   virtual weight load(const weight_source& source, std::span<const weight_part> parts) = 0;
   /// A table computed on the host (rope frequencies), kept in float32: [values.size(), 1].
   virtual weight load_table(std::span<const float> values) = 0;
+  /// Returns once every weight loaded so far is in place (a device backend's copies finish).
+  virtual void finish_loading() {}
 
   // ---- activations: sized before each step, outside any graph capture ----
   /// Slot `slot` (the architecture's own numbering) as [rows, cols]. A slot keeps its memory

@@ -21,22 +21,6 @@ std::optional<engine_dtype> parse_engine_dtype(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view engine_backend_name(engine_backend backend) {
-  return backend == engine_backend::engine_backend_cuda ? "cuda" : "cpu";
-}
-
-std::string_view engine_dtype_name(engine_dtype dtype) {
-  switch (dtype) {
-  case engine_dtype::engine_dtype_f32:
-    return "float32";
-  case engine_dtype::engine_dtype_bf16:
-    return "bfloat16";
-  case engine_dtype::engine_dtype_auto:
-    break;
-  }
-  return "auto";
-}
-
 void check_engine_config(const engine_config& c) {
   if (!(c.kv_memory_fraction > 0.0 && c.kv_memory_fraction <= 0.95)) {
     throw input_error("--kv-memory-fraction must be in (0, 0.95]");

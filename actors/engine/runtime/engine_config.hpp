@@ -37,8 +37,6 @@ struct engine_config {
 /// "cpu", "cuda" / "auto", "float32", "bfloat16": the flags' spellings.
 std::optional<engine_backend> parse_engine_backend(std::string_view name);
 std::optional<engine_dtype> parse_engine_dtype(std::string_view name);
-std::string_view engine_backend_name(engine_backend backend);
-std::string_view engine_dtype_name(engine_dtype dtype);
 
 /// input_error naming the flag of the first field out of range.
 void check_engine_config(const engine_config& config);

@@ -11,12 +11,14 @@ namespace proofmesh::engine {
 
 namespace {
 
-// A budget of 0 blocks means the runner's: its whole pool where it has one (the CUDA runner's
-// free blocks before any sequence), else room for every running sequence at full context.
+// A paged runner's cache is the authority on its blocks (their size came from the same
+// engine_config field): the planner takes its block size. A budget of 0 blocks means the
+// runner's: its whole pool where it has one (the CUDA runner's free blocks before any sequence),
+// else room for every running sequence at full context.
 scheduler_config sized_for(scheduler_config config, const model_runner& runner) {
-  const int32_t runner_block = runner.kv_block_size();
-  PM_ASSERT(runner_block == 0 || runner_block == config.block_size,
-            "the scheduler plans the runner's block size (engine_config.block_size)");
+  if (runner.kv_block_size() > 0) {
+    config.block_size = runner.kv_block_size();
+  }
   if (config.total_blocks <= 0) {
     const int64_t pool = runner.stats().free_kv_blocks;
     const int64_t context = std::max<int64_t>(1, runner.config().max_position_embeddings);

@@ -29,6 +29,7 @@ struct generate_flags {
   std::string prompt_ids;
   bool chat = false;
   std::string chat_format;
+  bool thinking = false;
   std::string system;
   int32_t max_tokens = 16;
   float temperature = 1.0f;
@@ -133,7 +134,10 @@ command_fn add_generate_command(CLI::App& app) {
   auto* prompt = app.add_option("--prompt", f->prompt, "prompt text");
   auto* ids = app.add_option("--prompt-ids", f->prompt_ids, "prompt token ids, e.g. 1,2,3");
   app.add_flag("--chat", f->chat, "wrap --prompt as a user message in the model's chat format");
-  app.add_option("--chat-format", f->chat_format, "deepseek_v3, chatml or llama3 (default: detect)");
+  app.add_option("--chat-format", f->chat_format,
+                 "deepseek_v3, deepseek_v32, chatml or llama3 (default: detect)");
+  app.add_flag("--thinking", f->thinking,
+               "open the reply with <think> (deepseek_v32; its template's default is off)");
   app.add_option("--system", f->system, "system message for --chat");
   app.add_option("--max-tokens", f->max_tokens, "new tokens per completion");
   app.add_option("--temperature", f->temperature, "0 for greedy");
@@ -153,7 +157,7 @@ command_fn add_generate_command(CLI::App& app) {
     if (!f->chat_format.empty()) {
       forced_format = engine::parse_chat_format(f->chat_format);
       if (!forced_format) {
-        throw input_error("--chat-format must be deepseek_v3, chatml or llama3");
+        throw input_error("--chat-format must be deepseek_v3, deepseek_v32, chatml or llama3");
       }
     }
 
@@ -179,7 +183,7 @@ command_fn add_generate_command(CLI::App& app) {
         messages.push_back({"system", f->system});
       }
       messages.push_back({"user", f->prompt});
-      request.prompt = tok->encode(engine::render_chat(format, messages), false);
+      request.prompt = tok->encode(engine::render_chat(format, messages, f->thinking), false);
     } else {
       request.prompt = tok->encode(f->prompt, true);
     }

@@ -25,7 +25,8 @@ struct init_flags {
 command_fn add_model_command(CLI::App& app) {
   auto flags = std::make_shared<init_flags>();
   auto* init = app.add_subcommand("init", "write a random-weight model (config, weights, tokenizer)");
-  init->add_option("--arch", flags->arch, "llama, qwen2 or qwen3")->required();
+  init->add_option("--arch", flags->arch, "llama, qwen2, qwen3, deepseek_v3 or deepseek_v32")
+      ->required();
   init->add_option("--preset", flags->preset, "tiny or small");
   init->add_option("--seed", flags->seed, "seed for the weights");
   init->add_option("--out", flags->out, "output folder")->required();
@@ -35,7 +36,8 @@ command_fn add_model_command(CLI::App& app) {
   return [flags] {
     auto arch = engine::parse_model_arch(flags->arch);
     if (!arch) {
-      throw input_error("--arch must be llama, qwen2 or qwen3, got \"" + flags->arch + "\"");
+      throw input_error("--arch must be llama, qwen2, qwen3, deepseek_v3 or deepseek_v32, got \"" +
+                        flags->arch + "\"");
     }
     auto preset = engine::parse_model_preset(flags->preset);
     if (!preset) {

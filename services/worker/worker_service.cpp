@@ -48,7 +48,8 @@ std::vector<int32_t> prompt_of(const pt::task_msg& task, const roles::role_templ
     for (const pt::chat_turn& m : c->messages) chat.push_back({m.role, m.content});
     return tok.encode(pe::render_chat(format, chat), false);
   }
-  return tok.encode(pe::render_chat(format, {{"user", templates.render(task.input)}}), false);
+  // The roles' prompts are for a reasoning model: thinking on where the format has the switch.
+  return tok.encode(pe::render_chat(format, {{"user", templates.render(task.input)}}, true), false);
 }
 
 pe::runner_factory runner_for(const worker_config& c, const pe::model_config& config) {

@@ -79,8 +79,9 @@ protected:
   void start_mesh() { start_mesh(mesh_options{}); }
 
   // The coordinator and one combined worker: every role from one engine on one scripted model.
-  void start_combined_mesh(int slots, int metrics_port) {
-    const std::string model = testing::make_combined_scripted_model(dir_.str("combined"));
+  void start_combined_mesh(int slots, int metrics_port,
+                           engine::model_arch arch = engine::model_arch::model_arch_llama) {
+    const std::string model = testing::make_combined_scripted_model(dir_.str("combined"), arch);
     start_coordinator();
     workers_.push_back(std::make_unique<testing::child_process>(
         std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-worker", "--roles",

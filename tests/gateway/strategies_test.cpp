@@ -110,6 +110,24 @@ TEST_F(strategies_test, one_combined_worker_runs_a_job_with_the_counts_of_dedica
   EXPECT_NE(log("combined-0").find("serving meta_verifier tasks from"), std::string::npos);
 }
 
+// DeepSeek-V3.2 end to end on the CPU: MLA over the latent cache, the indexer keeping 16 keys of
+// prompts far longer, MoE, and its chat format with thinking on for the roles' prompts.
+TEST_F(strategies_test, a_quick_job_runs_on_a_tiny_deepseek_v32_model) {
+  start_gateway();
+  start_combined_mesh(/*slots=*/6, free_port(), engine::model_arch::model_arch_deepseek_v32);
+  const std::string id = submit({{"problems", {{{"question", "Prove that 2 is even."}}}},
+                                 {"strategy", "quick"}});
+  json s = wait_status(id, "completed", 300s);
+  ASSERT_EQ(s["status"], "completed") << s.dump() << log("coordinator") << log("combined-0");
+  json result = json::parse(call("GET", "/v1/jobs/" + id + "/result").body);
+  const json& p = result["problems"][0];
+  EXPECT_EQ(p["counts"]["proofs"], 6);
+  EXPECT_EQ(p["counts"]["ratings"], 12);
+  EXPECT_EQ(p["counts"]["meta_ratings"], 12);
+  EXPECT_EQ(p["best"]["proof"], scripted_solution);
+  EXPECT_EQ(p["best"]["meanscore"], 0.5);
+}
+
 // The acceptance command: `proofmesh submit ../shared/dsm2/inputs/IMO2025.json --strategy quick
 // --watch` shows each problem's progress and the final selection.
 TEST_F(strategies_test, submit_watch_shows_each_problem_and_the_final_selection) {

@@ -36,13 +36,14 @@ inline scripted_model_dirs make_scripted_models(const std::string& dir) {
   return out;
 }
 
-/// The one scripted model every role of a combined worker shares.
-inline std::string make_combined_scripted_model(const std::string& dir) {
+/// The one scripted model every role of a combined worker shares, of family `arch`.
+inline std::string make_combined_scripted_model(
+    const std::string& dir, engine::model_arch arch = engine::model_arch::model_arch_llama) {
   const std::string all = std::string("</think>\n## Solution\n") + scripted_solution +
                           "\n## Self Evaluation\nHere is my evaluation of the solution: one "
                           "step is thin.\n\nBased on my evaluation, the final overal score "
                           "should be:\n\\boxed{0.5}";
-  engine::init_random_model({.out_dir = dir, .script = all});
+  engine::init_random_model({.arch = arch, .out_dir = dir, .script = all});
   return dir;
 }
 

@@ -19,6 +19,9 @@ struct family_marker {
 };
 
 constexpr family_marker markers[] = {
+    // Before deepseek_v3, whose marker it shares: V3.2's template closes the user turn with
+    // <think> or </think>.
+    {chat_format::chat_format_deepseek_v32, "<｜Assistant｜></think>"},
     {chat_format::chat_format_deepseek_v3, "<｜User｜>"},
     {chat_format::chat_format_chatml, "<|im_start|>"},
     {chat_format::chat_format_llama3, "<|start_header_id|>"},
@@ -43,6 +46,16 @@ std::optional<chat_format> from_template_file(const std::filesystem::path& path)
   return std::nullopt;
 }
 
+// DeepSeek-V3.2 ships its chat format as encoding_dsv32.py, not as a chat_template.
+bool is_deepseek_v32(const std::filesystem::path& config_path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(config_path, ec)) {
+    return false;
+  }
+  auto j = nlohmann::json::parse(read_text_file(config_path.string(), 1u << 20), nullptr, false);
+  return j.is_object() && j.contains("model_type") && j["model_type"] == "deepseek_v32";
+}
+
 } // namespace
 
 std::string_view chat_format_name(chat_format format) {
@@ -53,13 +66,15 @@ std::string_view chat_format_name(chat_format format) {
     return "chatml";
   case chat_format::chat_format_llama3:
     return "llama3";
+  case chat_format::chat_format_deepseek_v32:
+    return "deepseek_v32";
   }
   return "unknown";
 }
 
 std::optional<chat_format> parse_chat_format(std::string_view name) {
   for (auto f : {chat_format::chat_format_deepseek_v3, chat_format::chat_format_chatml,
-                 chat_format::chat_format_llama3}) {
+                 chat_format::chat_format_llama3, chat_format::chat_format_deepseek_v32}) {
     if (chat_format_name(f) == name) {
       return f;
     }
@@ -68,6 +83,9 @@ std::optional<chat_format> parse_chat_format(std::string_view name) {
 }
 
 chat_format detect_chat_format(const std::string& model_dir, const tokenizer& tok) {
+  if (is_deepseek_v32(std::filesystem::path(model_dir) / "config.json")) {
+    return chat_format::chat_format_deepseek_v32;
+  }
   if (auto f = from_template_file(std::filesystem::path(model_dir) / "tokenizer_config.json")) {
     return *f;
   }
@@ -78,7 +96,7 @@ chat_format detect_chat_format(const std::string& model_dir, const tokenizer& to
   }
   throw input_error(model_dir +
                     ": cannot tell the chat format from tokenizer_config.json or the tokenizer's "
-                    "special tokens; pass --chat-format deepseek_v3|chatml|llama3");
+                    "special tokens; pass --chat-format deepseek_v3|deepseek_v32|chatml|llama3");
 }
 
 std::string chat_template_jinja(chat_format format) {
@@ -98,13 +116,48 @@ std::string chat_template_jinja(chat_format format) {
            "message['role'] + '<|end_header_id|>\\n\\n' + message['content'] + '<|eot_id|>' }}"
            "{% endfor %}{% if add_generation_prompt %}"
            "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
+  case chat_format::chat_format_deepseek_v32:
+    // encoding_dsv32.py's rendering of system, user and assistant turns; `thinking` is the
+    // keyword apply_chat_template passes through.
+    return "{{ '<｜begin▁of▁sentence｜>' }}{% set last = namespace(i=-1) %}"
+           "{% for m in messages %}{% if m['role'] == 'user' %}{% set last.i = loop.index0 %}"
+           "{% endif %}{% endfor %}{% for message in messages %}"
+           "{% if message['role'] == 'system' %}{{ message['content'] }}"
+           "{% elif message['role'] == 'user' %}{{ '<｜User｜>' + message['content'] + "
+           "'<｜Assistant｜>' }}{% if loop.index0 == last.i and thinking %}{{ '<think>' }}"
+           "{% else %}{{ '</think>' }}{% endif %}"
+           "{% else %}{{ message['content'] + '<｜end▁of▁sentence｜>' }}{% endif %}{% endfor %}";
   }
   return "";
 }
 
-std::string render_chat(chat_format format, const std::vector<chat_message>& messages) {
+std::string render_chat(chat_format format, const std::vector<chat_message>& messages,
+                        bool thinking) {
   std::string out;
   switch (format) {
+  case chat_format::chat_format_deepseek_v32: {
+    // encoding_dsv32.py: the user turn carries the Assistant tag; only the last user turn may
+    // open a thought, and earlier replies are rendered without theirs (drop_thinking).
+    out = "<｜begin▁of▁sentence｜>";
+    size_t last_user = messages.size();
+    for (size_t i = 0; i < messages.size(); ++i) {
+      if (messages[i].role == "user") {
+        last_user = i;
+      }
+    }
+    for (size_t i = 0; i < messages.size(); ++i) {
+      const chat_message& m = messages[i];
+      if (m.role == "system") {
+        out += m.content;
+      } else if (m.role == "user") {
+        out += "<｜User｜>" + m.content + "<｜Assistant｜>";
+        out += i == last_user && thinking ? "<think>" : "</think>";
+      } else {
+        out += m.content + "<｜end▁of▁sentence｜>";
+      }
+    }
+    break;
+  }
   case chat_format::chat_format_deepseek_v3: {
     // DeepSeek-V3: BOS, the system prompt bare, then <｜User｜>/<｜Assistant｜> turns.
     out = "<｜begin▁of▁sentence｜>";

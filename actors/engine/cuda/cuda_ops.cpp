@@ -129,11 +129,44 @@ void cuda_ops<T>::linear(tensor x, const weight& w, const weight& bias, tensor y
 }
 
 template <typename T>
-void cuda_ops<T>::rope(tensor x, int64_t heads, int64_t head_dim, const weight& inv_freq) {
+void cuda_ops<T>::rope(tensor x, const rope_shape& shape, const weight& inv_freq) {
+  PM_ASSERT(shape.head_stride == shape.dim && !shape.interleaved && shape.scale == 1.0f,
+            "the CUDA rope rotates whole rotate-half heads (the dense families')");
   PM_CUDA_CHECK(kc::rope<T>({.x = rows_of<T>(x), .positions = step_.positions,
                              .inv_freq = values_of<float>(inv_freq), .tokens = x.rows,
-                             .heads = heads, .head_dim = head_dim, .token_stride = x.stride},
+                             .heads = shape.heads, .head_dim = shape.dim,
+                             .token_stride = x.stride},
                             stream_));
+}
+
+namespace {
+
+[[noreturn]] void deepseek_op_on_cuda() {
+  PM_ASSERT(false, "make_runner refuses DeepSeek models on the CUDA backend");
+  std::abort();
+}
+
+} // namespace
+
+template <typename T>
+void cuda_ops<T>::layer_norm(tensor, const weight&, const weight&, tensor, float) {
+  deepseek_op_on_cuda();
+}
+
+template <typename T>
+void cuda_ops<T>::mla_attention(int64_t, tensor, tensor, const weight&, tensor,
+                                const mla_shape&) {
+  deepseek_op_on_cuda();
+}
+
+template <typename T>
+void cuda_ops<T>::index_select(int64_t, tensor, tensor, tensor, const index_shape&) {
+  deepseek_op_on_cuda();
+}
+
+template <typename T>
+void cuda_ops<T>::moe(tensor, const moe_weights&, const moe_shape&, tensor) {
+  deepseek_op_on_cuda();
 }
 
 template <typename T>

@@ -59,9 +59,16 @@ public:
                 float eps) override;
   void head_rms_norm(tensor x, int64_t heads, const weight& w, float eps) override;
   void linear(tensor x, const weight& w, const weight& bias, tensor y) override;
-  void rope(tensor x, int64_t heads, int64_t head_dim, const weight& inv_freq) override;
+  void layer_norm(tensor x, const weight& w, const weight& bias, tensor out, float eps) override;
+  void rope(tensor x, const rope_shape& shape, const weight& inv_freq) override;
   void attention(int64_t layer, tensor q, tensor k, tensor v, tensor out,
                  const attention_shape& shape) override;
+  // DeepSeek's ops: make_runner refuses DeepSeek models on CUDA until their kernels land (#12).
+  void mla_attention(int64_t layer, tensor q, tensor latent, const weight& kv_b, tensor out,
+                     const mla_shape& shape) override;
+  void index_select(int64_t layer, tensor q, tensor k, tensor head_weights,
+                    const index_shape& shape) override;
+  void moe(tensor x, const moe_weights& w, const moe_shape& shape, tensor out) override;
   void silu_mul(tensor gate_up, tensor out) override;
   void logits(tensor x, const weight& head) override;
 

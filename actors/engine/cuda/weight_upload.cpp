@@ -1,6 +1,7 @@
 #include "actors/engine/cuda/weight_upload.hpp"
 
 #include "actors/common/check.hpp"
+#include "actors/common/error.hpp"
 #include "kernels/cuda/convert.cuh"
 
 #include <cuda_bf16.h>
@@ -22,6 +23,8 @@ kc::element_type element_of(dtype type) {
     return kc::element_type::element_type_f16;
   case dtype::dtype_bf16:
     return kc::element_type::element_type_bf16;
+  case dtype::dtype_f8_e4m3:
+    break; // refused by the caller, naming the tensor
   }
   PM_ASSERT(false, "dtype out of range");
   return kc::element_type::element_type_f32;
@@ -57,6 +60,10 @@ std::byte* weight_upload::stage(int b, const std::byte* at, size_t n) {
 
 template <typename T>
 void weight_upload::copy(const tensor_view& src, T* dst) {
+  if (src.type == dtype::dtype_f8_e4m3) {
+    throw input_error("tensor \"" + src.name + "\" is F8_E4M3: the CUDA backend does not load FP8 "
+                      "weights yet");
+  }
   const size_t element = dtype_size(src.type);
   const bool as_is = src.type == dtype_of<T>();
   // Chunks hold whole elements of both the source and the destination type.

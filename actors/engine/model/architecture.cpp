@@ -1,5 +1,6 @@
 #include "actors/engine/model/architecture.hpp"
 
+#include "actors/engine/model/deepseek_decoder.hpp"
 #include "actors/engine/model/dense_decoder.hpp"
 #include "actors/engine/weights/weight_source.hpp"
 
@@ -35,11 +36,26 @@ std::unique_ptr<architecture> load_family(const model_config& config, const weig
   case model_arch::model_arch_qwen2:
   case model_arch::model_arch_qwen3:
     return load_dense_decoder(config, source, backend);
+  case model_arch::model_arch_deepseek_v3:
+  case model_arch::model_arch_deepseek_v32:
+    return load_deepseek_decoder(config, source, backend);
   }
   return nullptr; // unreachable: parse_model_config accepts only the families above
 }
 
 } // namespace
+
+kernels::cpu::rope_freq_params rope_frequencies(const model_config& config) {
+  namespace kc = kernels::cpu;
+  const rope_config& r = config.rope;
+  const kc::rope_scaling scaling = r.kind == rope_kind::rope_kind_llama3 ? kc::rope_scaling::rope_scaling_llama3
+                                   : r.kind == rope_kind::rope_kind_yarn ? kc::rope_scaling::rope_scaling_yarn
+                                                                         : kc::rope_scaling::rope_scaling_none;
+  return {.head_dim = config.head_dim, .theta = r.theta, .scaling = scaling, .factor = r.factor,
+          .original_max_position = static_cast<double>(r.original_max_position_embeddings),
+          .low_freq_factor = r.low_freq_factor, .high_freq_factor = r.high_freq_factor,
+          .beta_fast = r.beta_fast, .beta_slow = r.beta_slow, .truncate = r.truncate};
+}
 
 std::unique_ptr<architecture> load_architecture(const model_config& config,
                                                 const weight_source& source, ops& backend,

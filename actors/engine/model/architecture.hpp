@@ -7,6 +7,7 @@
 
 #include "actors/engine/model/model_config.hpp"
 #include "actors/engine/model/ops.hpp"
+#include "kernels/cpu/rope.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -17,7 +18,12 @@ namespace proofmesh::engine {
 struct kv_layout {
   int64_t num_layers = 0;
   int64_t kv_heads = 0;
-  int64_t head_dim = 0;
+  int64_t head_dim = 0;  // key values per head (MLA: the latent and the rope key)
+  int64_t value_dim = 0; // value values per head; 0 when the keys are the values too (MLA)
+  int64_t index_dim = 0; // the DSA indexer's key; 0 without an indexer
+
+  int64_t key_width() const { return kv_heads * head_dim; }
+  int64_t value_width() const { return kv_heads * value_dim; }
 };
 
 /// The size of one forward call.
@@ -37,6 +43,9 @@ public:
   /// The forward pass of the prepared step: embed, layers, final norm, logits.
   virtual void forward(ops& backend) = 0;
 };
+
+/// The rope frequencies `config` asks for, over its head_dim (DeepSeek: the rope part of a head).
+kernels::cpu::rope_freq_params rope_frequencies(const model_config& config);
 
 /// What a load read, and how long it took until the weights were in place.
 struct load_stats {

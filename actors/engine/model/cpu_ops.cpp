@@ -2,9 +2,14 @@
 
 #include "actors/common/check.hpp"
 #include "actors/common/error.hpp"
+#include "actors/engine/weights/fp8_weight.hpp"
 #include "actors/engine/weights/weight_source.hpp"
 #include "kernels/cpu/attention.hpp"
+#include "kernels/cpu/index_topk.hpp"
+#include "kernels/cpu/layer_norm.hpp"
 #include "kernels/cpu/matmul.hpp"
+#include "kernels/cpu/mla_attention.hpp"
+#include "kernels/cpu/moe_route.hpp"
 #include "kernels/cpu/rms_norm.hpp"
 #include "kernels/cpu/rope.hpp"
 #include "kernels/cpu/silu_mul.hpp"
@@ -30,7 +35,13 @@ weight cpu_ops::load(const weight_source& source, std::span<const weight_part> p
   for (const weight_part& p : parts) {
     const tensor_view& t = source.fetch(p.name, p.shape);
     const auto n = static_cast<size_t>(t.num_elements());
-    to_f32(t, std::span(values).subspan(at, n));
+    if (t.type == dtype::dtype_f8_e4m3) {
+      const tensor_view& scale = fetch_fp8_scale(source, t, p.fp8.rows, p.fp8.cols);
+      dequantize_fp8(t, scale, p.fp8.rows, p.fp8.cols, std::span(values).subspan(at, n));
+      source.release(scale);
+    } else {
+      to_f32(t, std::span(values).subspan(at, n));
+    }
     source.release(t);
     at += n;
   }
@@ -87,10 +98,18 @@ void cpu_ops::linear(tensor x, const weight& w, const weight& bias, tensor y) {
                .n = w.rows, .k = w.cols});
 }
 
-void cpu_ops::rope(tensor x, int64_t heads, int64_t head_dim, const weight& inv_freq) {
+void cpu_ops::layer_norm(tensor x, const weight& w, const weight& bias, tensor out, float eps) {
+  PM_ASSERT(x.stride == out.stride, "layer_norm: one row stride");
+  cpu::layer_norm({.x = rows_of(x), .weight = values_of(w), .bias = values_of(bias),
+                   .out = rows_of(out), .rows = x.rows, .dim = x.cols, .row_stride = x.stride,
+                   .eps = eps});
+}
+
+void cpu_ops::rope(tensor x, const rope_shape& shape, const weight& inv_freq) {
   cpu::rope({.x = rows_of(x), .positions = step_.positions.data(),
-             .inv_freq = values_of(inv_freq), .tokens = x.rows, .heads = heads,
-             .head_dim = head_dim, .token_stride = x.stride});
+             .inv_freq = values_of(inv_freq), .tokens = x.rows, .heads = shape.heads,
+             .head_dim = shape.dim, .head_stride = shape.head_stride, .token_stride = x.stride,
+             .interleaved = shape.interleaved, .scale = shape.scale});
 }
 
 void cpu_ops::attention(int64_t layer, tensor q, tensor k, tensor v, tensor out,
@@ -118,6 +137,103 @@ void cpu_ops::attention(int64_t layer, tensor q, tensor k, tensor v, tensor out,
                     .q_stride = q.stride,
                     .out_stride = out.stride,
                     .scale = shape.scale});
+  }
+}
+
+void cpu_ops::mla_attention(int64_t layer, tensor q, tensor latent, const weight& kv_b,
+                            tensor out, const mla_shape& shape) {
+  const int64_t row = shape.latent_dim + shape.rope_dim;
+  PM_ASSERT(latent.cols == row, "mla_attention: latent rows are latent | rope key");
+  PM_ASSERT(!shape.sparse || selected_topk_ > 0, "sparse attention after index_select");
+  const auto li = static_cast<size_t>(layer);
+  for (const cpu_step_item& item : step_.items) {
+    std::vector<float>& cache = item.kv->keys[li];
+    for (int64_t t = 0; t < item.tokens; ++t) {
+      const float* r = rows_of(latent) + (item.first_row + t) * latent.stride;
+      cache.insert(cache.end(), r, r + row);
+    }
+    cpu::mla_attention({.q = rows_of(q) + item.first_row * q.stride,
+                        .cache = cache.data(),
+                        .kv_b = values_of(kv_b),
+                        .selected = shape.sparse ? selected_.data() + item.first_row * selected_topk_
+                                                 : nullptr,
+                        .out = rows_of(out) + item.first_row * out.stride,
+                        .tokens = item.tokens,
+                        .first_position = item.kv->length,
+                        .heads = shape.heads,
+                        .nope = shape.nope_dim,
+                        .rope = shape.rope_dim,
+                        .v = shape.v_dim,
+                        .latent = shape.latent_dim,
+                        .q_stride = q.stride,
+                        .out_stride = out.stride,
+                        .selected_stride = selected_topk_,
+                        .scale = shape.scale});
+  }
+}
+
+void cpu_ops::index_select(int64_t layer, tensor q, tensor k, tensor head_weights,
+                           const index_shape& shape) {
+  PM_ASSERT(k.cols == shape.head_dim && q.cols == shape.heads * shape.head_dim,
+            "index_select: q [tokens, heads * head_dim], k [tokens, head_dim]");
+  selected_topk_ = shape.topk;
+  selected_.assign(static_cast<size_t>(q.rows * shape.topk), -1);
+  const auto li = static_cast<size_t>(layer);
+  for (const cpu_step_item& item : step_.items) {
+    std::vector<float>& keys = item.kv->index_keys[li];
+    for (int64_t t = 0; t < item.tokens; ++t) {
+      const float* r = rows_of(k) + (item.first_row + t) * k.stride;
+      keys.insert(keys.end(), r, r + shape.head_dim);
+    }
+    cpu::index_topk({.q = rows_of(q) + item.first_row * q.stride,
+                     .keys = keys.data(),
+                     .weights = rows_of(head_weights) + item.first_row * head_weights.stride,
+                     .selected = selected_.data() + item.first_row * shape.topk,
+                     .tokens = item.tokens,
+                     .first_position = item.kv->length,
+                     .heads = shape.heads,
+                     .head_dim = shape.head_dim,
+                     .topk = shape.topk,
+                     .q_stride = q.stride,
+                     .weights_stride = head_weights.stride,
+                     .scale = shape.scale,
+                     .weight_scale = shape.weight_scale});
+  }
+}
+
+// Per token: route in float32, then each chosen expert's down(silu(gate x) * up x), weighted.
+void cpu_ops::moe(tensor x, const moe_weights& w, const moe_shape& shape, tensor out) {
+  const int64_t hidden = x.cols, inter = shape.intermediate;
+  PM_ASSERT(x.stride == x.cols && out.cols == hidden && w.router.rows == shape.experts,
+            "moe: contiguous x, out like x");
+  std::vector<float> logits(static_cast<size_t>(x.rows * shape.experts));
+  cpu::matmul({.x = rows_of(x), .w = values_of(w.router), .bias = nullptr, .y = logits.data(),
+               .m = x.rows, .n = shape.experts, .k = hidden});
+  std::vector<int32_t> chosen(static_cast<size_t>(x.rows * shape.per_token));
+  std::vector<float> weights(chosen.size());
+  cpu::moe_route({.logits = logits.data(), .bias = values_of(w.correction_bias),
+                  .experts_out = chosen.data(), .weights_out = weights.data(), .tokens = x.rows,
+                  .experts = shape.experts, .per_token = shape.per_token, .groups = shape.groups,
+                  .groups_kept = shape.groups_kept, .scaling = shape.scaling,
+                  .normalize = shape.normalize});
+  std::vector<float> gate_up(static_cast<size_t>(2 * inter)), act(static_cast<size_t>(inter));
+  std::vector<float> y(static_cast<size_t>(hidden));
+  for (int64_t t = 0; t < x.rows; ++t) {
+    const float* xt = rows_of(x) + t * x.stride;
+    float* ot = rows_of(out) + t * out.stride;
+    for (int64_t k = 0; k < shape.per_token; ++k) {
+      const int64_t e = chosen[static_cast<size_t>(t * shape.per_token + k)];
+      cpu::matmul({.x = xt, .w = values_of(w.gate_up) + e * 2 * inter * hidden, .bias = nullptr,
+                   .y = gate_up.data(), .m = 1, .n = 2 * inter, .k = hidden});
+      cpu::silu_mul({.gate = gate_up.data(), .up = gate_up.data() + inter, .out = act.data(),
+                     .n = inter});
+      cpu::matmul({.x = act.data(), .w = values_of(w.down) + e * hidden * inter, .bias = nullptr,
+                   .y = y.data(), .m = 1, .n = hidden, .k = inter});
+      const float wk = weights[static_cast<size_t>(t * shape.per_token + k)];
+      for (int64_t d = 0; d < hidden; ++d) {
+        ot[d] += wk * y[static_cast<size_t>(d)];
+      }
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 // The CPU backend of the op interface: every op in float32, the numerical reference for the GPU.
-// Rules of the road: weights are widened to float32 as they load, one tensor at a time. The KV
-// cache is one growing buffer per sequence and layer (sequence_kv), and attention runs sequence
-// by sequence; the runner (cpu_runner) hands each step to set_step before forward.
+// Rules of the road: weights are widened to float32 as they load, one tensor at a time (FP8 ones
+// dequantised with their block scales). The KV cache is one growing buffer per sequence and layer
+// (sequence_kv), and attention runs sequence by sequence; the runner (cpu_runner) hands each step
+// to set_step before forward.
 #pragma once
 
 #include "actors/engine/model/ops.hpp"
@@ -41,9 +42,15 @@ public:
                 float eps) override;
   void head_rms_norm(tensor x, int64_t heads, const weight& w, float eps) override;
   void linear(tensor x, const weight& w, const weight& bias, tensor y) override;
-  void rope(tensor x, int64_t heads, int64_t head_dim, const weight& inv_freq) override;
+  void layer_norm(tensor x, const weight& w, const weight& bias, tensor out, float eps) override;
+  void rope(tensor x, const rope_shape& shape, const weight& inv_freq) override;
   void attention(int64_t layer, tensor q, tensor k, tensor v, tensor out,
                  const attention_shape& shape) override;
+  void mla_attention(int64_t layer, tensor q, tensor latent, const weight& kv_b, tensor out,
+                     const mla_shape& shape) override;
+  void index_select(int64_t layer, tensor q, tensor k, tensor head_weights,
+                    const index_shape& shape) override;
+  void moe(tensor x, const moe_weights& w, const moe_shape& shape, tensor out) override;
   void silu_mul(tensor gate_up, tensor out) override;
   void logits(tensor x, const weight& head) override;
 
@@ -52,6 +59,8 @@ private:
   std::vector<std::vector<float>> scratch_;
   std::vector<float> picked_;
   std::vector<float> logits_;
+  std::vector<int32_t> selected_; // [tokens, selected_topk_]: the last index_select's choice
+  int64_t selected_topk_ = 0;
   cpu_step step_;
 };
 

@@ -12,6 +12,7 @@ sequence_id cpu_runner::create_sequence() {
   const kv_layout layout = model_->cache_layout();
   kv.keys.resize(static_cast<size_t>(layout.num_layers));
   kv.values.resize(static_cast<size_t>(layout.num_layers));
+  kv.index_keys.resize(static_cast<size_t>(layout.num_layers));
   sequences_.emplace(next_id_, std::move(kv));
   return next_id_++;
 }
@@ -28,11 +29,15 @@ std::optional<sequence_id> cpu_runner::fork_prefix(sequence_id parent, int64_t l
   PM_ASSERT(it != sequences_.end() && length >= 0 && length <= it->second.length,
             "fork of a live sequence's cached prefix");
   const kv_layout layout = model_->cache_layout();
-  const auto kept = static_cast<size_t>(length * layout.kv_heads * layout.head_dim);
+  auto prefix = [length](const std::vector<float>& rows, int64_t width) {
+    return std::vector<float>(rows.begin(), rows.begin() + static_cast<ptrdiff_t>(length * width));
+  };
+  const sequence_kv& parent_kv = it->second;
   sequence_kv kv{.length = length};
-  for (size_t l = 0; l < it->second.keys.size(); ++l) {
-    kv.keys.emplace_back(it->second.keys[l].begin(), it->second.keys[l].begin() + kept);
-    kv.values.emplace_back(it->second.values[l].begin(), it->second.values[l].begin() + kept);
+  for (size_t l = 0; l < parent_kv.keys.size(); ++l) {
+    kv.keys.push_back(prefix(parent_kv.keys[l], layout.key_width()));
+    kv.values.push_back(prefix(parent_kv.values[l], layout.value_width()));
+    kv.index_keys.push_back(prefix(parent_kv.index_keys[l], layout.index_dim));
   }
   sequences_.emplace(next_id_, std::move(kv));
   return next_id_++;

@@ -96,19 +96,14 @@ public:
     // A tied checkpoint may still carry lm_head.weight; the config decides which one is used.
     w_.lm_head = c.tie_word_embeddings ? w_.embed : one("lm_head.weight", {c.vocab_size, h});
 
-    const rope_config& r = c.rope;
-    w_.inv_freq = backend.load_table(kernels::cpu::rope_inv_freq(
-        {.head_dim = c.head_dim, .theta = r.theta,
-         .llama3 = r.kind == rope_kind::rope_kind_llama3, .factor = r.factor,
-         .low_freq_factor = r.low_freq_factor, .high_freq_factor = r.high_freq_factor,
-         .original_max_position = static_cast<double>(r.original_max_position_embeddings)}));
+    w_.inv_freq = backend.load_table(kernels::cpu::rope_inv_freq(rope_frequencies(c)));
   }
 
   const model_config& config() const override { return config_; }
 
   kv_layout cache_layout() const override {
     return {.num_layers = config_.num_hidden_layers, .kv_heads = config_.num_key_value_heads,
-            .head_dim = config_.head_dim};
+            .head_dim = config_.head_dim, .value_dim = config_.head_dim};
   }
 
   void prepare(ops& o, step_shape shape) override {
@@ -147,7 +142,10 @@ public:
         o.head_rms_norm(q, c.num_attention_heads, lw.q_norm, eps);
         o.head_rms_norm(k, c.num_key_value_heads, lw.k_norm, eps);
       }
-      o.rope(qk, c.num_attention_heads + c.num_key_value_heads, c.head_dim, w_.inv_freq);
+      o.rope(qk,
+             {.heads = c.num_attention_heads + c.num_key_value_heads, .head_stride = c.head_dim,
+              .dim = c.head_dim},
+             w_.inv_freq);
       o.attention(static_cast<int64_t>(li), q, k, v, a_.attn, attention);
       o.linear(a_.attn, lw.wo, lw.bo, a_.o);
 

@@ -2,110 +2,19 @@
 
 #include "actors/common/error.hpp"
 #include "actors/common/text_file.hpp"
+#include "actors/engine/model/config_reader.hpp"
+#include "actors/engine/model/deepseek_config.hpp"
 
-#include <nlohmann/json.hpp>
-
+#include <cmath>
 #include <filesystem>
 
 namespace proofmesh::engine {
 
 namespace {
 
-using json = nlohmann::json;
+using namespace config_json;
 
 constexpr size_t max_config_bytes = 1 << 20;
-
-// Sizes beyond these are not models we can hold; they also keep later products from overflowing.
-constexpr int64_t max_vocab = 1 << 24;
-constexpr int64_t max_dim = 1 << 17;
-constexpr int64_t max_layers = 1024;
-constexpr int64_t max_heads = 1024;
-
-struct reader {
-  const json& j;
-  std::string_view source;
-
-  [[noreturn]] void fail(std::string_view field, const std::string& why) const {
-    throw input_error(std::string(source) + ": field \"" + std::string(field) + "\" " + why);
-  }
-
-  bool has(const char* key) const { return j.contains(key) && !j.at(key).is_null(); }
-
-  int64_t integer(const char* key, int64_t lo, int64_t hi) const {
-    if (!has(key)) {
-      fail(key, "is missing");
-    }
-    return bounded(j.at(key), key, lo, hi);
-  }
-
-  int64_t integer_or(const char* key, int64_t fallback, int64_t lo, int64_t hi) const {
-    return has(key) ? bounded(j.at(key), key, lo, hi) : fallback;
-  }
-
-  int64_t bounded(const json& v, std::string_view key, int64_t lo, int64_t hi) const {
-    if (!v.is_number_integer()) {
-      fail(key, "must be an integer");
-    }
-    int64_t x = v.get<int64_t>();
-    if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi)) {
-      fail(key, "is out of range");
-    }
-    if (x < lo || x > hi) {
-      fail(key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-                    std::to_string(x));
-    }
-    return x;
-  }
-
-  double number_or(const json& obj, const char* key, double fallback) const {
-    if (!obj.contains(key) || obj.at(key).is_null()) {
-      return fallback;
-    }
-    if (!obj.at(key).is_number()) {
-      fail(key, "must be a number");
-    }
-    return obj.at(key).get<double>();
-  }
-
-  bool boolean_or(const char* key, bool fallback) const {
-    if (!has(key)) {
-      return fallback;
-    }
-    if (!j.at(key).is_boolean()) {
-      fail(key, "must be true or false");
-    }
-    return j.at(key).get<bool>();
-  }
-
-  std::string string_or(const char* key, std::string fallback) const {
-    if (!has(key)) {
-      return fallback;
-    }
-    if (!j.at(key).is_string()) {
-      fail(key, "must be a string");
-    }
-    return j.at(key).get<std::string>();
-  }
-
-  std::vector<int64_t> token_ids(const char* key) const {
-    std::vector<int64_t> ids;
-    if (!has(key)) {
-      return ids;
-    }
-    const json& v = j.at(key);
-    if (v.is_array()) {
-      if (v.size() > 64) {
-        fail(key, "lists too many ids");
-      }
-      for (const auto& x : v) {
-        ids.push_back(bounded(x, key, 0, max_vocab));
-      }
-    } else {
-      ids.push_back(bounded(v, key, 0, max_vocab));
-    }
-    return ids;
-  }
-};
 
 model_arch parse_arch(const reader& r) {
   std::string type = r.string_or("model_type", "");
@@ -118,12 +27,62 @@ model_arch parse_arch(const reader& r) {
   if (type == "qwen3") {
     return model_arch::model_arch_qwen3;
   }
-  r.fail("model_type", type.empty() ? "is missing"
-                                    : "\"" + type + "\" is not supported (llama, qwen2, qwen3)");
+  if (type == "deepseek_v3") {
+    return model_arch::model_arch_deepseek_v3;
+  }
+  if (type == "deepseek_v32") {
+    return model_arch::model_arch_deepseek_v32;
+  }
+  r.fail("model_type",
+         type.empty() ? "is missing"
+                      : "\"" + type +
+                            "\" is not supported (llama, qwen2, qwen3, deepseek_v3, deepseek_v32)");
+}
+
+// YaRN as transformers' _compute_yarn_parameters reads it (a zero beta means the default, as
+// Python's `or` does there), and its attention factor on cos and sin.
+void parse_yarn(const reader& r, const json& params, const std::string& field,
+                int64_t max_position_embeddings, rope_config& rope) {
+  rope.kind = rope_kind::rope_kind_yarn;
+  rope.factor = r.number_or(params, "factor", 0.0);
+  if (!(rope.factor >= 1.0 && rope.factor <= 1e6)) {
+    r.fail(field + ".factor", "must be in [1, 1e6]");
+  }
+  const double orig = r.number_or(params, "original_max_position_embeddings",
+                                  static_cast<double>(max_position_embeddings));
+  if (!(orig >= 1.0 && orig <= 1e9)) {
+    r.fail(field + ".original_max_position_embeddings", "is out of range");
+  }
+  rope.original_max_position_embeddings = static_cast<int64_t>(orig);
+  rope.beta_fast = r.number_or(params, "beta_fast", 0.0);
+  rope.beta_slow = r.number_or(params, "beta_slow", 0.0);
+  rope.beta_fast = rope.beta_fast == 0.0 ? 32.0 : rope.beta_fast;
+  rope.beta_slow = rope.beta_slow == 0.0 ? 1.0 : rope.beta_slow;
+  rope.mscale = r.number_or(params, "mscale", 0.0);
+  rope.mscale_all_dim = r.number_or(params, "mscale_all_dim", 0.0);
+  if (!(rope.beta_fast > 0 && rope.beta_slow > 0 && rope.mscale >= 0 && rope.mscale < 100 &&
+        rope.mscale_all_dim >= 0 && rope.mscale_all_dim < 100)) {
+    r.fail(field, "has yarn betas or mscales out of range");
+  }
+  if (params.contains("truncate") && !params.at("truncate").is_null()) {
+    if (!params.at("truncate").is_boolean()) {
+      r.fail(field + ".truncate", "must be true or false");
+    }
+    rope.truncate = params.at("truncate").get<bool>();
+  }
+  const double explicit_factor = r.number_or(params, "attention_factor", 0.0);
+  if (explicit_factor < 0 || explicit_factor > 100) {
+    r.fail(field + ".attention_factor", "is out of range");
+  }
+  rope.attention_factor =
+      explicit_factor > 0 ? explicit_factor
+      : rope.mscale != 0 && rope.mscale_all_dim != 0
+          ? yarn_mscale(rope.factor, rope.mscale) / yarn_mscale(rope.factor, rope.mscale_all_dim)
+          : yarn_mscale(rope.factor, 1.0);
 }
 
 // transformers 5 writes `rope_parameters`; older files write `rope_theta` and `rope_scaling`.
-rope_config parse_rope(const reader& r) {
+rope_config parse_rope(const reader& r, int64_t max_position_embeddings, bool yarn_allowed) {
   rope_config rope;
   const json* params = nullptr;
   std::string field = "rope_parameters";
@@ -162,8 +121,11 @@ rope_config parse_rope(const reader& r) {
             rope.high_freq_factor > rope.low_freq_factor)) {
         r.fail(field, "has llama3 factors out of range");
       }
+    } else if (type == "yarn" && yarn_allowed) {
+      parse_yarn(r, *params, field, max_position_embeddings, rope);
     } else if (type != "default") {
-      r.fail(field + ".rope_type", "\"" + type + "\" is not supported (default, llama3)");
+      r.fail(field + ".rope_type", "\"" + type + "\" is not supported (default, llama3" +
+                                       std::string(yarn_allowed ? ", yarn)" : ")"));
     }
   }
   if (!(rope.theta > 0 && rope.theta < 1e12)) {
@@ -172,7 +134,7 @@ rope_config parse_rope(const reader& r) {
   return rope;
 }
 
-void refuse_unsupported(const reader& r) {
+void refuse_unsupported(const reader& r, model_arch arch) {
   std::string act = r.string_or("hidden_act", "silu");
   if (act != "silu") {
     r.fail("hidden_act", "\"" + act + "\" is not supported (silu)");
@@ -183,7 +145,9 @@ void refuse_unsupported(const reader& r) {
   if (r.boolean_or("use_sliding_window", false)) {
     r.fail("use_sliding_window", "true is not supported");
   }
-  if (r.has("quantization_config")) {
+  const bool deepseek =
+      arch == model_arch::model_arch_deepseek_v3 || arch == model_arch::model_arch_deepseek_v32;
+  if (r.has("quantization_config") && !deepseek) {
     r.fail("quantization_config", "is not supported: give bf16, f16 or f32 weights");
   }
   if (r.has("layer_types")) {
@@ -191,15 +155,22 @@ void refuse_unsupported(const reader& r) {
     if (!types.is_array()) {
       r.fail("layer_types", "must be an array");
     }
+    const std::string only = arch == model_arch::model_arch_deepseek_v32
+                                 ? "deepseek_sparse_attention"
+                                 : "full_attention";
     for (const auto& t : types) {
-      if (!t.is_string() || t.get<std::string>() != "full_attention") {
-        r.fail("layer_types", "may only hold \"full_attention\"");
+      if (!t.is_string() || t.get<std::string>() != only) {
+        r.fail("layer_types", "may only hold \"" + only + "\"");
       }
     }
   }
 }
 
 } // namespace
+
+double yarn_mscale(double factor, double mscale) {
+  return factor <= 1.0 ? 1.0 : 0.1 * mscale * std::log(factor) + 1.0;
+}
 
 std::string_view model_arch_name(model_arch arch) {
   switch (arch) {
@@ -209,6 +180,10 @@ std::string_view model_arch_name(model_arch arch) {
     return "qwen2";
   case model_arch::model_arch_qwen3:
     return "qwen3";
+  case model_arch::model_arch_deepseek_v3:
+    return "deepseek_v3";
+  case model_arch::model_arch_deepseek_v32:
+    return "deepseek_v32";
   }
   return "unknown";
 }
@@ -224,7 +199,7 @@ model_config parse_model_config(std::string_view json_text, std::string_view sou
   reader r{j, source};
   model_config c;
   c.arch = parse_arch(r);
-  refuse_unsupported(r);
+  refuse_unsupported(r, c.arch);
   c.vocab_size = r.integer("vocab_size", 1, max_vocab);
   c.hidden_size = r.integer("hidden_size", 1, max_dim);
   c.intermediate_size = r.integer("intermediate_size", 1, 4 * max_dim);
@@ -235,21 +210,28 @@ model_config parse_model_config(std::string_view json_text, std::string_view sou
   if (c.num_attention_heads % c.num_key_value_heads != 0) {
     r.fail("num_key_value_heads", "must divide num_attention_heads");
   }
-  if (!r.has("head_dim") && c.hidden_size % c.num_attention_heads != 0) {
-    r.fail("hidden_size", "must be a multiple of num_attention_heads when head_dim is absent");
-  }
-  c.head_dim = r.integer_or("head_dim", c.hidden_size / c.num_attention_heads, 2, 1024);
-  if (c.head_dim % 2 != 0) {
-    r.fail("head_dim", "must be even for rotary embeddings");
+  if (c.is_deepseek()) {
+    parse_deepseek(r, c); // MLA, MoE, the indexer, FP8; head_dim becomes the rope part
+  } else {
+    if (!r.has("head_dim") && c.hidden_size % c.num_attention_heads != 0) {
+      r.fail("hidden_size", "must be a multiple of num_attention_heads when head_dim is absent");
+    }
+    c.head_dim = r.integer_or("head_dim", c.hidden_size / c.num_attention_heads, 2, 1024);
+    if (c.head_dim % 2 != 0) {
+      r.fail("head_dim", "must be even for rotary embeddings");
+    }
   }
   c.max_position_embeddings = r.integer_or("max_position_embeddings", 4096, 1, 1 << 24);
   c.rms_norm_eps = r.number_or(j, "rms_norm_eps", 1e-6);
   if (!(c.rms_norm_eps > 0 && c.rms_norm_eps < 1)) {
     r.fail("rms_norm_eps", "must be in (0, 1)");
   }
-  c.rope = parse_rope(r);
+  c.rope = parse_rope(r, c.max_position_embeddings, c.is_deepseek());
   c.tie_word_embeddings = r.boolean_or("tie_word_embeddings", false);
   bool attention_bias = r.boolean_or("attention_bias", false);
+  if (attention_bias && c.is_deepseek()) {
+    r.fail("attention_bias", "true is not supported for DeepSeek models");
+  }
   c.qkv_bias = c.arch == model_arch::model_arch_qwen2 || attention_bias;
   c.o_bias = c.arch != model_arch::model_arch_qwen2 && attention_bias;
   c.qk_norm = c.arch == model_arch::model_arch_qwen3;
@@ -280,6 +262,9 @@ model_config load_model_config(const std::string& model_dir) {
 }
 
 std::string model_config_to_json(const model_config& c) {
+  if (c.is_deepseek()) {
+    return deepseek_config_to_json(c);
+  }
   static const char* arch_class[] = {"LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM"};
   json j;
   j["architectures"] = {arch_class[static_cast<int>(c.arch)]};

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 namespace proofmesh::engine {
 
@@ -43,6 +44,15 @@ struct family_tokens {
 };
 
 family_tokens tokens_for(model_arch arch) {
+  if (arch == model_arch::model_arch_deepseek_v3 || arch == model_arch::model_arch_deepseek_v32) {
+    return {tokenizer_family::deepseek_v3,
+            arch == model_arch::model_arch_deepseek_v32 ? chat_format::chat_format_deepseek_v32
+                                                        : chat_format::chat_format_deepseek_v3,
+            {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>",
+             "<think>", "</think>"},
+            "<｜begin▁of▁sentence｜>",
+            {"<｜end▁of▁sentence｜>"}};
+  }
   if (arch == model_arch::model_arch_llama) {
     return {tokenizer_family::llama3,
             chat_format::chat_format_llama3,
@@ -71,6 +81,102 @@ struct tensor_buffer {
   std::vector<int64_t> shape;
   std::vector<float> values;
 };
+
+// add(name, shape, half_width, center): one tensor of uniform draws. The order of the calls is
+// the order of the draws, so it never changes for a family that has golden data.
+using tensor_adder =
+    std::function<void(std::string, std::vector<int64_t>, float width, float center)>;
+
+void add_dense_layer(const model_config& c, const std::string& p, const tensor_adder& add) {
+  const int64_t h = c.hidden_size;
+  add(p + "self_attn.q_proj.weight", {c.q_dim(), h}, 0.1f, 0.0f);
+  add(p + "self_attn.k_proj.weight", {c.kv_dim(), h}, 0.1f, 0.0f);
+  add(p + "self_attn.v_proj.weight", {c.kv_dim(), h}, 0.1f, 0.0f);
+  if (c.qkv_bias) {
+    add(p + "self_attn.q_proj.bias", {c.q_dim()}, 0.05f, 0.0f);
+    add(p + "self_attn.k_proj.bias", {c.kv_dim()}, 0.05f, 0.0f);
+    add(p + "self_attn.v_proj.bias", {c.kv_dim()}, 0.05f, 0.0f);
+  }
+  if (c.qk_norm) {
+    add(p + "self_attn.q_norm.weight", {c.head_dim}, 0.1f, 1.0f);
+    add(p + "self_attn.k_norm.weight", {c.head_dim}, 0.1f, 1.0f);
+  }
+  add(p + "self_attn.o_proj.weight", {h, c.q_dim()}, 0.1f, 0.0f);
+  add(p + "post_attention_layernorm.weight", {h}, 0.1f, 1.0f);
+  add(p + "mlp.gate_proj.weight", {c.intermediate_size, h}, 0.1f, 0.0f);
+  add(p + "mlp.up_proj.weight", {c.intermediate_size, h}, 0.1f, 0.0f);
+  add(p + "mlp.down_proj.weight", {h, c.intermediate_size}, 0.1f, 0.0f);
+}
+
+// DeepSeek's checkpoint names (deepseek_decoder.cpp), per-expert as DeepSeek ships them.
+void add_deepseek_layer(const model_config& c, int64_t index, const std::string& p,
+                        const tensor_adder& add) {
+  const int64_t h = c.hidden_size, heads = c.num_attention_heads;
+  const mla_config& m = c.mla;
+  const std::string a = p + "self_attn.";
+  if (m.q_lora_rank > 0) {
+    add(a + "q_a_proj.weight", {m.q_lora_rank, h}, 0.1f, 0.0f);
+    add(a + "q_a_layernorm.weight", {m.q_lora_rank}, 0.1f, 1.0f);
+    add(a + "q_b_proj.weight", {heads * m.qk_head_dim(), m.q_lora_rank}, 0.1f, 0.0f);
+  } else {
+    add(a + "q_proj.weight", {heads * m.qk_head_dim(), h}, 0.1f, 0.0f);
+  }
+  add(a + "kv_a_proj_with_mqa.weight", {m.kv_lora_rank + m.qk_rope_head_dim, h}, 0.1f, 0.0f);
+  add(a + "kv_a_layernorm.weight", {m.kv_lora_rank}, 0.1f, 1.0f);
+  add(a + "kv_b_proj.weight", {heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank},
+      0.1f, 0.0f);
+  add(a + "o_proj.weight", {h, heads * m.v_head_dim}, 0.1f, 0.0f);
+  if (c.indexer.n_heads > 0) {
+    const indexer_config& x = c.indexer;
+    add(a + "indexer.wq_b.weight", {x.n_heads * x.head_dim, m.q_lora_rank}, 0.1f, 0.0f);
+    add(a + "indexer.wk.weight", {x.head_dim, h}, 0.1f, 0.0f);
+    add(a + "indexer.k_norm.weight", {x.head_dim}, 0.1f, 1.0f);
+    add(a + "indexer.k_norm.bias", {x.head_dim}, 0.1f, 0.0f);
+    add(a + "indexer.weights_proj.weight", {x.n_heads, h}, 0.1f, 0.0f);
+  }
+  add(p + "post_attention_layernorm.weight", {h}, 0.1f, 1.0f);
+  if (!c.moe.moe_layers[static_cast<size_t>(index)]) {
+    add(p + "mlp.gate_proj.weight", {c.intermediate_size, h}, 0.1f, 0.0f);
+    add(p + "mlp.up_proj.weight", {c.intermediate_size, h}, 0.1f, 0.0f);
+    add(p + "mlp.down_proj.weight", {h, c.intermediate_size}, 0.1f, 0.0f);
+    return;
+  }
+  const moe_config& e = c.moe;
+  const int64_t shared = e.moe_intermediate_size * e.n_shared_experts;
+  add(p + "mlp.gate.weight", {e.n_routed_experts, h}, 0.1f, 0.0f);
+  add(p + "mlp.gate.e_score_correction_bias", {e.n_routed_experts}, 0.05f, 0.0f);
+  add(p + "mlp.shared_experts.gate_proj.weight", {shared, h}, 0.1f, 0.0f);
+  add(p + "mlp.shared_experts.up_proj.weight", {shared, h}, 0.1f, 0.0f);
+  add(p + "mlp.shared_experts.down_proj.weight", {h, shared}, 0.1f, 0.0f);
+  for (int64_t x = 0; x < e.n_routed_experts; ++x) {
+    const std::string ex = p + "mlp.experts." + std::to_string(x) + ".";
+    add(ex + "gate_proj.weight", {e.moe_intermediate_size, h}, 0.1f, 0.0f);
+    add(ex + "up_proj.weight", {e.moe_intermediate_size, h}, 0.1f, 0.0f);
+    add(ex + "down_proj.weight", {h, e.moe_intermediate_size}, 0.1f, 0.0f);
+  }
+}
+
+// A small DeepSeek: MLA with q_lora, YaRN, one dense layer then MoE (8 experts in 4 groups);
+// V3.2 adds an indexer that keeps 16 keys, so prompts past 16 tokens attend sparsely.
+void deepseek_preset(model_config& c, bool tiny) {
+  c.num_key_value_heads = c.num_attention_heads;
+  c.mla = {.q_lora_rank = tiny ? 32 : 128, .kv_lora_rank = tiny ? 32 : 128,
+           .qk_nope_head_dim = tiny ? 16 : 32, .qk_rope_head_dim = tiny ? 16 : 32,
+           .v_head_dim = tiny ? 16 : 32, .rope_interleave = true};
+  c.head_dim = c.mla.qk_rope_head_dim;
+  c.moe = {.n_routed_experts = 8, .n_shared_experts = 1, .moe_intermediate_size = tiny ? 32 : 256,
+           .num_experts_per_tok = 2, .n_group = 4, .topk_group = 2,
+           .routed_scaling_factor = 2.5, .norm_topk_prob = true};
+  c.moe.moe_layers.assign(static_cast<size_t>(c.num_hidden_layers), true);
+  c.moe.moe_layers[0] = false;
+  c.rope = {.kind = rope_kind::rope_kind_yarn, .theta = 10000.0, .factor = 4.0,
+            .original_max_position_embeddings = c.max_position_embeddings / 4, .mscale = 1.0,
+            .mscale_all_dim = 1.0};
+  if (c.arch == model_arch::model_arch_deepseek_v32) {
+    c.indexer = {.n_heads = 4, .head_dim = c.mla.qk_rope_head_dim * 2, .topk = 16};
+  }
+  c.tie_word_embeddings = false;
+}
 
 // The script as one added (non-special) token, after every other id: one token carries all of it,
 // so the model needs to learn one step, not a sequence.
@@ -132,7 +238,8 @@ std::optional<model_preset> parse_model_preset(std::string_view name) {
 
 std::optional<model_arch> parse_model_arch(std::string_view name) {
   for (auto a : {model_arch::model_arch_llama, model_arch::model_arch_qwen2,
-                 model_arch::model_arch_qwen3}) {
+                 model_arch::model_arch_qwen3, model_arch::model_arch_deepseek_v3,
+                 model_arch::model_arch_deepseek_v32}) {
     if (model_arch_name(a) == name) {
       return a;
     }
@@ -171,6 +278,10 @@ model_config preset_config(model_arch arch, model_preset preset) {
     c.tie_word_embeddings = true;
     c.qk_norm = true;
     c.head_dim = 2 * c.hidden_size / c.num_attention_heads;
+    break;
+  case model_arch::model_arch_deepseek_v3:
+  case model_arch::model_arch_deepseek_v32:
+    deepseek_preset(c, tiny);
     break;
   }
   return c;
@@ -228,23 +339,11 @@ void init_random_model(const model_init_params& params) {
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     std::string p = "model.layers." + std::to_string(i) + ".";
     add(p + "input_layernorm.weight", {h}, 0.1f, 1.0f);
-    add(p + "self_attn.q_proj.weight", {c.q_dim(), h}, 0.1f, 0.0f);
-    add(p + "self_attn.k_proj.weight", {c.kv_dim(), h}, 0.1f, 0.0f);
-    add(p + "self_attn.v_proj.weight", {c.kv_dim(), h}, 0.1f, 0.0f);
-    if (c.qkv_bias) {
-      add(p + "self_attn.q_proj.bias", {c.q_dim()}, 0.05f, 0.0f);
-      add(p + "self_attn.k_proj.bias", {c.kv_dim()}, 0.05f, 0.0f);
-      add(p + "self_attn.v_proj.bias", {c.kv_dim()}, 0.05f, 0.0f);
+    if (c.is_deepseek()) {
+      add_deepseek_layer(c, i, p, add);
+    } else {
+      add_dense_layer(c, p, add);
     }
-    if (c.qk_norm) {
-      add(p + "self_attn.q_norm.weight", {c.head_dim}, 0.1f, 1.0f);
-      add(p + "self_attn.k_norm.weight", {c.head_dim}, 0.1f, 1.0f);
-    }
-    add(p + "self_attn.o_proj.weight", {h, c.q_dim()}, 0.1f, 0.0f);
-    add(p + "post_attention_layernorm.weight", {h}, 0.1f, 1.0f);
-    add(p + "mlp.gate_proj.weight", {c.intermediate_size, h}, 0.1f, 0.0f);
-    add(p + "mlp.up_proj.weight", {c.intermediate_size, h}, 0.1f, 0.0f);
-    add(p + "mlp.down_proj.weight", {h, c.intermediate_size}, 0.1f, 0.0f);
   }
   add("model.norm.weight", {h}, 0.1f, 1.0f);
   if (!c.tie_word_embeddings) {

@@ -49,10 +49,19 @@ struct weight {
   bool empty() const { return data == nullptr; }
 };
 
+/// The block of an FP8 checkpoint's scales: one float32 weight_scale_inv per [rows, cols] block.
+struct fp8_block {
+  int64_t rows = 0; // 0: the tensor must not be FP8
+  int64_t cols = 0;
+};
+
 /// One checkpoint tensor of a weight; several parts stack along rows (a fused weight).
 struct weight_part {
   std::string name;           // checkpoint name, e.g. "model.layers.0.self_attn.q_proj.weight"
   std::vector<int64_t> shape; // the shape it must have: [rows, cols] or [rows]
+  /// Where set, the checkpoint may store this part as e4m3, with NAME_scale_inv beside it
+  /// ([ceil(rows / block.rows), ceil(cols / block.cols)] float32; w = q * scale_inv).
+  fp8_block fp8;
 };
 
 /// The [rows, cols] of parts stacked along rows (data empty): what a backend's load allocates.
@@ -74,6 +83,53 @@ struct attention_shape {
   int64_t kv_heads = 0; // cached heads (GQA groups)
   int64_t head_dim = 0;
   float scale = 0.0f;   // softmax scale
+};
+
+/// Which dimensions of each head a rope call rotates, and how (kernels/cpu/rope.hpp).
+struct rope_shape {
+  int64_t heads = 0;        // heads in each row
+  int64_t head_stride = 0;  // elements between heads of a row
+  int64_t dim = 0;          // rotated dimensions, from each head's first
+  bool interleaved = false; // pairs (2i, 2i+1) instead of (i, i + dim/2)
+  float scale = 1.0f;       // YaRN's attention factor on cos and sin
+};
+
+/// DeepSeek's multi-head latent attention over one layer's latent cache.
+struct mla_shape {
+  int64_t heads = 0;
+  int64_t nope_dim = 0;   // per head: q·k without position
+  int64_t rope_dim = 0;   // per head: q·k with position; the rope key is shared by all heads
+  int64_t v_dim = 0;      // per head: values
+  int64_t latent_dim = 0; // kv_lora_rank: what kv_b expands to every head's keys and values
+  float scale = 0.0f;     // softmax scale
+  bool sparse = false;    // attend only to the keys the layer's last index_select chose
+};
+
+/// DeepSeek-V3.2's lightning indexer: which cached keys each query attends to.
+struct index_shape {
+  int64_t heads = 0;
+  int64_t head_dim = 0;
+  int64_t topk = 0;           // keys kept per query; all of them when fewer are visible
+  float scale = 0.0f;         // on q·k, inside the ReLU: head_dim^-0.5
+  float weight_scale = 0.0f;  // on the per-head weights: heads^-0.5
+};
+
+/// DeepSeekMoE's routed experts, each expert's rows stacked in expert order.
+struct moe_weights {
+  weight router;          // [experts, hidden]; router logits are float32
+  weight correction_bias; // [experts] float32 table (load_table): added for the choice only
+  weight gate_up;         // [experts * 2 * intermediate, hidden]: expert e's gate | up at row e*2I
+  weight down;            // [experts * hidden, intermediate]: expert e's down at row e*hidden
+};
+
+struct moe_shape {
+  int64_t experts = 0;
+  int64_t per_token = 0;    // experts chosen per token (num_experts_per_tok)
+  int64_t groups = 0;       // n_group: experts split in equal groups
+  int64_t groups_kept = 0;  // topk_group: groups a token chooses from, by the sum of their top 2
+  int64_t intermediate = 0; // moe_intermediate_size
+  float scaling = 1.0f;     // routed_scaling_factor, on the routing weights
+  bool normalize = true;    // norm_topk_prob: chosen weights renormalised to sum to 1
 };
 
 class ops {
@@ -106,13 +162,33 @@ public:
   virtual void head_rms_norm(tensor x, int64_t heads, const weight& w, float eps) = 0;
   /// y = x · wᵀ (+ bias, [w.rows, 1] or empty). y must not overlap x.
   virtual void linear(tensor x, const weight& w, const weight& bias, tensor y) = 0;
-  /// In place, rotate-half rope on `heads` heads of `head_dim` in each row, at the step's
-  /// positions, with `inv_freq` ([head_dim / 2, 1], from load_table).
-  virtual void rope(tensor x, int64_t heads, int64_t head_dim, const weight& inv_freq) = 0;
+  /// out = LayerNorm(x) with weight `w` and `bias` ([cols, 1]); out may alias x.
+  virtual void layer_norm(tensor x, const weight& w, const weight& bias, tensor out,
+                          float eps) = 0;
+  /// In place, rope on the first shape.dim dimensions of each of shape.heads heads in each row
+  /// (pass a columns() view to start at a later column), at the step's positions, with
+  /// `inv_freq` ([dim / 2, 1], from load_table).
+  virtual void rope(tensor x, const rope_shape& shape, const weight& inv_freq) = 0;
   /// Writes the step's keys and values into layer `layer`'s cache, then causal attention of each
   /// query token over its sequence's cache up to its own position.
   virtual void attention(int64_t layer, tensor q, tensor k, tensor v, tensor out,
                          const attention_shape& shape) = 0;
+  /// MLA: writes the step's latent rows (latent: [tokens, latent_dim + rope_dim], the normed
+  /// latent then the roped key) into layer `layer`'s cache, then causal attention of each query
+  /// (q: [tokens, heads * (nope_dim + rope_dim)], roped) over its sequence's cache, with
+  /// kv_b ([heads * (nope_dim + v_dim), latent_dim]) giving every head's nope keys and values
+  /// from the latent. out: [tokens, heads * v_dim]. A backend may expand keys and values or
+  /// absorb kv_b into q and out; the result is the same.
+  virtual void mla_attention(int64_t layer, tensor q, tensor latent, const weight& kv_b,
+                             tensor out, const mla_shape& shape) = 0;
+  /// The DSA indexer: writes the step's keys (k: [tokens, head_dim]) into layer `layer`'s index
+  /// cache, scores each query's visible keys as sum_h w[t,h] * weight_scale *
+  /// relu(scale * q[t,h] . k[s]) (q: [tokens, heads * head_dim], head_weights: [tokens, heads]),
+  /// and keeps the top `topk` (ties to the earlier key) for the layer's next sparse attention.
+  virtual void index_select(int64_t layer, tensor q, tensor k, tensor head_weights,
+                            const index_shape& shape) = 0;
+  /// out += the routed experts' sum for each token (DeepSeekMoE; moe_weights says how).
+  virtual void moe(tensor x, const moe_weights& w, const moe_shape& shape, tensor out) = 0;
   /// out = silu(gate) · up, where each row of gate_up holds gate then up (cols = 2 * out.cols).
   virtual void silu_mul(tensor gate_up, tensor out) = 0;
   /// float32 logits of the step's wanted rows of x, against `head` ([vocab, cols]).

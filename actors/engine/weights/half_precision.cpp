@@ -74,4 +74,15 @@ uint16_t f32_to_f16(float value) {
   return static_cast<uint16_t>(sign | shift_right_rne(mantissa, 126 - biased_exponent));
 }
 
+float e4m3_to_f32(uint8_t bits) {
+  const uint32_t sign = static_cast<uint32_t>(bits & 0x80) << 24;
+  const uint32_t exponent = (bits >> 3) & 0xF;
+  const uint32_t mantissa = bits & 0x7;
+  if (exponent == 0xF && mantissa == 0x7) return std::bit_cast<float>(sign | 0x7FC0'0000);
+  if (exponent != 0) return std::bit_cast<float>(sign | ((exponent + 120) << 23) | (mantissa << 20));
+  // Subnormal: mantissa * 2^-9, exact in f32.
+  const float magnitude = static_cast<float>(mantissa) * 0x1p-9f;
+  return sign != 0 ? -magnitude : magnitude;
+}
+
 } // namespace proofmesh::engine

@@ -1,4 +1,5 @@
-// Conversions between f32 and the two 16-bit float formats weights come in.
+// Conversions between f32 and the two 16-bit float formats weights come in, and the widening of
+// e4m3 (FP8 weights: no infinities, S.1111.111 is NaN, 448 the largest finite value).
 // Rules of the road: all four work on bit patterns with integer arithmetic, so they do not depend
 // on the FPU rounding mode or on compiler support for _Float16. Narrowing rounds to nearest, ties
 // to even, as PyTorch's .to(torch.bfloat16) / .half() do; overflow goes to inf; NaN stays NaN
@@ -13,5 +14,6 @@ float bf16_to_f32(uint16_t bits);
 uint16_t f32_to_bf16(float value);
 float f16_to_f32(uint16_t bits);
 uint16_t f32_to_f16(float value);
+float e4m3_to_f32(uint8_t bits);
 
 } // namespace proofmesh::engine

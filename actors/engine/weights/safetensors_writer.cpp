@@ -21,14 +21,15 @@ namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-// The Rust crate sorts by its Dtype enum, descending; that enum lists F16 before BF16 before F32.
+// The Rust crate sorts by its Dtype enum, descending; that enum lists F8_E4M3, F16, BF16, F32.
 int alignment_rank(dtype type) {
   switch (type) {
   case dtype::dtype_f32: return 0;
   case dtype::dtype_bf16: return 1;
   case dtype::dtype_f16: return 2;
+  case dtype::dtype_f8_e4m3: return 3;
   }
-  return 3;
+  return 4;
 }
 
 void check_tensor(const std::string& path, const tensor_to_write& tensor) {

@@ -49,6 +49,9 @@ void to_f32(const tensor_view& tensor, std::span<float> out) {
   case dtype::dtype_bf16:
     for (size_t i = 0; i < count; ++i) out[i] = bf16_to_f32(load_little_endian<uint16_t>(at + 2 * i));
     return;
+  case dtype::dtype_f8_e4m3:
+    for (size_t i = 0; i < count; ++i) out[i] = e4m3_to_f32(static_cast<uint8_t>(at[i]));
+    return;
   }
   PM_ASSERT(false, "dtype out of range");
 }

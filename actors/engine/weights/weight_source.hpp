@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace proofmesh::engine {
 
@@ -26,5 +27,15 @@ public:
   virtual void release(const tensor_view& tensor) const { (void)tensor; }
   virtual bool contains(std::string_view name) const = 0;
 };
+
+/// The named tensor widened to float32 (a small table kept exact: a router's correction bias).
+inline std::vector<float> fetch_f32(const weight_source& source, std::string_view name,
+                                    std::span<const int64_t> expected_shape) {
+  const tensor_view& t = source.fetch(name, expected_shape);
+  std::vector<float> values(static_cast<size_t>(t.num_elements()));
+  to_f32(t, values);
+  source.release(t);
+  return values;
+}
 
 } // namespace proofmesh::engine

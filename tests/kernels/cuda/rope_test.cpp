@@ -43,15 +43,16 @@ void run_case(int64_t tokens, int64_t heads, int64_t head_dim, int64_t token_str
     pos[1] = 131071;
   }
   std::vector<float> inv_freq = cpu::rope_inv_freq(
-      {.head_dim = head_dim, .theta = llama3 ? 500000.0 : 1000000.0, .llama3 = llama3,
-       .factor = 8.0, .low_freq_factor = 1.0, .high_freq_factor = 4.0,
-       .original_max_position = 8192.0});
+      {.head_dim = head_dim, .theta = llama3 ? 500000.0 : 1000000.0,
+       .scaling = llama3 ? cpu::rope_scaling::rope_scaling_llama3 : cpu::rope_scaling::rope_scaling_none,
+       .factor = 8.0, .original_max_position = 8192.0, .low_freq_factor = 1.0,
+       .high_freq_factor = 4.0});
 
   std::vector<float> ref = to_floats(x);
   std::vector<int64_t> pos64(pos.begin(), pos.end());
   cpu::rope({.x = ref.data(), .positions = pos64.data(), .inv_freq = inv_freq.data(),
              .tokens = tokens, .heads = heads, .head_dim = head_dim,
-             .token_stride = token_stride});
+             .head_stride = head_dim, .token_stride = token_stride});
   // Tolerance scale per element: |a| + |b| of its pair; gaps must be bitwise untouched.
   const double rel = output_tolerance<T>::rel;
   std::vector<double> tol(n, 0.0);

@@ -102,6 +102,30 @@ TEST(half_precision, bf16_known_values) {
   EXPECT_EQ(f32_to_bf16(-0.0f), 0x8000);
 }
 
+// e4m3fn as torch.float8_e4m3fn reads it: bias 7, no infinities, 0x7F and 0xFF the only NaNs.
+TEST(half_precision, e4m3_every_value) {
+  EXPECT_EQ(e4m3_to_f32(0x38), 1.0f);
+  EXPECT_EQ(e4m3_to_f32(0x7E), 448.0f);
+  EXPECT_EQ(e4m3_to_f32(0xFE), -448.0f);
+  EXPECT_EQ(e4m3_to_f32(0x01), std::ldexp(1.0f, -9));  // smallest subnormal
+  EXPECT_EQ(e4m3_to_f32(0x08), std::ldexp(1.0f, -6));  // smallest normal
+  EXPECT_EQ(e4m3_to_f32(0x80), 0.0f);
+  EXPECT_TRUE(std::signbit(e4m3_to_f32(0x80)));
+  for (int b = 0; b < 256; ++b) {
+    const auto bits = static_cast<uint8_t>(b);
+    const float v = e4m3_to_f32(bits);
+    if ((b & 0x7F) == 0x7F) {
+      EXPECT_TRUE(std::isnan(v)) << b;
+      continue;
+    }
+    // The value from the format's definition, computed independently in double.
+    const int exponent = (b >> 3) & 0xF, mantissa = b & 7;
+    const double magnitude = exponent == 0 ? mantissa * std::ldexp(1.0, -9)
+                                           : (1.0 + mantissa / 8.0) * std::ldexp(1.0, exponent - 7);
+    EXPECT_EQ(static_cast<double>(v), (b & 0x80) ? -magnitude : magnitude) << b;
+  }
+}
+
 TEST(half_precision, bf16_nan_stays_nan) {
   // 0x7F800001 would truncate to 0x7F80, which is inf.
   for (uint32_t bits : {0x7FC00000u, 0x7F800001u, 0xFF800001u, 0x7FFFFFFFu}) {

@@ -18,12 +18,17 @@ __global__ void __launch_bounds__(block_threads) kv_cache_write_kernel(kv_cache_
   }
   const int64_t width = p.kv_heads * p.head_dim;
   const T* k = p.k + t * p.src_stride;
-  const T* v = p.v + t * p.src_stride;
   T* kc = p.k_cache + slot * width;
-  T* vc = p.v_cache + slot * width;
   for (int64_t i = static_cast<int64_t>(threadIdx.x) * VEC; i < width; i += block_threads * VEC) {
     *reinterpret_cast<aligned_vec<T, VEC>*>(kc + i) =
         *reinterpret_cast<const aligned_vec<T, VEC>*>(k + i);
+  }
+  if (p.v == nullptr) {
+    return; // keys only: MLA's latent rows, the DSA indexer's keys
+  }
+  const T* v = p.v + t * p.src_stride;
+  T* vc = p.v_cache + slot * width;
+  for (int64_t i = static_cast<int64_t>(threadIdx.x) * VEC; i < width; i += block_threads * VEC) {
     *reinterpret_cast<aligned_vec<T, VEC>*>(vc + i) =
         *reinterpret_cast<const aligned_vec<T, VEC>*>(v + i);
   }
@@ -41,12 +46,14 @@ cudaError_t kv_cache_write(const kv_cache_write_params<T>& p, cudaStream_t strea
     return cudaSuccess;
   }
   const int64_t width = p.kv_heads * p.head_dim;
-  if (p.k == nullptr || p.v == nullptr || p.k_cache == nullptr || p.v_cache == nullptr ||
+  if (p.k == nullptr || (p.v == nullptr) != (p.v_cache == nullptr) || p.k_cache == nullptr ||
       p.slots == nullptr || p.tokens > INT32_MAX || (p.tokens > 1 && p.src_stride < width)) {
     return cudaErrorInvalidValue;
   }
   const unsigned grid = static_cast<unsigned>(p.tokens);
-  if (vec_width_for<T>({p.k, p.v, p.k_cache, p.v_cache}, {width, p.src_stride}) == max_vec<T>) {
+  const void* v = p.v != nullptr ? static_cast<const void*>(p.v) : p.k;
+  const void* v_cache = p.v_cache != nullptr ? static_cast<const void*>(p.v_cache) : p.k_cache;
+  if (vec_width_for<T>({p.k, v, p.k_cache, v_cache}, {width, p.src_stride}) == max_vec<T>) {
     kv_cache_write_kernel<T, max_vec<T>><<<grid, block_threads, 0, stream>>>(p);
   } else {
     kv_cache_write_kernel<T, 1><<<grid, block_threads, 0, stream>>>(p);

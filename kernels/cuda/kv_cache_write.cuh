@@ -16,9 +16,9 @@ namespace proofmesh::kernels::cuda {
 template <typename T>
 struct kv_cache_write_params {
   const T* k;            // [tokens, kv_heads*head_dim], rows src_stride apart
-  const T* v;            // [tokens, kv_heads*head_dim], rows src_stride apart
+  const T* v;            // [tokens, kv_heads*head_dim], rows src_stride apart; or nullptr
   T* k_cache;            // [num_blocks, block_size, kv_heads, head_dim]
-  T* v_cache;            // [num_blocks, block_size, kv_heads, head_dim]
+  T* v_cache;            // [num_blocks, block_size, kv_heads, head_dim]; nullptr with v: keys only
   const int32_t* slots;  // [tokens]: block * block_size + offset; negative = skip
   int64_t tokens;
   int64_t kv_heads;

@@ -1,10 +1,15 @@
 #include "actors/engine/cuda/cuda_ops.hpp"
 
 #include "actors/common/check.hpp"
+#include "actors/engine/weights/fp8_weight.hpp"
 #include "actors/engine/weights/weight_source.hpp"
 #include "kernels/cuda/gather_rows.cuh"
 #include "kernels/cuda/gemv.cuh"
+#include "kernels/cuda/index_topk.cuh"
 #include "kernels/cuda/kv_cache_write.cuh"
+#include "kernels/cuda/layer_norm.cuh"
+#include "kernels/cuda/mla_attention.cuh"
+#include "kernels/cuda/moe.cuh"
 #include "kernels/cuda/paged_attention.cuh"
 #include "kernels/cuda/rms_norm.cuh"
 #include "kernels/cuda/rope.cuh"
@@ -55,7 +60,14 @@ weight cuda_ops<T>::load(const weight_source& source, std::span<const weight_par
   int64_t at = 0;
   for (const weight_part& p : parts) {
     const tensor_view& t = source.fetch(p.name, p.shape);
-    upload_->copy(t, out.get() + at);
+    if (t.type == dtype::dtype_f8_e4m3) {
+      // Dequantised on the device into the compute type as it lands (the FP8 GEMM is later work).
+      const tensor_view& scale = fetch_fp8_scale(source, t, p.fp8.rows, p.fp8.cols);
+      upload_->copy_fp8(t, scale, p.fp8.rows, p.fp8.cols, out.get() + at);
+      source.release(scale);
+    } else {
+      upload_->copy(t, out.get() + at);
+    }
     source.release(t);
     at += t.num_elements();
   }
@@ -130,43 +142,167 @@ void cuda_ops<T>::linear(tensor x, const weight& w, const weight& bias, tensor y
 
 template <typename T>
 void cuda_ops<T>::rope(tensor x, const rope_shape& shape, const weight& inv_freq) {
-  PM_ASSERT(shape.head_stride == shape.dim && !shape.interleaved && shape.scale == 1.0f,
-            "the CUDA rope rotates whole rotate-half heads (the dense families')");
   PM_CUDA_CHECK(kc::rope<T>({.x = rows_of<T>(x), .positions = step_.positions,
                              .inv_freq = values_of<float>(inv_freq), .tokens = x.rows,
                              .heads = shape.heads, .head_dim = shape.dim,
-                             .token_stride = x.stride},
+                             .token_stride = x.stride, .head_stride = shape.head_stride,
+                             .interleaved = shape.interleaved, .scale = shape.scale},
                             stream_));
+}
+
+template <typename T>
+void cuda_ops<T>::layer_norm(tensor x, const weight& w, const weight& bias, tensor out,
+                             float eps) {
+  PM_ASSERT(x.stride == out.stride, "layer_norm: one row stride");
+  PM_CUDA_CHECK(kc::layer_norm<T>({.x = rows_of<T>(x), .weight = values_of<T>(w),
+                                   .bias = values_of<T>(bias), .out = rows_of<T>(out),
+                                   .rows = x.rows, .dim = x.cols, .row_stride = x.stride,
+                                   .eps = eps},
+                                  stream_));
 }
 
 namespace {
 
-[[noreturn]] void deepseek_op_on_cuda() {
-  PM_ASSERT(false, "make_runner refuses DeepSeek models on the CUDA backend");
-  std::abort();
+// Writes the step's rows of `rows` (width columns) into a keys-only pool at the step's slots.
+template <typename T>
+void write_rows(tensor rows, std::byte* pool, const cuda_step& step, const paged_kv_cache& cache,
+                cudaStream_t stream) {
+  PM_CUDA_CHECK(kc::kv_cache_write<T>(
+      {.k = rows_of<T>(rows), .v = nullptr, .k_cache = reinterpret_cast<T*>(pool),
+       .v_cache = nullptr, .slots = step.slots, .tokens = rows.rows, .kv_heads = 1,
+       .head_dim = rows.cols, .src_stride = rows.stride, .block_size = cache.block_size(),
+       .num_blocks = cache.num_blocks()},
+      stream));
 }
 
 } // namespace
 
 template <typename T>
-void cuda_ops<T>::layer_norm(tensor, const weight&, const weight&, tensor, float) {
-  deepseek_op_on_cuda();
+void cuda_ops<T>::mla_attention(int64_t layer, tensor q, tensor latent, const weight& kv_b,
+                                tensor out, const mla_shape& shape) {
+  PM_ASSERT(latent.cols == shape.latent_dim + shape.rope_dim, "latent rows: latent | rope key");
+  PM_ASSERT(!shape.sparse || selected_topk_ > 0, "sparse attention after index_select");
+  std::byte* pool = cache_->keys(layer);
+  write_rows<T>(latent, pool, step_, *cache_, stream_);
+  const auto tokens = static_cast<size_t>(q.rows);
+  grow(mla_q_latent_, std::max<size_t>(1, tokens * static_cast<size_t>(shape.heads * latent.cols)));
+  grow(mla_o_latent_, std::max<size_t>(1, tokens * static_cast<size_t>(shape.heads * shape.latent_dim)));
+  PM_CUDA_CHECK(kc::mla_attention<T>(
+      {.q = rows_of<T>(q), .kv_b = values_of<T>(kv_b), .cache = reinterpret_cast<const T*>(pool),
+       .block_tables = step_.block_tables, .token_seq = step_.token_seq,
+       .token_pos = step_.positions, .selected = shape.sparse ? selected_.get() : nullptr,
+       .out = rows_of<T>(out), .q_latent = mla_q_latent_.get(), .o_latent = mla_o_latent_.get(),
+       .tokens = q.rows, .heads = shape.heads, .nope = shape.nope_dim, .rope = shape.rope_dim,
+       .v = shape.v_dim, .latent = shape.latent_dim, .q_stride = q.stride,
+       .out_stride = out.stride, .block_size = cache_->block_size(),
+       .max_blocks_per_seq = step_.max_blocks, .topk = selected_topk_, .scale = shape.scale},
+      stream_));
 }
 
 template <typename T>
-void cuda_ops<T>::mla_attention(int64_t, tensor, tensor, const weight&, tensor,
-                                const mla_shape&) {
-  deepseek_op_on_cuda();
+void cuda_ops<T>::index_select(int64_t layer, tensor q, tensor k, tensor head_weights,
+                               const index_shape& shape) {
+  std::byte* pool = cache_->index_keys(layer);
+  write_rows<T>(k, pool, step_, *cache_, stream_);
+  const int64_t max_positions = step_.max_blocks * cache_->block_size();
+  grow(index_scores_, std::max<size_t>(1, static_cast<size_t>(q.rows * max_positions)));
+  grow(selected_, std::max<size_t>(1, static_cast<size_t>(q.rows * shape.topk)));
+  selected_topk_ = shape.topk;
+  PM_CUDA_CHECK(kc::index_topk<T>(
+      {.q = rows_of<T>(q), .keys = reinterpret_cast<const T*>(pool),
+       .weights = rows_of<T>(head_weights), .block_tables = step_.block_tables,
+       .token_seq = step_.token_seq, .token_pos = step_.positions, .selected = selected_.get(),
+       .scores = index_scores_.get(), .tokens = q.rows, .heads = shape.heads,
+       .head_dim = shape.head_dim, .topk = shape.topk, .q_stride = q.stride,
+       .weights_stride = head_weights.stride, .block_size = cache_->block_size(),
+       .max_blocks_per_seq = step_.max_blocks, .max_positions = max_positions,
+       .scale = shape.scale, .weight_scale = shape.weight_scale},
+      stream_));
 }
 
+// Route on the device; read the choice back and sort the (token, choice) pairs by expert on the
+// host; gather the tokens in that order; two cuBLASLt GEMMs per expert that has tokens (SiLU·mul
+// between, over all pairs at once); then add each token's weighted expert outputs to `out`.
 template <typename T>
-void cuda_ops<T>::index_select(int64_t, tensor, tensor, tensor, const index_shape&) {
-  deepseek_op_on_cuda();
-}
-
-template <typename T>
-void cuda_ops<T>::moe(tensor, const moe_weights&, const moe_shape&, tensor) {
-  deepseek_op_on_cuda();
+void cuda_ops<T>::moe(tensor x, const moe_weights& w, const moe_shape& shape, tensor out) {
+  const int64_t tokens = x.rows, hidden = x.cols, k = shape.per_token, inter = shape.intermediate;
+  const int64_t pairs = tokens * k;
+  PM_ASSERT(x.stride == x.cols && out.cols == hidden, "moe: contiguous x, out like x");
+  if (tokens == 0) {
+    return;
+  }
+  grow(router_logits_, static_cast<size_t>(tokens * shape.experts));
+  matmul(rows_of<T>(x), w.router, nullptr, router_logits_.get(), tokens, CUDA_R_32F);
+  grow(route_ids_, static_cast<size_t>(pairs));
+  grow(route_weights_, static_cast<size_t>(pairs));
+  PM_CUDA_CHECK(kc::moe_route({.logits = router_logits_.get(),
+                               .bias = values_of<float>(w.correction_bias),
+                               .experts_out = route_ids_.get(),
+                               .weights_out = route_weights_.get(), .tokens = tokens,
+                               .experts = shape.experts, .per_token = k, .groups = shape.groups,
+                               .groups_kept = shape.groups_kept, .scaling = shape.scaling,
+                               .normalize = shape.normalize},
+                              stream_));
+  std::vector<int32_t> ids(static_cast<size_t>(pairs));
+  PM_CUDA_CHECK(cudaMemcpyAsync(ids.data(), route_ids_.get(), ids.size() * sizeof(int32_t),
+                                cudaMemcpyDeviceToHost, stream_));
+  PM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  // index = sorted tokens [pairs] | row of each (token, choice) in the sorted order [pairs].
+  std::vector<int64_t> first(static_cast<size_t>(shape.experts + 1), 0);
+  for (int32_t e : ids) {
+    ++first[static_cast<size_t>(e) + 1];
+  }
+  for (size_t e = 1; e < first.size(); ++e) {
+    first[e] += first[e - 1];
+  }
+  std::vector<int32_t> index(static_cast<size_t>(2 * pairs));
+  std::vector<int64_t> next(first.begin(), first.end() - 1);
+  for (int64_t i = 0; i < pairs; ++i) {
+    const int64_t row = next[static_cast<size_t>(ids[static_cast<size_t>(i)])]++;
+    index[static_cast<size_t>(row)] = static_cast<int32_t>(i / k);
+    index[static_cast<size_t>(pairs + i)] = static_cast<int32_t>(row);
+  }
+  grow(moe_index_, index.size());
+  PM_CUDA_CHECK(cudaMemcpyAsync(moe_index_.get(), index.data(), index.size() * sizeof(int32_t),
+                                cudaMemcpyHostToDevice, stream_));
+  grow(moe_x_, static_cast<size_t>(pairs * hidden));
+  grow(moe_gate_up_, static_cast<size_t>(pairs * 2 * inter));
+  grow(moe_act_, static_cast<size_t>(pairs * inter));
+  grow(moe_y_, static_cast<size_t>(pairs * hidden));
+  PM_CUDA_CHECK(kc::gather_rows<T>({.table = rows_of<T>(x), .ids = moe_index_.get(),
+                                    .out = moe_x_.get(), .count = pairs, .dim = hidden,
+                                    .table_stride = x.stride, .num_rows = tokens},
+                                   stream_));
+  for (int64_t e = 0; e < shape.experts; ++e) {
+    const int64_t begin = first[static_cast<size_t>(e)];
+    const int64_t rows = first[static_cast<size_t>(e) + 1] - begin;
+    if (rows == 0) {
+      continue;
+    }
+    const weight gate_up{.data = values_of<T>(w.gate_up) + e * 2 * inter * hidden,
+                         .rows = 2 * inter, .cols = hidden};
+    matmul(moe_x_.get() + begin * hidden, gate_up, nullptr, moe_gate_up_.get() + begin * 2 * inter,
+           rows, cuda_type<T>());
+  }
+  PM_CUDA_CHECK(kc::silu_mul<T>({.gate_up = moe_gate_up_.get(), .out = moe_act_.get(),
+                                 .tokens = pairs, .inter = inter},
+                                stream_));
+  for (int64_t e = 0; e < shape.experts; ++e) {
+    const int64_t begin = first[static_cast<size_t>(e)];
+    const int64_t rows = first[static_cast<size_t>(e) + 1] - begin;
+    if (rows == 0) {
+      continue;
+    }
+    const weight down{.data = values_of<T>(w.down) + e * hidden * inter, .rows = hidden,
+                      .cols = inter};
+    matmul(moe_act_.get() + begin * inter, down, nullptr, moe_y_.get() + begin * hidden, rows,
+           cuda_type<T>());
+  }
+  PM_CUDA_CHECK(kc::moe_combine<T>({.y = moe_y_.get(), .rows = moe_index_.get() + pairs,
+                                    .weights = route_weights_.get(), .out = rows_of<T>(out),
+                                    .tokens = tokens, .per_token = k, .hidden = hidden,
+                                    .out_stride = out.stride},
+                                   stream_));
 }
 
 template <typename T>

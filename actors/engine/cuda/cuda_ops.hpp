@@ -63,7 +63,8 @@ public:
   void rope(tensor x, const rope_shape& shape, const weight& inv_freq) override;
   void attention(int64_t layer, tensor q, tensor k, tensor v, tensor out,
                  const attention_shape& shape) override;
-  // DeepSeek's ops: make_runner refuses DeepSeek models on CUDA until their kernels land (#12).
+  // DeepSeek's ops. moe reads the routing back to the host to group tokens by expert, so a
+  // DeepSeek step is never captured into a graph (the runner turns graphs off for it).
   void mla_attention(int64_t layer, tensor q, tensor latent, const weight& kv_b, tensor out,
                      const mla_shape& shape) override;
   void index_select(int64_t layer, tensor q, tensor k, tensor head_weights,
@@ -89,6 +90,20 @@ private:
   device_array<T> picked_;                   // [rows, hidden] gathered logit rows
   device_array<float> logits_;               // [rows, vocab]
   device_array<float> attention_workspace_;  // flash-decoding partials
+  // DeepSeek's workspaces, grown on first use (its steps are never captured).
+  device_array<float> mla_q_latent_;         // [tokens, heads, latent + rope]
+  device_array<float> mla_o_latent_;         // [tokens, heads, latent]
+  device_array<float> index_scores_;         // [tokens, max positions]
+  device_array<int32_t> selected_;           // [tokens, selected_topk_] the indexer's choice
+  int64_t selected_topk_ = 0;
+  device_array<float> router_logits_;        // [tokens, experts]
+  device_array<int32_t> route_ids_;          // [tokens, per_token]
+  device_array<float> route_weights_;        // [tokens, per_token]
+  device_array<int32_t> moe_index_;          // sorted tokens [pairs] | pair rows [pairs]
+  device_array<T> moe_x_;                    // [pairs, hidden] tokens gathered in expert order
+  device_array<T> moe_gate_up_;              // [pairs, 2 * intermediate]
+  device_array<T> moe_act_;                  // [pairs, intermediate]
+  device_array<T> moe_y_;                    // [pairs, hidden]
   paged_kv_cache* cache_ = nullptr;
   cuda_step step_;
   uint64_t epoch_ = 0;

@@ -72,7 +72,8 @@ class runner_impl final : public model_runner {
 public:
   runner_impl(const model_config& config, const weight_source& source,
               const cuda_runner_params& params)
-      : config_(config), use_graphs_(params.cuda_graphs) {
+      // DeepSeek's MoE reads its routing back to the host mid-step: no graph can hold that.
+      : config_(config), use_graphs_(params.cuda_graphs && !config.is_deepseek()) {
     PM_CUDA_CHECK(cudaSetDevice(params.device));
     PM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     PM_CUDA_CHECK(kc::gemm_handle_create(gemm_));
@@ -80,13 +81,15 @@ public:
     ops_ = std::make_unique<cuda_ops<T>>(stream_, gemm_);
     model_ = load_architecture(config, source, *ops_, &load_);
     const kv_layout layout = model_->cache_layout();
-    cache_ = std::make_unique<paged_kv_cache>(paged_kv_cache_params{
-        .num_layers = layout.num_layers,
-        .kv_heads = layout.kv_heads,
-        .head_dim = layout.head_dim,
-        .block_size = params.block_size,
-        .num_blocks = pool_blocks(params, layout),
-        .element_bytes = sizeof(T)});
+    paged_kv_cache_params cache{.num_layers = layout.num_layers,
+                                .key_width = layout.key_width(),
+                                .value_width = layout.value_width(),
+                                .index_width = layout.index_dim,
+                                .block_size = params.block_size,
+                                .num_blocks = 1,
+                                .element_bytes = sizeof(T)};
+    cache.num_blocks = pool_blocks(params, cache);
+    cache_ = std::make_unique<paged_kv_cache>(cache);
     ops_->set_cache(cache_.get());
   }
 
@@ -188,14 +191,13 @@ public:
   }
 
 private:
-  int32_t pool_blocks(const cuda_runner_params& p, const kv_layout& layout) const {
+  int32_t pool_blocks(const cuda_runner_params& p, const paged_kv_cache_params& cache) const {
     if (p.num_kv_blocks > 0) {
       return p.num_kv_blocks;
     }
     size_t free_bytes = 0, total_bytes = 0;
     PM_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-    size_t per_block = 2 * static_cast<size_t>(layout.num_layers * p.block_size *
-                                               layout.kv_heads * layout.head_dim) * sizeof(T);
+    const size_t per_block = paged_kv_cache::bytes_per_block(cache);
     auto blocks = static_cast<int64_t>(p.kv_memory_fraction * static_cast<double>(free_bytes)) /
                   static_cast<int64_t>(per_block);
     return static_cast<int32_t>(std::clamp<int64_t>(blocks, 1, INT32_MAX / p.block_size));

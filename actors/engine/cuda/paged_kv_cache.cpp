@@ -8,13 +8,22 @@
 namespace proofmesh::engine {
 
 paged_kv_cache::paged_kv_cache(const paged_kv_cache_params& params)
-    : params_(params),
-      block_bytes_(static_cast<size_t>(params.block_size * params.kv_heads * params.head_dim) *
-                   params.element_bytes),
-      layer_bytes_(block_bytes_ * static_cast<size_t>(params.num_blocks)),
-      pool_(params.num_blocks) {
-  keys_.reserve(layer_bytes_ * static_cast<size_t>(params.num_layers));
-  values_.reserve(layer_bytes_ * static_cast<size_t>(params.num_layers));
+    : params_(params), pool_(params.num_blocks) {
+  const int64_t widths[3] = {params.key_width, params.value_width, params.index_width};
+  device_array<std::byte>* pools[3] = {&keys_, &values_, &index_keys_};
+  for (int i = 0; i < 3; ++i) {
+    block_bytes_[i] = static_cast<size_t>(params.block_size * widths[i]) * params.element_bytes;
+    layer_bytes_[i] = block_bytes_[i] * static_cast<size_t>(params.num_blocks);
+    if (layer_bytes_[i] > 0) {
+      pools[i]->reserve(layer_bytes_[i] * static_cast<size_t>(params.num_layers));
+    }
+  }
+}
+
+size_t paged_kv_cache::bytes_per_block(const paged_kv_cache_params& params) {
+  return static_cast<size_t>(params.num_layers * params.block_size *
+                             (params.key_width + params.value_width + params.index_width)) *
+         params.element_bytes;
 }
 
 const paged_kv_cache::sequence& paged_kv_cache::find_sequence(sequence_id id) const {
@@ -163,10 +172,14 @@ void paged_kv_cache::append(sequence_id id, std::span<const int32_t> tokens, cud
       // index serve this sequence's tokens under the parent's hash.
       int32_t own = allocate_block();
       for (int64_t l = 0; l < params_.num_layers; ++l) {
-        for (std::byte* pool_base : {keys(l), values(l)}) {
-          PM_CUDA_CHECK(cudaMemcpyAsync(pool_base + static_cast<size_t>(own) * block_bytes_,
-                                        pool_base + static_cast<size_t>(shared) * block_bytes_,
-                                        block_bytes_, cudaMemcpyDeviceToDevice, stream));
+        std::byte* bases[3] = {keys(l), values(l), index_keys(l)};
+        for (int i = 0; i < 3; ++i) {
+          if (bases[i] == nullptr) {
+            continue;
+          }
+          PM_CUDA_CHECK(cudaMemcpyAsync(bases[i] + static_cast<size_t>(own) * block_bytes_[i],
+                                        bases[i] + static_cast<size_t>(shared) * block_bytes_[i],
+                                        block_bytes_[i], cudaMemcpyDeviceToDevice, stream));
         }
       }
       pool_.release(shared);

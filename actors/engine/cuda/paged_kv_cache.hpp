@@ -9,7 +9,9 @@
 //   hash of the blocks before it (so equal hashes mean equal prefixes; tokens are compared too,
 //   so a hash collision is a miss, never a wrong cache). A new sequence starts from the longest
 //   indexed prefix of its prompt. Unreferenced indexed blocks are evicted least recently used.
-// Pool layout per layer: [num_blocks, block_size, kv_heads, head_dim], keys and values apart.
+// Pool layout per layer: [num_blocks, block_size, width] for each of keys, values and the DSA
+// indexer's keys, apart; a pool of width 0 is absent (MLA caches its latent as keys and has no
+// values; only DeepSeek-V3.2 has indexer keys).
 #pragma once
 
 #include "actors/engine/cuda/device_array.hpp"
@@ -27,8 +29,9 @@ namespace proofmesh::engine {
 
 struct paged_kv_cache_params {
   int64_t num_layers;
-  int64_t kv_heads;
-  int64_t head_dim;
+  int64_t key_width;    // elements per token and layer: kv_heads * head_dim
+  int64_t value_width;  // likewise; 0: no values
+  int64_t index_width;  // the indexer's key per token and layer; 0: none
   int32_t block_size;   // tokens per block
   int32_t num_blocks;   // blocks per layer pool
   size_t element_bytes; // sizeof the compute type
@@ -63,9 +66,12 @@ public:
   int64_t prefix_hit_tokens() const { return prefix_hit_tokens_; }
   int32_t num_blocks() const { return pool_.num_blocks(); }
 
-  /// Base of layer `layer`'s key (or value) pool.
-  std::byte* keys(int64_t layer) const { return keys_.get() + layer * layer_bytes_; }
-  std::byte* values(int64_t layer) const { return values_.get() + layer * layer_bytes_; }
+  /// Base of layer `layer`'s key (value, indexer key) pool; nullptr for an absent pool.
+  std::byte* keys(int64_t layer) const { return pool_base(keys_, 0, layer); }
+  std::byte* values(int64_t layer) const { return pool_base(values_, 1, layer); }
+  std::byte* index_keys(int64_t layer) const { return pool_base(index_keys_, 2, layer); }
+  /// Bytes one block takes over every layer and pool.
+  static size_t bytes_per_block(const paged_kv_cache_params& params);
 
 private:
   struct sequence {
@@ -87,10 +93,16 @@ private:
   uint64_t block_hash(uint64_t parent, std::span<const int32_t> tokens) const;
 
   paged_kv_cache_params params_;
-  size_t block_bytes_;
-  size_t layer_bytes_;
+  std::byte* pool_base(const device_array<std::byte>& pool, int which, int64_t layer) const {
+    return layer_bytes_[which] == 0 ? nullptr
+                                    : pool.get() + static_cast<size_t>(layer) * layer_bytes_[which];
+  }
+
+  size_t block_bytes_[3];  // keys, values, indexer keys
+  size_t layer_bytes_[3];
   device_array<std::byte> keys_;
   device_array<std::byte> values_;
+  device_array<std::byte> index_keys_;
   kv_block_pool pool_;
   std::map<sequence_id, sequence> sequences_;
   sequence_id next_id_ = 0;

@@ -3,6 +3,7 @@
 #include "actors/common/check.hpp"
 #include "actors/common/error.hpp"
 #include "kernels/cuda/convert.cuh"
+#include "kernels/cuda/fp8_dequant.cuh"
 
 #include <cuda_bf16.h>
 
@@ -60,10 +61,7 @@ std::byte* weight_upload::stage(int b, const std::byte* at, size_t n) {
 
 template <typename T>
 void weight_upload::copy(const tensor_view& src, T* dst) {
-  if (src.type == dtype::dtype_f8_e4m3) {
-    throw input_error("tensor \"" + src.name + "\" is F8_E4M3: the CUDA backend does not load FP8 "
-                      "weights yet");
-  }
+  PM_ASSERT(src.type != dtype::dtype_f8_e4m3, "e4m3 tensors go through copy_fp8");
   const size_t element = dtype_size(src.type);
   const bool as_is = src.type == dtype_of<T>();
   // Chunks hold whole elements of both the source and the destination type.
@@ -87,9 +85,42 @@ void weight_upload::copy(const tensor_view& src, T* dst) {
   }
 }
 
-void weight_upload::finish() { PM_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+template <typename T>
+void weight_upload::copy_fp8(const tensor_view& src, const tensor_view& scale, int64_t block_rows,
+                             int64_t block_cols, T* dst) {
+  PM_ASSERT(src.type == dtype::dtype_f8_e4m3 && src.shape.size() == 2, "an e4m3 matrix");
+  std::vector<float> host(static_cast<size_t>(scale.num_elements()));
+  to_f32(scale, host);
+  device_array<float>& scales = scales_.emplace_back(host.size());
+  PM_CUDA_CHECK(cudaMemcpy(scales.get(), host.data(), host.size() * sizeof(float),
+                           cudaMemcpyHostToDevice));
+  for (size_t off = 0; off < src.num_bytes; off += chunk_bytes) {
+    const size_t n = std::min(chunk_bytes, src.num_bytes - off);
+    const int b = next_;
+    next_ ^= 1;
+    std::byte* staged = stage(b, src.data + off, n);
+    raw_[b].reserve(chunk_bytes);
+    PM_CUDA_CHECK(cudaMemcpyAsync(raw_[b].get(), staged, n, cudaMemcpyHostToDevice, stream_));
+    PM_CUDA_CHECK(kc::fp8_dequant<T>({.q = reinterpret_cast<const uint8_t*>(raw_[b].get()),
+                                      .scale = scales.get(), .out = dst + off,
+                                      .first = static_cast<int64_t>(off),
+                                      .count = static_cast<int64_t>(n), .cols = src.shape[1],
+                                      .block_rows = block_rows, .block_cols = block_cols},
+                                     stream_));
+    PM_CUDA_CHECK(cudaEventRecord(drained_[b], stream_));
+  }
+}
+
+void weight_upload::finish() {
+  PM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  scales_.clear();
+}
 
 template void weight_upload::copy<float>(const tensor_view&, float*);
 template void weight_upload::copy<__nv_bfloat16>(const tensor_view&, __nv_bfloat16*);
+template void weight_upload::copy_fp8<float>(const tensor_view&, const tensor_view&, int64_t,
+                                             int64_t, float*);
+template void weight_upload::copy_fp8<__nv_bfloat16>(const tensor_view&, const tensor_view&,
+                                                     int64_t, int64_t, __nv_bfloat16*);
 
 } // namespace proofmesh::engine

@@ -13,6 +13,7 @@
 #include <cuda_runtime.h>
 
 #include <array>
+#include <deque>
 #include <cstddef>
 #include <cstdint>
 
@@ -29,6 +30,11 @@ public:
   /// released once this returns: its bytes are already staged.
   template <typename T>
   void copy(const tensor_view& src, T* dst);
+  /// Queues the e4m3 matrix `src` into dst as T, dequantised on the device with `scale` (one
+  /// float32 per [block_rows, block_cols] block, checked by the caller: fetch_fp8_scale).
+  template <typename T>
+  void copy_fp8(const tensor_view& src, const tensor_view& scale, int64_t block_rows,
+                int64_t block_cols, T* dst);
   /// Waits for every queued copy.
   void finish();
 
@@ -41,6 +47,7 @@ private:
   std::array<pinned_array<std::byte>, 2> host_;
   std::array<device_array<std::byte>, 2> raw_; // for tensors that need a conversion
   std::array<cudaEvent_t, 2> drained_{};
+  std::deque<device_array<float>> scales_; // FP8 scales on the device, kept until finish()
   int next_ = 0;
 };
 

@@ -48,11 +48,6 @@ std::unique_ptr<model_runner> make_runner(const engine_config& c, const model_co
   if (c.backend == engine_backend::engine_backend_cpu) {
     return std::make_unique<cpu_runner>(model, source);
   }
-  if (model.is_deepseek()) {
-    throw input_error(std::string(model_arch_name(model.arch)) +
-                      " models run on the CPU backend only for now (--backend cpu); their CUDA "
-                      "kernels are not built yet");
-  }
   const bool f32 = c.dtype == engine_dtype::engine_dtype_f32 ||
                    (c.dtype == engine_dtype::engine_dtype_auto && model.torch_dtype == "float32");
   return make_cuda_runner(model, source,

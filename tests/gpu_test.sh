@@ -32,7 +32,8 @@ for b in "$kernels" "$runner" "$engine"; do
   step "$b"
 done
 models=$(mktemp -d)
-if step python3 tests/golden/real_shapes.py "$models"; then
+if step python3 tests/golden/real_shapes.py "$models" &&
+   step python3 tests/golden/deepseek_real_width.py "$models"; then
   PM_REAL_SHAPE_MODELS=$models step "$real"
 fi
 rm -rf "$models"

@@ -1,5 +1,6 @@
 // The CUDA backend end to end on random-weight models of real shapes (Llama-3.2-1B, Qwen2.5-0.5B,
-// Qwen3-0.6B) against transformers' float32 greedy run. tests/golden/real_shapes.py makes the
+// Qwen3-0.6B, and a four-layer DeepSeek-V3.2 of the real widths in FP8) against transformers'
+// float32 greedy run. tests/golden/real_shapes.py and deepseek_real_width.py make the
 // models and expected.json on the GPU machine (they are gigabytes, so never committed) and
 // tests/gpu_test.sh points PM_REAL_SHAPE_MODELS at them; without it the test skips and says so.
 // Tolerances: float32 on both sides, but with thousands of terms per dot product and 16-28
@@ -73,7 +74,8 @@ TEST_P(real_shape_test, bf16_first_token_is_in_transformers_top5) {
   EXPECT_NE(std::find(ref_top5.begin(), ref_top5.end(), top), ref_top5.end());
 }
 
-INSTANTIATE_TEST_SUITE_P(archs, real_shape_test, ::testing::Values("llama", "qwen2", "qwen3"));
+INSTANTIATE_TEST_SUITE_P(archs, real_shape_test,
+                         ::testing::Values("llama", "qwen2", "qwen3", "deepseek_v32"));
 
 } // namespace
 } // namespace proofmesh::engine

@@ -77,13 +77,13 @@ bench: $(if $(shell nvidia-smi -L 2>/dev/null),$(GPU_DEPS),build)
 # Binaries that run on machines without our Debian packages (the GPU machine): static PCRE2, ICU
 # and libstdc++, in build-portable, and all of them in one archive to carry there. CUDA libraries
 # come from the machine.
-PORTABLE_TARGETS = proofmesh engine_bench kernel_lab pipeline_bench cuda_kernels_test \
+PORTABLE_TARGETS = proofmesh engine_bench deepseek_bench kernel_lab pipeline_bench cuda_kernels_test \
   cuda_runner_test cuda_batch_engine_test real_shape_test
 portable: setup
 	@cmake -S . -B build-portable -G Ninja -DPM_STATIC_DEPS=ON -DPM_BUILD_TESTS=ON >/dev/null
 	@cmake --build build-portable -j$(JOBS) --target $(PORTABLE_TARGETS)
 	@bench/pipeline/proof_lengths.sh ../shared > build-portable/proof-lengths.txt
-	@cd build-portable && tar cJf gpu-bundle.tar.xz proofmesh bench/engine_bench bench/kernel_lab \
+	@cd build-portable && tar cJf gpu-bundle.tar.xz proofmesh bench/engine_bench bench/deepseek_bench bench/kernel_lab \
 	  bench/pipeline_bench proof-lengths.txt \
 	  tests/kernels/cuda/cuda_kernels_test tests/actors/engine/cuda/cuda_runner_test \
 	  tests/actors/engine/cuda/cuda_batch_engine_test tests/actors/engine/cuda/real_shape_test

@@ -11,6 +11,8 @@ DeepSeek ships them; the bf16 ones stay bf16 (embeddings, lm_head, norms, router
 weights_proj). The reference runs in float32 on exactly the dequantised weights.
 initializer_range is 0.2 (logits peaked, as real_shapes.py does), the router's 0.01.
 Usage: deepseek_real_width.py OUT_DIR   (writes OUT_DIR/deepseek_v32, about 25 GB)
+bench/engine/peer_deepseek.py imports write_checkpoint for the benchmark's model (bf16, the real
+index_topk of 2048).
 """
 import json
 import pathlib
@@ -51,15 +53,16 @@ def quantize(w):
     return q.view(nr * BLOCK, nc * BLOCK)[:rows, :cols].contiguous(), scale.contiguous(), deq
 
 
-def main():
-    out = pathlib.Path(sys.argv[1]) / "deepseek_v32"
+def write_checkpoint(out, dtype=torch.float32, index_topk=8, attn="eager"):
+    """Makes the model on the GPU in `dtype`, writes its FP8 checkpoint to `out`, and returns it
+    holding exactly the dequantised weights (rounded to dtype)."""
     out.mkdir(parents=True, exist_ok=True)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.manual_seed(7)
-    config = AutoConfig.for_model("deepseek_v32", **SHAPE)
+    config = AutoConfig.for_model("deepseek_v32", **{**SHAPE, "index_topk": index_topk})
     with torch.device("cuda"):
-        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32,
-                                                 attn_implementation="eager").eval()
+        model = AutoModelForCausalLM.from_config(config, dtype=dtype,
+                                                 attn_implementation=attn).eval()
     # initializer_range 0.2 peaks the logits, so greedy choices are not coin flips; the router
     # gets 0.01, or its sigmoids would saturate to exact ties.
     with torch.no_grad():
@@ -72,11 +75,11 @@ def main():
         if any(k in name for k in KEEP_BF16) or w.dim() == 1:
             kept = w.to(torch.bfloat16) if "correction_bias" not in name else w
             tensors[name] = kept.cpu()
-            return kept.float()
+            return kept.to(w.dtype)
         q, s, deq = quantize(w)
         tensors[name] = q.cpu()
         tensors[name + "_scale_inv"] = s.cpu()
-        return deq
+        return deq.to(w.dtype)
 
     with torch.no_grad():
         for name, p in model.named_parameters():
@@ -110,6 +113,12 @@ def main():
     cfg["dtype"] = "bfloat16"
     (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
     del tensors
+    return model
+
+
+def main():
+    out = pathlib.Path(sys.argv[1]) / "deepseek_v32"
+    model = write_checkpoint(out)
     ids = torch.tensor([PROMPT], device="cuda")
     with torch.no_grad():
         gen = model.generate(ids, max_new_tokens=STEPS, min_new_tokens=STEPS, do_sample=False,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU suite: kernel tests against CPU references, runner tests (logits against the CPU backend
 # and transformers' golden data), real-shape models against transformers (made here by
-# tests/golden/real_shapes.py), the batch engine on the device, then kernels, runner and engine
+# tests/golden/real_shapes.py, and deepseek_real_width.py: a four-layer FP8 DeepSeek-V3.2 of the
+# real widths, ~27 GB on disk), the batch engine on the device, then kernels, runner and engine
 # again under compute-sanitizer memcheck, and CLI parity (cuda greedy == cpu greedy).
 # Runs from the repository root with the binaries of `make portable` (built here or carried); on a
 # machine without a GPU it says so and exits 0, as the ctest `gpu` label does.

@@ -9,6 +9,7 @@
 // only seeds whose top-k choices (router groups, experts, indexer keys) have a relative margin of
 // at least 1e-3, so rounding cannot flip a choice.
 #include "actors/engine/model/cpu_runner.hpp"
+#include "actors/engine/model/model_init.hpp"
 #include "actors/engine/weights/safetensors_writer.hpp"
 #include "actors/engine/weights/weight_store.hpp"
 #include "tests/support/read_file.hpp"
@@ -212,6 +213,45 @@ TEST_F(spoiled_fp8, unsupported_routing_is_refused_by_name) {
 TEST_F(spoiled_fp8, a_group_count_that_does_not_divide_the_experts_is_refused) {
   edit_config([](json& c) { c["n_group"] = 3; });
   expect_refused("n_group");
+}
+
+// A model init DeepSeek-V3.2, which writes the MTP layer after its two trunk layers as DeepSeek's
+// checkpoints have it (save_pretrained drops it): loaded when whole, refused by name when not.
+class spoiled_mtp : public spoiled_fp8 {
+protected:
+  void SetUp() override {
+    init_random_model({.arch = model_arch::model_arch_deepseek_v32, .seed = 3,
+                       .out_dir = dir_.str("model")});
+    ref_ = {{"prompt_ids", {1, 5, 9}}};
+  }
+};
+
+TEST_F(spoiled_mtp, a_whole_mtp_layer_loads) {
+  const model_config config = load_model_config(dir_.str("model"));
+  ASSERT_EQ(config.num_nextn_predict_layers, 1);
+  EXPECT_TRUE(weight_store::open(dir_.str("model")).contains("model.layers.2.eh_proj.weight"));
+  const auto r = generate(dir_.str("model"), ref_["prompt_ids"], dir_);
+  EXPECT_EQ(r.exit_code, 0) << testing::read_file(dir_.str("err"));
+}
+
+TEST_F(spoiled_mtp, a_misshapen_mtp_tensor_is_named) {
+  const std::string name = "model.layers.2.eh_proj.weight";
+  edit_tensors([&](std::vector<tensor_to_write>& t) {
+    for (tensor_to_write& x : t) {
+      if (x.name == name) {
+        x.shape = {x.shape[1], x.shape[0]};
+      }
+    }
+  });
+  expect_refused(name);
+}
+
+TEST_F(spoiled_mtp, a_missing_mtp_expert_is_named) {
+  const std::string name = "model.layers.2.mlp.experts.6.down_proj.weight";
+  edit_tensors([&](std::vector<tensor_to_write>& t) {
+    std::erase_if(t, [&](const tensor_to_write& x) { return x.name == name; });
+  });
+  expect_refused(name);
 }
 
 } // namespace

@@ -175,6 +175,7 @@ void deepseek_preset(model_config& c, bool tiny) {
   if (c.arch == model_arch::model_arch_deepseek_v32) {
     c.indexer = {.n_heads = 4, .head_dim = c.mla.qk_rope_head_dim * 2, .topk = 16};
   }
+  c.num_nextn_predict_layers = 1;
   c.tie_word_embeddings = false;
 }
 
@@ -344,6 +345,20 @@ void init_random_model(const model_init_params& params) {
     } else {
       add_dense_layer(c, p, add);
     }
+  }
+  // DeepSeek ships its MTP layer after the trunk: a decoder layer (MoE) plus its own norms,
+  // projection and head. The runtime checks it but does not run it.
+  for (int64_t i = 0; i < c.num_nextn_predict_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(c.num_hidden_layers + i) + ".";
+    c.moe.moe_layers.push_back(true);
+    add(p + "input_layernorm.weight", {h}, 0.1f, 1.0f);
+    add_deepseek_layer(c, c.num_hidden_layers + i, p, add);
+    c.moe.moe_layers.pop_back();
+    add(p + "enorm.weight", {h}, 0.1f, 1.0f);
+    add(p + "hnorm.weight", {h}, 0.1f, 1.0f);
+    add(p + "eh_proj.weight", {h, 2 * h}, 0.1f, 0.0f);
+    add(p + "shared_head.norm.weight", {h}, 0.1f, 1.0f);
+    add(p + "shared_head.head.weight", {c.vocab_size, h}, 0.1f, 0.0f);
   }
   add("model.norm.weight", {h}, 0.1f, 1.0f);
   if (!c.tie_word_embeddings) {

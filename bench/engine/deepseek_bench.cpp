@@ -107,10 +107,12 @@ void line(const char* name, int bs, int64_t context, double seconds, int64_t tok
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: deepseek_bench MODEL_DIR\n");
+    std::fprintf(stderr, "usage: deepseek_bench MODEL_DIR [quick]\n");
     return 2;
   }
   const std::string dir = argv[1];
+  // quick: the prefill and bs 1 at 4K only, for a profiler's run.
+  const bool quick = argc > 2 && std::string(argv[2]) == "quick";
   const pe::model_config c = pe::load_model_config(dir);
   const pe::weight_store weights = pe::weight_store::open(dir);
   const auto t_load = clock_type::now();
@@ -134,6 +136,9 @@ int main(int argc, char** argv) {
   }
 
   for (int64_t context : {int64_t{4096}, int64_t{32768}}) {
+    if (quick && context > 4096) {
+      break;
+    }
     const std::vector<int32_t> prompt = prompt_tokens(context, 3);
     const pe::sequence_id root = runner->create_sequence();
     // Prefill in 8K chunks, as the engine's step budget would.
@@ -145,6 +150,9 @@ int main(int argc, char** argv) {
       runner->forward(std::span(&chunk, 1));
     }
     for (int bs : {1, 64, 256}) {
+      if (quick && bs > 1) {
+        break;
+      }
       const int steps = context > 8192 ? 4 : 8;
       std::vector<pe::sequence_id> seqs;
       for (int b = 0; b < bs; ++b) {

@@ -2,7 +2,8 @@
 // (two dense and two MoE layers, FP8 checkpoint dequantised to bf16 on load) that
 // tests/golden/deepseek_real_width.py writes, beside transformers on the same weights
 // (bench/engine/peer_deepseek.py) in one run. One JSON line per case; bench/engine/run_deepseek.sh
-// prints the table. Nothing is asserted.
+// prints the table. Nothing is asserted. `PM_OP_TIMES=1 deepseek_bench DIR quick` prints where
+// the time of the prefill and the bs=1 decode goes, op by op (actors/engine/cuda/op_timer.hpp).
 // Cases:
 //   prefill   one 8,192-token prompt (after a 512-token warm-up), time to its first logits;
 //   decode    bs 1, 64 and 256 at 4K and 32K context: one prompt of the context prefilled

@@ -42,7 +42,8 @@ const T* values_of(const weight& w) {
 
 template <typename T>
 cuda_ops<T>::cuda_ops(cudaStream_t stream, kc::gemm_handle& gemm)
-    : stream_(stream), gemm_(gemm), upload_(std::make_unique<weight_upload>(stream)) {}
+    : stream_(stream), gemm_(gemm), upload_(std::make_unique<weight_upload>(stream)),
+      timer_(stream) {}
 
 template <typename T>
 void cuda_ops<T>::finish_loading() {
@@ -105,6 +106,7 @@ void cuda_ops<T>::reserve_attention(size_t workspace_floats) {
 
 template <typename T>
 void cuda_ops<T>::embed(const weight& table, tensor out) {
+  const auto timed = timer_.time("embed");
   PM_CUDA_CHECK(kc::gather_rows<T>({.table = values_of<T>(table), .ids = step_.ids,
                                     .out = rows_of<T>(out), .count = out.rows, .dim = out.cols,
                                     .table_stride = table.cols, .num_rows = table.rows},
@@ -114,6 +116,7 @@ void cuda_ops<T>::embed(const weight& table, tensor out) {
 template <typename T>
 void cuda_ops<T>::rms_norm(tensor x, const tensor* residual, const weight& w, tensor out,
                            float eps) {
+  const auto timed = timer_.time("rms_norm");
   PM_ASSERT(x.stride == out.stride && (!residual || residual->stride == x.stride),
             "rms_norm: one row stride");
   PM_CUDA_CHECK(kc::rms_norm<T>({.x = rows_of<T>(x),
@@ -126,6 +129,7 @@ void cuda_ops<T>::rms_norm(tensor x, const tensor* residual, const weight& w, te
 
 template <typename T>
 void cuda_ops<T>::head_rms_norm(tensor x, int64_t heads, const weight& w, float eps) {
+  const auto timed = timer_.time("head_rms_norm");
   PM_CUDA_CHECK(kc::rms_norm<T>({.x = rows_of<T>(x), .residual = nullptr,
                                  .weight = values_of<T>(w), .out = rows_of<T>(x), .rows = x.rows,
                                  .dim = w.rows, .row_stride = x.stride, .eps = eps,
@@ -135,6 +139,7 @@ void cuda_ops<T>::head_rms_norm(tensor x, int64_t heads, const weight& w, float 
 
 template <typename T>
 void cuda_ops<T>::linear(tensor x, const weight& w, const weight& bias, tensor y) {
+  const auto timed = timer_.time("linear");
   PM_ASSERT(x.stride == x.cols && y.stride == y.cols && x.cols == w.cols && y.cols == w.rows,
             "linear: contiguous [m, k] · [n, k]ᵀ -> [m, n]");
   matmul(rows_of<T>(x), w, bias.data, y.data, x.rows, cuda_type<T>());
@@ -142,6 +147,7 @@ void cuda_ops<T>::linear(tensor x, const weight& w, const weight& bias, tensor y
 
 template <typename T>
 void cuda_ops<T>::rope(tensor x, const rope_shape& shape, const weight& inv_freq) {
+  const auto timed = timer_.time("rope");
   PM_CUDA_CHECK(kc::rope<T>({.x = rows_of<T>(x), .positions = step_.positions,
                              .inv_freq = values_of<float>(inv_freq), .tokens = x.rows,
                              .heads = shape.heads, .head_dim = shape.dim,
@@ -153,6 +159,7 @@ void cuda_ops<T>::rope(tensor x, const rope_shape& shape, const weight& inv_freq
 template <typename T>
 void cuda_ops<T>::layer_norm(tensor x, const weight& w, const weight& bias, tensor out,
                              float eps) {
+  const auto timed = timer_.time("layer_norm");
   PM_ASSERT(x.stride == out.stride, "layer_norm: one row stride");
   PM_CUDA_CHECK(kc::layer_norm<T>({.x = rows_of<T>(x), .weight = values_of<T>(w),
                                    .bias = values_of<T>(bias), .out = rows_of<T>(out),
@@ -180,6 +187,7 @@ void write_rows(tensor rows, std::byte* pool, const cuda_step& step, const paged
 template <typename T>
 void cuda_ops<T>::mla_attention(int64_t layer, tensor q, tensor latent, const weight& kv_b,
                                 tensor out, const mla_shape& shape) {
+  const auto timed = timer_.time("mla_attention");
   PM_ASSERT(latent.cols == shape.latent_dim + shape.rope_dim, "latent rows: latent | rope key");
   PM_ASSERT(!shape.sparse || selected_topk_ > 0, "sparse attention after index_select");
   std::byte* pool = cache_->keys(layer);
@@ -202,6 +210,7 @@ void cuda_ops<T>::mla_attention(int64_t layer, tensor q, tensor latent, const we
 template <typename T>
 void cuda_ops<T>::index_select(int64_t layer, tensor q, tensor k, tensor head_weights,
                                const index_shape& shape) {
+  const auto timed = timer_.time("index_select");
   std::byte* pool = cache_->index_keys(layer);
   write_rows<T>(k, pool, step_, *cache_, stream_);
   const int64_t max_positions = step_.max_blocks * cache_->block_size();
@@ -225,6 +234,7 @@ void cuda_ops<T>::index_select(int64_t layer, tensor q, tensor k, tensor head_we
 // between, over all pairs at once); then add each token's weighted expert outputs to `out`.
 template <typename T>
 void cuda_ops<T>::moe(tensor x, const moe_weights& w, const moe_shape& shape, tensor out) {
+  const auto timed = timer_.time("moe");
   const int64_t tokens = x.rows, hidden = x.cols, k = shape.per_token, inter = shape.intermediate;
   const int64_t pairs = tokens * k;
   PM_ASSERT(x.stride == x.cols && out.cols == hidden, "moe: contiguous x, out like x");
@@ -308,6 +318,7 @@ void cuda_ops<T>::moe(tensor x, const moe_weights& w, const moe_shape& shape, te
 template <typename T>
 void cuda_ops<T>::attention(int64_t layer, tensor q, tensor k, tensor v, tensor out,
                             const attention_shape& shape) {
+  const auto timed = timer_.time("attention");
   PM_ASSERT(k.stride == v.stride, "keys and values share a row stride");
   T* k_cache = reinterpret_cast<T*>(cache_->keys(layer));
   T* v_cache = reinterpret_cast<T*>(cache_->values(layer));
@@ -330,6 +341,7 @@ void cuda_ops<T>::attention(int64_t layer, tensor q, tensor k, tensor v, tensor 
 
 template <typename T>
 void cuda_ops<T>::silu_mul(tensor gate_up, tensor out) {
+  const auto timed = timer_.time("silu_mul");
   PM_ASSERT(gate_up.stride == 2 * out.cols && out.stride == out.cols,
             "silu_mul: contiguous gate|up rows");
   PM_CUDA_CHECK(kc::silu_mul<T>({.gate_up = rows_of<T>(gate_up), .out = rows_of<T>(out),
@@ -339,6 +351,7 @@ void cuda_ops<T>::silu_mul(tensor gate_up, tensor out) {
 
 template <typename T>
 void cuda_ops<T>::logits(tensor x, const weight& head) {
+  const auto timed = timer_.time("logits");
   PM_CUDA_CHECK(kc::gather_rows<T>({.table = rows_of<T>(x), .ids = step_.logit_rows,
                                     .out = picked_.get(), .count = step_.rows, .dim = x.cols,
                                     .table_stride = x.stride, .num_rows = x.rows},

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "actors/engine/cuda/device_array.hpp"
+#include "actors/engine/cuda/op_timer.hpp"
 #include "actors/engine/cuda/paged_kv_cache.hpp"
 #include "actors/engine/cuda/weight_upload.hpp"
 #include "actors/engine/model/ops.hpp"
@@ -49,6 +50,8 @@ public:
   /// [rows, vocab] float32 logits of the last step.
   float* logits() const { return logits_.get(); }
   uint64_t epoch() const { return epoch_; }
+  /// Per-op times (PM_OP_TIMES): the runner calls this once a step's work has finished.
+  void collect_op_times() { timer_.collect(); }
 
   weight load(const weight_source& source, std::span<const weight_part> parts) override;
   weight load_table(std::span<const float> values) override;
@@ -104,6 +107,7 @@ private:
   device_array<T> moe_gate_up_;              // [pairs, 2 * intermediate]
   device_array<T> moe_act_;                  // [pairs, intermediate]
   device_array<T> moe_y_;                    // [pairs, hidden]
+  op_timer timer_;
   paged_kv_cache* cache_ = nullptr;
   cuda_step step_;
   uint64_t epoch_ = 0;

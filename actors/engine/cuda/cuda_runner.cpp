@@ -72,8 +72,10 @@ class runner_impl final : public model_runner {
 public:
   runner_impl(const model_config& config, const weight_source& source,
               const cuda_runner_params& params)
-      // DeepSeek's MoE reads its routing back to the host mid-step: no graph can hold that.
-      : config_(config), use_graphs_(params.cuda_graphs && !config.is_deepseek()) {
+      // DeepSeek's MoE reads its routing back to the host mid-step: no graph can hold that; nor
+      // can one hold the timing events of PM_OP_TIMES.
+      : config_(config), use_graphs_(params.cuda_graphs && !config.is_deepseek() &&
+                                     !op_timer::enabled_by_environment()) {
     PM_CUDA_CHECK(cudaSetDevice(params.device));
     PM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     PM_CUDA_CHECK(kc::gemm_handle_create(gemm_));
@@ -178,6 +180,7 @@ public:
                                     stream_));
     }
     PM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    ops_->collect_op_times();
     std::vector<sample_result> out(batch.size());
     for (size_t r = 0; r < batch.size(); ++r) {
       out[r].token = ids[r];
@@ -322,6 +325,7 @@ private:
     PM_CUDA_CHECK(cudaMemcpyAsync(out.data(), ops_->logits(), out.size() * sizeof(float),
                                   cudaMemcpyDeviceToHost, stream_));
     PM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    ops_->collect_op_times();
     return out;
   }
 

@@ -1,0 +1,74 @@
+#include "actors/engine/cuda/op_timer.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace proofmesh::engine {
+
+bool op_timer::enabled_by_environment() {
+  const char* v = std::getenv("PM_OP_TIMES");
+  return v != nullptr && std::strcmp(v, "0") != 0 && *v != '\0';
+}
+
+op_timer::op_timer(cudaStream_t stream) : stream_(stream), enabled_(enabled_by_environment()) {}
+
+op_timer::~op_timer() {
+  if (enabled_ && !totals_.empty()) {
+    double all = 0;
+    for (const auto& [name, t] : totals_) {
+      all += t.first;
+    }
+    std::fprintf(stderr, "op times (PM_OP_TIMES): %.1f ms over every step\n", all);
+    for (const auto& [name, t] : totals_) {
+      std::fprintf(stderr, "  %-16s %10.2f ms %6.1f%% %8ld calls\n", name.c_str(), t.first,
+                   100.0 * t.first / all, t.second);
+    }
+  }
+  for (cudaEvent_t e : events_) {
+    cudaEventDestroy(e);
+  }
+}
+
+cudaEvent_t op_timer::event(size_t i) {
+  while (events_.size() <= i) {
+    cudaEvent_t e = nullptr;
+    cudaEventCreate(&e);
+    events_.push_back(e);
+  }
+  return events_[i];
+}
+
+op_timer::scope::scope(op_timer* timer, const char* name) : timer_(timer) {
+  if (timer_ == nullptr) {
+    return;
+  }
+  slot_ = timer_->used_;
+  timer_->used_ += 2;
+  cudaEventRecord(timer_->event(slot_), timer_->stream_);
+  timer_->open_.emplace_back(name, slot_);
+}
+
+op_timer::scope::~scope() {
+  if (timer_ != nullptr) {
+    cudaEventRecord(timer_->event(slot_ + 1), timer_->stream_);
+  }
+}
+
+void op_timer::collect() {
+  if (!enabled_) {
+    return;
+  }
+  for (const auto& [name, slot] : open_) {
+    float ms = 0;
+    if (cudaEventElapsedTime(&ms, events_[slot], events_[slot + 1]) == cudaSuccess) {
+      auto& t = totals_[name];
+      t.first += ms;
+      ++t.second;
+    }
+  }
+  open_.clear();
+  used_ = 0;
+}
+
+} // namespace proofmesh::engine

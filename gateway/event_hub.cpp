@@ -180,6 +180,10 @@ void event_hub::turn(pt::redis_client& redis) {
     for (subscription& s : subs_) {
       auto it = fresh.find(s.key);
       if (it == fresh.end()) continue;
+      // The read covers what follows from[key] only. A subscription that joined during the XREAD
+      // from an earlier position would jump its gap: it waits for the next turn, which reads
+      // from its own position.
+      if (id_order(s.after) < id_order(from.at(s.key))) continue;
       std::vector<stream_event> mine;
       bool ended = false;
       for (const stream_event& e : it->second) {

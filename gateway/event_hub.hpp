@@ -6,7 +6,9 @@
 //   thousand. A new subscriber must not wait for that call to time out: a waker thread ends it
 //   at once with CLIENT UNBLOCK from a second connection, and the next call includes the new
 //   stream.
-// - Entries go to each subscriber in order, exactly once, as (id, event JSON). An event of type
+// - Entries go to each subscriber in order, exactly once, as (id, event JSON), from where it
+//   asked to start, whenever it joins: a subscriber that arrives during a read from a later
+//   position is served by the next read, never from the middle of this one. An event of type
 //   completed, cancelled or error is the stream's last: the subscriber is dropped after it.
 // - A subscriber is held weakly: a closed HTTP connection releases its subscription on the next
 //   turn. Subscriptions are capped in all and per tenant (subscribe() says false past either),

@@ -27,7 +27,9 @@ gateway_config parse_gateway_config(int argc, char** argv, bool& help, std::stri
   app.add_option("--port", c.http.port, "port to listen on");
   app.add_option("--redis-host", c.redis_host);
   app.add_option("--redis-port", c.redis_port);
-  app.add_option("--redis-password", c.redis_password);
+  // The environment keeps the password off the command line, which /proc shows everyone.
+  app.add_option("--redis-password", c.redis_password, "or PROOFMESH_REDIS_PASSWORD")
+      ->envname("PROOFMESH_REDIS_PASSWORD");
   app.add_option("--api-keys", c.api_keys_file, "JSON file of hashed API keys and their tenants");
   app.add_flag("--allow-anonymous", c.allow_anonymous,
                "no API keys: every caller is tenant \"default\" (local use only)");

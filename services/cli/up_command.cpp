@@ -7,7 +7,9 @@
 // - It waits for Redis to answer before starting the rest, and for the gateway to be ready
 //   before it says "mesh up". Secrets it makes up go to files of mode 0600: the Redis password
 //   (LOG_DIR/redis.password) and the gateway's API key (LOG_DIR/api.key, tenant "local"; the
-//   gateway itself only gets its hash, in LOG_DIR/api-keys.json).
+//   gateway itself only gets its hash, in LOG_DIR/api-keys.json). The password reaches Redis in
+//   a config file of mode 0600 and the services in PROOFMESH_REDIS_PASSWORD, never on a command
+//   line (/proc/PID/cmdline is readable by every user).
 // - SIGINT or SIGTERM stops the workers (they drain), then the gateway, the coordinator, then
 //   Redis, each with SIGTERM and a grace period, then SIGKILL; it exits 0 with no child left. A
 //   child that dies on its own is reported and brings the rest down (exit 1): a half mesh is no
@@ -22,6 +24,7 @@
 #include "services/common/service_main.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <algorithm>
 #include <csignal>
 #include <fcntl.h>
@@ -93,9 +96,15 @@ bool stop_one(const child& c, std::chrono::seconds grace) {
   return false;
 }
 
+// Created 0600 from the start: no moment when another user could read it.
 void write_secret(const fs::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-  ::chmod(path.c_str(), 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0 || ::fchmod(fd, 0600) != 0 ||
+      ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    if (fd >= 0) ::close(fd);
+    throw input_error(path.string() + ": cannot write");
+  }
+  ::close(fd);
 }
 
 } // namespace
@@ -116,7 +125,9 @@ command_fn add_up_command(CLI::App& app) {
   app.add_option("--slots", f->slots, "tasks per worker, all its roles together (1..4096)");
   app.add_option("--redis-port", f->redis_port, "Redis port on 127.0.0.1");
   app.add_option("--base-port", f->base_port, "role sockets at base, base+1, base+2");
-  app.add_option("--redis-password", f->redis_password, "default: a random one");
+  app.add_option("--redis-password", f->redis_password,
+                 "or PROOFMESH_REDIS_PASSWORD; default: a random one")
+      ->envname("PROOFMESH_REDIS_PASSWORD");
   app.add_option("--gateway-port", f->gateway_port, "the REST gateway's port on 127.0.0.1");
   app.add_option("--api-key", f->api_key, "the gateway's API key (default: a random one)");
   return [f, g, v, m] {
@@ -144,6 +155,8 @@ command_fn add_up_command(CLI::App& app) {
         f->redis_password.empty() ? random_hex(32) : f->redis_password;
     const std::string api_key = f->api_key.empty() ? random_hex(32) : f->api_key;
     write_secret(logs / "redis.password", password + "\n");
+    write_secret(logs / "redis.conf", "requirepass " + password + "\n");
+    ::setenv("PROOFMESH_REDIS_PASSWORD", password.c_str(), 1); // the children inherit it
     write_secret(logs / "api.key", api_key + "\n");
     write_secret(logs / "api-keys.json",
                  R"({"keys": [{"tenant": "local", "sha256": ")" + sha256_hex(api_key) + "\"}]}\n");
@@ -158,10 +171,10 @@ command_fn add_up_command(CLI::App& app) {
     };
     std::signal(SIGTERM, services::on_stop_signal);
     std::signal(SIGINT, services::on_stop_signal);
-    children.push_back({"redis", spawn({"redis-server", "--port", redis_port, "--bind",
-                                        "127.0.0.1", "--dir", (logs / "redis").string(),
-                                        "--appendonly", "yes", "--appendfsync", "everysec",
-                                        "--save", "", "--requirepass", password},
+    children.push_back({"redis", spawn({"redis-server", (logs / "redis.conf").string(), "--port",
+                                        redis_port, "--bind", "127.0.0.1", "--dir",
+                                        (logs / "redis").string(), "--appendonly", "yes",
+                                        "--appendfsync", "everysec", "--save", ""},
                                        (logs / "redis.log").string())});
     try {
       transport::redis_client probe({.port = f->redis_port, .password = password,
@@ -179,15 +192,15 @@ command_fn add_up_command(CLI::App& app) {
     children.push_back(
         {"coordinator",
          spawn({(bin / "proofmesh-coordinator").string(), "--redis-port", redis_port,
-                "--redis-password", password, "--generator-endpoint", endpoints[0],
+                "--generator-endpoint", endpoints[0],
                 "--verifier-endpoint", endpoints[1], "--meta-verifier-endpoint", endpoints[2],
                 "--consumer", "coordinator-0"},
                (logs / "coordinator.log").string())});
     children.push_back(
         {"gateway",
          spawn({(bin / "proofmesh-gateway").string(), "--host", "127.0.0.1", "--port",
-                std::to_string(f->gateway_port), "--redis-port", redis_port, "--redis-password",
-                password, "--api-keys", (logs / "api-keys.json").string()},
+                std::to_string(f->gateway_port), "--redis-port", redis_port, "--api-keys",
+                (logs / "api-keys.json").string()},
                (logs / "gateway.log").string())});
     const gateway_target gateway = {.port = std::to_string(f->gateway_port)};
     for (int i = 0;; ++i) { // ready: listening and talking to Redis

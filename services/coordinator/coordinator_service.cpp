@@ -27,7 +27,9 @@ coordinator_config parse_coordinator_config(int argc, char** argv, bool& help,
   app.set_config("--config", "", "a TOML or INI file with these options; flags override it");
   app.add_option("--redis-host", c.redis_host);
   app.add_option("--redis-port", c.redis_port);
-  app.add_option("--redis-password", c.redis_password);
+  // The environment keeps the password off the command line, which /proc shows everyone.
+  app.add_option("--redis-password", c.redis_password, "or PROOFMESH_REDIS_PASSWORD")
+      ->envname("PROOFMESH_REDIS_PASSWORD");
   app.add_option("--generator-endpoint", c.generator_endpoint, "socket generators connect to");
   app.add_option("--verifier-endpoint", c.verifier_endpoint, "socket verifiers connect to");
   app.add_option("--meta-verifier-endpoint", c.meta_verifier_endpoint,

@@ -131,6 +131,22 @@ TEST(deploy_files, every_flag_they_pass_exists) {
   }
 }
 
+// No deploy file puts the Redis password on a command line, where /proc shows it to every user:
+// the services read PROOFMESH_REDIS_PASSWORD, Redis a config file.
+TEST(deploy_files, the_redis_password_is_on_no_command_line) {
+  for (const std::string& file : {std::string("compose/compose.yaml"),
+                                  std::string("k8s/proofmesh.yaml"),
+                                  std::string("systemd/proofmesh-coordinator.service"),
+                                  std::string("systemd/proofmesh-gateway.service")}) {
+    const std::string text = deploy(file);
+    EXPECT_EQ(text.find("--redis-password"), std::string::npos) << file;
+    EXPECT_EQ(text.find("--requirepass"), std::string::npos) << file;
+  }
+  const std::string k8s = deploy("k8s/proofmesh.yaml");
+  EXPECT_NE(k8s.find("name: PROOFMESH_REDIS_PASSWORD"), std::string::npos);
+  EXPECT_NE(deploy("compose/compose.yaml").find("PROOFMESH_REDIS_PASSWORD:"), std::string::npos);
+}
+
 // The combined worker of compose and Kubernetes serves all three roles, with a coordinator socket
 // for each in the same order, and its engine flags are the engine_config's.
 TEST(deploy_files, combined_workers_serve_every_role_from_one_engine) {

@@ -72,6 +72,15 @@ TEST_P(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
                                : "0 combined worker(s), 1 generator(s), 1 verifier(s), 1 meta"),
             std::string::npos)
       << text_of(dir.str("up.log"));
+  // The Redis password is on no process's command line (Redis reads a 0600 config file, the
+  // services the environment).
+  std::string password = testing::read_file(dir.str("mesh/redis.password"));
+  password.erase(password.find_last_not_of("\n") + 1);
+  ASSERT_FALSE(password.empty());
+  EXPECT_EQ(processes_mentioning(password), 0);
+  EXPECT_EQ(std::filesystem::status(dir.str("mesh/redis.conf")).permissions() &
+                std::filesystem::perms::others_read,
+            std::filesystem::perms::none);
   std::string key = testing::read_file(dir.str("mesh/api.key"));
   key.erase(key.find_last_not_of("\n") + 1);
   EXPECT_EQ(std::filesystem::status(dir.str("mesh/api.key")).permissions() &

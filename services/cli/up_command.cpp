@@ -11,15 +11,18 @@
 //   a config file of mode 0600 and the services in PROOFMESH_REDIS_PASSWORD, never on a command
 //   line (/proc/PID/cmdline is readable by every user).
 // - SIGINT or SIGTERM stops the workers (they drain), then the gateway, the coordinator, then
-//   Redis, each with SIGTERM and a grace period, then SIGKILL; it exits 0 with no child left. A
-//   child that dies on its own is reported and brings the rest down (exit 1): a half mesh is no
-//   mesh.
+//   Redis, each with SIGTERM and a grace period, then SIGKILL; it exits 0 with no child left.
+// - It supervises: a child that dies on its own is logged and started again with the same
+//   arguments after a backoff (restart_policy.hpp); Redis replays its AOF, a worker's tasks were
+//   handed back or are re-dispatched. A child that keeps dying right after its start stops the
+//   whole mesh (exit 1).
 #include "actors/common/error.hpp"
 #include "actors/common/random_hex.hpp"
 #include "actors/common/sha256.hpp"
 #include "actors/transport/redis_client.hpp"
 #include "services/cli/command.hpp"
 #include "services/cli/gateway_client.hpp"
+#include "services/cli/restart_policy.hpp"
 #include "services/common/engine_flags.hpp"
 #include "services/common/service_main.hpp"
 
@@ -60,8 +63,20 @@ struct up_flags {
 
 struct child {
   std::string name;
-  pid_t pid;
+  pid_t pid; // -1 while it waits to be started again
+  std::vector<std::string> argv;
+  std::string log;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point restart_at{};
+  restart_policy restarts;
 };
+
+std::string describe_exit(int status) {
+  if (WIFSIGNALED(status)) {
+    return "was killed by signal " + std::to_string(WTERMSIG(status));
+  }
+  return "exited with code " + std::to_string(WEXITSTATUS(status));
+}
 
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
   pid_t pid = ::fork();
@@ -85,6 +100,9 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
 }
 
 bool stop_one(const child& c, std::chrono::seconds grace) {
+  if (c.pid <= 0) {
+    return true; // waiting for its restart: nothing runs
+  }
   ::kill(c.pid, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -163,6 +181,11 @@ command_fn add_up_command(CLI::App& app) {
     const fs::path bin = fs::read_symlink("/proc/self/exe").parent_path();
     const std::string redis_port = std::to_string(f->redis_port);
     std::vector<child> children;
+    auto start_child = [&](const std::string& name, std::vector<std::string> argv,
+                           const std::string& log) {
+      const pid_t pid = spawn(argv, log);
+      children.push_back({.name = name, .pid = pid, .argv = std::move(argv), .log = log});
+    };
     auto stop_all = [&] {
       for (auto it = children.rbegin(); it != children.rend(); ++it) {
         stop_one(*it, it->name == "redis" ? 10s : 30s);
@@ -171,11 +194,11 @@ command_fn add_up_command(CLI::App& app) {
     };
     std::signal(SIGTERM, services::on_stop_signal);
     std::signal(SIGINT, services::on_stop_signal);
-    children.push_back({"redis", spawn({"redis-server", (logs / "redis.conf").string(), "--port",
-                                        redis_port, "--bind", "127.0.0.1", "--dir",
-                                        (logs / "redis").string(), "--appendonly", "yes",
-                                        "--appendfsync", "everysec", "--save", ""},
-                                       (logs / "redis.log").string())});
+    start_child("redis",
+                {"redis-server", (logs / "redis.conf").string(), "--port", redis_port, "--bind",
+                 "127.0.0.1", "--dir", (logs / "redis").string(), "--appendonly", "yes",
+                 "--appendfsync", "everysec", "--save", ""},
+                (logs / "redis.log").string());
     try {
       transport::redis_client probe({.port = f->redis_port, .password = password,
                                      .max_attempts = 40, .backoff_initial = 50ms,
@@ -189,19 +212,16 @@ command_fn add_up_command(CLI::App& app) {
     const std::string endpoints[3] = {"tcp://127.0.0.1:" + std::to_string(f->base_port),
                                       "tcp://127.0.0.1:" + std::to_string(f->base_port + 1),
                                       "tcp://127.0.0.1:" + std::to_string(f->base_port + 2)};
-    children.push_back(
-        {"coordinator",
-         spawn({(bin / "proofmesh-coordinator").string(), "--redis-port", redis_port,
-                "--generator-endpoint", endpoints[0],
-                "--verifier-endpoint", endpoints[1], "--meta-verifier-endpoint", endpoints[2],
-                "--consumer", "coordinator-0"},
-               (logs / "coordinator.log").string())});
-    children.push_back(
-        {"gateway",
-         spawn({(bin / "proofmesh-gateway").string(), "--host", "127.0.0.1", "--port",
-                std::to_string(f->gateway_port), "--redis-port", redis_port, "--api-keys",
-                (logs / "api-keys.json").string()},
-               (logs / "gateway.log").string())});
+    start_child("coordinator",
+                {(bin / "proofmesh-coordinator").string(), "--redis-port", redis_port,
+                 "--generator-endpoint", endpoints[0], "--verifier-endpoint", endpoints[1],
+                 "--meta-verifier-endpoint", endpoints[2], "--consumer", "coordinator-0"},
+                (logs / "coordinator.log").string());
+    start_child("gateway",
+                {(bin / "proofmesh-gateway").string(), "--host", "127.0.0.1", "--port",
+                 std::to_string(f->gateway_port), "--redis-port", redis_port, "--api-keys",
+                 (logs / "api-keys.json").string()},
+                (logs / "gateway.log").string());
     const gateway_target gateway = {.port = std::to_string(f->gateway_port)};
     for (int i = 0;; ++i) { // ready: listening and talking to Redis
       try {
@@ -228,7 +248,7 @@ command_fn add_up_command(CLI::App& app) {
         argv.push_back("--templates");
         argv.push_back(f->templates);
       }
-      children.push_back({name, spawn(argv, (logs / (name + ".log")).string())});
+      start_child(name, std::move(argv), (logs / (name + ".log")).string());
     };
     for (int32_t i = 0; i < f->workers; ++i) {
       start_worker("worker-" + std::to_string(i), "generator,verifier,meta_verifier",
@@ -250,16 +270,34 @@ command_fn add_up_command(CLI::App& app) {
               << std::endl;
     int code = 0;
     while (!services::stop_flag().load()) {
-      for (const child& c : children) {
+      const auto now = std::chrono::steady_clock::now();
+      for (child& c : children) {
+        if (c.pid <= 0) {
+          if (now >= c.restart_at) {
+            c.pid = spawn(c.argv, c.log);
+            c.started = now;
+            std::cerr << "proofmesh up: started " << c.name << " again\n";
+          }
+          continue;
+        }
         int status = 0;
-        if (::waitpid(c.pid, &status, WNOHANG) == c.pid) {
-          std::cerr << "proofmesh up: " << c.name << " exited (see its log); stopping the mesh\n";
-          children.erase(std::find_if(children.begin(), children.end(),
-                                      [&](const child& x) { return x.pid == c.pid; }));
+        if (::waitpid(c.pid, &status, WNOHANG) != c.pid) {
+          continue;
+        }
+        c.pid = -1;
+        const auto wait = c.restarts.on_death(now - c.started);
+        if (!wait) {
+          std::cerr << "proofmesh up: " << c.name << " " << describe_exit(status) << ", "
+                    << restart_policy::max_quick_deaths
+                    << " times in a row within a minute of its start (see its log); stopping "
+                       "the mesh\n";
           code = 1;
           services::stop_flag().store(true);
           break;
         }
+        std::cerr << "proofmesh up: " << c.name << " " << describe_exit(status)
+                  << " (see its log); restarting it in " << wait->count() << " ms\n";
+        c.restart_at = now + *wait;
       }
       std::this_thread::sleep_for(100ms);
     }

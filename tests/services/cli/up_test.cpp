@@ -13,24 +13,31 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <vector>
 
 namespace proofmesh {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Processes whose command line mentions `needle` (our temp folder names are unique).
-int processes_mentioning(const std::string& needle) {
-  int n = 0;
+// The processes whose command line mentions `needle` (our temp folder names are unique).
+std::vector<pid_t> pids_mentioning(const std::string& needle) {
+  std::vector<pid_t> pids;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::ifstream in(entry.path() / "cmdline", std::ios::binary);
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(needle) != std::string::npos) ++n;
+    if (cmdline.find(needle) != std::string::npos) pids.push_back(std::stoi(name));
   }
-  return n;
+  return pids;
+}
+
+int processes_mentioning(const std::string& needle) {
+  return static_cast<int>(pids_mentioning(needle).size());
 }
 
 // The file's text, or "" while it does not exist yet.
@@ -123,6 +130,65 @@ TEST_P(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
     }
     EXPECT_FALSE(std::filesystem::exists(dir.str("mesh/generator-0.log")));
   }
+}
+
+// up supervises: a worker killed with SIGKILL is started again (the log says so), and a job
+// submitted after that completes.
+TEST(up_supervision, a_killed_worker_is_started_again_and_the_mesh_keeps_working) {
+  testing::temp_dir dir;
+  engine::init_random_model(
+      {.arch = engine::model_arch::model_arch_llama, .seed = 8, .out_dir = dir.str("model")});
+  const int redis_port = testing::free_port();
+  const int gateway_port = testing::free_port();
+  const int base_port = testing::free_port();
+  testing::free_port();
+  testing::free_port();
+  const std::string cli = std::string(PM_BUILD_DIR) + "/proofmesh";
+  testing::child_process up({cli, "up", "--model", dir.str("model"), "--log-dir", dir.str("mesh"),
+                             "--redis-port", std::to_string(redis_port), "--base-port",
+                             std::to_string(base_port), "--gateway-port",
+                             std::to_string(gateway_port), "--slots", "3"},
+                            dir.str("up.log"));
+  const auto ready = std::chrono::steady_clock::now() + 60s;
+  while (text_of(dir.str("up.log")).find("mesh up") == std::string::npos &&
+         std::chrono::steady_clock::now() < ready) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_NE(text_of(dir.str("up.log")).find("mesh up"), std::string::npos)
+      << text_of(dir.str("up.log"));
+  const std::string worker_id = "generator-0"; // the job needs it: its tasks go nowhere else
+  std::vector<pid_t> before;
+  for (pid_t p : pids_mentioning(dir.str("model"))) {
+    std::ifstream in("/proc/" + std::to_string(p) + "/cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(worker_id) != std::string::npos) before.push_back(p);
+  }
+  ASSERT_EQ(before.size(), 1u);
+  ::kill(before[0], SIGKILL);
+  const auto back = std::chrono::steady_clock::now() + 30s;
+  while (text_of(dir.str("up.log")).find("started generator-0 again") == std::string::npos &&
+         std::chrono::steady_clock::now() < back) {
+    std::this_thread::sleep_for(50ms);
+  }
+  const std::string log = text_of(dir.str("up.log"));
+  EXPECT_NE(log.find("generator-0 was killed by signal 9 (see its log); restarting it in 500 ms"),
+            std::string::npos)
+      << log;
+  ASSERT_NE(log.find("started generator-0 again"), std::string::npos) << log;
+  std::string key = testing::read_file(dir.str("mesh/api.key"));
+  key.erase(key.find_last_not_of("\n") + 1);
+  dir.write("job.jsonl", std::string(R"({"question": "Prove that 2 + 2 = 4."})" "\n"));
+  auto submitted = testing::run_command(
+      cli + " submit " + dir.str("job.jsonl") +
+          " --strategy quick --num-proofs 2 --max-tokens 8 --param max_rounds=1"
+          " --param empty_round_retries=0 --param verify_max_tokens=8 --watch --gateway"
+          " http://127.0.0.1:" + std::to_string(gateway_port) + " --api-key " + key,
+      dir.str("submit.err"));
+  EXPECT_EQ(submitted.exit_code, 0) << submitted.err;
+  EXPECT_NE(submitted.err.find(" completed"), std::string::npos) << submitted.err;
+  up.signal(SIGTERM);
+  EXPECT_EQ(up.wait_exit(120s), std::optional<int>(0)) << text_of(dir.str("up.log"));
+  EXPECT_EQ(processes_mentioning(dir.str("model")), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(workers, up, ::testing::Values(false, true),

@@ -10,14 +10,35 @@ void require_ok(const redis_reply& r, const char* what) {
   }
 }
 
+// What Redis says when the stream or its group is gone (XINFO: no such key; XREADGROUP,
+// XAUTOCLAIM, XPENDING, XCLAIM: NOGROUP).
+bool is_missing_group(const redis_reply& r) {
+  return r.is_error() && (r.str.rfind("NOGROUP", 0) == 0 || r.str == "ERR no such key");
+}
+
 } // namespace
 
 job_queue::job_queue(redis_client& redis, const job_queue_params& params)
     : redis_(redis), params_(params) {
-  redis_reply r = redis_.command({"XGROUP", "CREATE", params.stream, params.group, "0", "MKSTREAM"});
+  create_group();
+}
+
+void job_queue::create_group() {
+  redis_reply r =
+      redis_.command({"XGROUP", "CREATE", params_.stream, params_.group, "0", "MKSTREAM"});
   if (r.is_error() && r.str.rfind("BUSYGROUP", 0) != 0) {
     require_ok(r, "XGROUP CREATE");
   }
+}
+
+redis_reply job_queue::command(const std::vector<std::string>& args, const char* what) {
+  redis_reply r = redis_.command(args);
+  if (is_missing_group(r)) {
+    create_group();
+    r = redis_.command(args);
+  }
+  require_ok(r, what);
+  return r;
 }
 
 std::string job_queue::add(const std::string& body) {
@@ -72,8 +93,7 @@ std::vector<job_entry> job_queue::read(std::chrono::milliseconds block) {
     args.push_back(std::to_string(block.count()));
   }
   args.insert(args.end(), {"STREAMS", params_.stream, ">"});
-  redis_reply r = redis_.command(args);
-  require_ok(r, "XREADGROUP");
+  redis_reply r = command(args, "XREADGROUP");
   if (r.is_nil() || r.elements.empty()) {
     return {};
   }
@@ -86,7 +106,7 @@ void job_queue::keep(const std::vector<std::string>& ids) {
   std::vector<std::string> args = {"XCLAIM", params_.stream, params_.group, params_.consumer, "0"};
   args.insert(args.end(), ids.begin(), ids.end());
   args.push_back("JUSTID");
-  require_ok(redis_.command(args), "XCLAIM");
+  command(args, "XCLAIM");
 }
 
 std::vector<std::vector<job_entry>> job_queue::read_all(std::span<job_queue* const> queues,
@@ -105,6 +125,10 @@ std::vector<std::vector<job_entry>> job_queue::read_all(std::span<job_queue* con
   for (const job_queue* q : queues) args.push_back(q->params_.stream);
   for (size_t i = 0; i < queues.size(); ++i) args.push_back(">");
   redis_reply r = first.redis_.command(args);
+  if (is_missing_group(r)) {
+    for (job_queue* q : queues) q->create_group();
+    r = first.redis_.command(args);
+  }
   require_ok(r, "XREADGROUP");
   for (const redis_reply& stream : r.elements) { // [[stream, [entries...]], ...]
     if (stream.elements.size() != 2) continue;
@@ -118,10 +142,10 @@ std::vector<std::vector<job_entry>> job_queue::read_all(std::span<job_queue* con
 }
 
 std::vector<job_entry> job_queue::reclaim() {
-  redis_reply r = redis_.command({"XAUTOCLAIM", params_.stream, params_.group, params_.consumer,
-                                  std::to_string(params_.min_idle.count()), "0-0", "COUNT",
-                                  std::to_string(params_.max_batch)});
-  require_ok(r, "XAUTOCLAIM");
+  redis_reply r = command({"XAUTOCLAIM", params_.stream, params_.group, params_.consumer,
+                           std::to_string(params_.min_idle.count()), "0-0", "COUNT",
+                           std::to_string(params_.max_batch)},
+                          "XAUTOCLAIM");
   if (r.elements.size() < 2) {
     return {};
   }
@@ -133,14 +157,12 @@ void job_queue::ack(const std::string& id) {
 }
 
 int64_t job_queue::num_pending() {
-  redis_reply r = redis_.command({"XPENDING", params_.stream, params_.group});
-  require_ok(r, "XPENDING");
+  redis_reply r = command({"XPENDING", params_.stream, params_.group}, "XPENDING");
   return r.elements.empty() ? 0 : r.elements[0].integer;
 }
 
 int64_t job_queue::depth() {
-  redis_reply r = redis_.command({"XINFO", "GROUPS", params_.stream});
-  require_ok(r, "XINFO GROUPS");
+  redis_reply r = command({"XINFO", "GROUPS", params_.stream}, "XINFO GROUPS");
   for (const redis_reply& g : r.elements) {
     std::string name;
     int64_t pending = 0, lag = 0;

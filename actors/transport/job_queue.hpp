@@ -41,7 +41,9 @@ struct job_entry {
 
 class job_queue {
 public:
-  /// Creates the stream and the group if they do not exist yet.
+  /// Creates the stream and the group if they do not exist yet. Every call below does so again
+  /// if Redis lost them (restarted empty: no AOF, or a lost volume) and then retries once, so a
+  /// coordinator or a gateway outlives that instead of failing on NOGROUP.
   job_queue(redis_client& redis, const job_queue_params& params);
 
   /// Appends a job; returns its entry id.
@@ -67,6 +69,9 @@ public:
 
 private:
   std::vector<job_entry> entries(const redis_reply& list) const;
+  void create_group();
+  /// `args`, again after create_group() if Redis answered that the stream or group is gone.
+  redis_reply command(const std::vector<std::string>& args, const char* what);
 
   redis_client& redis_;
   job_queue_params params_;

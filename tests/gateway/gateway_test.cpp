@@ -338,5 +338,21 @@ TEST_F(gateway_test, readiness_follows_redis_and_an_outage_is_a_503) {
             202);
 }
 
+// Redis came back empty (no AOF, a lost volume; FLUSHALL here): readiness says what a submit
+// would meet, and a submit works, since the queue makes its stream and group again.
+TEST_F(gateway_test, after_redis_lost_everything_readiness_and_submits_work) {
+  start_gateway();
+  ASSERT_EQ(call("POST", "/v1/jobs", R"({"problems": [{"question": "Prove that 1 = 1."}]})")
+                .status,
+            202);
+  transport::redis_client redis({.port = redis_.port(), .password = redis_.password()});
+  ASSERT_EQ(redis.command({"FLUSHALL"}).str, "OK");
+  EXPECT_EQ(testing::http_get(port_, "/readyz").status, 200);
+  ASSERT_EQ(redis.command({"FLUSHALL"}).str, "OK");
+  testing::http_reply post =
+      call("POST", "/v1/jobs", R"({"problems": [{"question": "Prove that 1 = 1."}]})");
+  EXPECT_EQ(post.status, 202) << post.body;
+}
+
 } // namespace
 } // namespace proofmesh

@@ -114,6 +114,31 @@ TEST(job_queue, a_redis_restart_loses_nothing_and_the_client_reconnects) {
   EXPECT_EQ(next[0].body, "{\"n\": 2}");
 }
 
+// Redis restarted empty (no AOF, a lost volume; FLUSHALL here): the queue makes its stream and
+// group again wherever it is used, instead of failing every call on NOGROUP.
+TEST(job_queue, a_redis_that_lost_everything_gets_the_stream_and_group_again) {
+  testing::redis_server server;
+  redis_client r(client_params(server)), admin(client_params(server));
+  job_queue q(r, {.consumer = "c"});
+  q.add("{\"n\": 1}");
+  ASSERT_EQ(q.read(10ms).size(), 1u);
+  ASSERT_EQ(admin.command({"FLUSHALL"}).str, "OK");
+  EXPECT_EQ(q.depth(), 0);       // XINFO GROUPS: no such key
+  ASSERT_EQ(admin.command({"FLUSHALL"}).str, "OK");
+  EXPECT_EQ(q.num_pending(), 0); // XPENDING: NOGROUP
+  ASSERT_EQ(admin.command({"FLUSHALL"}).str, "OK");
+  EXPECT_TRUE(q.read(10ms).empty()); // XREADGROUP: NOGROUP
+  ASSERT_EQ(admin.command({"FLUSHALL"}).str, "OK");
+  EXPECT_TRUE(q.reclaim().empty());  // XAUTOCLAIM: NOGROUP
+  ASSERT_EQ(admin.command({"FLUSHALL"}).str, "OK");
+  job_queue* both[] = {&q};
+  EXPECT_TRUE(job_queue::read_all(both, 10ms)[0].empty());
+  const std::string id = q.add("{\"n\": 2}");
+  const auto next = q.read(10ms);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].id, id);
+}
+
 TEST(redis_client, a_wrong_password_and_no_server_are_clear_errors) {
   testing::redis_server server;
   redis_client wrong({.port = server.port(), .password = "nope", .max_attempts = 2,

@@ -7,6 +7,9 @@
 #include "actors/pipeline/job_request.hpp"
 #include "gateway/api_error.hpp"
 #include "gateway/api_keys.hpp"
+#include "actors/transport/redis_keys.hpp"
+
+namespace keys = proofmesh::transport::redis_keys;
 
 namespace proofmesh::gateway {
 
@@ -38,7 +41,7 @@ job_store::record job_store::owned(redis_connection& c, const std::string& tenan
   if (!is_name(id)) { // only ids we could have issued reach Redis
     throw api_error(404, "job_not_found", "no job " + id);
   }
-  pt::redis_reply r = checked(c.client.command({"HMGET", "job:" + id, "tenant", "status",
+  pt::redis_reply r = checked(c.client.command({"HMGET", keys::job(id), "tenant", "status",
                                                 "created_ms", "problems", "cancel_requested"}),
                               "HMGET job");
   if (r.elements.size() != 5 || r.elements[0].is_nil() || r.elements[0].str != tenant) {
@@ -83,7 +86,7 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
 
   redis_pool::lease c = pool_.acquire();
   const auto never = pt::redis_retry::redis_retry_never;
-  const std::string key = "job:" + id;
+  const std::string key = keys::job(id);
   auto exists = [&] { return checked(c->client.command({"EXISTS", key}), "EXISTS").integer == 1; };
   if (!idempotency_key.empty() && exists()) { // a repeat names its job, full queue or not
     return {.id = id, .created = false};
@@ -113,11 +116,11 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
     c->client.command({"HSET", key, "tenant", tenant, "status", "queued", "created_ms", created,
                        "problems", std::to_string(spec.problems.size())},
                       never);
-    c->client.command({"ZADD", "tenant:" + tenant + ":jobs", created, id}, never);
+    c->client.command({"ZADD", keys::tenant_jobs(tenant), created, id}, never);
     c->client.command({"XADD", key + ":events", "MAXLEN", "~", "10000", "*", "event",
                        R"({"type": "queued"})"},
                       never);
-    c->client.command({"XADD", "jobs", "*", "v", transport::job_format_version, "job", text},
+    c->client.command({"XADD", keys::jobs, "*", "v", transport::job_format_version, "job", text},
                       never);
     if (c->client.num_reconnects() != reconnects) {
       throw pt::redis_unavailable("the connection to Redis was lost during the submit");
@@ -143,7 +146,7 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
 json job_store::status(const std::string& tenant, const std::string& id) {
   redis_pool::lease c = pool_.acquire();
   record r = owned(*c, tenant, id);
-  const int64_t done = checked(c->client.command({"HLEN", "job:" + id + ":ledger"}), "HLEN").integer;
+  const int64_t done = checked(c->client.command({"HLEN", keys::job_ledger(id)}), "HLEN").integer;
   return {{"id", id},
           {"status", r.status},
           {"created_at_ms", r.created_ms},
@@ -158,7 +161,7 @@ std::string job_store::result(const std::string& tenant, const std::string& id) 
   if (!terminal(r.status)) {
     throw api_error(409, "job_not_finished", "job " + id + " is " + r.status);
   }
-  pt::redis_reply text = checked(c->client.command({"GET", "job:" + id + ":result"}), "GET");
+  pt::redis_reply text = checked(c->client.command({"GET", keys::job_result(id)}), "GET");
   if (text.is_nil()) {
     throw api_error(409, "job_not_finished", "job " + id + " has no result yet");
   }
@@ -168,7 +171,7 @@ std::string job_store::result(const std::string& tenant, const std::string& id) 
 std::string job_store::spec(const std::string& tenant, const std::string& id) {
   redis_pool::lease c = pool_.acquire();
   owned(*c, tenant, id);
-  pt::redis_reply text = checked(c->client.command({"HGET", "job:" + id, "spec"}), "HGET");
+  pt::redis_reply text = checked(c->client.command({"HGET", keys::job(id), "spec"}), "HGET");
   if (text.is_nil()) {
     throw api_error(409, "job_not_started", "job " + id + " has not been taken up yet");
   }
@@ -182,7 +185,7 @@ json job_store::pool(const std::string& tenant, const std::string& id, const std
   }
   redis_pool::lease c = pool_.acquire();
   owned(*c, tenant, id);
-  const std::string key = "job:" + id + ":pool:" + problem;
+  const std::string key = keys::job_pool(id, problem);
   const int64_t total = checked(c->client.command({"HLEN", key}), "HLEN").integer;
   // Proof ids run 1..total without gaps: a page is one HMGET of the next ids.
   std::vector<std::string> args = {"HMGET", key};
@@ -207,17 +210,17 @@ json job_store::cancel(const std::string& tenant, const std::string& id) {
     throw api_error(409, "job_finished", "job " + id + " is already " + r.status);
   }
   // Each write is idempotent, so the retrying client is fine here: a repeated DELETE repeats them.
-  checked(c->client.command({"HSET", "job:" + id, "cancel_requested", std::to_string(unix_ms())}),
+  checked(c->client.command({"HSET", keys::job(id), "cancel_requested", std::to_string(unix_ms())}),
           "HSET");
   checked(c->client.command({"SADD", "jobs:cancel", id}), "SADD");
   // It may have finished since we looked; then nobody will take the request out of the set.
-  const std::string now = checked(c->client.command({"HGET", "job:" + id, "status"}), "HGET").str;
+  const std::string now = checked(c->client.command({"HGET", keys::job(id), "status"}), "HGET").str;
   if (terminal(now)) {
     checked(c->client.command({"SREM", "jobs:cancel", id}), "SREM");
     throw api_error(409, "job_finished", "job " + id + " is already " + now);
   }
   if (!r.cancel_requested) {
-    checked(c->client.command({"XADD", "job:" + id + ":events", "MAXLEN", "~", "10000", "*",
+    checked(c->client.command({"XADD", keys::job_events(id), "MAXLEN", "~", "10000", "*",
                                "event", R"({"type": "cancel_requested"})"}),
             "XADD");
   }
@@ -229,7 +232,7 @@ json job_store::list(const std::string& tenant, int64_t limit, int64_t before_ms
   redis_pool::lease c = pool_.acquire();
   const std::string max = before_ms > 0 ? "(" + std::to_string(before_ms) : "+inf";
   pt::redis_reply ids = checked(
-      c->client.command({"ZREVRANGEBYSCORE", "tenant:" + tenant + ":jobs", max, "-inf",
+      c->client.command({"ZREVRANGEBYSCORE", keys::tenant_jobs(tenant), max, "-inf",
                          "WITHSCORES", "LIMIT", "0", std::to_string(limit)}),
       "ZREVRANGEBYSCORE");
   json data = json::array();
@@ -237,7 +240,7 @@ json job_store::list(const std::string& tenant, int64_t limit, int64_t before_ms
   for (size_t i = 0; i + 1 < ids.elements.size(); i += 2) {
     const std::string& id = ids.elements[i].str;
     last = to_int(ids.elements[i + 1]);
-    pt::redis_reply st = checked(c->client.command({"HGET", "job:" + id, "status"}), "HGET");
+    pt::redis_reply st = checked(c->client.command({"HGET", keys::job(id), "status"}), "HGET");
     data.push_back({{"id", id}, {"status", st.str}, {"created_at_ms", last}});
   }
   json out = {{"data", data}};
@@ -249,7 +252,7 @@ job_store::event_stream job_store::events(const std::string& tenant, const std::
                                           const std::string& after) {
   redis_pool::lease c = pool_.acquire();
   record r = owned(*c, tenant, id);
-  event_stream out{.key = "job:" + id + ":events"};
+  event_stream out{.key = keys::job_events(id)};
   if (terminal(r.status) && after != "0") {
     // A client resuming after the last event of a finished job would wait forever.
     pt::redis_reply last =

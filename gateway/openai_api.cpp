@@ -6,6 +6,9 @@
 #include "actors/common/unix_time.hpp"
 #include "gateway/api_error.hpp"
 #include "gateway/openai_format.hpp"
+#include "actors/transport/redis_keys.hpp"
+
+namespace keys = proofmesh::transport::redis_keys;
 
 namespace proofmesh::gateway {
 
@@ -75,7 +78,7 @@ http_answer openai_api::complete(const http_request& req, const caller& who,
       throw api_error(429, "queue_full", "too many completions are waiting; try again later", 1);
     }
     pt::redis_reply added =
-        c->client.command({"XADD", "completions", "MAXLEN", "~", "100000", "*", "v",
+        c->client.command({"XADD", keys::completions, "MAXLEN", "~", "100000", "*", "v",
                            transport::job_format_version, "job", pp::to_queue_json(r)},
                           pt::redis_retry::redis_retry_never);
     if (added.is_error()) throw pt::redis_unavailable("XADD completions: " + added.str);
@@ -86,12 +89,12 @@ http_answer openai_api::complete(const http_request& req, const caller& who,
   auto format = std::make_shared<openai_format>(r, params_.split_reasoning, [pool, id] {
     try { // the coordinator stops the tasks of a request whose client is gone
       redis_pool::lease c = pool->acquire();
-      c->client.command({"SET", "completion:" + id + ":cancel", "1", "EX", "3600"});
+      c->client.command({"SET", keys::completion_cancel(id), "1", "EX", "3600"});
     } catch (const std::exception&) {
       // Redis away: the completion runs to its end unread.
     }
   });
-  return {.stream_key = "completion:" + id + ":events",
+  return {.stream_key = keys::completion_events(id),
           .stream_after = "0",
           .stream_tenant = who.tenant,
           .format = std::move(format)};

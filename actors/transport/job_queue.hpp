@@ -13,6 +13,7 @@
 #pragma once
 
 #include "actors/transport/redis_client.hpp"
+#include "actors/transport/redis_keys.hpp"
 
 #include <chrono>
 #include <span>
@@ -24,7 +25,7 @@ namespace proofmesh::transport {
 inline constexpr const char* job_format_version = "1";
 
 struct job_queue_params {
-  std::string stream = "jobs";
+  std::string stream = redis_keys::jobs;
   std::string group = "coordinators";
   std::string consumer;                       // unique per coordinator process
   std::chrono::milliseconds min_idle{60000};  // pending this long: its coordinator is presumed dead

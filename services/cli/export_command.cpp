@@ -11,6 +11,7 @@
 #include "actors/common/error.hpp"
 #include "services/cli/command.hpp"
 #include "services/cli/job_flags.hpp"
+#include "actors/transport/redis_keys.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +19,8 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+
+namespace keys = proofmesh::transport::redis_keys;
 
 namespace proofmesh::cli {
 
@@ -62,11 +65,11 @@ job_reader via_redis(std::shared_ptr<pt::redis_client> redis, const std::string&
     return parsed(r.str, what);
   };
   return {
-      .spec = [=] { return get({"HGET", "job:" + id, "spec"}, "spec"); },
-      .result = [=] { return get({"GET", "job:" + id + ":result"}, "result"); },
+      .spec = [=] { return get({"HGET", keys::job(id), "spec"}, "spec"); },
+      .result = [=] { return get({"GET", keys::job_result(id)}, "result"); },
       .pool_page =
           [=](const std::string& problem, int64_t after) {
-            std::vector<std::string> args = {"HMGET", "job:" + id + ":pool:" + problem};
+            std::vector<std::string> args = {"HMGET", keys::job_pool(id, problem)};
             for (int64_t i = after + 1; i <= after + 64; ++i) args.push_back(std::to_string(i));
             json out = json::array();
             for (const pt::redis_reply& r : redis->command(args).elements) {

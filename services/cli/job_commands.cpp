@@ -17,10 +17,13 @@
 #include "services/cli/gateway_client.hpp"
 #include "services/cli/job_flags.hpp"
 #include "services/cli/task_progress.hpp"
+#include "actors/transport/redis_keys.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+
+namespace keys = proofmesh::transport::redis_keys;
 
 namespace proofmesh::cli {
 
@@ -34,7 +37,7 @@ std::string watch_queue(pt::redis_client& redis, const std::string& id, task_pro
   std::string last = "0";
   for (;;) {
     pt::redis_reply r = redis.command({"XREAD", "COUNT", "100", "BLOCK", "1000", "STREAMS",
-                                       "job:" + id + ":events", last});
+                                       keys::job_events(id), last});
     for (const pt::redis_reply& stream : r.elements) {
       for (const pt::redis_reply& entry : stream.elements.at(1).elements) {
         last = entry.elements.at(0).str;
@@ -89,7 +92,7 @@ command_fn add_submit_command(CLI::App& app) {
       std::cout << id << std::endl;
       if (f->watch) {
         bar.finish(watch_queue(redis, id, bar), id);
-        pt::redis_reply r = redis.command({"GET", "job:" + id + ":result"});
+        pt::redis_reply r = redis.command({"GET", keys::job_result(id)});
         if (!r.is_nil()) bar.print_selection(json::parse(r.str, nullptr, false));
       }
       return 0;
@@ -121,7 +124,7 @@ command_fn add_status_command(CLI::App& app) {
       return 0;
     }
     pt::redis_client redis(parse_queue_url(f->queue));
-    pt::redis_reply r = redis.command({"HGET", "job:" + id, "status"});
+    pt::redis_reply r = redis.command({"HGET", keys::job(id), "status"});
     if (r.is_nil()) {
       throw input_error("no job " + id + " (it may still be queued)");
     }
@@ -141,7 +144,7 @@ command_fn add_result_command(CLI::App& app) {
       return 0;
     }
     pt::redis_client redis(parse_queue_url(f->queue));
-    pt::redis_reply r = redis.command({"GET", "job:" + id + ":result"});
+    pt::redis_reply r = redis.command({"GET", keys::job_result(id)});
     if (r.is_nil()) {
       throw input_error("job " + id + " has no result yet");
     }

@@ -1,8 +1,11 @@
 #include "services/coordinator/completion_runs.hpp"
 
 #include "actors/common/error.hpp"
+#include "actors/transport/redis_keys.hpp"
 
 #include <nlohmann/json.hpp>
+
+namespace keys = proofmesh::transport::redis_keys;
 
 namespace proofmesh::coordinator {
 
@@ -23,7 +26,7 @@ json error_event(const std::string& code, const std::string& message) {
 } // namespace
 
 void completion_runs::event(const std::string& id, const std::string& text, bool last) {
-  const std::string key = "completion:" + id + ":events";
+  const std::string key = keys::completion_events(id);
   pt::redis_reply r = redis_.command({"XADD", key, "MAXLEN", "~", "100000", "*", "event", text});
   if (r.is_error()) throw pt::redis_unavailable("XADD " + key + ": " + r.str);
   if (last) redis_.command({"EXPIRE", key, "3600"}); // read by then, or never
@@ -46,7 +49,7 @@ std::vector<pt::task_msg> completion_runs::start(const pt::job_entry& e,
     request = pp::from_queue_json(e.body);
   } catch (const input_error& bad) {
     // Without a valid id there is no stream to answer on: the entry goes to a dead letter.
-    redis_.command({"XADD", "completions:dead", "MAXLEN", "~", "10000", "*", "entry", e.id,
+    redis_.command({"XADD", keys::completions_dead, "MAXLEN", "~", "10000", "*", "entry", e.id,
                     "reason", bad.what()});
     queue_.ack(e.id);
     return {};

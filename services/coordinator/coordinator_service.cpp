@@ -10,10 +10,13 @@
 #include "services/coordinator/completion_runs.hpp"
 #include "services/coordinator/job_ledger.hpp"
 #include "services/coordinator/job_runs.hpp"
+#include "actors/transport/redis_keys.hpp"
 
 #include <CLI/CLI.hpp>
 #include <array>
 #include <map>
+
+namespace keys = proofmesh::transport::redis_keys;
 
 namespace proofmesh::coordinator {
 
@@ -69,7 +72,7 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
   pt::redis_client ledger_redis({.host = c.redis_host, .port = c.redis_port,
                                  .password = c.redis_password});
   pt::job_queue queue(queue_redis, {.consumer = c.consumer, .min_idle = c.min_idle});
-  pt::job_queue completion_queue(queue_redis, {.stream = "completions", .consumer = c.consumer,
+  pt::job_queue completion_queue(queue_redis, {.stream = keys::completions, .consumer = c.consumer,
                                                .min_idle = c.min_idle});
   completion_runs completions(queue_redis, completion_queue);
   job_ledger ledger(ledger_redis);
@@ -158,7 +161,7 @@ int run_coordinator(const coordinator_config& c, const std::atomic<bool>& stop_f
       std::vector<std::string> live = completions.running_ids();
       if (!live.empty()) {
         std::vector<std::string> args = {"MGET"};
-        for (const std::string& id : live) args.push_back("completion:" + id + ":cancel");
+        for (const std::string& id : live) args.push_back(keys::completion_cancel(id));
         pt::redis_reply gone = queue_redis.command(args);
         for (size_t i = 0; i < gone.elements.size() && i < live.size(); ++i) {
           if (!gone.elements[i].is_nil()) withdraw(completions.cancel(live[i]));

@@ -1,6 +1,9 @@
 #include "services/coordinator/job_ledger.hpp"
 
 #include "actors/transport/wire_codec.hpp"
+#include "actors/transport/redis_keys.hpp"
+
+namespace keys = proofmesh::transport::redis_keys;
 
 namespace proofmesh::coordinator {
 
@@ -18,7 +21,7 @@ void require(const pt::redis_reply& r, const char* what) {
 
 void job_ledger::begin(const std::string& job, const std::string& entry, const std::string& spec,
                        const std::string& coordinator) {
-  require(redis_.command({"HSET", "job:" + job, "status", "running", "entry", entry, "spec", spec,
+  require(redis_.command({"HSET", keys::job(job), "status", "running", "entry", entry, "spec", spec,
                           "coordinator", coordinator}),
           "HSET job");
 }
@@ -26,13 +29,13 @@ void job_ledger::begin(const std::string& job, const std::string& entry, const s
 bool job_ledger::record(const std::string& job, const pt::task_result_msg& result) {
   std::vector<uint8_t> bytes = pt::encode(result);
   pt::redis_reply r = redis_.command(
-      {"HSETNX", "job:" + job + ":ledger", result.task_id, std::string(bytes.begin(), bytes.end())});
+      {"HSETNX", keys::job_ledger(job), result.task_id, std::string(bytes.begin(), bytes.end())});
   require(r, "HSETNX ledger");
   return r.integer == 1;
 }
 
 std::vector<pt::task_result_msg> job_ledger::load(const std::string& job, int64_t* undecodable) {
-  pt::redis_reply r = redis_.command({"HGETALL", "job:" + job + ":ledger"});
+  pt::redis_reply r = redis_.command({"HGETALL", keys::job_ledger(job)});
   require(r, "HGETALL ledger");
   std::vector<pt::task_result_msg> out;
   for (size_t i = 0; i + 1 < r.elements.size(); i += 2) {
@@ -49,14 +52,14 @@ std::vector<pt::task_result_msg> job_ledger::load(const std::string& job, int64_
 }
 
 void job_ledger::event(const std::string& job, const std::string& json) {
-  require(redis_.command({"XADD", "job:" + job + ":events", "MAXLEN", "~", "10000", "*", "event",
+  require(redis_.command({"XADD", keys::job_events(job), "MAXLEN", "~", "10000", "*", "event",
                           json}),
           "XADD events");
 }
 
 void job_ledger::pool(const std::string& job, const std::string& problem, int32_t index,
                       const std::string& proof_json, double mean_score) {
-  const std::string key = "job:" + job + ":pool:" + problem;
+  const std::string key = keys::job_pool(job, problem);
   const std::string member = std::to_string(index);
   require(redis_.command({"HSET", key, member, proof_json}), "HSET pool");
   require(redis_.command({"ZADD", key + ":ranked", std::to_string(mean_score), member}),
@@ -65,8 +68,8 @@ void job_ledger::pool(const std::string& job, const std::string& problem, int32_
 
 void job_ledger::complete(const std::string& job, const std::string& result_json,
                           const std::string& status) {
-  require(redis_.command({"SET", "job:" + job + ":result", result_json}), "SET result");
-  require(redis_.command({"HSET", "job:" + job, "status", status}), "HSET status");
+  require(redis_.command({"SET", keys::job_result(job), result_json}), "SET result");
+  require(redis_.command({"HSET", keys::job(job), "status", status}), "HSET status");
 }
 
 std::vector<std::string> job_ledger::cancel_requested(const std::vector<std::string>& jobs) {
@@ -93,7 +96,7 @@ void job_ledger::cancel_done(const std::string& job) {
 }
 
 std::string job_ledger::status(const std::string& job) {
-  pt::redis_reply r = redis_.command({"HGET", "job:" + job, "status"});
+  pt::redis_reply r = redis_.command({"HGET", keys::job(job), "status"});
   require(r, "HGET status");
   return r.str;
 }

@@ -4,8 +4,11 @@
 #include "actors/pipeline/job_spec.hpp"
 #include "actors/transport/wire_codec.hpp"
 #include "services/coordinator/job_actor.hpp"
+#include "actors/transport/redis_keys.hpp"
 
 #include <nlohmann/json.hpp>
+
+namespace keys = proofmesh::transport::redis_keys;
 
 namespace proofmesh::coordinator {
 
@@ -58,7 +61,7 @@ job_runs::~job_runs() {
 
 void job_runs::start(const pt::job_entry& e) {
   if (!e.valid) {
-    p_.redis.command({"XADD", "jobs:dead", "*", "entry", e.id, "reason", e.why});
+    p_.redis.command({"XADD", keys::jobs_dead, "*", "entry", e.id, "reason", e.why});
     p_.queue.ack(e.id);
     dead_.add();
     return;
@@ -67,7 +70,7 @@ void job_runs::start(const pt::job_entry& e) {
   try {
     spec = pp::parse_job_spec(e.body);
   } catch (const input_error& bad) {
-    p_.redis.command({"XADD", "jobs:dead", "*", "entry", e.id, "reason", bad.what(), "job",
+    p_.redis.command({"XADD", keys::jobs_dead, "*", "entry", e.id, "reason", bad.what(), "job",
                       e.body});
     p_.queue.ack(e.id);
     dead_.add();

@@ -63,9 +63,7 @@ weight cuda_ops<T>::load(const weight_source& source, std::span<const weight_par
     const tensor_view& t = source.fetch(p.name, p.shape);
     if (t.type == dtype::dtype_f8_e4m3) {
       // Dequantised on the device into the compute type as it lands (the FP8 GEMM is later work).
-      const tensor_view& scale = fetch_fp8_scale(source, t, p.fp8.rows, p.fp8.cols);
-      upload_->copy_fp8(t, scale, p.fp8.rows, p.fp8.cols, out.get() + at);
-      source.release(scale);
+      upload_->copy_fp8(t, read_fp8_scales(source, t, p.fp8.rows, p.fp8.cols), out.get() + at);
     } else {
       upload_->copy(t, out.get() + at);
     }
@@ -182,6 +180,31 @@ void write_rows(tensor rows, std::byte* pool, const cuda_step& step, const paged
       stream));
 }
 
+// The (token, choice) pairs of a step grouped by expert, in token order within each expert.
+struct expert_groups {
+  std::vector<int64_t> first;  // [experts + 1] each expert's first row in the sorted order
+  std::vector<int32_t> index;  // sorted tokens [pairs] | row of each (token, choice) [pairs]
+};
+
+expert_groups group_by_expert(const std::vector<int32_t>& ids, int64_t experts, int64_t k) {
+  const auto pairs = static_cast<int64_t>(ids.size());
+  expert_groups g{.first = std::vector<int64_t>(static_cast<size_t>(experts + 1), 0),
+                  .index = std::vector<int32_t>(static_cast<size_t>(2 * pairs))};
+  for (int32_t e : ids) {
+    ++g.first[static_cast<size_t>(e) + 1];
+  }
+  for (size_t e = 1; e < g.first.size(); ++e) {
+    g.first[e] += g.first[e - 1];
+  }
+  std::vector<int64_t> next(g.first.begin(), g.first.end() - 1);
+  for (int64_t i = 0; i < pairs; ++i) {
+    const int64_t row = next[static_cast<size_t>(ids[static_cast<size_t>(i)])]++;
+    g.index[static_cast<size_t>(row)] = static_cast<int32_t>(i / k);
+    g.index[static_cast<size_t>(pairs + i)] = static_cast<int32_t>(row);
+  }
+  return g;
+}
+
 } // namespace
 
 template <typename T>
@@ -257,21 +280,8 @@ void cuda_ops<T>::moe(tensor x, const moe_weights& w, const moe_shape& shape, te
   PM_CUDA_CHECK(cudaMemcpyAsync(ids.data(), route_ids_.get(), ids.size() * sizeof(int32_t),
                                 cudaMemcpyDeviceToHost, stream_));
   PM_CUDA_CHECK(cudaStreamSynchronize(stream_));
-  // index = sorted tokens [pairs] | row of each (token, choice) in the sorted order [pairs].
-  std::vector<int64_t> first(static_cast<size_t>(shape.experts + 1), 0);
-  for (int32_t e : ids) {
-    ++first[static_cast<size_t>(e) + 1];
-  }
-  for (size_t e = 1; e < first.size(); ++e) {
-    first[e] += first[e - 1];
-  }
-  std::vector<int32_t> index(static_cast<size_t>(2 * pairs));
-  std::vector<int64_t> next(first.begin(), first.end() - 1);
-  for (int64_t i = 0; i < pairs; ++i) {
-    const int64_t row = next[static_cast<size_t>(ids[static_cast<size_t>(i)])]++;
-    index[static_cast<size_t>(row)] = static_cast<int32_t>(i / k);
-    index[static_cast<size_t>(pairs + i)] = static_cast<int32_t>(row);
-  }
+  const expert_groups groups = group_by_expert(ids, shape.experts, k);
+  const std::vector<int32_t>& index = groups.index;
   grow(moe_index_, index.size());
   PM_CUDA_CHECK(cudaMemcpyAsync(moe_index_.get(), index.data(), index.size() * sizeof(int32_t),
                                 cudaMemcpyHostToDevice, stream_));
@@ -283,31 +293,25 @@ void cuda_ops<T>::moe(tensor x, const moe_weights& w, const moe_shape& shape, te
                                     .out = moe_x_.get(), .count = pairs, .dim = hidden,
                                     .table_stride = x.stride, .num_rows = tokens},
                                    stream_));
-  for (int64_t e = 0; e < shape.experts; ++e) {
-    const int64_t begin = first[static_cast<size_t>(e)];
-    const int64_t rows = first[static_cast<size_t>(e) + 1] - begin;
-    if (rows == 0) {
-      continue;
+  // y = x · W[e]ᵀ for every expert with tokens: W stacks each expert's [out_cols, in_cols].
+  auto per_expert = [&](const weight& stacked, const T* x_rows, T* y_rows, int64_t in_cols,
+                        int64_t out_cols) {
+    for (int64_t e = 0; e < shape.experts; ++e) {
+      const int64_t begin = groups.first[static_cast<size_t>(e)];
+      const int64_t rows = groups.first[static_cast<size_t>(e) + 1] - begin;
+      if (rows > 0) {
+        const weight mine{.data = values_of<T>(stacked) + e * out_cols * in_cols,
+                          .rows = out_cols, .cols = in_cols};
+        matmul(x_rows + begin * in_cols, mine, nullptr, y_rows + begin * out_cols, rows,
+               cuda_type<T>());
+      }
     }
-    const weight gate_up{.data = values_of<T>(w.gate_up) + e * 2 * inter * hidden,
-                         .rows = 2 * inter, .cols = hidden};
-    matmul(moe_x_.get() + begin * hidden, gate_up, nullptr, moe_gate_up_.get() + begin * 2 * inter,
-           rows, cuda_type<T>());
-  }
+  };
+  per_expert(w.gate_up, moe_x_.get(), moe_gate_up_.get(), hidden, 2 * inter);
   PM_CUDA_CHECK(kc::silu_mul<T>({.gate_up = moe_gate_up_.get(), .out = moe_act_.get(),
                                  .tokens = pairs, .inter = inter},
                                 stream_));
-  for (int64_t e = 0; e < shape.experts; ++e) {
-    const int64_t begin = first[static_cast<size_t>(e)];
-    const int64_t rows = first[static_cast<size_t>(e) + 1] - begin;
-    if (rows == 0) {
-      continue;
-    }
-    const weight down{.data = values_of<T>(w.down) + e * hidden * inter, .rows = hidden,
-                      .cols = inter};
-    matmul(moe_act_.get() + begin * inter, down, nullptr, moe_y_.get() + begin * hidden, rows,
-           cuda_type<T>());
-  }
+  per_expert(w.down, moe_act_.get(), moe_y_.get(), inter, hidden);
   PM_CUDA_CHECK(kc::moe_combine<T>({.y = moe_y_.get(), .rows = moe_index_.get() + pairs,
                                     .weights = route_weights_.get(), .out = rows_of<T>(out),
                                     .tokens = tokens, .per_token = k, .hidden = hidden,

@@ -285,8 +285,10 @@ private:
                            .logit_rows = static_cast<int64_t>(rows)};
     model_->prepare(*ops_, shape);
     ops_->reserve_outputs(shape.logit_rows, c.hidden_size, c.vocab_size);
-    ops_->reserve_attention(kc::paged_attention_workspace_floats(
-        shape.tokens, c.num_attention_heads, c.head_dim, plan.attention_splits));
+    if (model_->cache_layout().value_dim > 0) { // the paged attention op's partials; MLA has none
+      ops_->reserve_attention(kc::paged_attention_workspace_floats(
+          shape.tokens, c.num_attention_heads, c.head_dim, plan.attention_splits));
+    }
     bool moved = false;
     // One pinned host buffer, one copy: ids | positions | token_seq | slots | logit_rows |
     // block_tables.

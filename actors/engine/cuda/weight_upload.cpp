@@ -86,13 +86,10 @@ void weight_upload::copy(const tensor_view& src, T* dst) {
 }
 
 template <typename T>
-void weight_upload::copy_fp8(const tensor_view& src, const tensor_view& scale, int64_t block_rows,
-                             int64_t block_cols, T* dst) {
+void weight_upload::copy_fp8(const tensor_view& src, const fp8_scales& host, T* dst) {
   PM_ASSERT(src.type == dtype::dtype_f8_e4m3 && src.shape.size() == 2, "an e4m3 matrix");
-  std::vector<float> host(static_cast<size_t>(scale.num_elements()));
-  to_f32(scale, host);
-  device_array<float>& scales = scales_.emplace_back(host.size());
-  PM_CUDA_CHECK(cudaMemcpy(scales.get(), host.data(), host.size() * sizeof(float),
+  device_array<float>& scales = scales_.emplace_back(host.values.size());
+  PM_CUDA_CHECK(cudaMemcpy(scales.get(), host.values.data(), host.values.size() * sizeof(float),
                            cudaMemcpyHostToDevice));
   for (size_t off = 0; off < src.num_bytes; off += chunk_bytes) {
     const size_t n = std::min(chunk_bytes, src.num_bytes - off);
@@ -105,7 +102,8 @@ void weight_upload::copy_fp8(const tensor_view& src, const tensor_view& scale, i
                                       .scale = scales.get(), .out = dst + off,
                                       .first = static_cast<int64_t>(off),
                                       .count = static_cast<int64_t>(n), .cols = src.shape[1],
-                                      .block_rows = block_rows, .block_cols = block_cols},
+                                      .block_rows = host.block_rows,
+                                      .block_cols = host.block_cols},
                                      stream_));
     PM_CUDA_CHECK(cudaEventRecord(drained_[b], stream_));
   }
@@ -118,9 +116,8 @@ void weight_upload::finish() {
 
 template void weight_upload::copy<float>(const tensor_view&, float*);
 template void weight_upload::copy<__nv_bfloat16>(const tensor_view&, __nv_bfloat16*);
-template void weight_upload::copy_fp8<float>(const tensor_view&, const tensor_view&, int64_t,
-                                             int64_t, float*);
-template void weight_upload::copy_fp8<__nv_bfloat16>(const tensor_view&, const tensor_view&,
-                                                     int64_t, int64_t, __nv_bfloat16*);
+template void weight_upload::copy_fp8<float>(const tensor_view&, const fp8_scales&, float*);
+template void weight_upload::copy_fp8<__nv_bfloat16>(const tensor_view&, const fp8_scales&,
+                                                     __nv_bfloat16*);
 
 } // namespace proofmesh::engine

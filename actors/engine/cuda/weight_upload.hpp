@@ -8,6 +8,7 @@
 
 #include "actors/engine/cuda/device_array.hpp"
 #include "actors/engine/cuda/pinned_array.hpp"
+#include "actors/engine/weights/fp8_weight.hpp"
 #include "actors/engine/weights/tensor_view.hpp"
 
 #include <cuda_runtime.h>
@@ -30,11 +31,10 @@ public:
   /// released once this returns: its bytes are already staged.
   template <typename T>
   void copy(const tensor_view& src, T* dst);
-  /// Queues the e4m3 matrix `src` into dst as T, dequantised on the device with `scale` (one
-  /// float32 per [block_rows, block_cols] block, checked by the caller: fetch_fp8_scale).
+  /// Queues the e4m3 matrix `src` into dst as T, dequantised on the device with its block
+  /// scales (read_fp8_scales).
   template <typename T>
-  void copy_fp8(const tensor_view& src, const tensor_view& scale, int64_t block_rows,
-                int64_t block_cols, T* dst);
+  void copy_fp8(const tensor_view& src, const fp8_scales& scales, T* dst);
   /// Waits for every queued copy.
   void finish();
 

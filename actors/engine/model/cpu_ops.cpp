@@ -23,6 +23,15 @@ namespace cpu = kernels::cpu;
 namespace {
 
 float* rows_of(const tensor& t) { return static_cast<float*>(t.data); }
+
+// Appends the first `width` columns of `rows`' rows for `item`'s new tokens to a cache.
+void append_rows(std::vector<float>& cache, const tensor& rows, const cpu_step_item& item,
+                 int64_t width) {
+  for (int64_t t = 0; t < item.tokens; ++t) {
+    const float* r = rows_of(rows) + (item.first_row + t) * rows.stride;
+    cache.insert(cache.end(), r, r + width);
+  }
+}
 const float* values_of(const weight& w) { return static_cast<const float*>(w.data); }
 
 } // namespace
@@ -36,9 +45,8 @@ weight cpu_ops::load(const weight_source& source, std::span<const weight_part> p
     const tensor_view& t = source.fetch(p.name, p.shape);
     const auto n = static_cast<size_t>(t.num_elements());
     if (t.type == dtype::dtype_f8_e4m3) {
-      const tensor_view& scale = fetch_fp8_scale(source, t, p.fp8.rows, p.fp8.cols);
-      dequantize_fp8(t, scale, p.fp8.rows, p.fp8.cols, std::span(values).subspan(at, n));
-      source.release(scale);
+      dequantize_fp8(t, read_fp8_scales(source, t, p.fp8.rows, p.fp8.cols),
+                     std::span(values).subspan(at, n));
     } else {
       to_f32(t, std::span(values).subspan(at, n));
     }
@@ -119,12 +127,8 @@ void cpu_ops::attention(int64_t layer, tensor q, tensor k, tensor v, tensor out,
   for (const cpu_step_item& item : step_.items) {
     std::vector<float>& keys = item.kv->keys[li];
     std::vector<float>& values = item.kv->values[li];
-    for (int64_t t = 0; t < item.tokens; ++t) {
-      const float* krow = rows_of(k) + (item.first_row + t) * k.stride;
-      const float* vrow = rows_of(v) + (item.first_row + t) * v.stride;
-      keys.insert(keys.end(), krow, krow + kv_dim);
-      values.insert(values.end(), vrow, vrow + kv_dim);
-    }
+    append_rows(keys, k, item, kv_dim);
+    append_rows(values, v, item, kv_dim);
     cpu::attention({.q = rows_of(q) + item.first_row * q.stride,
                     .k_cache = keys.data(),
                     .v_cache = values.data(),
@@ -148,10 +152,7 @@ void cpu_ops::mla_attention(int64_t layer, tensor q, tensor latent, const weight
   const auto li = static_cast<size_t>(layer);
   for (const cpu_step_item& item : step_.items) {
     std::vector<float>& cache = item.kv->keys[li];
-    for (int64_t t = 0; t < item.tokens; ++t) {
-      const float* r = rows_of(latent) + (item.first_row + t) * latent.stride;
-      cache.insert(cache.end(), r, r + row);
-    }
+    append_rows(cache, latent, item, row);
     cpu::mla_attention({.q = rows_of(q) + item.first_row * q.stride,
                         .cache = cache.data(),
                         .kv_b = values_of(kv_b),
@@ -181,10 +182,7 @@ void cpu_ops::index_select(int64_t layer, tensor q, tensor k, tensor head_weight
   const auto li = static_cast<size_t>(layer);
   for (const cpu_step_item& item : step_.items) {
     std::vector<float>& keys = item.kv->index_keys[li];
-    for (int64_t t = 0; t < item.tokens; ++t) {
-      const float* r = rows_of(k) + (item.first_row + t) * k.stride;
-      keys.insert(keys.end(), r, r + shape.head_dim);
-    }
+    append_rows(keys, k, item, shape.head_dim);
     cpu::index_topk({.q = rows_of(q) + item.first_row * q.stride,
                      .keys = keys.data(),
                      .weights = rows_of(head_weights) + item.first_row * head_weights.stride,

@@ -1,5 +1,7 @@
 #include "actors/engine/model/deepseek_config.hpp"
 
+#include <algorithm>
+
 namespace proofmesh::engine {
 
 namespace {
@@ -143,24 +145,13 @@ void parse_deepseek(const reader& r, model_config& c) {
   c.num_nextn_predict_layers = r.integer_or("num_nextn_predict_layers", 0, 0, 8);
 }
 
-std::string deepseek_config_to_json(const model_config& c) {
-  const bool v32 = c.arch == model_arch::model_arch_deepseek_v32;
-  json j;
-  j["architectures"] = {v32 ? "DeepseekV32ForCausalLM" : "DeepseekV3ForCausalLM"};
-  j["model_type"] = std::string(model_arch_name(c.arch));
-  j["vocab_size"] = c.vocab_size;
-  j["hidden_size"] = c.hidden_size;
-  j["intermediate_size"] = c.intermediate_size;
+void write_deepseek_fields(const model_config& c, json& j) {
   j["moe_intermediate_size"] = c.moe.moe_intermediate_size;
-  j["num_hidden_layers"] = c.num_hidden_layers;
-  j["num_attention_heads"] = c.num_attention_heads;
-  j["num_key_value_heads"] = c.num_key_value_heads;
   j["q_lora_rank"] = c.mla.q_lora_rank > 0 ? json(c.mla.q_lora_rank) : json(nullptr);
   j["kv_lora_rank"] = c.mla.kv_lora_rank;
   j["qk_nope_head_dim"] = c.mla.qk_nope_head_dim;
   j["qk_rope_head_dim"] = c.mla.qk_rope_head_dim;
   j["v_head_dim"] = c.mla.v_head_dim;
-  j["head_dim"] = c.head_dim;
   j["n_routed_experts"] = c.moe.n_routed_experts;
   j["n_shared_experts"] = c.moe.n_shared_experts;
   j["num_experts_per_tok"] = c.moe.num_experts_per_tok;
@@ -168,12 +159,10 @@ std::string deepseek_config_to_json(const model_config& c) {
   j["topk_group"] = c.moe.topk_group;
   j["routed_scaling_factor"] = c.moe.routed_scaling_factor;
   j["norm_topk_prob"] = c.moe.norm_topk_prob;
-  int64_t dense = 0;
-  while (dense < c.num_hidden_layers && !c.moe.moe_layers[static_cast<size_t>(dense)]) {
-    ++dense;
-  }
+  const auto dense = std::find(c.moe.moe_layers.begin(), c.moe.moe_layers.end(), true) -
+                     c.moe.moe_layers.begin();
   j["first_k_dense_replace"] = dense;
-  if (v32) {
+  if (c.arch == model_arch::model_arch_deepseek_v32) {
     j["index_n_heads"] = c.indexer.n_heads;
     j["index_head_dim"] = c.indexer.head_dim;
     j["index_topk"] = c.indexer.topk;
@@ -181,33 +170,6 @@ std::string deepseek_config_to_json(const model_config& c) {
     j["rope_interleave"] = c.mla.rope_interleave;
   }
   j["num_nextn_predict_layers"] = c.num_nextn_predict_layers;
-  j["hidden_act"] = "silu";
-  j["max_position_embeddings"] = c.max_position_embeddings;
-  j["rms_norm_eps"] = c.rms_norm_eps;
-  json rope = {{"rope_theta", c.rope.theta}};
-  if (c.rope.kind == rope_kind::rope_kind_yarn) {
-    rope["rope_type"] = "yarn";
-    rope["factor"] = c.rope.factor;
-    rope["original_max_position_embeddings"] = c.rope.original_max_position_embeddings;
-    rope["beta_fast"] = c.rope.beta_fast;
-    rope["beta_slow"] = c.rope.beta_slow;
-    rope["mscale"] = c.rope.mscale;
-    rope["mscale_all_dim"] = c.rope.mscale_all_dim;
-  } else {
-    rope["rope_type"] = "default";
-  }
-  j["rope_parameters"] = rope;
-  j["tie_word_embeddings"] = c.tie_word_embeddings;
-  j["attention_bias"] = false;
-  j["attention_dropout"] = 0.0;
-  auto ids = [](const std::vector<int64_t>& v) -> json {
-    return v.empty() ? json(nullptr) : v.size() == 1 ? json(v[0]) : json(v);
-  };
-  j["bos_token_id"] = ids(c.bos_token_ids);
-  j["eos_token_id"] = ids(c.eos_token_ids);
-  j["dtype"] = c.torch_dtype;
-  j["use_cache"] = true;
-  return j.dump(2) + "\n";
 }
 
 } // namespace proofmesh::engine

@@ -14,7 +14,8 @@ namespace proofmesh::engine {
 /// fields (sizes, heads, layers) are already read.
 void parse_deepseek(const config_json::reader& r, model_config& c);
 
-/// config.json text for a DeepSeek config, as transformers writes it (used by `model init`).
-std::string deepseek_config_to_json(const model_config& c);
+/// Adds the DeepSeek fields of `c` to the config.json object model_config_to_json writes, as
+/// transformers writes them (used by `model init`).
+void write_deepseek_fields(const model_config& c, config_json::json& j);
 
 } // namespace proofmesh::engine

@@ -65,6 +65,21 @@ struct model_weights {
   weight inv_freq;                   // [qk_rope_head_dim / 2] float32 rope frequencies
 };
 
+float yarn_rope_scale(const model_config& c) {
+  return c.rope.kind == rope_kind::rope_kind_yarn ? static_cast<float>(c.rope.attention_factor)
+                                                  : 1.0f;
+}
+
+// transformers' yarn_apply_mscale: the softmax scale gains mscale(factor, mscale_all_dim)².
+float mla_softmax_scale(const model_config& c) {
+  float scale = 1.0f / std::sqrt(static_cast<float>(c.mla.qk_head_dim()));
+  if (c.rope.kind != rope_kind::rope_kind_default && c.rope.mscale_all_dim != 0) {
+    const auto mscale = static_cast<float>(yarn_mscale(c.rope.factor, c.rope.mscale_all_dim));
+    scale = scale * mscale * mscale;
+  }
+  return scale;
+}
+
 // Loads weights into the backend, or (for the MTP layer, which is not run yet) only checks that
 // every tensor is there with its shape and returns empty weights.
 class weight_loader {
@@ -105,7 +120,7 @@ private:
     for (const weight_part& p : parts) {
       const tensor_view& t = source_.fetch(p.name, p.shape);
       if (t.type == dtype::dtype_f8_e4m3) {
-        source_.release(fetch_fp8_scale(source_, t, p.fp8.rows, p.fp8.cols));
+        read_fp8_scales(source_, t, p.fp8.rows, p.fp8.cols);
       }
       source_.release(t);
     }
@@ -144,7 +159,8 @@ struct activations {
 class deepseek_decoder final : public architecture {
 public:
   deepseek_decoder(const model_config& config, const weight_source& source, ops& backend)
-      : config_(config) {
+      : config_(config), rope_scale_(yarn_rope_scale(config)),
+        softmax_scale_(mla_softmax_scale(config)) {
     const model_config& c = config_;
     const weight_loader load(c, source, &backend);
     w_.embed = load.plain("model.embed_tokens.weight", {c.vocab_size, c.hidden_size});
@@ -298,8 +314,6 @@ private:
     const model_config& c = config_;
     const mla_config& m = c.mla;
     const auto eps = static_cast<float>(c.rms_norm_eps);
-    const float rope_scale =
-        c.rope.kind == rope_kind::rope_kind_yarn ? static_cast<float>(c.rope.attention_factor) : 1.0f;
     const int64_t heads = c.num_attention_heads;
     // q: per head nope | rope; rope on the rope part.
     if (m.q_lora_rank > 0) {
@@ -311,7 +325,7 @@ private:
     }
     o.rope(a_.q.columns(m.qk_nope_head_dim, a_.q.cols - m.qk_nope_head_dim),
            {.heads = heads, .head_stride = m.qk_head_dim(), .dim = m.qk_rope_head_dim,
-            .interleaved = m.rope_interleave, .scale = rope_scale},
+            .interleaved = m.rope_interleave, .scale = rope_scale_},
            w_.inv_freq);
     // kv: the latent, normed in place, then the shared rope key, roped in place.
     o.linear(a_.x, w.kv_a, {}, a_.kv);
@@ -319,37 +333,32 @@ private:
     o.rms_norm(latent, nullptr, w.kv_a_norm, latent, eps);
     o.rope(a_.kv.columns(m.kv_lora_rank, m.qk_rope_head_dim),
            {.heads = 1, .head_stride = m.qk_rope_head_dim, .dim = m.qk_rope_head_dim,
-            .interleaved = m.rope_interleave, .scale = rope_scale},
+            .interleaved = m.rope_interleave, .scale = rope_scale_},
            w_.inv_freq);
     const bool sparse = c.indexer.n_heads > 0;
     if (sparse) {
-      indexer(o, layer, w, rope_scale);
-    }
-    // The softmax scale, times YaRN's mscale² (transformers' yarn_apply_mscale).
-    float scale = 1.0f / std::sqrt(static_cast<float>(m.qk_head_dim()));
-    if (c.rope.kind != rope_kind::rope_kind_default && c.rope.mscale_all_dim != 0) {
-      const auto mscale = static_cast<float>(yarn_mscale(c.rope.factor, c.rope.mscale_all_dim));
-      scale = scale * mscale * mscale;
+      indexer(o, layer, w);
     }
     o.mla_attention(layer, a_.q, a_.kv, w.kv_b, a_.attn,
                     {.heads = heads, .nope_dim = m.qk_nope_head_dim, .rope_dim = m.qk_rope_head_dim,
-                     .v_dim = m.v_head_dim, .latent_dim = m.kv_lora_rank, .scale = scale,
+                     .v_dim = m.v_head_dim, .latent_dim = m.kv_lora_rank,
+                     .scale = softmax_scale_,
                      .sparse = sparse});
     o.linear(a_.attn, w.o, {}, a_.o);
   }
 
   // The lightning indexer: q from the q latent, k from x through wk and a LayerNorm, both roped
   // rotate-half on their first qk_rope_head_dim dimensions; weights from x.
-  void indexer(ops& o, int64_t layer, const attention_weights& w, float rope_scale) {
+  void indexer(ops& o, int64_t layer, const attention_weights& w) {
     const model_config& c = config_;
     const indexer_config& x = c.indexer;
     const int64_t rope = c.mla.qk_rope_head_dim;
     o.linear(a_.q_latent, w.index_q, {}, a_.index_q);
-    o.rope(a_.index_q, {.heads = x.n_heads, .head_stride = x.head_dim, .dim = rope, .scale = rope_scale},
+    o.rope(a_.index_q, {.heads = x.n_heads, .head_stride = x.head_dim, .dim = rope, .scale = rope_scale_},
            w_.inv_freq);
     o.linear(a_.x, w.index_k, {}, a_.index_k);
     o.layer_norm(a_.index_k, w.index_k_norm, w.index_k_bias, a_.index_k, 1e-6f);
-    o.rope(a_.index_k, {.heads = 1, .head_stride = x.head_dim, .dim = rope, .scale = rope_scale},
+    o.rope(a_.index_k, {.heads = 1, .head_stride = x.head_dim, .dim = rope, .scale = rope_scale_},
            w_.inv_freq);
     o.linear(a_.x, w.index_weights, {}, a_.index_weights);
     o.index_select(layer, a_.index_q, a_.index_k, a_.index_weights,
@@ -378,6 +387,8 @@ private:
   }
 
   model_config config_;
+  float rope_scale_;    // YaRN's attention factor on cos and sin; 1 otherwise
+  float softmax_scale_; // (qk_nope + qk_rope)^-0.5, times YaRN's mscale²
   model_weights w_;
   activations a_;
 };

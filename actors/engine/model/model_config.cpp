@@ -262,10 +262,8 @@ model_config load_model_config(const std::string& model_dir) {
 }
 
 std::string model_config_to_json(const model_config& c) {
-  if (c.is_deepseek()) {
-    return deepseek_config_to_json(c);
-  }
-  static const char* arch_class[] = {"LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM"};
+  static const char* arch_class[] = {"LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM",
+                                     "DeepseekV3ForCausalLM", "DeepseekV32ForCausalLM"};
   json j;
   j["architectures"] = {arch_class[static_cast<int>(c.arch)]};
   j["model_type"] = std::string(model_arch_name(c.arch));
@@ -279,24 +277,43 @@ std::string model_config_to_json(const model_config& c) {
   j["hidden_act"] = "silu";
   j["max_position_embeddings"] = c.max_position_embeddings;
   j["rms_norm_eps"] = c.rms_norm_eps;
-  json rope = {{"rope_type", c.rope.kind == rope_kind::rope_kind_llama3 ? "llama3" : "default"},
-               {"rope_theta", c.rope.theta}};
-  if (c.rope.kind == rope_kind::rope_kind_llama3) {
+  json rope = {{"rope_theta", c.rope.theta}};
+  switch (c.rope.kind) {
+  case rope_kind::rope_kind_default:
+    rope["rope_type"] = "default";
+    break;
+  case rope_kind::rope_kind_llama3:
+    rope["rope_type"] = "llama3";
     rope["factor"] = c.rope.factor;
     rope["low_freq_factor"] = c.rope.low_freq_factor;
     rope["high_freq_factor"] = c.rope.high_freq_factor;
     rope["original_max_position_embeddings"] = c.rope.original_max_position_embeddings;
+    break;
+  case rope_kind::rope_kind_yarn:
+    rope["rope_type"] = "yarn";
+    rope["factor"] = c.rope.factor;
+    rope["original_max_position_embeddings"] = c.rope.original_max_position_embeddings;
+    rope["beta_fast"] = c.rope.beta_fast;
+    rope["beta_slow"] = c.rope.beta_slow;
+    rope["mscale"] = c.rope.mscale;
+    rope["mscale_all_dim"] = c.rope.mscale_all_dim;
+    break;
   }
   j["rope_parameters"] = rope;
   j["tie_word_embeddings"] = c.tie_word_embeddings;
-  if (c.arch != model_arch::model_arch_qwen2) {
-    j["attention_bias"] = c.o_bias;
-  }
   j["attention_dropout"] = 0.0;
-  if (c.arch == model_arch::model_arch_llama) {
-    j["mlp_bias"] = false;
+  if (c.is_deepseek()) {
+    j["attention_bias"] = false;
+    write_deepseek_fields(c, j);
   } else {
-    j["use_sliding_window"] = false;
+    if (c.arch != model_arch::model_arch_qwen2) {
+      j["attention_bias"] = c.o_bias;
+    }
+    if (c.arch == model_arch::model_arch_llama) {
+      j["mlp_bias"] = false;
+    } else {
+      j["use_sliding_window"] = false;
+    }
   }
   auto ids = [](const std::vector<int64_t>& v) -> json {
     return v.empty() ? json(nullptr) : v.size() == 1 ? json(v[0]) : json(v);

@@ -109,7 +109,7 @@ void add_dense_layer(const model_config& c, const std::string& p, const tensor_a
 }
 
 // DeepSeek's checkpoint names (deepseek_decoder.cpp), per-expert as DeepSeek ships them.
-void add_deepseek_layer(const model_config& c, int64_t index, const std::string& p,
+void add_deepseek_layer(const model_config& c, bool moe, const std::string& p,
                         const tensor_adder& add) {
   const int64_t h = c.hidden_size, heads = c.num_attention_heads;
   const mla_config& m = c.mla;
@@ -135,7 +135,7 @@ void add_deepseek_layer(const model_config& c, int64_t index, const std::string&
     add(a + "indexer.weights_proj.weight", {x.n_heads, h}, 0.1f, 0.0f);
   }
   add(p + "post_attention_layernorm.weight", {h}, 0.1f, 1.0f);
-  if (!c.moe.moe_layers[static_cast<size_t>(index)]) {
+  if (!moe) {
     add(p + "mlp.gate_proj.weight", {c.intermediate_size, h}, 0.1f, 0.0f);
     add(p + "mlp.up_proj.weight", {c.intermediate_size, h}, 0.1f, 0.0f);
     add(p + "mlp.down_proj.weight", {h, c.intermediate_size}, 0.1f, 0.0f);
@@ -341,7 +341,7 @@ void init_random_model(const model_init_params& params) {
     std::string p = "model.layers." + std::to_string(i) + ".";
     add(p + "input_layernorm.weight", {h}, 0.1f, 1.0f);
     if (c.is_deepseek()) {
-      add_deepseek_layer(c, i, p, add);
+      add_deepseek_layer(c, c.moe.moe_layers[static_cast<size_t>(i)], p, add);
     } else {
       add_dense_layer(c, p, add);
     }
@@ -350,10 +350,8 @@ void init_random_model(const model_init_params& params) {
   // projection and head. The runtime checks it but does not run it.
   for (int64_t i = 0; i < c.num_nextn_predict_layers; ++i) {
     const std::string p = "model.layers." + std::to_string(c.num_hidden_layers + i) + ".";
-    c.moe.moe_layers.push_back(true);
     add(p + "input_layernorm.weight", {h}, 0.1f, 1.0f);
-    add_deepseek_layer(c, c.num_hidden_layers + i, p, add);
-    c.moe.moe_layers.pop_back();
+    add_deepseek_layer(c, /*moe=*/true, p, add);
     add(p + "enorm.weight", {h}, 0.1f, 1.0f);
     add(p + "hnorm.weight", {h}, 0.1f, 1.0f);
     add(p + "eh_proj.weight", {h, 2 * h}, 0.1f, 0.0f);

@@ -13,8 +13,8 @@ std::string fp8_scale_name(std::string_view weight_name) {
   return std::string(weight_name) + "_scale_inv";
 }
 
-const tensor_view& fetch_fp8_scale(const weight_source& source, const tensor_view& weight,
-                                   int64_t block_rows, int64_t block_cols) {
+fp8_scales read_fp8_scales(const weight_source& source, const tensor_view& weight,
+                           int64_t block_rows, int64_t block_cols) {
   if (block_rows <= 0 || block_cols <= 0) {
     throw input_error("tensor \"" + weight.name +
                       "\" is F8_E4M3, but config.json has no FP8 quantization_config for it");
@@ -29,36 +29,35 @@ const tensor_view& fetch_fp8_scale(const weight_source& source, const tensor_vie
   const std::vector<int64_t> blocks = {(weight.shape[0] + block_rows - 1) / block_rows,
                                        (weight.shape[1] + block_cols - 1) / block_cols};
   const tensor_view& scale = source.fetch(name, blocks);
-  if (scale.type != dtype::dtype_f32) {
-    source.release(scale);
-    throw input_error("tensor \"" + name + "\" is " + std::string(dtype_name(scale.type)) +
-                      ", not F32");
+  const dtype type = scale.type;
+  fp8_scales out{.values = std::vector<float>(static_cast<size_t>(scale.num_elements())),
+                 .block_rows = block_rows, .block_cols = block_cols};
+  if (type == dtype::dtype_f32) {
+    to_f32(scale, out.values);
   }
-  std::vector<float> values(static_cast<size_t>(scale.num_elements()));
-  to_f32(scale, values);
-  for (float v : values) {
+  source.release(scale);
+  if (type != dtype::dtype_f32) {
+    throw input_error("tensor \"" + name + "\" is " + std::string(dtype_name(type)) + ", not F32");
+  }
+  for (float v : out.values) {
     if (!std::isfinite(v) || v < 0) {
-      source.release(scale);
       throw input_error("tensor \"" + name + "\" holds a scale that is negative or not finite");
     }
   }
-  return scale;
+  return out;
 }
 
-void dequantize_fp8(const tensor_view& weight, const tensor_view& scale, int64_t block_rows,
-                    int64_t block_cols, std::span<float> out) {
+void dequantize_fp8(const tensor_view& weight, const fp8_scales& scales, std::span<float> out) {
   PM_ASSERT(weight.type == dtype::dtype_f8_e4m3 && weight.shape.size() == 2 &&
                 out.size() == static_cast<size_t>(weight.num_elements()),
             "dequantize_fp8: an e4m3 matrix into its element count");
   const int64_t rows = weight.shape[0], cols = weight.shape[1];
-  std::vector<float> scales(static_cast<size_t>(scale.num_elements()));
-  to_f32(scale, scales);
-  const int64_t block_cols_n = (cols + block_cols - 1) / block_cols;
+  const int64_t block_cols_n = (cols + scales.block_cols - 1) / scales.block_cols;
   for (int64_t r = 0; r < rows; ++r) {
-    const float* scale_row = scales.data() + (r / block_rows) * block_cols_n;
+    const float* scale_row = scales.values.data() + (r / scales.block_rows) * block_cols_n;
     for (int64_t c = 0; c < cols; ++c) {
       const auto bits = static_cast<uint8_t>(weight.data[r * cols + c]);
-      out[static_cast<size_t>(r * cols + c)] = e4m3_to_f32(bits) * scale_row[c / block_cols];
+      out[static_cast<size_t>(r * cols + c)] = e4m3_to_f32(bits) * scale_row[c / scales.block_cols];
     }
   }
 }

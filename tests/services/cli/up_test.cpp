@@ -13,7 +13,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -23,26 +25,85 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The processes whose command line mentions `needle` (our temp folder names are unique).
-std::vector<pid_t> pids_mentioning(const std::string& needle) {
+// The processes whose command line mentions every one of `needles` (our temp folder names are
+// unique).
+std::vector<pid_t> pids_mentioning(std::initializer_list<std::string> needles) {
   std::vector<pid_t> pids;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::ifstream in(entry.path() / "cmdline", std::ios::binary);
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(needle) != std::string::npos) pids.push_back(std::stoi(name));
+    if (std::all_of(needles.begin(), needles.end(), [&](const std::string& n) {
+          return cmdline.find(n) != std::string::npos;
+        })) {
+      pids.push_back(std::stoi(name));
+    }
   }
   return pids;
 }
 
 int processes_mentioning(const std::string& needle) {
-  return static_cast<int>(pids_mentioning(needle).size());
+  return static_cast<int>(pids_mentioning({needle}).size());
 }
 
 // The file's text, or "" while it does not exist yet.
 std::string text_of(const std::string& path) {
   return std::filesystem::exists(path) ? testing::read_file(path) : std::string();
+}
+
+// A secret file's text without its newline.
+std::string secret(const std::string& path) {
+  std::string text = testing::read_file(path);
+  text.erase(text.find_last_not_of("\n") + 1);
+  return text;
+}
+
+const std::string cli = std::string(PM_BUILD_DIR) + "/proofmesh";
+
+// `proofmesh up` on a tiny random model in `dir`, with `extra` flags, once it says "mesh up".
+struct up_mesh {
+  int gateway_port = 0;
+  std::unique_ptr<testing::child_process> process;
+};
+
+up_mesh start_up(const testing::temp_dir& dir, const std::vector<std::string>& extra) {
+  engine::init_random_model(
+      {.arch = engine::model_arch::model_arch_llama, .seed = 8, .out_dir = dir.str("model")});
+  const int redis_port = testing::free_port();
+  up_mesh mesh{.gateway_port = testing::free_port()};
+  const int base_port = testing::free_port(); // base, base+1, base+2: the next two picks
+  testing::free_port();
+  testing::free_port();
+  std::vector<std::string> argv = {cli, "up", "--model", dir.str("model"), "--log-dir",
+                                   dir.str("mesh"), "--redis-port", std::to_string(redis_port),
+                                   "--base-port", std::to_string(base_port), "--gateway-port",
+                                   std::to_string(mesh.gateway_port), "--slots", "3"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  mesh.process = std::make_unique<testing::child_process>(argv, dir.str("up.log"));
+  const auto ready = std::chrono::steady_clock::now() + 60s;
+  while (text_of(dir.str("up.log")).find("mesh up") == std::string::npos &&
+         std::chrono::steady_clock::now() < ready) {
+    std::this_thread::sleep_for(50ms);
+  }
+  return mesh;
+}
+
+// The gateway flags of the CLI for the mesh of `dir`.
+std::string gateway_flags(const testing::temp_dir& dir, const up_mesh& mesh) {
+  return " --gateway http://127.0.0.1:" + std::to_string(mesh.gateway_port) + " --api-key " +
+         secret(dir.str("mesh/api.key"));
+}
+
+// A quick job of one problem and two short proofs through `proofmesh submit --watch`.
+testing::command_result submit_quick_job(const testing::temp_dir& dir, const up_mesh& mesh) {
+  dir.write("job.jsonl", std::string(R"({"question": "Prove that 2 + 2 = 4."})" "\n"));
+  return testing::run_command(cli + " submit " + dir.str("job.jsonl") +
+                                  " --strategy quick --num-proofs 2 --max-tokens 8"
+                                  " --param max_rounds=1 --param empty_round_retries=0"
+                                  " --param verify_max_tokens=8 --watch" +
+                                  gateway_flags(dir, mesh),
+                              dir.str("submit.err"));
 }
 
 // Dedicated replicas (the default), or one combined worker.
@@ -51,27 +112,10 @@ class up : public ::testing::TestWithParam<bool> {};
 TEST_P(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
   const bool combined = GetParam();
   testing::temp_dir dir;
-  engine::init_random_model(
-      {.arch = engine::model_arch::model_arch_llama, .seed = 8, .out_dir = dir.str("model")});
-  const int redis_port = testing::free_port();
-  const int gateway_port = testing::free_port();
-  const int base_port = testing::free_port(); // base, base+1, base+2: the next two picks
-  testing::free_port();
-  testing::free_port();
-  const std::string cli = std::string(PM_BUILD_DIR) + "/proofmesh";
-  std::vector<std::string> argv = {cli, "up", "--model", dir.str("model"), "--log-dir",
-                                   dir.str("mesh"), "--redis-port", std::to_string(redis_port),
-                                   "--base-port", std::to_string(base_port), "--gateway-port",
-                                   std::to_string(gateway_port), "--slots", "3"};
-  if (combined) {
-    argv.insert(argv.end(), {"--workers", "1", "--block-size", "8"});
-  }
-  testing::child_process up(argv, dir.str("up.log"));
-  const auto ready = std::chrono::steady_clock::now() + 60s;
-  while (text_of(dir.str("up.log")).find("mesh up") == std::string::npos &&
-         std::chrono::steady_clock::now() < ready) {
-    std::this_thread::sleep_for(50ms);
-  }
+  up_mesh mesh = start_up(dir, combined ? std::vector<std::string>{"--workers", "1",
+                                                                   "--block-size", "8"}
+                                        : std::vector<std::string>{});
+  testing::child_process& up = *mesh.process;
   ASSERT_NE(text_of(dir.str("up.log")).find("mesh up"), std::string::npos)
       << text_of(dir.str("up.log"));
   EXPECT_NE(text_of(dir.str("up.log"))
@@ -81,26 +125,17 @@ TEST_P(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
       << text_of(dir.str("up.log"));
   // The Redis password is on no process's command line (Redis reads a 0600 config file, the
   // services the environment).
-  std::string password = testing::read_file(dir.str("mesh/redis.password"));
-  password.erase(password.find_last_not_of("\n") + 1);
+  const std::string password = secret(dir.str("mesh/redis.password"));
   ASSERT_FALSE(password.empty());
   EXPECT_EQ(processes_mentioning(password), 0);
   EXPECT_EQ(std::filesystem::status(dir.str("mesh/redis.conf")).permissions() &
                 std::filesystem::perms::others_read,
             std::filesystem::perms::none);
-  std::string key = testing::read_file(dir.str("mesh/api.key"));
-  key.erase(key.find_last_not_of("\n") + 1);
   EXPECT_EQ(std::filesystem::status(dir.str("mesh/api.key")).permissions() &
                 std::filesystem::perms::others_read,
             std::filesystem::perms::none);
-  const std::string gateway =
-      " --gateway http://127.0.0.1:" + std::to_string(gateway_port) + " --api-key " + key;
-  dir.write("job.jsonl", std::string(R"({"question": "Prove that 2 + 2 = 4."})" "\n"));
-  auto submitted = testing::run_command(cli + " submit " + dir.str("job.jsonl") +
-                                            " --strategy quick --num-proofs 2 --max-tokens 8"
-                                            " --param max_rounds=1 --param empty_round_retries=0"
-                                            " --param verify_max_tokens=8 --watch" + gateway,
-                                        dir.str("submit.err"));
+  const std::string gateway = gateway_flags(dir, mesh);
+  auto submitted = submit_quick_job(dir, mesh);
   ASSERT_EQ(submitted.exit_code, 0) << submitted.err << text_of(dir.str("mesh/gateway.log"));
   const std::string id = submitted.out.substr(0, submitted.out.find('\n'));
   EXPECT_NE(submitted.err.find("job " + id + " completed"), std::string::npos) << submitted.err;
@@ -114,7 +149,7 @@ TEST_P(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
   EXPECT_NE(result.out.find("\"status\":\"completed\""), std::string::npos) << result.out;
   // A wrong key is the caller's mistake: exit 2 and the gateway's code.
   auto denied = testing::run_command(cli + " status " + id + " --gateway http://127.0.0.1:" +
-                                         std::to_string(gateway_port) + " --api-key wrong",
+                                         std::to_string(mesh.gateway_port) + " --api-key wrong",
                                      dir.str("denied.err"));
   EXPECT_EQ(denied.exit_code, 2);
   EXPECT_NE(denied.err.find("invalid_api_key"), std::string::npos) << denied.err;
@@ -136,35 +171,13 @@ TEST_P(up, runs_a_job_end_to_end_and_leaves_nothing_behind) {
 // submitted after that completes.
 TEST(up_supervision, a_killed_worker_is_started_again_and_the_mesh_keeps_working) {
   testing::temp_dir dir;
-  engine::init_random_model(
-      {.arch = engine::model_arch::model_arch_llama, .seed = 8, .out_dir = dir.str("model")});
-  const int redis_port = testing::free_port();
-  const int gateway_port = testing::free_port();
-  const int base_port = testing::free_port();
-  testing::free_port();
-  testing::free_port();
-  const std::string cli = std::string(PM_BUILD_DIR) + "/proofmesh";
-  testing::child_process up({cli, "up", "--model", dir.str("model"), "--log-dir", dir.str("mesh"),
-                             "--redis-port", std::to_string(redis_port), "--base-port",
-                             std::to_string(base_port), "--gateway-port",
-                             std::to_string(gateway_port), "--slots", "3"},
-                            dir.str("up.log"));
-  const auto ready = std::chrono::steady_clock::now() + 60s;
-  while (text_of(dir.str("up.log")).find("mesh up") == std::string::npos &&
-         std::chrono::steady_clock::now() < ready) {
-    std::this_thread::sleep_for(50ms);
-  }
+  up_mesh mesh = start_up(dir, {});
   ASSERT_NE(text_of(dir.str("up.log")).find("mesh up"), std::string::npos)
       << text_of(dir.str("up.log"));
-  const std::string worker_id = "generator-0"; // the job needs it: its tasks go nowhere else
-  std::vector<pid_t> before;
-  for (pid_t p : pids_mentioning(dir.str("model"))) {
-    std::ifstream in("/proc/" + std::to_string(p) + "/cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(worker_id) != std::string::npos) before.push_back(p);
-  }
-  ASSERT_EQ(before.size(), 1u);
-  ::kill(before[0], SIGKILL);
+  // The generator: the job needs it, its tasks go nowhere else.
+  const std::vector<pid_t> generator = pids_mentioning({dir.str("model"), "generator-0"});
+  ASSERT_EQ(generator.size(), 1u);
+  ::kill(generator[0], SIGKILL);
   const auto back = std::chrono::steady_clock::now() + 30s;
   while (text_of(dir.str("up.log")).find("started generator-0 again") == std::string::npos &&
          std::chrono::steady_clock::now() < back) {
@@ -175,19 +188,11 @@ TEST(up_supervision, a_killed_worker_is_started_again_and_the_mesh_keeps_working
             std::string::npos)
       << log;
   ASSERT_NE(log.find("started generator-0 again"), std::string::npos) << log;
-  std::string key = testing::read_file(dir.str("mesh/api.key"));
-  key.erase(key.find_last_not_of("\n") + 1);
-  dir.write("job.jsonl", std::string(R"({"question": "Prove that 2 + 2 = 4."})" "\n"));
-  auto submitted = testing::run_command(
-      cli + " submit " + dir.str("job.jsonl") +
-          " --strategy quick --num-proofs 2 --max-tokens 8 --param max_rounds=1"
-          " --param empty_round_retries=0 --param verify_max_tokens=8 --watch --gateway"
-          " http://127.0.0.1:" + std::to_string(gateway_port) + " --api-key " + key,
-      dir.str("submit.err"));
+  auto submitted = submit_quick_job(dir, mesh);
   EXPECT_EQ(submitted.exit_code, 0) << submitted.err;
   EXPECT_NE(submitted.err.find(" completed"), std::string::npos) << submitted.err;
-  up.signal(SIGTERM);
-  EXPECT_EQ(up.wait_exit(120s), std::optional<int>(0)) << text_of(dir.str("up.log"));
+  mesh.process->signal(SIGTERM);
+  EXPECT_EQ(mesh.process->wait_exit(120s), std::optional<int>(0)) << text_of(dir.str("up.log"));
   EXPECT_EQ(processes_mentioning(dir.str("model")), 0);
 }
 

@@ -52,6 +52,7 @@ public:
   uint64_t epoch() const { return epoch_; }
   /// Per-op times (PM_OP_TIMES): the runner calls this once a step's work has finished.
   void collect_op_times() { timer_.collect(); }
+  void set_op_phase(const char* phase) { timer_.set_phase(phase); }
 
   weight load(const weight_source& source, std::span<const weight_part> parts) override;
   weight load_table(std::span<const float> values) override;

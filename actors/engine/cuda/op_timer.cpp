@@ -14,13 +14,13 @@ bool op_timer::enabled_by_environment() {
 op_timer::op_timer(cudaStream_t stream) : stream_(stream), enabled_(enabled_by_environment()) {}
 
 op_timer::~op_timer() {
-  if (enabled_ && !totals_.empty()) {
+  for (const auto& [phase, ops] : enabled_ ? totals_ : decltype(totals_){}) {
     double all = 0;
-    for (const auto& [name, t] : totals_) {
+    for (const auto& [name, t] : ops) {
       all += t.first;
     }
-    std::fprintf(stderr, "op times (PM_OP_TIMES): %.1f ms over every step\n", all);
-    for (const auto& [name, t] : totals_) {
+    std::fprintf(stderr, "op times (PM_OP_TIMES), %s steps: %.1f ms\n", phase.c_str(), all);
+    for (const auto& [name, t] : ops) {
       std::fprintf(stderr, "  %-16s %10.2f ms %6.1f%% %8ld calls\n", name.c_str(), t.first,
                    100.0 * t.first / all, t.second);
     }
@@ -62,7 +62,7 @@ void op_timer::collect() {
   for (const auto& [name, slot] : open_) {
     float ms = 0;
     if (cudaEventElapsedTime(&ms, events_[slot], events_[slot + 1]) == cudaSuccess) {
-      auto& t = totals_[name];
+      auto& t = totals_[phase_][name];
       t.first += ms;
       ++t.second;
     }

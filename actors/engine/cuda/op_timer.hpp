@@ -41,6 +41,8 @@ public:
 
   /// Adds the elapsed times of the ops recorded since the last call; the stream must be idle.
   void collect();
+  /// The phase the next ops belong to ("prefill", "decode"): totals print per phase.
+  void set_phase(const char* phase) { phase_ = phase; }
 
 private:
   cudaEvent_t event(size_t i);
@@ -50,7 +52,9 @@ private:
   std::vector<cudaEvent_t> events_;                 // a pool, two per recorded op
   std::vector<std::pair<const char*, size_t>> open_; // op and its first event, this step
   size_t used_ = 0;
-  std::map<std::string, std::pair<double, long>> totals_; // ms and calls per op
+  const char* phase_ = "step";
+  std::map<std::string, std::map<std::string, std::pair<double, long>>> totals_; // ms, calls:
+                                                                                // phase, op
 };
 
 } // namespace proofmesh::engine

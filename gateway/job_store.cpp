@@ -212,11 +212,11 @@ json job_store::cancel(const std::string& tenant, const std::string& id) {
   // Each write is idempotent, so the retrying client is fine here: a repeated DELETE repeats them.
   checked(c->client.command({"HSET", keys::job(id), "cancel_requested", std::to_string(unix_ms())}),
           "HSET");
-  checked(c->client.command({"SADD", "jobs:cancel", id}), "SADD");
+  checked(c->client.command({"SADD", keys::jobs_cancel, id}), "SADD");
   // It may have finished since we looked; then nobody will take the request out of the set.
   const std::string now = checked(c->client.command({"HGET", keys::job(id), "status"}), "HGET").str;
   if (terminal(now)) {
-    checked(c->client.command({"SREM", "jobs:cancel", id}), "SREM");
+    checked(c->client.command({"SREM", keys::jobs_cancel, id}), "SREM");
     throw api_error(409, "job_finished", "job " + id + " is already " + now);
   }
   if (!r.cancel_requested) {

@@ -110,7 +110,7 @@ search_step pool_search::close_round(bool early, const std::set<int32_t>* slots)
     proofs.push_back(pooled_form(it->second));
     counts_.ratings_dropped += static_cast<int64_t>(proofs.back().dropped.size());
   }
-  if (early) step.facts.push_back(stop_mark(round_, pooled_slots));
+  if (early) step.facts.emplace_back(std::in_place_type<early_stop>, round_, pooled_slots);
   if (early || slots != nullptr) step.append(withdraw_round(round_)); // cut short: the rest goes
   step.pooled = pool_.add_round(proofs, p.verifications_per_proof > 0);
   ++counts_.rounds;

@@ -4,40 +4,12 @@
 #include "actors/pipeline/self_refine_search.hpp"
 #include "actors/roles/python_text.hpp"
 
-#include <charconv>
 
 namespace proofmesh::pipeline {
 
 namespace pt = proofmesh::transport;
 
 namespace {
-
-// "rR/kind/a[/b[/c]]" after the job/problem prefix.
-struct task_tail {
-  int32_t round = -1;
-  std::string kind;
-  std::vector<int32_t> idx;
-};
-
-task_tail parse_tail(std::string_view rest) {
-  task_tail t;
-  std::vector<std::string_view> parts;
-  for (size_t start = 0;;) {
-    const size_t slash = rest.find('/', start);
-    parts.push_back(rest.substr(start, slash == std::string_view::npos ? slash : slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  if (parts.size() < 3 || parts[0].size() < 2 || parts[0][0] != 'r') return t;
-  std::from_chars(parts[0].data() + 1, parts[0].data() + parts[0].size(), t.round);
-  t.kind = parts[1];
-  for (size_t i = 2; i < parts.size(); ++i) {
-    int32_t v = -1;
-    std::from_chars(parts[i].data(), parts[i].data() + parts[i].size(), v);
-    t.idx.push_back(v);
-  }
-  return t;
-}
 
 template <typename T> void move_into(std::vector<T>& to, std::vector<T>& from) {
   to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
@@ -73,15 +45,13 @@ std::unique_ptr<proof_search> proof_search::make(search_setup setup) {
 proof_search::proof_search(search_setup setup) : setup_(std::move(setup)) {
   setup_.question = std::string(roles::python_strip(setup_.question));
   replaying_ = setup_.replaying;
-  prefix_ = setup_.job_id;
-  prefix_ += '/';
-  prefix_ += setup_.problem_id;
-  prefix_ += '/';
   seed_ = search_random::for_round(setup_.job_id, setup_.problem_id, 0).next() | 1;
 }
 
-std::string_view proof_search::tail_of(const std::string& task_id) const {
-  return std::string_view(task_id).substr(prefix_.size());
+std::optional<task_key> proof_search::key_of(const std::string& task_id) const {
+  std::optional<task_key> k = task_key::parse(task_id);
+  if (!k || k->job != setup_.job_id || k->problem != setup_.problem_id) return std::nullopt;
+  return k;
 }
 
 search_step proof_search::start() { return begin(); }
@@ -92,18 +62,11 @@ search_step proof_search::resume() {
   return done() ? search_step{} : on_resume();
 }
 
-std::string proof_search::task_id(int32_t round, const char* kind,
-                                  std::initializer_list<int32_t> idx) const {
-  std::string id = prefix_;
-  id += 'r';
-  id += std::to_string(round);
-  id += '/';
-  id += kind;
-  for (int32_t i : idx) {
-    id += '/';
-    id += std::to_string(i);
-  }
-  return id;
+std::string proof_search::task_id(int32_t round, task_kind kind, int32_t slot, int32_t rating,
+                                  int32_t judgement) const {
+  return task_key{.job = setup_.job_id, .problem = setup_.problem_id, .round = round,
+                  .kind = kind, .slot = slot, .rating = rating, .judgement = judgement}
+      .to_string();
 }
 
 // The sampling of a task: the job's, seeded per job and problem (two jobs, or two problems,
@@ -121,7 +84,7 @@ pt::sampling_spec proof_search::sampling(uint64_t kind, int32_t round, int32_t s
 
 pt::task_msg proof_search::generation(int32_t round, int32_t slot, std::string context) const {
   const pt::sampling_spec s = sampling(0, round, slot, 0, 0);
-  return {.task_id = task_id(round, "gen", {slot}),
+  return {.task_id = task_id(round, task_kind::task_kind_generate, slot),
           .job_id = setup_.job_id,
           .input = pt::generate_input{setup_.question, std::move(context)},
           .sampling = s};
@@ -136,7 +99,7 @@ search_step proof_search::verify(int32_t round, int32_t slot, pt::generate_outpu
   if (m == 0) return on_verified({round, slot});
   std::vector<pt::task_msg> tasks;
   for (int32_t j = 0; j < m; ++j) {
-    tasks.push_back({.task_id = task_id(round, "verify", {slot, j}),
+    tasks.push_back({.task_id = task_id(round, task_kind::task_kind_verify, slot, j),
                      .job_id = setup_.job_id,
                      .input = pt::verify_input{setup_.question, c.proof.solution},
                      .sampling = sampling(1, round, slot, j, 0)});
@@ -150,6 +113,12 @@ search_step proof_search::issue(std::vector<pt::task_msg> tasks) {
     if (done()) break; // an early result ended the problem: the rest is not wanted
     if (resolved_.contains(t.task_id) || open_.contains(t.task_id)) continue;
     open_[t.task_id] = t;
+    if (auto dead = early_dead_.find(t.task_id); dead != early_dead_.end()) {
+      const std::string reason = std::move(dead->second);
+      early_dead_.erase(dead);
+      step.append(dead_letter_of(t, reason, false));
+      continue;
+    }
     auto early = early_.find(t.task_id);
     if (early == early_.end()) {
       step.send.push_back(std::move(t));
@@ -175,21 +144,25 @@ size_t proof_search::max_early() const {
   return per_proof * proofs_per_round * rounds + 16;
 }
 
-search_step proof_search::on_result(const pt::task_result_msg& result) {
-  if (result.task_id.rfind(prefix_, 0) != 0) return {};
-  const task_tail tail = parse_tail(tail_of(result.task_id));
-  if (tail.kind == "stop") { // a recorded early stop: its round pools exactly these slots
-    const auto* c = std::get_if<pt::complete_output>(&result.output);
-    if (done() || c == nullptr || tail.round < 1) return {};
-    std::set<int32_t> slots;
-    for (size_t at = 0; at < c->text.size();) {
-      const size_t comma = std::min(c->text.find(',', at), c->text.size());
-      int32_t v = -1;
-      std::from_chars(c->text.data() + at, c->text.data() + comma, v);
-      if (v >= 0) slots.insert(v);
-      at = comma + 1;
-    }
-    return on_stop_mark(tail.round, std::move(slots));
+search_step proof_search::on_fact(const search_fact& fact) {
+  if (done()) return {};
+  if (const auto* stop = std::get_if<early_stop>(&fact)) {
+    return stop->round >= 1 ? on_stop_mark(stop->round, stop->slots) : search_step{};
+  }
+  const dead_letter& d = std::get<dead_letter>(fact);
+  if (!key_of(d.task_id) || resolved_.contains(d.task_id)) return {};
+  auto it = open_.find(d.task_id);
+  if (it != open_.end()) return dead_letter_of(it->second, d.reason, false);
+  if (early_dead_.size() < max_early()) early_dead_.emplace(d.task_id, d.reason);
+  return {};
+}
+
+search_step proof_search::on_result(const pt::task_result_msg& received) {
+  if (!key_of(received.task_id)) return {};
+  pt::task_result_msg result = received;
+  // Dead letters are the search's own facts (on_fact); from a worker this is a failure.
+  if (result.status == pt::task_status::task_status_given_up) {
+    result.status = pt::task_status::task_status_failed;
   }
   auto it = open_.find(result.task_id);
   if (it == open_.end()) {
@@ -202,9 +175,6 @@ search_step proof_search::on_result(const pt::task_result_msg& result) {
     return {};
   }
   pt::task_msg task = it->second;
-  if (result.status == pt::task_status::task_status_given_up) { // a recorded dead letter
-    return dead_letter_of(task, result.error, false);
-  }
   if (result.status == pt::task_status::task_status_handed_back) {
     // Not run (a worker shutting down): again, at no cost to its attempts, but not forever.
     if (++handed_back_[task.task_id] <= 16) return {.retry = {task}};
@@ -241,29 +211,17 @@ search_step proof_search::dead_letter_of(const pt::task_msg& task, const std::st
   resolved_.insert(task.task_id);
   search_step step;
   if (record) { // kept with the results: a resumed search must not try it again
-    step.facts.push_back({.task_id = task.task_id,
-                          .status = pt::task_status::task_status_given_up,
-                          .error = reason.substr(0, 1024)});
+    step.facts.push_back(dead_letter{.task_id = task.task_id, .reason = reason.substr(0, 1024)});
   }
   step.append(lost(task));
   return step;
 }
 
-pt::task_result_msg proof_search::stop_mark(int32_t round, const std::set<int32_t>& slots) const {
-  std::string list;
-  for (int32_t s : slots) {
-    if (!list.empty()) list += ',';
-    list += std::to_string(s);
-  }
-  return {.task_id = task_id(round, "stop", {0}),
-          .output = pt::complete_output{list, "stop"}};
-}
-
 search_step proof_search::lost(const pt::task_msg& task) {
-  const task_tail t = parse_tail(tail_of(task.task_id));
-  if (t.kind == "gen" && t.idx.size() == 1) return on_lost_proof(t.round, t.idx[0]);
-  if (t.idx.size() >= 2) return resolve_in_candidate({t.round, t.idx[0]});
-  return {};
+  const std::optional<task_key> k = key_of(task.task_id);
+  if (!k) return {};
+  if (k->kind == task_kind::task_kind_generate) return on_lost_proof(k->round, k->slot);
+  return resolve_in_candidate({k->round, k->slot});
 }
 
 search_step proof_search::resolve_in_candidate(const candidate_key& key) {
@@ -274,25 +232,25 @@ search_step proof_search::resolve_in_candidate(const candidate_key& key) {
 }
 
 search_step proof_search::on_output(const pt::task_msg& task, const pt::task_result_msg& r) {
-  const task_tail t = parse_tail(tail_of(task.task_id));
+  const task_key t = *key_of(task.task_id); // an open task: one of ours
   if (const auto* g = std::get_if<pt::generate_output>(&r.output)) {
     ++counts_.proofs;
-    return on_proof(t.round, t.idx.at(0), *g);
+    return on_proof(t.round, t.slot, *g);
   }
-  const candidate_key key{t.round, t.idx.at(0)};
+  const candidate_key key{t.round, t.slot};
   auto c = candidates_.find(key);
   if (c == candidates_.end()) return {};
   search_step step;
   if (const auto* v = std::get_if<pt::verify_output>(&r.output)) {
     ++counts_.ratings;
-    const int32_t j = t.idx.at(1);
+    const int32_t j = t.rating;
     c->second.ratings[j] = {.rating = v->rating, .score = v->score};
     const int32_t k = setup_.params.meta_verifications_per_rating;
     if (v->score <= setup_.params.meta_threshold && k > 0) {
       c->second.unresolved += k;
       std::vector<pt::task_msg> metas;
       for (int32_t q = 0; q < k; ++q) {
-        metas.push_back({.task_id = task_id(t.round, "meta", {key.second, j, q}),
+        metas.push_back({.task_id = task_id(t.round, task_kind::task_kind_meta, key.second, j, q),
                          .job_id = setup_.job_id,
                          .input = pt::meta_verify_input{setup_.question,
                                                         c->second.proof.solution, v->rating},
@@ -304,7 +262,7 @@ search_step proof_search::on_output(const pt::task_msg& task, const pt::task_res
     ++counts_.meta_ratings;
     if (m->quality >= setup_.params.meta_valid_from) ++counts_.meta_agreed;
     // By index, not arrival: a replay builds the same list.
-    c->second.metas[t.idx.at(1)][t.idx.at(2)] = {.quality = m->analysis, .score = m->quality};
+    c->second.metas[t.rating][t.judgement] = {.quality = m->analysis, .score = m->quality};
   }
   step.append(resolve_in_candidate(key));
   return step;
@@ -337,7 +295,8 @@ bool proof_search::rating_counts(const candidate& c, int32_t j) const {
 }
 
 search_step proof_search::withdraw_round(int32_t round) {
-  std::string prefix = task_id(round, "", {});
+  const std::string prefix =
+      task_key{.job = setup_.job_id, .problem = setup_.problem_id, .round = round}.round_prefix();
   search_step step;
   for (auto it = open_.begin(); it != open_.end();) {
     if (it->first.rfind(prefix, 0) != 0) {
@@ -361,6 +320,7 @@ search_step proof_search::finish(problem_status status, std::string reason) {
   }
   open_.clear();
   early_.clear();
+  early_dead_.clear();
   return step;
 }
 

@@ -5,17 +5,17 @@
 // - Streaming, no barriers: a proof's verifications go out the moment it is parsed, a rating's
 //   meta-verifications the moment the rating is; a round ends when its own work is done, and
 //   problems never wait for each other.
-// - Task ids are deterministic (job/problem/rR/kind/indices), so a task sent twice has one id;
-//   on_result() applies each task's result once, and a duplicate changes nothing.
+// - Task ids are deterministic (task_key), so a task sent twice has one id; on_result() applies
+//   each task's result once, and a duplicate changes nothing.
 // - A failed task (the worker could not run it) comes back in `retry` with attempt + 1, for the
 //   caller to send after a backoff; after max_attempts it is dead-lettered with its last error,
 //   and the search goes on without it. A task a worker handed back unrun (it was shutting down)
 //   goes out again without spending an attempt, up to 16 times. An output truncated at the
 //   length limit, or one that
 //   does not parse, is counted and dropped, as the reference drops it.
-// - Decisions that results alone do not determine come back in `facts`, as results for the
-//   caller to record with the others: a dead letter (status given_up, under the task's id) and
-//   an early stop (".../rR/stop/0": the slots pooled). Replayed, they make the same decision.
+// - Decisions that results alone do not determine come back in `facts` (search_fact: a dead
+//   letter, an early stop), for the caller to record with the results; replayed through
+//   on_fact(), they make the same decision.
 // - The state is a pure function of the results applied, in any order: a resumed coordinator
 //   replays its ledger (hash order) and lands where the run it replaces was. A result for a task
 //   not issued yet waits until the task is issued. Random draws are seeded per job, problem and
@@ -24,6 +24,7 @@
 #pragma once
 
 #include "actors/pipeline/proof_pool.hpp"
+#include "actors/pipeline/search_fact.hpp"
 #include "actors/pipeline/strategy.hpp"
 #include "actors/transport/wire_messages.hpp"
 
@@ -55,11 +56,6 @@ struct search_counts {
   int64_t rounds = 0;          // rounds closed (empty retries included)
 };
 
-struct dead_letter {
-  std::string task_id;
-  std::string reason; // the last attempt's error
-};
-
 /// What one call changed: tasks to send now, failed tasks to send again after a backoff,
 /// tasks no longer wanted (to cancel), proof ids newly pooled, facts to record.
 struct search_step {
@@ -67,7 +63,7 @@ struct search_step {
   std::vector<transport::task_msg> retry;
   std::vector<std::string> withdraw;
   std::vector<int32_t> pooled;
-  std::vector<transport::task_result_msg> facts;
+  std::vector<search_fact> facts;
   void append(search_step other);
 };
 
@@ -86,6 +82,8 @@ public:
 
   search_step start();
   search_step on_result(const transport::task_result_msg& result);
+  /// A recorded fact, replayed (a live search makes its own and never needs this).
+  search_step on_fact(const search_fact& fact);
   /// A replay is over: apply what it deferred.
   search_step resume();
 
@@ -128,7 +126,9 @@ protected:
   /// A recorded early stop of `round` (replayed): pool exactly `slots` when they are verified.
   virtual search_step on_stop_mark(int32_t round, std::set<int32_t> slots) = 0;
 
-  std::string task_id(int32_t round, const char* kind, std::initializer_list<int32_t> idx) const;
+  /// The id of a task of this problem.
+  std::string task_id(int32_t round, task_kind kind, int32_t slot, int32_t rating = 0,
+                      int32_t judgement = 0) const;
   transport::task_msg generation(int32_t round, int32_t slot, std::string context) const;
   /// kind: 0 generation, 1 verification, 2 meta-verification.
   transport::sampling_spec sampling(uint64_t kind, int32_t round, int32_t slot, int32_t j,
@@ -146,8 +146,6 @@ protected:
   round_proof pooled_form(const candidate& c) const;
   /// Whether rating j of the candidate counts (not judged invalid by a majority, meta_counts).
   bool rating_counts(const candidate& c, int32_t j) const;
-  /// The fact that records an early stop of `round` that pooled `slots`.
-  transport::task_result_msg stop_mark(int32_t round, const std::set<int32_t>& slots) const;
 
   search_setup setup_;
   proof_pool pool_;
@@ -161,16 +159,16 @@ private:
   search_step lost(const transport::task_msg& task);
   search_step dead_letter_of(const transport::task_msg& task, const std::string& reason,
                              bool record);
-  /// "rR/kind/indices" of one of our task ids (after "job/problem/").
-  std::string_view tail_of(const std::string& task_id) const;
+  /// The key of one of this problem's task ids; null for anything else.
+  std::optional<task_key> key_of(const std::string& task_id) const;
   search_step resolve_in_candidate(const candidate_key& key);
   size_t max_early() const;
 
-  std::string prefix_;  // "job/problem/": every task id of this problem starts so
   uint64_t seed_ = 0;   // the sampling seed of every task of this problem
   std::map<std::string, transport::task_msg> open_;
   std::set<std::string> resolved_;
   std::map<std::string, transport::task_result_msg> early_;
+  std::map<std::string, std::string> early_dead_; // replayed dead letters of tasks not issued yet
   std::vector<dead_letter> dead_;
   std::map<std::string, int32_t> handed_back_; // tasks workers gave back unrun, how often
   problem_status status_ = problem_status::problem_status_running;

@@ -137,9 +137,10 @@ redis_reply redis_client::command(const std::vector<std::string>& args, redis_re
       throw redis_unavailable("redis reply to " + args.front() + " exceeds " +
                               std::to_string(params_.max_reply_elements) + " elements");
     }
-    if (out.is_error() && out.str.rfind("LOADING", 0) == 0) {
-      // A restarted server still reading its AOF refuses every command without running it:
-      // wait like for a lost connection, whatever the retry policy.
+    if (out.is_error() && (out.str.rfind("LOADING", 0) == 0 || out.str.rfind("BUSY ", 0) == 0)) {
+      // A restarted server still reading its AOF, or one running a slow script, refuses every
+      // command without running it: wait like for a lost connection, whatever the retry policy.
+      // (BUSYGROUP, an answer about a consumer group, is not this.)
       last_error = out.str;
       continue;
     }

@@ -5,9 +5,10 @@
 //   max_attempts; a non-idempotent one is not, because it may have run: the caller gets
 //   redis_unavailable and decides (our writes are designed to be idempotent, so most callers
 //   pass redis_retry_always).
-// - Error replies come back as replies (is_error()), not exceptions: they are answers. The one
-//   exception is LOADING (a restarted server reading its data): the command did not run, so it
-//   is retried with the same backoff as a lost connection.
+// - Error replies come back as replies (is_error()), not exceptions: they are answers. The
+//   exceptions are LOADING (a restarted server reading its data) and BUSY (a script running
+//   past its time limit): the command did not run, so it is retried with the same backoff as a
+//   lost connection, and past max_attempts the caller gets redis_unavailable.
 // - Replies are capped (max_reply_elements, counted over the whole tree) and converted to
 //   plain values before hiredis' memory is freed.
 #pragma once

@@ -11,6 +11,7 @@ inline constexpr const char* jobs = "jobs";                         // stream: s
 inline constexpr const char* jobs_dead = "jobs:dead";               // stream: malformed jobs
 inline constexpr const char* completions = "completions";           // stream: OpenAI requests
 inline constexpr const char* completions_dead = "completions:dead"; // stream: malformed ones
+inline constexpr const char* jobs_cancel = "jobs:cancel"; // set: jobs whose cancel is pending
 
 /// Hash: a job's tenant, status, queue entry, spec, cancel request.
 inline std::string job(std::string_view id) { return "job:" + std::string(id); }
@@ -18,6 +19,8 @@ inline std::string job(std::string_view id) { return "job:" + std::string(id); }
 inline std::string job_ledger(std::string_view id) { return job(id) + ":ledger"; }
 /// Stream: the job's progress events, for SSE.
 inline std::string job_events(std::string_view id) { return job(id) + ":events"; }
+/// Hash: the ids of the events written to job_events (each fact's event goes out once).
+inline std::string job_event_ids(std::string_view id) { return job(id) + ":event_ids"; }
 /// Hash: one problem's proof pool.
 inline std::string job_pool(std::string_view id, std::string_view problem) {
   return job(id) + ":pool:" + std::string(problem);

@@ -20,12 +20,13 @@ struct metrics_server::state {
   asio::io_context io;
   tcp::acceptor acceptor{io};
   const metrics_registry* registry = nullptr;
+  const health_status* health = nullptr;
   std::atomic<bool> stopping{false};
 };
 
 namespace {
 
-void serve_one(tcp::socket socket, const metrics_registry& registry) {
+void serve_one(tcp::socket socket, const metrics_registry& registry, const health_status* health) {
   beast::error_code ec;
   beast::flat_buffer buffer(8192);
   http::request_parser<http::empty_body> parser;
@@ -45,7 +46,7 @@ void serve_one(tcp::socket socket, const metrics_registry& registry) {
   } else if (req.method() == http::verb::get && req.target() == "/healthz") {
     res.result(http::status::ok);
     res.set(http::field::content_type, "application/json");
-    res.body() = R"({"status": "ok"})";
+    res.body() = health != nullptr ? health->json() : R"({"status": "ok"})";
   } else {
     res.result(http::status::not_found);
     res.set(http::field::content_type, "application/json");
@@ -58,9 +59,11 @@ void serve_one(tcp::socket socket, const metrics_registry& registry) {
 
 } // namespace
 
-metrics_server::metrics_server(const metrics_registry& registry, int port)
+metrics_server::metrics_server(const metrics_registry& registry, int port,
+                               const health_status* health)
     : state_(std::make_unique<state>()) {
   state_->registry = &registry;
+  state_->health = health;
   beast::error_code ec;
   tcp::endpoint where(tcp::v4(), static_cast<unsigned short>(port));
   state_->acceptor.open(where.protocol(), ec);
@@ -82,7 +85,7 @@ metrics_server::metrics_server(const metrics_registry& registry, int port)
       // A slow or silent client cannot hold the endpoint: reads give up after 2 s.
       timeval tv{2, 0};
       ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      serve_one(std::move(socket), *s->registry);
+      serve_one(std::move(socket), *s->registry, s->health);
     }
   });
 }

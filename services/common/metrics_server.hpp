@@ -4,6 +4,7 @@
 // JSON 404 with a stable code. It never touches the service's own loop.
 #pragma once
 
+#include "services/common/health_status.hpp"
 #include "services/common/metrics.hpp"
 
 #include <atomic>
@@ -15,7 +16,9 @@ namespace proofmesh::services {
 class metrics_server {
 public:
   /// Starts serving `registry` on `port`; throws input_error when the port cannot be bound.
-  metrics_server(const metrics_registry& registry, int port);
+  /// /healthz answers `health` (must outlive the server), or plain ok without one.
+  metrics_server(const metrics_registry& registry, int port,
+                 const health_status* health = nullptr);
   ~metrics_server();
   metrics_server(const metrics_server&) = delete;
   metrics_server& operator=(const metrics_server&) = delete;

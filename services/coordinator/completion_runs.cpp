@@ -25,20 +25,27 @@ json error_event(const std::string& code, const std::string& message) {
 
 } // namespace
 
-void completion_runs::event(const std::string& id, const std::string& text, bool last) {
-  const std::string key = keys::completion_events(id);
-  pt::redis_reply r = redis_.command({"XADD", key, "MAXLEN", "~", "100000", "*", "event", text});
-  if (r.is_error()) throw pt::redis_unavailable("XADD " + key + ": " + r.str);
-  if (last) redis_.command({"EXPIRE", key, "3600"}); // read by then, or never
+void completion_runs::event(const std::string& id, const std::string& text, bool last,
+                            std::string ack) {
+  pending_.push_back({.id = id, .json = text, .last = last, .ack = std::move(ack)});
+}
+
+void completion_runs::flush() {
+  for (; !pending_.empty(); pending_.pop_front()) {
+    const pending_event& e = pending_.front();
+    const std::string key = keys::completion_events(e.id);
+    // One at a time and in order: the client's text must not come out of order.
+    pt::redis_reply r = redis_.command({"XADD", key, "MAXLEN", "~", "100000", "*", "event", e.json});
+    if (r.is_error()) throw pt::redis_unavailable("XADD " + key + ": " + r.str);
+    if (e.last) redis_.command({"EXPIRE", key, "3600"}); // read by then, or never
+    if (!e.ack.empty()) queue_.ack(e.ack); // only once the answer is written
+  }
 }
 
 void completion_runs::end(const std::string& id, const std::string& text) {
   auto it = runs_.find(id);
-  event(id, text, /*last=*/true);
-  if (it != runs_.end()) {
-    queue_.ack(it->second.entry); // only once the answer is written
-    runs_.erase(it);
-  }
+  event(id, text, /*last=*/true, it != runs_.end() ? it->second.entry : std::string());
+  if (it != runs_.end()) runs_.erase(it);
 }
 
 std::vector<pt::task_msg> completion_runs::start(const pt::job_entry& e,
@@ -80,8 +87,7 @@ void completion_runs::abandon(const pt::job_entry& e) {
   event(request.id,
         dump(error_event("coordinator_lost",
                          "the coordinator serving this request stopped; send it again")),
-        /*last=*/true);
-  queue_.ack(e.id);
+        /*last=*/true, e.id);
 }
 
 std::optional<std::pair<std::string, size_t>> completion_runs::owner(

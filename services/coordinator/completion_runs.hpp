@@ -7,9 +7,9 @@
 // - Text deltas carry their byte offset, so a task re-run after a lost worker (same seed, same
 //   text) never repeats what the client already has: only bytes past what was passed on go out.
 // - A failed task is run again up to 3 times, then the whole request ends with an error event.
-// - Every event is written before the next step; the last is `completed` (with usage),
-//   `cancelled` or `error`, after which the stream key expires in an hour and the entry is
-//   acknowledged.
+// - Events are written in order by flush(); the last is `completed` (with usage), `cancelled` or
+//   `error`, after which the stream key expires in an hour and the entry is acknowledged. While
+//   Redis is away they wait in memory, in order, and the request goes on.
 // Events: {"type": "delta", "index", "text"}, {"type": "choice", "index", "finish_reason"},
 //         {"type": "completed", "usage": {...}}, {"type": "cancelled"},
 //         {"type": "error", "code", "message"}.
@@ -19,6 +19,7 @@
 #include "actors/transport/job_queue.hpp"
 
 #include <array>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -54,6 +55,9 @@ public:
   std::vector<std::string> cancel(const std::string& id);
 
   size_t size() const { return runs_.size(); }
+  /// Writes the events (and acks) waiting, in order; throws redis_unavailable with the rest
+  /// kept for the next call.
+  void flush();
 
 private:
   struct choice {
@@ -71,7 +75,15 @@ private:
     int32_t finished = 0;
   };
 
-  void event(const std::string& id, const std::string& json, bool last = false);
+  struct pending_event {
+    std::string id;
+    std::string json;
+    bool last = false;
+    std::string ack; // the stream entry to acknowledge once it is written
+  };
+
+  void event(const std::string& id, const std::string& json, bool last = false,
+             std::string ack = {});
   void end(const std::string& id, const std::string& json); // last event, ack, forget
   std::vector<std::string> open_tasks(const std::string& id) const;
   // (request id, choice index) of a task id "<id>/<index>"; nullopt when not ours.
@@ -80,6 +92,7 @@ private:
   transport::redis_client& redis_;
   transport::job_queue& queue_;
   std::map<std::string, run> runs_;
+  std::deque<pending_event> pending_;
 };
 
 } // namespace proofmesh::coordinator

@@ -1,7 +1,8 @@
-// One job as an actor: it spawns a problem actor per problem, routes each result to its
-// problem by the task id ("job/problem/..."), and when every problem has said done, sends the
-// job's result JSON to the sink. Rules of the road: it holds no Redis or socket; the I/O loop
-// writes every fact before a result reaches here, and writes the result this reports.
+// One job as an actor: it spawns a problem actor per problem, routes each result and replayed
+// fact to its problem by the task's key, turns its problems' reports into the job's result
+// events, and when every problem has said done, sends the job's outcome to the sink. Rules of the
+// road: it holds no Redis or socket; the I/O loop writes every fact before a result reaches
+// here, and writes the outcome this reports.
 #pragma once
 
 #include "actors/pipeline/job_spec.hpp"
@@ -15,8 +16,11 @@ namespace proofmesh::coordinator {
 struct job_state {
   static inline const char* name = "proofmesh.job";
   std::string job_id;
-  std::map<std::string, problem_actor> problems;   // by problem id
-  std::map<std::string, std::string> summaries;    // problems done: their summaries
+  std::vector<std::string> order;                    // problem ids as the job lists them
+  std::map<std::string, problem_actor> problems;     // by problem id
+  std::map<std::string, int64_t> open;               // each problem's open tasks, as it said
+  std::map<std::string, problem_summary> summaries;  // problems done
+  int64_t done = 0; // recorded results its problems have reported
   bool reported = false;
 };
 
@@ -28,7 +32,7 @@ job_actor::behavior_type job_actor_impl(job_pointer self, std::string job_id,
                                         std::shared_ptr<const loop_waker> waker);
 
 /// The result JSON of a job from its problems' summaries, in problem order.
-std::string job_result_json(const std::string& job_id, const std::string& status,
-                            const std::vector<std::string>& summaries);
+std::string job_result_json(const std::string& job_id, transport::job_status status,
+                            const std::vector<problem_summary>& problems);
 
 } // namespace proofmesh::coordinator

@@ -1,15 +1,22 @@
 // The coordinator's jobs: each claimed job runs as a job actor (with a problem actor per
 // problem); this class is their I/O side, called from the coordinator's one loop. Rules of the
 // road:
-// - start() checks the entry exactly as the gateway does (dead-letters a bad one), never
-//   reopens a finished job, writes the job record, spawns the actors and replays the job's
-//   ledger into them, so a job a dead coordinator left behind resumes where it stopped.
-// - record() writes a result to the ledger (HSETNX: a task counts once, however often it ran)
-//   before any actor sees it; a failed run is not a fact (it is retried under the same id), so
-//   it goes to the actor unrecorded.
-// - drain() takes what the actors said: tasks to dispatch (returned), progress (events), and
-//   finished jobs (result written, then the stream entry acknowledged).
-// - cancel() freezes a job's summary as its result and returns its open tasks to withdraw.
+// - Everything that touches Redis happens in flush(), in order, and a write leaves its queue only
+//   once Redis took it: a Redis that goes away (an outage, LOADING after a restart, BUSY with a
+//   script) stops the queue where it is, and the next flush() goes on from there. Nothing is
+//   lost, and since every write is idempotent, nothing counts twice.
+// - A claimed entry is checked exactly as the gateway checks it (a bad one is dead-lettered);
+//   a finished job is never reopened; the job record is written and the ledger read before any
+//   actor exists, then the actors replay the ledger, so a job a dead coordinator left behind
+//   resumes where it stopped.
+// - A result is recorded in the ledger (HSETNX) before its job's actor sees it; a failed run is
+//   not a fact (it is retried under the same id), so it goes to the actor unrecorded.
+// - What the actors say (tasks, withdrawals, facts, events, pooled proofs, finished jobs) is
+//   carried out in the order they said it: a fact is in Redis before the tasks that follow it go
+//   out. A finished job's result is written, then its stream entry acknowledged.
+// - The state here is only what Redis and the actors cannot give: each job's stream entry and
+//   actor, and the queues of work not yet carried out. What is open, done or reported is the
+//   actors' to know.
 #pragma once
 
 #include "actors/transport/job_queue.hpp"
@@ -23,9 +30,10 @@
 #include <caf/scoped_actor.hpp>
 
 #include <deque>
-#include <memory>
 #include <map>
-#include <set>
+#include <memory>
+#include <optional>
+#include <variant>
 
 namespace proofmesh::coordinator {
 
@@ -38,21 +46,33 @@ struct job_runs_params {
   services::metrics_registry& metrics;
 };
 
+/// What the jobs' work asks of the workers: tasks to send, and tasks to cancel.
+struct job_work {
+  std::vector<transport::task_msg> send;
+  std::vector<std::string> withdraw;
+};
+
 class job_runs {
 public:
   job_runs(caf::actor_system& sys, const job_runs_params& params);
   ~job_runs();
 
-  void start(const transport::job_entry& e);
+  /// A claimed entry of the jobs stream: started at the next flush().
+  void claim(transport::job_entry e) { claimed_.push_back(std::move(e)); }
   /// Whether the task belongs to a job running here.
   bool owns(const std::string& task_id) const;
-  /// A result of one of its tasks: recorded, then given to its job's actor.
-  void record(const transport::task_result_msg& received);
-  std::vector<transport::task_msg> drain();
-  /// Tasks the actors withdrew since the last call (a problem stopped early): to cancel.
-  std::vector<std::string> take_withdrawn();
+  /// A result of one of its tasks: recorded, then given to its job, at the next flush().
+  void take(transport::task_result_msg result) { inbox_.push_back(std::move(result)); }
+  /// Starts the claimed jobs, records the results taken, and carries out what the actors said,
+  /// in that order; returns the work for the workers. Stops at the first write Redis refuses
+  /// (waiting() then says why) and keeps the rest for the next call.
+  job_work flush();
+  /// Why Redis work waits, since the last flush(); null when nothing does.
+  const std::optional<std::string>& waiting() const { return waiting_; }
   /// Readable when the actors have written to the loop's mailbox (poll it with the sockets).
   int wake_fd() const { return waker_->fd(); }
+  /// A cancel asked for: the job's outcome so far becomes its result (written at the next
+  /// flush()); returns its open tasks, to withdraw.
   std::vector<std::string> cancel(const std::string& job_id);
 
   std::vector<std::string> running_ids() const;
@@ -61,28 +81,30 @@ public:
   size_t size() const { return jobs_.size(); }
 
 private:
-  struct pending_event { // a result on its way through an actor, its event not written yet
-    std::string task;
-    transport::task_status status;
-    uint32_t elapsed_ms;
-    std::string error;
-  };
   struct run {
     std::string entry;
     job_actor actor;
-    std::set<std::string> open;                      // dispatched, no recorded result yet
-    std::map<std::string, int64_t> open_by_problem;  // as the problems last said
-    std::map<std::string, std::deque<pending_event>> pending; // by problem, in order
-    int64_t reported = 0; // recorded results in events so far (replayed ones from the start)
+    bool ending = false; // its outcome is on its way to Redis: no more work goes out
   };
+  using action = std::variant<std::vector<transport::task_msg>, std::vector<std::string>,
+                              problem_fact, job_event, pooled_proof, job_outcome>;
 
-  void finish(const std::string& job_id, const std::string& result_json);
+  void start(const transport::job_entry& e);
+  void dead_letter(const transport::job_entry& e, const std::string& reason);
+  void deliver(const transport::task_result_msg& result);
+  void take_mailbox();
+  void carry_out(action& a, job_work& out);
+  void finish(const job_outcome& outcome);
+  const run* running(const std::string& job_id) const;
 
   std::shared_ptr<loop_waker> waker_ = std::make_shared<loop_waker>(); // shared with the actors
   caf::scoped_actor self_;
   job_runs_params p_;
   std::map<std::string, run> jobs_;
-  std::vector<std::string> withdrawn_;
+  std::deque<transport::job_entry> claimed_;
+  std::deque<transport::task_result_msg> inbox_;
+  std::deque<action> outbox_;
+  std::optional<std::string> waiting_;
   services::metric& completed_;
   services::metric& cancelled_;
   services::metric& dead_;

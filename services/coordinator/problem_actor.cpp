@@ -1,7 +1,6 @@
 #include "services/coordinator/problem_actor.hpp"
 
 #include "actors/pipeline/pool_record.hpp"
-#include "actors/transport/wire_codec.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -18,19 +17,14 @@ namespace {
 
 std::string dumped(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-std::vector<std::string> encoded(const std::vector<pt::task_msg>& tasks) {
-  std::vector<std::string> out;
-  for (const pt::task_msg& t : tasks) {
-    std::vector<uint8_t> bytes = pt::encode(t);
-    out.emplace_back(bytes.begin(), bytes.end());
-  }
-  return out;
-}
-
 std::chrono::milliseconds backoff(uint32_t attempt) {
   const uint32_t doublings = std::min<uint32_t>(attempt > 0 ? attempt - 1 : 0, 5);
   return std::min(std::chrono::milliseconds(250) * (1u << doublings),
                   std::chrono::milliseconds(8000));
+}
+
+bool is_recorded(pt::task_status s) {
+  return s != pt::task_status::task_status_failed && s != pt::task_status::task_status_handed_back;
 }
 
 void send_pooled(problem_pointer self, const coordinator_sink& sink,
@@ -39,13 +33,16 @@ void send_pooled(problem_pointer self, const coordinator_sink& sink,
   for (int32_t id : ids) {
     const pp::pool_proof* p = st.search->pool().find(id);
     if (p == nullptr) continue;
-    self->send(sink, pool_atom::value, st.job_id, st.problem_id, id,
-               dumped(pp::pool_record_json(*p)), p->meanscore);
+    self->send(sink, pool_atom::value,
+               pooled_proof{.job = st.job_id, .problem = st.problem_id, .proof_id = id,
+                            .record = dumped(pp::pool_record_json(*p)),
+                            .meanscore = p->meanscore});
   }
 }
 
-// Rounds closed since the last report, and the problem's end: progress events. Called for every
-// result, so it looks at the pool (a scan) only when there is an event to write.
+// Rounds closed since the last report, and the problem's end: progress events, each under the
+// id of the fact it reports. Called for every result, so it looks at the pool (a scan) only when
+// there is an event to write.
 void send_events(problem_pointer self, const coordinator_sink& sink) {
   problem_state& st = self->state;
   const pp::proof_search& s = *st.search;
@@ -53,12 +50,18 @@ void send_events(problem_pointer self, const coordinator_sink& sink) {
   const bool ended = s.done() && !st.reported_done;
   if (!round_closed && !ended) return;
   const pp::pool_proof* best = s.pool().best();
-  if (round_closed) {
-    st.rounds_reported = s.counts().rounds;
-    self->send(sink, event_atom::value, st.job_id,
-               dumped({{"type", "round"}, {"problem", st.problem_id},
-                       {"round", s.counts().rounds}, {"pool", s.pool().proofs().size()},
-                       {"best_meanscore", best ? json(best->meanscore) : json(nullptr)}}));
+  for (; st.rounds_reported < s.counts().rounds; ++st.rounds_reported) {
+    const int64_t round = st.rounds_reported + 1;
+    const bool last = round == s.counts().rounds; // the pool as it stands is this round's
+    json ev = {{"type", "round"}, {"problem", st.problem_id}, {"round", round}};
+    if (last) {
+      ev["pool"] = s.pool().proofs().size();
+      ev["best_meanscore"] = best ? json(best->meanscore) : json(nullptr);
+    }
+    self->send(sink, event_atom::value,
+               job_event{.job = st.job_id,
+                         .id = "round/" + st.problem_id + "/" + std::to_string(round),
+                         .json = dumped(ev)});
   }
   if (ended) {
     json ev = {{"type", "problem_done"}, {"problem", st.problem_id},
@@ -68,70 +71,58 @@ void send_events(problem_pointer self, const coordinator_sink& sink) {
       ev["best"] = {{"proof_id", best->proof_id}, {"meanscore", best->meanscore},
                     {"verifications", best->num_ratings()}};
     }
-    self->send(sink, event_atom::value, st.job_id, dumped(ev));
+    self->send(sink, event_atom::value,
+               job_event{.job = st.job_id, .id = "problem_done/" + st.problem_id,
+                         .json = dumped(ev)});
   }
 }
 
 // What a step of the search asks for, carried out: facts first (in the ledger before anything
 // that follows from them), then tasks, retries, withdrawals and pooled proofs.
 void carry_out(problem_pointer self, const coordinator_sink& sink, pp::search_step step) {
-  for (const pt::task_result_msg& fact : step.facts) {
-    std::vector<uint8_t> bytes = pt::encode(fact);
-    self->send(sink, fact_atom::value, self->state.job_id, std::string(bytes.begin(), bytes.end()));
+  const problem_state& st = self->state;
+  for (pp::search_fact& fact : step.facts) {
+    self->send(sink, fact_atom::value,
+               problem_fact{.job = st.job_id, .problem = st.problem_id, .fact = std::move(fact)});
   }
-  if (!step.send.empty()) self->send(sink, tasks_atom::value, encoded(step.send));
-  for (const pt::task_msg& t : step.retry) {
-    self->delayed_send(self, backoff(t.attempt), retry_atom::value, encoded({t}));
+  if (!step.send.empty()) self->send(sink, tasks_atom::value, std::move(step.send));
+  for (pt::task_msg& t : step.retry) {
+    const auto delay = backoff(t.attempt);
+    self->delayed_send(self, delay, retry_atom::value, std::vector<pt::task_msg>{std::move(t)});
   }
-  if (!step.withdraw.empty()) self->send(sink, withdraw_atom::value, step.withdraw);
+  if (!step.withdraw.empty()) self->send(sink, withdraw_atom::value, std::move(step.withdraw));
   send_pooled(self, sink, step.pooled);
 }
 
 // Done and replayed: say so to the job, once.
 void report_if_done(problem_pointer self, const job_actor& job) {
   problem_state& st = self->state;
-  if (st.reported_done || !st.search->done()) return;
+  if (st.reported_done || !st.search->done() || st.search->replaying()) return;
   st.reported_done = true;
-  self->send(job, problem_done_atom::value, st.problem_id,
-             problem_summary(st.problem_id, *st.search));
+  self->send(job, problem_done_atom::value, summarize(st.problem_id, *st.search));
 }
 
-json best_json(const pp::pool_proof& best) {
-  json ratings = json::array();
-  for (const auto& [score, list] : best.score2ratings) {
-    for (const pp::pool_rating& r : list) ratings.push_back({{"score", score}, {"rating", r.rating}});
-  }
-  return {{"proof_id", best.proof_id},         {"proof", best.proof},
-          {"meanscore", best.meanscore},       {"self_eval_score", best.self_eval_score},
-          {"verifications", best.num_ratings()}, {"round_idx", best.round_idx},
-          {"dep_proof_ids", best.dep_proof_ids}, {"ratings", ratings}};
+// Everything a live step does after the search has moved: its work out, its events, and the
+// sink woken.
+void after_step(problem_pointer self, const problem_actor_params& p, pp::search_step step) {
+  carry_out(self, p.sink, std::move(step));
+  send_events(self, p.sink);
+  p.waker->notify();
+  report_if_done(self, p.job);
 }
 
 } // namespace
 
-std::string problem_summary(const std::string& problem_id, const pp::proof_search& search) {
-  const pp::search_counts& n = search.counts();
-  json dead = json::array();
-  for (const pp::dead_letter& d : search.dead_letters()) {
-    dead.push_back({{"task", d.task_id}, {"reason", d.reason}});
-  }
-  json p = {{"problem_id", problem_id},
-            {"status", pp::problem_status_name(search.status())},
-            {"reason", search.status_reason()},
-            {"rounds", n.rounds},
-            {"counts", {{"proofs", n.proofs}, {"ratings", n.ratings},
-                        {"meta_ratings", n.meta_ratings}, {"ratings_dropped", n.ratings_dropped},
-                        {"truncated", n.truncated}, {"unparseable", n.unparseable},
-                        {"dead_lettered", n.dead_lettered}}},
-            {"meta_verification",
-             {{"judged", n.meta_ratings}, {"agreed", n.meta_agreed},
-              {"agreement", n.meta_ratings > 0 ? json(static_cast<double>(n.meta_agreed) /
-                                                      static_cast<double>(n.meta_ratings))
-                                               : json(nullptr)}}},
-            {"pool_size", search.pool().proofs().size()},
-            {"dead_letters", dead}};
-  if (const pp::pool_proof* best = search.pool().best()) p["best"] = best_json(*best);
-  return dumped(p);
+problem_summary summarize(const std::string& problem_id, const pp::proof_search& search) {
+  problem_summary out{.problem_id = problem_id,
+                      .status = search.status(),
+                      .reason = search.status_reason(),
+                      .counts = search.counts(),
+                      .pool_size = static_cast<int64_t>(search.pool().proofs().size()),
+                      .dead_letters = search.dead_letters()};
+  if (const pp::pool_proof* best = search.pool().best()) out.best = *best;
+  for (const auto& [id, task] : search.open_tasks()) out.open_tasks.push_back(id);
+  return out;
 }
 
 problem_actor::behavior_type problem_actor_impl(problem_pointer self, problem_actor_params p) {
@@ -142,23 +133,33 @@ problem_actor::behavior_type problem_actor_impl(problem_pointer self, problem_ac
                                       .question = p.problem.question, .params = p.params,
                                       .replaying = true});
   st.search->start(); // its tasks go out at `replayed`, after the ledger's results
-  const coordinator_sink sink = p.sink;
-  const job_actor job = p.job;
-  const std::shared_ptr<const loop_waker> waker = p.waker;
+  // The job counts this problem's open tasks from here, not from a guess.
+  self->send(p.job, report_atom::value,
+             task_report{.problem = st.problem_id,
+                         .open = static_cast<int64_t>(st.search->open_tasks().size())});
   return {
-      [=](result_atom, const std::string& bytes) {
+      [=](result_atom, const pt::task_result_msg& result) {
         problem_state& s = self->state;
-        pt::decode_result d = pt::decode(
-            std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
-        if (!d.message || !std::holds_alternative<pt::task_result_msg>(*d.message)) return;
-        pp::search_step step = s.search->on_result(std::get<pt::task_result_msg>(*d.message));
-        if (s.search->replaying()) return; // open tasks go out once, at `replayed`
-        carry_out(self, sink, std::move(step));
-        self->send(sink, resolved_atom::value, s.job_id, s.problem_id,
-                   static_cast<int64_t>(s.search->open_tasks().size()));
-        send_events(self, sink);
-        waker->notify();
-        report_if_done(self, job);
+        const bool replaying = s.search->replaying();
+        const bool was_open = s.search->open_tasks().contains(result.task_id);
+        pp::search_step step = s.search->on_result(result);
+        // A replayed result is a recorded one, whether or not its task is issued yet; a live one
+        // counts if its task was waiting for it.
+        if (replaying || was_open) {
+          const bool recorded = is_recorded(result.status) &&
+                                (replaying || !s.search->open_tasks().contains(result.task_id));
+          self->send(p.job, report_atom::value,
+                     task_report{.problem = s.problem_id, .task_id = result.task_id,
+                                 .status = result.status, .elapsed_ms = result.elapsed_ms,
+                                 .error = result.error, .recorded = recorded,
+                                 .open = static_cast<int64_t>(s.search->open_tasks().size())});
+        }
+        if (replaying) return; // open tasks go out once, at `replayed`
+        after_step(self, p, std::move(step));
+      },
+      [=](fact_atom, const pp::search_fact& fact) {
+        pp::search_step step = self->state.search->on_fact(fact); // only ever replayed
+        if (!self->state.search->replaying()) after_step(self, p, std::move(step));
       },
       [=](replayed_atom) {
         problem_state& s = self->state;
@@ -167,33 +168,21 @@ problem_actor::behavior_type problem_actor_impl(problem_pointer self, problem_ac
         pp::search_step resumed = s.search->resume();
         resumed.send.clear();
         resumed.withdraw.clear();
-        carry_out(self, sink, std::move(resumed));
-        std::vector<pt::task_msg> open;
-        for (const auto& [id, task] : s.search->open_tasks()) open.push_back(task);
-        if (!open.empty()) self->send(sink, tasks_atom::value, encoded(open));
-        std::vector<int32_t> all;
-        for (const pp::pool_proof& proof : s.search->pool().proofs()) all.push_back(proof.proof_id);
-        send_pooled(self, sink, all);
-        send_events(self, sink);
-        waker->notify();
-        report_if_done(self, job);
-      },
-      [=](retry_atom, const std::vector<std::string>& tasks) {
-        problem_state& s = self->state;
-        std::vector<std::string> wanted;
-        for (const std::string& bytes : tasks) {
-          pt::decode_result d = pt::decode(
-              std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
-          if (!d.message || !std::holds_alternative<pt::task_msg>(*d.message)) continue;
-          const auto it = s.search->open_tasks().find(std::get<pt::task_msg>(*d.message).task_id);
-          if (it != s.search->open_tasks().end()) wanted.push_back(bytes);
+        for (const auto& [id, task] : s.search->open_tasks()) resumed.send.push_back(task);
+        for (const pp::pool_proof& proof : s.search->pool().proofs()) {
+          resumed.pooled.push_back(proof.proof_id); // a replay writes the same records again
         }
-        if (wanted.empty()) return;
-        self->send(sink, tasks_atom::value, wanted);
-        waker->notify();
+        after_step(self, p, std::move(resumed));
       },
-      [=](summary_atom) -> std::string {
-        return problem_summary(self->state.problem_id, *self->state.search);
+      [=](retry_atom, std::vector<pt::task_msg> tasks) {
+        const auto& open = self->state.search->open_tasks();
+        std::erase_if(tasks, [&](const pt::task_msg& t) { return !open.contains(t.task_id); });
+        if (tasks.empty()) return;
+        self->send(p.sink, tasks_atom::value, std::move(tasks));
+        p.waker->notify();
+      },
+      [=](summary_atom) -> problem_summary {
+        return summarize(self->state.problem_id, *self->state.search);
       },
   };
 }

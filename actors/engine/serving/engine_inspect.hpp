@@ -4,46 +4,15 @@
 // struct to another node; the structs themselves stay free of CAF.
 #pragma once
 
-#include "actors/engine/serving/engine_stats.hpp"
+#include "actors/common/std_inspect.hpp"
 #include "actors/engine/scheduling/batch_engine.hpp"
+#include "actors/engine/serving/engine_stats.hpp"
 
-#include <caf/detail/scope_guard.hpp>
 #include <caf/meta/type_name.hpp>
-
-#include <optional>
-#include <type_traits>
 
 namespace proofmesh::engine {
 
-// std::optional: CAF 0.17 knows only caf::optional, so this mirrors its inspect (a flag, then the
-// value if present). Found by ADL for optionals of this namespace's types.
-template <class T>
-struct optional_inspect_slot {
-  bool& present;
-  T& value;
-  template <class Inspector>
-  friend typename Inspector::result_type inspect(Inspector& f, optional_inspect_slot& x) {
-    return x.present ? f(x.value) : f();
-  }
-};
-
-template <class Inspector, class T>
-std::enable_if_t<Inspector::reads_state, typename Inspector::result_type>
-inspect(Inspector& f, std::optional<T>& x) {
-  return x ? f(true, *x) : f(false);
-}
-
-template <class Inspector, class T>
-std::enable_if_t<Inspector::writes_state, typename Inspector::result_type>
-inspect(Inspector& f, std::optional<T>& x) {
-  bool present = false;
-  T value{};
-  optional_inspect_slot<T> slot{present, value};
-  auto guard = caf::detail::make_scope_guard([&] {
-    x = present ? std::optional<T>(std::move(value)) : std::nullopt;
-  });
-  return f(present, slot);
-}
+using proofmesh::std_inspect::inspect; // std::optional fields
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sampling_params& x) {

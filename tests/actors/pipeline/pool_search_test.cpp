@@ -263,14 +263,23 @@ TEST(pool_search, without_meta_counting_the_same_ratings_all_count) {
 namespace proofmesh::pipeline {
 namespace {
 
-// Replays `results` (and `facts`) in a shuffled order into a fresh search, then resumes it.
-std::unique_ptr<proof_search> replayed(search_params p, std::vector<task_result_msg> results,
+// What a ledger holds: results and facts.
+using recorded_entry = std::variant<task_result_msg, search_fact>;
+
+// Replays `recorded` in a shuffled order into a fresh search, then resumes it.
+std::unique_ptr<proof_search> replayed(search_params p, std::vector<recorded_entry> recorded,
                                        uint32_t seed) {
   std::mt19937 g(seed);
-  std::shuffle(results.begin(), results.end(), g);
+  std::shuffle(recorded.begin(), recorded.end(), g);
   auto s = make(p, true);
   s->start();
-  for (const auto& r : results) s->on_result(r);
+  for (const recorded_entry& e : recorded) {
+    if (const auto* r = std::get_if<task_result_msg>(&e)) {
+      s->on_result(*r);
+    } else {
+      s->on_fact(std::get<search_fact>(e));
+    }
+  }
   s->resume();
   return s;
 }
@@ -306,7 +315,7 @@ TEST(pool_search, a_dead_letter_is_a_fact_a_replay_keeps) {
   p.max_attempts = 1;
   p.max_rounds = 2;
   auto live = make(p);
-  std::vector<task_result_msg> recorded;
+  std::vector<recorded_entry> recorded;
   std::deque<task_msg> queue;
   auto take = [&](search_step step) {
     for (auto& t : step.send) queue.push_back(t);
@@ -320,8 +329,7 @@ TEST(pool_search, a_dead_letter_is_a_fact_a_replay_keeps) {
       search_step step = live->on_result(
           {.task_id = t.task_id, .status = task_status::task_status_failed, .error = "oom"});
       ASSERT_EQ(step.facts.size(), 1u);
-      EXPECT_EQ(step.facts[0].status, task_status::task_status_given_up);
-      EXPECT_EQ(step.facts[0].error, "oom");
+      EXPECT_EQ(step.facts[0], search_fact(dead_letter{.task_id = t.task_id, .reason = "oom"}));
       take(std::move(step));
       continue;
     }
@@ -348,7 +356,7 @@ TEST(pool_search, an_early_stop_is_recorded_and_a_replay_pools_the_same_proofs) 
   search_params p = small();
   p.max_rounds = 3;
   auto live = make(p);
-  std::vector<task_result_msg> recorded;
+  std::vector<recorded_entry> recorded;
   search_step first = live->start();
   auto apply = [&](const task_result_msg& r) {
     recorded.push_back(r);
@@ -366,8 +374,8 @@ TEST(pool_search, an_early_stop_is_recorded_and_a_replay_pools_the_same_proofs) 
   search_step stop = apply(scores(2)(v2.send[1]));
   ASSERT_EQ(live->status(), problem_status::problem_status_solved);
   ASSERT_EQ(stop.facts.size(), 1u);
-  EXPECT_EQ(stop.facts[0].task_id, "job/p0/r1/stop/0");
-  EXPECT_EQ(std::get<complete_output>(stop.facts[0].output).text, "1,2");
+  EXPECT_EQ(stop.facts[0], search_fact(early_stop{.round = 1, .slots = {1, 2}}));
+  EXPECT_EQ(fact_field("job", "p0", stop.facts[0]), "job/p0/r1/stop");
   // Work that was withdrawn still finishes and is recorded (a real ledger records it).
   search_step v0 = apply(scores(2)(first.send[0]));
   recorded.push_back(scores(2)(first.send[3]));

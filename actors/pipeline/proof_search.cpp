@@ -71,19 +71,19 @@ std::string proof_search::task_id(int32_t round, task_kind kind, int32_t slot, i
 
 // The sampling of a task: the job's, seeded per job and problem (two jobs, or two problems,
 // never draw the same numbers), on a stream of its own per kind and indices.
-pt::sampling_spec proof_search::sampling(uint64_t kind, int32_t round, int32_t slot, int32_t j,
+pt::sampling_spec proof_search::sampling(task_kind kind, int32_t round, int32_t slot, int32_t j,
                                          int32_t q) const {
   pt::sampling_spec s = setup_.params.sampling;
   s.seed = seed_;
-  s.stream = (kind << 62) | (static_cast<uint64_t>(round & 0x3ff) << 52) |
+  s.stream = (static_cast<uint64_t>(kind) << 62) | (static_cast<uint64_t>(round & 0x3ff) << 52) |
              (static_cast<uint64_t>(slot & 0xfffff) << 32) |
              (static_cast<uint64_t>(j & 0xffff) << 16) | static_cast<uint64_t>(q & 0xffff);
-  if (kind != 0) s.max_tokens = setup_.params.verify_max_tokens;
+  if (kind != task_kind::task_kind_generate) s.max_tokens = setup_.params.verify_max_tokens;
   return s;
 }
 
 pt::task_msg proof_search::generation(int32_t round, int32_t slot, std::string context) const {
-  const pt::sampling_spec s = sampling(0, round, slot, 0, 0);
+  const pt::sampling_spec s = sampling(task_kind::task_kind_generate, round, slot, 0, 0);
   return {.task_id = task_id(round, task_kind::task_kind_generate, slot),
           .job_id = setup_.job_id,
           .input = pt::generate_input{setup_.question, std::move(context)},
@@ -102,7 +102,7 @@ search_step proof_search::verify(int32_t round, int32_t slot, pt::generate_outpu
     tasks.push_back({.task_id = task_id(round, task_kind::task_kind_verify, slot, j),
                      .job_id = setup_.job_id,
                      .input = pt::verify_input{setup_.question, c.proof.solution},
-                     .sampling = sampling(1, round, slot, j, 0)});
+                     .sampling = sampling(task_kind::task_kind_verify, round, slot, j, 0)});
   }
   return issue(std::move(tasks));
 }
@@ -254,7 +254,7 @@ search_step proof_search::on_output(const pt::task_msg& task, const pt::task_res
                          .job_id = setup_.job_id,
                          .input = pt::meta_verify_input{setup_.question,
                                                         c->second.proof.solution, v->rating},
-                         .sampling = sampling(2, t.round, key.second, j, q)});
+                         .sampling = sampling(task_kind::task_kind_meta, t.round, key.second, j, q)});
       }
       step = issue(std::move(metas));
     }

@@ -130,8 +130,8 @@ protected:
   std::string task_id(int32_t round, task_kind kind, int32_t slot, int32_t rating = 0,
                       int32_t judgement = 0) const;
   transport::task_msg generation(int32_t round, int32_t slot, std::string context) const;
-  /// kind: 0 generation, 1 verification, 2 meta-verification.
-  transport::sampling_spec sampling(uint64_t kind, int32_t round, int32_t slot, int32_t j,
+  /// The sampling of a task of `kind` (generate, verify or meta).
+  transport::sampling_spec sampling(task_kind kind, int32_t round, int32_t slot, int32_t j,
                                     int32_t q) const;
   /// Opens the candidate and its verification tasks.
   search_step verify(int32_t round, int32_t slot, transport::generate_output g,

@@ -1,7 +1,9 @@
 // A real redis-server for one test: its own port and folder, AOF on (fsync always, so a restart
 // loses nothing), a password, stopped when the test ends. Rules of the road: test-only helper;
 // restart() stops it (SIGTERM, or SIGKILL with hard = true) and starts it again on the same port
-// and folder, so the AOF is replayed, as an operator's restart would.
+// and folder, so the AOF is replayed, as an operator's restart would; stop() and start_again()
+// do the two halves, with extra server flags for the second (e.g. --key-load-delay, which makes
+// loading, and so LOADING replies, last).
 #pragma once
 
 #include "actors/common/random_hex.hpp"
@@ -15,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace proofmesh::testing {
 
@@ -40,7 +43,11 @@ public:
 
   void restart(bool hard = false) {
     stop(hard ? SIGKILL : SIGTERM);
-    if (!start()) std::abort(); // the same port and folder must come back
+    start_again();
+  }
+  /// Starts it after stop(), on the same port and folder; returns once it has loaded.
+  void start_again(std::vector<std::string> extra = {}) {
+    if (!start(std::move(extra))) std::abort(); // the same port and folder must come back
   }
   void stop(int signal) {
     if (process_) {
@@ -54,13 +61,13 @@ private:
   static std::string random_password() { return "test-" + random_hex(16); }
 
   // True once this server answers its own password; false if it exited (its port was taken).
-  bool start() {
-    process_ = std::make_unique<child_process>(
-        std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
-                                 "127.0.0.1", "--dir", dir_.path(), "--appendonly", "yes",
-                                 "--appendfsync", "always", "--save", "", "--requirepass",
-                                 password_, "--daemonize", "no"},
-        dir_.file("redis.log"));
+  bool start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {"redis-server", "--port", std::to_string(port_), "--bind",
+                                     "127.0.0.1", "--dir", dir_.path(), "--appendonly", "yes",
+                                     "--appendfsync", "always", "--save", "", "--requirepass",
+                                     password_, "--daemonize", "no"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process_ = std::make_unique<child_process>(argv, dir_.file("redis.log"));
     // Ready when it answers PING (AOF replay done).
     for (int i = 0; i < 500; ++i) {
       timeval tv{0, 100000};

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 namespace proofmesh::transport {
 namespace {
@@ -152,6 +153,38 @@ TEST(redis_client, a_wrong_password_and_no_server_are_clear_errors) {
   server.stop(SIGKILL);
   redis_client none({.port = server.port(), .max_attempts = 2, .backoff_initial = 1ms});
   EXPECT_THROW(none.command({"PING"}), redis_unavailable);
+}
+
+// A script past busy-reply-threshold makes Redis answer BUSY to every other command: that is
+// waiting, not an answer. The client retries it as it retries a lost connection, then says
+// redis_unavailable; once the script is killed, the same client goes on.
+TEST(redis_client, busy_with_a_script_is_waited_out_not_taken_for_an_answer) {
+  testing::redis_server server;
+  redis_client admin(client_params(server));
+  ASSERT_FALSE(admin.command({"CONFIG", "SET", "busy-reply-threshold", "50"}).is_error());
+  ASSERT_FALSE(admin.command({"SET", "k", "v"}).is_error());
+  std::thread script([&] {
+    redis_client runner(client_params(server));
+    runner.command({"EVAL", "while true do end", "0"}, redis_retry::redis_retry_never);
+  });
+  redis_client busy({.port = server.port(), .password = server.password(), .max_attempts = 3,
+                     .backoff_initial = 1ms});
+  bool saw_busy = false;
+  for (int i = 0; i < 200 && !saw_busy; ++i) { // until the script has run past the threshold
+    try {
+      busy.command({"GET", "k"});
+      std::this_thread::sleep_for(10ms);
+    } catch (const redis_unavailable& e) {
+      EXPECT_NE(std::string(e.what()).find("BUSY"), std::string::npos) << e.what();
+      saw_busy = true;
+    }
+  }
+  EXPECT_TRUE(saw_busy);
+  for (int i = 0; i < 100 && admin.command({"SCRIPT", "KILL"}).is_error(); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  script.join();
+  EXPECT_EQ(busy.command({"GET", "k"}).str, "v");
 }
 
 } // namespace

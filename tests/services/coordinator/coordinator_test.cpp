@@ -21,6 +21,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
 namespace proofmesh {
 namespace {
 
@@ -100,6 +105,27 @@ protected:
                                       {"max_tokens", max_tokens}, {"verify_max_tokens", max_tokens},
                                       {"max_rounds", rounds}, {"empty_round_retries", 0}}}}
         .dump();
+  }
+  // The job's progress events by type; `result_tasks` gets the task (after the job id) of each
+  // recorded result's event, as often as it was written.
+  std::map<std::string, int> event_counts(const std::string& job,
+                                          std::multiset<std::string>* result_tasks = nullptr) {
+    std::map<std::string, int> counts;
+    redis_reply r = client_.command({"XRANGE", "job:" + job + ":events", "-", "+"});
+    for (const redis_reply& entry : r.elements) {
+      const nlohmann::json ev = nlohmann::json::parse(entry.elements.at(1).elements.at(1).str);
+      ++counts[ev["type"].get<std::string>()];
+      if (result_tasks != nullptr && ev["type"] == "result" && ev["status"] != "failed") {
+        const std::string task = ev["task"];
+        result_tasks->insert(task.substr(task.find('/') + 1));
+      }
+    }
+    return counts;
+  }
+  // What the coordinator's /healthz says (null when it does not answer).
+  static nlohmann::json health(int port) {
+    testing::http_reply h = testing::http_get(port, "/healthz");
+    return h.status == 200 ? nlohmann::json::parse(h.body, nullptr, false) : nlohmann::json();
   }
   static int lost(const nlohmann::json& counts) {
     return counts["truncated"].get<int>() + counts["unparseable"].get<int>() +
@@ -247,6 +273,88 @@ TEST_F(coordinator_test, a_resumed_job_ends_with_the_pool_of_an_undisturbed_run)
     EXPECT_EQ(nlohmann::json::parse(storm_pool.elements[1].str),
               nlohmann::json::parse(calm_pool.elements[1].str));
   }
+  // The progress events: each fact's event exactly once, resume or not. Only `started` differs:
+  // each coordinator that took the job said so.
+  std::multiset<std::string> calm_tasks, storm_tasks;
+  std::map<std::string, int> calm_events = event_counts("job-calm", &calm_tasks);
+  std::map<std::string, int> storm_events = event_counts("job-storm", &storm_tasks);
+  for (const char* type : {"round", "problem_done", "result", "completed"}) {
+    EXPECT_EQ(storm_events[type], calm_events[type]) << type;
+  }
+  EXPECT_EQ(calm_events["round"], 4);
+  EXPECT_EQ(calm_events["result"], 300);
+  EXPECT_EQ(std::set<std::string>(calm_tasks.begin(), calm_tasks.end()).size(), 300u);
+  EXPECT_EQ(storm_tasks, calm_tasks) << "a result event repeated or missing after the resume";
+  EXPECT_EQ(calm_events["started"], 1);
+  EXPECT_EQ(storm_events["started"], 2);
+}
+
+// Redis killed mid-job and away for ten seconds, then slow to load its data (LOADING for about
+// three seconds): the coordinator waits it out and says so on /healthz, keeps the results that
+// came meanwhile, and the job completes with one recorded result per task.
+TEST_F(coordinator_test, a_coordinator_rides_out_a_ten_second_redis_outage_and_loading) {
+  const int metrics_port = testing::free_port();
+  auto c = coordinator("coordinator-1", metrics_port);
+  start_workers();
+  // Filler keys in the AOF's RDB base, so that loading them at a millisecond each takes seconds.
+  for (int i = 0; i < 3000; ++i) client_.command({"SET", "filler:" + std::to_string(i), "x"});
+  client_.command({"BGREWRITEAOF"});
+  for (int i = 0; i < 600; ++i) {
+    const std::string info = client_.command({"INFO", "persistence"}).str;
+    if (info.find("aof_rewrite_in_progress:0") != std::string::npos &&
+        info.find("aof_rewrite_scheduled:0") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  job_queue queue(client_, {.consumer = "test-producer"});
+  queue.add(job("job-outage", 6, 300));
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (client_.command({"HLEN", "job:job-outage:ledger"}).integer < 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_LT(client_.command({"HLEN", "job:job-outage:ledger"}).integer, 12)
+      << "the job finished before the outage; nothing was tested";
+  redis_.stop(SIGKILL);
+  const auto away = std::chrono::steady_clock::now();
+  nlohmann::json said;
+  while (std::chrono::steady_clock::now() - away < 10s) {
+    ASSERT_FALSE(c->wait_exit(200ms)) << testing::read_file(dir_.str("coordinator-1.log"));
+    said = health(metrics_port);
+  }
+  EXPECT_EQ(said.value("status", ""), "waiting") << said.dump();
+  EXPECT_EQ(said.value("waiting_for", ""), "redis") << said.dump();
+  EXPECT_GE(said.value("since_s", 0), 5) << said.dump();
+  // Back, but loading: LOADING answers until it has read its data.
+  std::atomic<bool> loaded = false;
+  std::thread loader([&] {
+    // Events served every KB read, so clients get LOADING rather than a wait at the door.
+    redis_.start_again({"--key-load-delay", "1000", "--loading-process-events-interval-bytes",
+                        "1024"});
+    loaded = true;
+  });
+  bool saw_loading = false;
+  while (!loaded) {
+    said = health(metrics_port);
+    saw_loading |= said.value("error", "").find("LOADING") != std::string::npos;
+    std::this_thread::sleep_for(20ms);
+  }
+  loader.join();
+  EXPECT_TRUE(saw_loading) << "the coordinator never met LOADING; nothing was tested";
+  nlohmann::json result = wait_result("job-outage", 300s);
+  ASSERT_FALSE(result.is_null()) << testing::read_file(dir_.str("coordinator-1.log"));
+  EXPECT_EQ(client_.command({"HLEN", "job:job-outage:ledger"}).integer, 12);
+  EXPECT_EQ(client_.command({"HGET", "job:job-outage", "status"}).str, "completed");
+  for (int i = 0; i < 100 && health(metrics_port).value("status", "") != "ok"; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(health(metrics_port).value("status", ""), "ok");
+  const std::string log = testing::read_file(dir_.str("coordinator-1.log"));
+  EXPECT_NE(log.find("waiting for redis"), std::string::npos) << log;
+  EXPECT_NE(log.find("redis answers again"), std::string::npos) << log;
+  c->signal(SIGTERM);
+  EXPECT_EQ(c->wait_exit(30s), std::optional<int>(0));
 }
 
 // Two live coordinators share the queue (each with its own workers): a job that runs longer than

@@ -16,6 +16,7 @@
 
 #include <cstdio>
 #include <map>
+#include <optional>
 
 namespace proofmesh::worker {
 
@@ -56,181 +57,233 @@ pe::runner_factory runner_for(const worker_config& c, const pe::model_config& co
   return [c, config] { return pe::make_runner(c.engine, config, pe::weight_store::open(c.model)); };
 }
 
-} // namespace
-
-int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
-  const roles::role_templates templates = load_templates(c);
-  const pe::tokenizer tok = pe::tokenizer::from_file(c.model + "/tokenizer.json");
-  const pe::model_config config = pe::load_model_config(c.model);
-  const pe::chat_format format = pe::detect_chat_format(c.model, tok);
-  std::vector<int32_t> stop_ids;
-  for (int64_t id : config.eos_token_ids) {
-    stop_ids.push_back(static_cast<int32_t>(id));
-  }
-
-  caf::actor_system_config cfg;
-  caf::actor_system sys{pe::add_engine_types(cfg)};
-  // The engine runs at most the worker's slots at once, whatever --max-running allows.
+// The engine runs at most the worker's slots at once, whatever --max-running allows.
+pe::engine_actor spawn_engine_for(const worker_config& c, const pe::model_config& config,
+                                  const pe::tokenizer& tok, caf::actor_system& system) {
   pe::scheduler_config plan = pe::scheduler_config_for(c.engine);
   plan.max_running = std::min(plan.max_running, c.slots);
-  pe::engine_actor engine = pe::spawn_engine(
-      sys, {.make_runner = runner_for(c, config), .tok = &tok, .scheduler = plan,
-            .max_requests = c.slots});
-  caf::scoped_actor self{sys};
-  const auto listener = caf::actor_cast<pe::engine_listener>(self.ptr());
+  return pe::spawn_engine(system, {.make_runner = runner_for(c, config), .tok = &tok,
+                                   .scheduler = plan, .max_requests = c.slots});
+}
 
-  worker_frame frame(c, "");
-  const services::service_log& log = frame.log();
+// The role service over our engine, as a loop of three steps (worker_service.hpp says what each
+// turn does): admit, collect what the engine said, stream progress.
+class engine_worker {
+public:
+  engine_worker(const worker_config& c, const std::atomic<bool>& stop_flag)
+      : c_(c), stop_flag_(stop_flag), templates_(load_templates(c)),
+        tok_(pe::tokenizer::from_file(c.model + "/tokenizer.json")),
+        config_(pe::load_model_config(c.model)), format_(pe::detect_chat_format(c.model, tok_)),
+        system_(pe::add_engine_types(caf_config_)), self_(system_),
+        engine_(spawn_engine_for(c, config_, tok_, system_)),
+        listener_(caf::actor_cast<pe::engine_listener>(self_.ptr())),
+        frame_(c, "") { // the links (and their credit) once the engine is there
+    for (int64_t id : config_.eos_token_ids) stop_ids_.push_back(static_cast<int32_t>(id));
+  }
 
-  std::map<pe::request_id, in_flight_task> running;
-  std::map<std::string, pe::request_id> by_task;
-  bool draining = false;
-  clock_type::time_point drain_deadline;
-
-  auto finish = [&](pe::request_id id, const pt::task_result_msg& result) {
-    auto it = running.find(id);
-    if (it == running.end()) {
-      return;
+  int run() {
+    while (!done()) {
+      admit();
+      collect_engine();
+      stream_progress();
     }
-    const size_t link = it->second.link;
-    by_task.erase(it->second.task.task_id);
-    running.erase(it);
-    frame.report(link, result);
+    hand_back_the_rest();
+    caf::anon_send_exit(engine_, caf::exit_reason::user_shutdown);
+    frame_.log().line("info", "stopped");
+    return 0;
+  }
+
+private:
+  using submit_handle = decltype(std::declval<caf::blocking_actor&>().request(
+      std::declval<pe::engine_actor&>(), std::chrono::seconds(30), pe::submit_atom_v,
+      std::declval<pe::engine_request>(), std::declval<pe::engine_listener&>()));
+  struct submitted {
+    submit_handle handle;
+    size_t link;
+    pt::task_msg task;
+    uint32_t prompt_tokens;
   };
 
-  while (true) {
-    if (!draining && stop_flag.load()) {
-      draining = true;
-      frame.start_draining();
-      drain_deadline = clock_type::now() + c.drain;
-      log.line("info", "SIGTERM: draining " + std::to_string(running.size()) + " tasks");
+  // SIGTERM starts the drain; the loop ends once nothing runs or the drain time is over.
+  bool done() {
+    if (!draining_ && stop_flag_.load()) {
+      draining_ = true;
+      frame_.start_draining();
+      drain_deadline_ = clock_type::now() + c_.drain;
+      frame_.log().line("info", "SIGTERM: draining " + std::to_string(running_.size()) +
+                                    " tasks");
     }
-    if (draining && (running.empty() || clock_type::now() >= drain_deadline)) {
-      break;
-    }
-    frame_inbox inbox = frame.poll(std::chrono::milliseconds(2));
+    return draining_ && (running_.empty() || clock_type::now() >= drain_deadline_);
+  }
+
+  // Cancels carried out; new tasks checked and submitted together, then their answers taken
+  // (one wait on the engine for all of them, not one per task).
+  void admit() {
+    frame_inbox inbox = frame_.poll(std::chrono::milliseconds(2));
     for (const std::string& task_id : inbox.cancels) {
-      if (auto it = by_task.find(task_id); it != by_task.end()) {
-        caf::anon_send(engine, pe::cancel_atom_v, it->second);
+      if (auto it = by_task_.find(task_id); it != by_task_.end()) {
+        caf::anon_send(engine_, pe::cancel_atom_v, it->second);
       }
     }
+    std::vector<submitted> sent;
     for (role_task& arrived : inbox.tasks) {
-      const size_t link = arrived.link;
-      pt::task_msg& task = arrived.task;
-      if (draining) {
-        frame.refuse(link, task, "the worker is shutting down",
-                     pt::task_status::task_status_handed_back);
-        continue;
-      }
-      if (by_task.contains(task.task_id)) {
-        frame.release(link); // a duplicate delivery; the first one's result answers it
-        continue;
-      }
-      std::vector<int32_t> prompt = prompt_of(task, templates, tok, format);
-      std::vector<std::string> stop_strings;
-      int32_t max_tokens = std::min(task.sampling.max_tokens, c.max_tokens);
-      if (const auto* in = std::get_if<pt::complete_input>(&task.input)) {
-        stop_strings = in->stop;
-      }
-      // max_tokens bounds the answer within the context (the search asks the reference's 128K
-      // whatever the model holds): what the prompt leaves is the most it can be. An answer cut
-      // there ends as `length`, which the search counts as truncated.
-      const int64_t room = config.max_position_embeddings - static_cast<int64_t>(prompt.size());
-      if (room < 1) { // no room to answer in: the request's fault, not the worker's
-        frame.refuse(link, task,
-                     "invalid_request: the prompt has " + std::to_string(prompt.size()) +
-                         " tokens; the model's context is " +
-                         std::to_string(config.max_position_embeddings));
-        continue;
-      }
-      max_tokens = static_cast<int32_t>(std::min<int64_t>(room, max_tokens));
-      pe::engine_request request{
-          .prompt = std::move(prompt),
-          .max_tokens = max_tokens,
-          .sampling = {.temperature = task.sampling.temperature, .top_p = task.sampling.top_p,
-                       .top_k = task.sampling.top_k, .seed = task.sampling.seed},
-          .stop_strings = std::move(stop_strings),
-          .stop_ids = stop_ids,
-          .stream = task.sampling.stream};
-      const auto prompt_tokens = static_cast<uint32_t>(request.prompt.size());
-      self->request(engine, std::chrono::seconds(30), pe::submit_atom_v, std::move(request),
-                    listener)
-          .receive(
-              [&](pe::request_id id) {
-                by_task[task.task_id] = id;
-                running[id] = {.link = link, .task = std::move(task),
-                               .prompt_tokens = prompt_tokens, .started = clock_type::now()};
-              },
-              [&](caf::error& err) {
-                // Full is no fault of the task's: handed back, no attempt spent.
-                const bool full = err == pe::engine_errc::engine_errc_overloaded;
-                frame.refuse(link, task, "the engine refused the task: " + sys.render(err),
-                             full ? pt::task_status::task_status_handed_back
-                                  : pt::task_status::task_status_failed);
-              });
+      std::optional<pe::engine_request> request = request_for(arrived);
+      if (!request) continue;
+      const auto prompt_tokens = static_cast<uint32_t>(request->prompt.size());
+      submit_handle h = self_->request(engine_, std::chrono::seconds(30), pe::submit_atom_v,
+                                       std::move(*request), listener_);
+      sent.push_back({std::move(h), arrived.link, std::move(arrived.task), prompt_tokens});
     }
-    // Drain what the engine said since the last turn, without waiting.
-    for (bool more = true; more;) {
-      self->receive(
-          [&](pe::event_atom, pe::engine_event& e) {
-            auto it = running.find(e.id);
-            if (it == running.end()) {
-              return;
-            }
-            if (!e.finished) {
-              if (std::holds_alternative<pt::complete_input>(it->second.task.input)) {
-                it->second.unsent += e.text;
-                ++it->second.tokens;
-              }
-              return;
-            }
-            const auto elapsed = static_cast<uint32_t>(
-                std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() -
-                                                                      it->second.started)
-                    .count());
-            if (e.cancelled) {
-              finish(e.id, {.task_id = it->second.task.task_id,
-                            .status = pt::task_status::task_status_failed,
-                            .error = "cancelled"});
-              return;
-            }
-            finish(e.id, roles::make_result(it->second.task, *e.finished,
-                                            it->second.prompt_tokens, elapsed));
+    for (submitted& s : sent) {
+      s.handle.receive(
+          [&](pe::request_id id) {
+            by_task_[s.task.task_id] = id;
+            running_[id] = {.link = s.link, .task = std::move(s.task),
+                            .prompt_tokens = s.prompt_tokens, .started = clock_type::now()};
           },
+          [&](caf::error& err) {
+            // Full is no fault of the task's: handed back, no attempt spent.
+            const bool full = err == pe::engine_errc::engine_errc_overloaded;
+            frame_.refuse(s.link, s.task, "the engine refused the task: " + system_.render(err),
+                          full ? pt::task_status::task_status_handed_back
+                               : pt::task_status::task_status_failed);
+          });
+    }
+  }
+
+  // The engine request of an arrived task; null when it is refused here (draining, a duplicate
+  // delivery, a prompt the model's context cannot hold).
+  std::optional<pe::engine_request> request_for(role_task& arrived) {
+    const size_t link = arrived.link;
+    pt::task_msg& task = arrived.task;
+    if (draining_) {
+      frame_.refuse(link, task, "the worker is shutting down",
+                    pt::task_status::task_status_handed_back);
+      return std::nullopt;
+    }
+    if (by_task_.contains(task.task_id)) {
+      frame_.release(link); // a duplicate delivery; the first one's result answers it
+      return std::nullopt;
+    }
+    std::vector<int32_t> prompt = prompt_of(task, templates_, tok_, format_);
+    // max_tokens bounds the answer within the context (the search asks the reference's 128K
+    // whatever the model holds): what the prompt leaves is the most it can be. An answer cut
+    // there ends as `length`, which the search counts as truncated.
+    const int64_t room = config_.max_position_embeddings - static_cast<int64_t>(prompt.size());
+    if (room < 1) { // no room to answer in: the request's fault, not the worker's
+      frame_.refuse(link, task,
+                    "invalid_request: the prompt has " + std::to_string(prompt.size()) +
+                        " tokens; the model's context is " +
+                        std::to_string(config_.max_position_embeddings));
+      return std::nullopt;
+    }
+    const auto* raw = std::get_if<pt::complete_input>(&task.input);
+    return pe::engine_request{
+        .prompt = std::move(prompt),
+        .max_tokens = static_cast<int32_t>(
+            std::min<int64_t>(room, std::min(task.sampling.max_tokens, c_.max_tokens))),
+        .sampling = {.temperature = task.sampling.temperature, .top_p = task.sampling.top_p,
+                     .top_k = task.sampling.top_k, .seed = task.sampling.seed},
+        .stop_strings = raw != nullptr ? raw->stop : std::vector<std::string>{},
+        .stop_ids = stop_ids_,
+        .stream = task.sampling.stream};
+  }
+
+  // What the engine said since the last turn, without waiting: text kept for streaming,
+  // finished tasks turned into their typed results.
+  void collect_engine() {
+    for (bool more = true; more;) {
+      self_->receive(
+          [&](pe::event_atom, pe::engine_event& e) { on_event(e); },
           [&](pe::failed_atom, pe::request_id id, caf::error& err) {
-            auto it = running.find(id);
-            if (it != running.end()) {
+            if (auto it = running_.find(id); it != running_.end()) {
               finish(id, {.task_id = it->second.task.task_id,
                           .status = pt::task_status::task_status_failed,
-                          .error = "the engine failed: " + sys.render(err)});
+                          .error = "the engine failed: " + system_.render(err)});
             }
           },
           caf::after(std::chrono::milliseconds(0)) >> [&] { more = false; });
     }
-    // Streamed text goes out at most every 20 ms per task: fewer, larger messages; the final
-    // result carries the whole text, so nothing held back here is lost.
-    const auto now = clock_type::now();
-    for (auto& [id, r] : running) {
-      if (!r.unsent.empty() && now - r.last_sent >= std::chrono::milliseconds(20)) {
-        frame.send_progress(r.link, {.task_id = r.task.task_id, .completion_tokens = r.tokens,
-                                     .text_delta = r.unsent, .text_offset = r.sent_bytes});
-        r.sent_bytes += static_cast<uint32_t>(r.unsent.size());
-        r.unsent.clear();
-        r.last_sent = now;
+  }
+
+  void on_event(const pe::engine_event& e) {
+    auto it = running_.find(e.id);
+    if (it == running_.end()) return;
+    in_flight_task& t = it->second;
+    if (!e.finished) {
+      if (std::holds_alternative<pt::complete_input>(t.task.input)) {
+        t.unsent += e.text;
+        ++t.tokens;
       }
+      return;
+    }
+    if (e.cancelled) {
+      finish(e.id, {.task_id = t.task.task_id, .status = pt::task_status::task_status_failed,
+                    .error = "cancelled"});
+      return;
+    }
+    const auto elapsed = static_cast<uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t.started)
+            .count());
+    finish(e.id, roles::make_result(t.task, *e.finished, t.prompt_tokens, elapsed));
+  }
+
+  void finish(pe::request_id id, const pt::task_result_msg& result) {
+    auto it = running_.find(id);
+    if (it == running_.end()) return;
+    const size_t link = it->second.link;
+    by_task_.erase(it->second.task.task_id);
+    running_.erase(it);
+    frame_.report(link, result);
+  }
+
+  // Streamed text goes out at most every 20 ms per task: fewer, larger messages; the final
+  // result carries the whole text, so nothing held back here is lost.
+  void stream_progress() {
+    const auto now = clock_type::now();
+    for (auto& [id, r] : running_) {
+      if (r.unsent.empty() || now - r.last_sent < std::chrono::milliseconds(20)) continue;
+      frame_.send_progress(r.link, {.task_id = r.task.task_id, .completion_tokens = r.tokens,
+                                    .text_delta = r.unsent, .text_offset = r.sent_bytes});
+      r.sent_bytes += static_cast<uint32_t>(r.unsent.size());
+      r.unsent.clear();
+      r.last_sent = now;
     }
   }
-  if (!running.empty()) {
-    log.line("warn", "drain time over: " + std::to_string(running.size()) +
-                            " tasks handed back");
-    for (auto& [id, t] : running) {
-      frame.refuse(t.link, t.task, "the worker shut down before the task finished",
-                   pt::task_status::task_status_handed_back);
+
+  void hand_back_the_rest() {
+    if (running_.empty()) return;
+    frame_.log().line("warn", "drain time over: " + std::to_string(running_.size()) +
+                                  " tasks handed back");
+    for (auto& [id, t] : running_) {
+      frame_.refuse(t.link, t.task, "the worker shut down before the task finished",
+                    pt::task_status::task_status_handed_back);
     }
   }
-  caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
-  log.line("info", "stopped");
-  return 0;
+
+  const worker_config& c_;
+  const std::atomic<bool>& stop_flag_;
+  const roles::role_templates templates_;
+  const pe::tokenizer tok_;
+  const pe::model_config config_;
+  const pe::chat_format format_;
+  std::vector<int32_t> stop_ids_;
+  caf::actor_system_config caf_config_;
+  caf::actor_system system_;
+  caf::scoped_actor self_;
+  pe::engine_actor engine_;
+  pe::engine_listener listener_;
+  worker_frame frame_;
+  std::map<pe::request_id, in_flight_task> running_;
+  std::map<std::string, pe::request_id> by_task_;
+  bool draining_ = false;
+  clock_type::time_point drain_deadline_;
+};
+
+} // namespace
+
+int run_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
+  return engine_worker(c, stop_flag).run();
 }
 
 } // namespace proofmesh::worker

@@ -223,9 +223,16 @@ std::vector<engine_event> batch_engine::step() {
   if (active_.empty()) {
     return events;
   }
+  const step_schedule plan = schedule();
+  std::vector<sample_result> picked = run(plan);
+  postprocess(plan, std::move(picked), events);
+  return events;
+}
 
-  // Schedule: adopt cached prefixes (which may take evictable blocks), then plan against the
-  // runner's free blocks, or our own count where the runner has no bound.
+// Adopt cached prefixes (which may take evictable blocks), then plan against the runner's free
+// blocks, or our own count where the runner has no bound; preempted requests give their blocks
+// back.
+step_schedule batch_engine::schedule() {
   adopt_cached_prefixes();
   int64_t free_blocks = runner_.stats().free_kv_blocks;
   if (free_blocks < 0) {
@@ -238,8 +245,12 @@ std::vector<engine_event> batch_engine::step() {
     a.seq.reset();
   }
   PM_ASSERT(!plan.items.empty(), "work is queued, so the scheduler plans something");
+  return plan;
+}
 
-  // Run: one batch of token chunks; sampled rows come back as tokens or as logits.
+// One batch of token chunks; sampled rows come back as tokens, drawn on the device or here from
+// the logits.
+std::vector<sample_result> batch_engine::run(const step_schedule& plan) {
   std::vector<runner_item> batch;
   std::vector<sample_spec> specs;
   for (const scheduled_item& item : plan.items) {
@@ -272,8 +283,12 @@ std::vector<engine_event> batch_engine::step() {
   for (const scheduled_item& item : plan.items) {
     computed_tokens_ += item.count;
   }
+  return picked;
+}
 
-  // Postprocess: sampled tokens extend their requests; finished ones leave.
+// Sampled tokens extend their requests; finished ones leave.
+void batch_engine::postprocess(const step_schedule& plan, std::vector<sample_result> picked,
+                               std::vector<engine_event>& events) {
   for (size_t b = 0; b < plan.items.size(); ++b) {
     const scheduled_item& item = plan.items[b];
     if (!item.samples) {
@@ -287,7 +302,6 @@ std::vector<engine_event> batch_engine::step() {
     }
     events.push_back(std::move(e));
   }
-  return events;
 }
 
 } // namespace proofmesh::engine

@@ -57,7 +57,8 @@ public:
   void cancel(request_id id);
   bool idle() const { return active_.empty(); }
 
-  /// One forward pass: the events of every request that moved.
+  /// One forward pass: the events of every request that moved. A step is schedule(), run(),
+  /// postprocess().
   std::vector<engine_event> step();
 
   const scheduler& planner() const { return scheduler_; }
@@ -76,6 +77,10 @@ private:
   };
 
   std::vector<engine_event> take_cancellations();
+  step_schedule schedule();
+  std::vector<sample_result> run(const step_schedule& plan);
+  void postprocess(const step_schedule& plan, std::vector<sample_result> picked,
+                   std::vector<engine_event>& events);
   std::optional<request_id> find_prefix_leader(request_id id, active_request& a);
   void adopt_cached_prefixes();
   bool fork_from_leader(request_id id, active_request& a);

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <malloc.h>
+
 namespace proofmesh::gateway {
 
 namespace pt = proofmesh::transport;
@@ -137,11 +139,15 @@ void event_hub::turn(pt::redis_client& redis) {
   std::map<std::string, std::string> from;
   {
     std::lock_guard lock(mutex_);
+    const size_t before = subs_.size();
     std::erase_if(subs_, [this](const subscription& s) {
       if (!s.sink.expired()) return false;
       if (--per_tenant_[s.tenant] == 0) per_tenant_.erase(s.tenant);
       return true;
     });
+    // Streams ended: what their connections and bursts held goes back to the system, or the
+    // allocator keeps it for good (glibc returns little on its own).
+    if (subs_.size() < before) ::malloc_trim(0);
     added_ = false; // this call includes every subscription made so far
     ++turns_;
     for (const subscription& s : subs_) {
@@ -159,22 +165,24 @@ void event_hub::turn(pt::redis_client& redis) {
   for (const auto& [key, id] : from) args.push_back(id);
   pt::redis_reply r = redis.command(args);
   if (r.is_error()) throw pt::redis_unavailable(r.str);
-  std::map<std::string, std::vector<stream_event>> fresh; // by key, in stream order
+  // By key, in stream order; each list is shared by the key's subscribers, read-only.
+  std::map<std::string, std::shared_ptr<std::vector<stream_event>>> fresh;
   for (const pt::redis_reply& stream : r.elements) {
     if (stream.elements.size() != 2) continue;
-    auto& out = fresh[stream.elements[0].str];
+    auto out = std::make_shared<std::vector<stream_event>>();
     for (const pt::redis_reply& entry : stream.elements[1].elements) {
       if (entry.elements.size() != 2) continue;
       const auto& fields = entry.elements[1].elements;
       for (size_t f = 0; f + 1 < fields.size(); f += 2) {
         if (fields[f].str == "event") {
-          out.push_back({entry.elements[0].str, fields[f + 1].str, is_last(fields[f + 1].str)});
+          out->push_back({entry.elements[0].str, fields[f + 1].str, is_last(fields[f + 1].str)});
         }
       }
     }
+    if (!out->empty()) fresh.emplace(stream.elements[0].str, std::move(out));
   }
   if (fresh.empty()) return;
-  std::vector<std::pair<std::shared_ptr<event_sink>, std::vector<stream_event>>> sends;
+  std::vector<std::pair<std::shared_ptr<event_sink>, event_batch>> sends;
   {
     std::lock_guard lock(mutex_);
     for (subscription& s : subs_) {
@@ -184,23 +192,26 @@ void event_hub::turn(pt::redis_client& redis) {
       // from an earlier position would jump its gap: it waits for the next turn, which reads
       // from its own position.
       if (id_order(s.after) < id_order(from.at(s.key))) continue;
-      std::vector<stream_event> mine;
-      bool ended = false;
-      for (const stream_event& e : it->second) {
-        if (id_order(e.id) <= id_order(s.after)) continue;
-        mine.push_back(e);
-        s.after = e.id;
-        if (e.last) {
-          ended = true;
-          break;
-        }
+      const std::vector<stream_event>& events = *it->second;
+      // Its range: after its position (ids ascend), up to and including a last event.
+      const auto after = id_order(s.after);
+      size_t first = static_cast<size_t>(
+          std::partition_point(events.begin(), events.end(),
+                               [&](const stream_event& e) { return id_order(e.id) <= after; }) -
+          events.begin());
+      size_t last = first;
+      while (last < events.size() && !events[last++].last) {
       }
-      if (mine.empty()) continue;
-      if (auto sink = s.sink.lock()) sends.emplace_back(std::move(sink), std::move(mine));
+      if (last == first) continue;
+      const bool ended = events[last - 1].last;
+      s.after = events[last - 1].id;
+      if (auto sink = s.sink.lock()) {
+        sends.emplace_back(std::move(sink), event_batch{it->second, first, last});
+      }
       if (ended) s.sink.reset(); // dropped on the next turn
     }
   }
-  for (auto& [sink, events] : sends) sink->deliver(std::move(events)); // outside the lock
+  for (auto& [sink, batch] : sends) sink->deliver(std::move(batch)); // outside the lock
 }
 
 } // namespace proofmesh::gateway

@@ -16,6 +16,8 @@
 // - One XREAD's reply is bounded: the entries asked per stream shrink as streams grow in number,
 //   so a thousand backlogged streams never exceed the client's reply cap.
 // - Redis trouble is retried every half second; subscribers simply wait.
+// - When subscriptions end, the memory their bursts took goes back to the system (malloc_trim),
+//   so a gateway's size follows its streams down as well as up.
 #pragma once
 
 #include "actors/transport/redis_client.hpp"
@@ -36,11 +38,22 @@ struct stream_event {
   bool last = false;
 };
 
+/// A run of one read's events for one subscriber: the read's events are shared by every
+/// subscriber of the stream (a thousand streams on one job copy nothing), each seeing its range.
+struct event_batch {
+  std::shared_ptr<const std::vector<stream_event>> events;
+  size_t first = 0;
+  size_t last = 0; // one past
+  auto begin() const { return events->begin() + static_cast<std::ptrdiff_t>(first); }
+  auto end() const { return events->begin() + static_cast<std::ptrdiff_t>(last); }
+  size_t size() const { return last - first; }
+};
+
 class event_sink {
 public:
   virtual ~event_sink() = default;
   /// Called on the hub's thread; must not block (post to the connection's executor).
-  virtual void deliver(std::vector<stream_event> events) = 0;
+  virtual void deliver(event_batch events) = 0;
 };
 
 struct event_hub_params {

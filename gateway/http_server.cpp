@@ -118,7 +118,7 @@ public:
   }
 
   // Called on the hub's thread.
-  void deliver(std::vector<stream_event> events) override {
+  void deliver(event_batch events) override {
     asio::post(stream_.get_executor(), [self = shared_from_this(), events = std::move(events)] {
       for (const stream_event& e : events) {
         if (self->ending_ || self->closed_) return;
@@ -302,6 +302,8 @@ private:
     if (!writing_) write_next();
   }
 
+  // Everything queued goes out in one gathered write (up to 64 pieces): a burst of events is
+  // one system call per connection, not one per event.
   void write_next() {
     if (out_.empty()) {
       writing_ = false;
@@ -309,13 +311,18 @@ private:
       return;
     }
     writing_ = true;
+    std::vector<asio::const_buffer> pieces;
+    for (size_t i = 0; i < out_.size() && i < 64; ++i) pieces.push_back(asio::buffer(out_[i]));
     stream_.expires_after(server_->params.read_timeout);
-    asio::async_write(stream_, asio::buffer(out_.front()),
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
+    asio::async_write(stream_, pieces,
+                      [self = shared_from_this(), n = pieces.size()](beast::error_code ec,
+                                                                     size_t) {
                         if (ec) return self->close();
                         self->stream_.expires_never();
-                        self->backlog_ -= self->out_.front().size();
-                        self->out_.pop_front();
+                        for (size_t i = 0; i < n; ++i) {
+                          self->backlog_ -= self->out_.front().size();
+                          self->out_.pop_front();
+                        }
                         self->write_next();
                       });
   }

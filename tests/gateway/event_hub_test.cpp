@@ -20,11 +20,11 @@ using namespace std::chrono_literals;
 // Collects what the hub delivers, in delivery order.
 class collector final : public event_sink {
 public:
-  void deliver(std::vector<stream_event> events) override {
+  void deliver(event_batch events) override {
     std::lock_guard lock(mutex_);
-    for (stream_event& e : events) {
+    for (const stream_event& e : events) {
       done_ = done_ || e.last;
-      ids_.push_back(std::move(e.id));
+      ids_.push_back(e.id);
     }
   }
   bool done() const {

@@ -23,11 +23,13 @@ std::pair<uint64_t, uint64_t> id_order(const std::string& id) {
   return {ms, seq};
 }
 
-bool is_last(const std::string& json) {
-  nlohmann::json e = parse_bounded_json(json);
-  if (e.is_discarded() || !e.is_object()) return false;
-  const std::string type = e.value("type", "");
-  return type == "completed" || type == "cancelled" || type == "error";
+// An entry's event, its type read once for every subscriber.
+stream_event event_of(const std::string& id, const std::string& json) {
+  const nlohmann::json e = parse_bounded_json(json);
+  std::string type = "message";
+  if (e.is_object() && e.contains("type") && e["type"].is_string()) type = e["type"];
+  const bool last = type == "completed" || type == "cancelled" || type == "error";
+  return {.id = id, .json = json, .type = std::move(type), .last = last};
 }
 
 } // namespace
@@ -175,7 +177,7 @@ void event_hub::turn(pt::redis_client& redis) {
       const auto& fields = entry.elements[1].elements;
       for (size_t f = 0; f + 1 < fields.size(); f += 2) {
         if (fields[f].str == "event") {
-          out->push_back({entry.elements[0].str, fields[f + 1].str, is_last(fields[f + 1].str)});
+          out->push_back(event_of(entry.elements[0].str, fields[f + 1].str));
         }
       }
     }

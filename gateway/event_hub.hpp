@@ -35,6 +35,7 @@ namespace proofmesh::gateway {
 struct stream_event {
   std::string id;   // the Redis stream entry id: the SSE id
   std::string json; // the event
+  std::string type; // its "type" ("message" if it has none): read once here, not per subscriber
   bool last = false;
 };
 

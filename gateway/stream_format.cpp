@@ -1,7 +1,5 @@
 #include "gateway/stream_format.hpp"
 
-#include "actors/common/bounded_json.hpp"
-
 namespace proofmesh::gateway {
 
 std::string sse_head() {
@@ -13,10 +11,11 @@ std::string job_events_format::open() { return sse_head() + ": stream open\n\n";
 
 std::string job_events_format::on_event(const stream_event& e) {
   // The event type doubles as the SSE event name, for EventSource listeners.
-  const nlohmann::json j = parse_bounded_json(e.json);
-  std::string type = "message";
-  if (j.is_object() && j.contains("type") && j["type"].is_string()) type = j["type"];
-  return "id: " + e.id + "\nevent: " + type + "\ndata: " + e.json + "\n\n";
+  std::string out;
+  out.reserve(e.id.size() + e.type.size() + e.json.size() + 24);
+  out.append("id: ").append(e.id).append("\nevent: ").append(e.type).append("\ndata: ");
+  out.append(e.json).append("\n\n");
+  return out;
 }
 
 } // namespace proofmesh::gateway

@@ -7,7 +7,7 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 20
 DEMO_DIR ?= $(BUILD_DIR)/demo-model
 
-.PHONY: setup configure build test unit-test demo bench bench-mesh bench-pipeline gpu-test fuzz portable \
+.PHONY: setup configure build test unit-test demo bench bench-mesh bench-sse bench-pipeline gpu-test fuzz portable \
   mesh-bundle clean
 
 setup:
@@ -56,6 +56,10 @@ demo: build
 # max_tokens 1, against the engine's own time per task, and tasks per second.
 bench-mesh: build
 	@python3 bench/mesh/mesh_bench.py $(BUILD_DIR)
+
+# 1,000 SSE streams on one job through a real gateway, against reading Redis directly.
+bench-sse: build
+	@$(BUILD_DIR)/bench/sse_bench $(BUILD_DIR)
 
 # bench/pipeline: one search job staged (the reference's barriers) and streaming, on one engine:
 # both makespans and their ratio. With a GPU: the Llama-3.2-1B shape; without: the tiny model.

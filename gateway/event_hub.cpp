@@ -110,7 +110,16 @@ void event_hub::loop() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !subs_.empty(); });
+      const auto work = [this] { return stopping_ || !subs_.empty(); };
+      // Streams ended and none since for 2 s: what their connections and bursts held goes back
+      // to the system (glibc keeps freed memory for good otherwise). Not at once, since their
+      // connections are still writing their last events then.
+      while (trim_due_ && !work()) {
+        if (wake_.wait_for(lock, std::chrono::seconds(2), work)) break;
+        trim_due_ = false;
+        ::malloc_trim(0);
+      }
+      wake_.wait(lock, work);
       if (stopping_) return;
     }
     try {
@@ -147,9 +156,7 @@ void event_hub::turn(pt::redis_client& redis) {
       if (--per_tenant_[s.tenant] == 0) per_tenant_.erase(s.tenant);
       return true;
     });
-    // Streams ended: what their connections and bursts held goes back to the system, or the
-    // allocator keeps it for good (glibc returns little on its own).
-    if (subs_.size() < before) ::malloc_trim(0);
+    if (subs_.size() < before) trim_due_ = true;
     added_ = false; // this call includes every subscription made so far
     ++turns_;
     for (const subscription& s : subs_) {

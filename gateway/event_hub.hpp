@@ -16,8 +16,9 @@
 // - One XREAD's reply is bounded: the entries asked per stream shrink as streams grow in number,
 //   so a thousand backlogged streams never exceed the client's reply cap.
 // - Redis trouble is retried every half second; subscribers simply wait.
-// - When subscriptions end, the memory their bursts took goes back to the system (malloc_trim),
-//   so a gateway's size follows its streams down as well as up.
+// - When the last subscriptions end, the memory their connections and bursts took goes back to
+//   the system (malloc_trim, 2 s later), so a gateway's size follows its streams down as well
+//   as up.
 #pragma once
 
 #include "actors/transport/redis_client.hpp"
@@ -96,6 +97,7 @@ private:
   std::vector<subscription> subs_;
   std::map<std::string, size_t> per_tenant_;
   bool stopping_ = false;
+  bool trim_due_ = false; // subscriptions ended since the last malloc_trim
   bool added_ = false;         // a subscription arrived since the current XREAD began
   int64_t reader_id_ = -1;     // the reading connection's CLIENT ID, once known
   uint64_t turns_ = 0;         // snapshots taken by the reader

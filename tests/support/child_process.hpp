@@ -44,6 +44,7 @@ public:
   child_process& operator=(const child_process&) = delete;
 
   void signal(int sig) const { ::kill(pid_, sig); }
+  pid_t pid() const { return pid_; }
 
   /// The exit code (128 + signal when killed), or nullopt if it is still running at the limit.
   std::optional<int> wait_exit(std::chrono::milliseconds limit) {

@@ -5,10 +5,10 @@
 namespace proofmesh::transport {
 
 bool credit_dispatcher::enqueue(task_msg task) {
-  if (queue_.size() >= config_.max_queued) {
+  if (num_queued() >= config_.max_queued) {
     return false;
   }
-  queue_.push_back(std::move(task));
+  lane_of(task).push_back(std::move(task));
   return true;
 }
 
@@ -71,7 +71,9 @@ std::optional<worker_id> credit_dispatcher::cancel(const std::string& task_id) {
     owner_.erase(owner);
     return w;
   }
-  std::erase_if(queue_, [&](const task_msg& t) { return t.task_id == task_id; });
+  for (std::deque<task_msg>* lane : {&interactive_, &queue_}) {
+    std::erase_if(*lane, [&](const task_msg& t) { return t.task_id == task_id; });
+  }
   return std::nullopt;
 }
 
@@ -98,7 +100,7 @@ std::vector<worker_id> credit_dispatcher::expire(steady_time now) {
       continue;
     }
     ++it->attempt;
-    queue_.push_front(std::move(*it));
+    lane_of(*it).push_front(std::move(*it));
   }
   return dropped;
 }
@@ -111,7 +113,7 @@ std::vector<task_msg> credit_dispatcher::take_abandoned() {
 
 std::vector<assignment> credit_dispatcher::assign() {
   std::vector<assignment> out;
-  while (!queue_.empty()) {
+  while (num_queued() > 0) {
     // The worker with the most free credit (ties: the first by id, for determinism).
     auto best = workers_.end();
     for (auto it = workers_.begin(); it != workers_.end(); ++it) {
@@ -122,8 +124,9 @@ std::vector<assignment> credit_dispatcher::assign() {
     if (best == workers_.end()) {
       break;
     }
-    task_msg task = std::move(queue_.front());
-    queue_.pop_front();
+    std::deque<task_msg>& lane = interactive_.empty() ? queue_ : interactive_;
+    task_msg task = std::move(lane.front());
+    lane.pop_front();
     --best->second.credit;
     owner_[task.task_id] = best->first;
     best->second.in_flight[task.task_id] = task;

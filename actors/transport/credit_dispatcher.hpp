@@ -2,8 +2,10 @@
 // with no sockets, so the rules are tested alone. Rules of the road:
 // - A worker receives at most the credits it has advertised (free sequence slots); each task
 //   sent spends one, and the worker grants more as it frees slots.
-// - Tasks wait in arrival order; assign() hands them to the workers with the most free credit
-//   first, so replicas share the load.
+// - Tasks wait in arrival order, in two lanes: raw completions (the OpenAI API, where a person
+//   waits) ahead of search tasks (a job's thousands, where throughput counts). So a completion
+//   waits for the first free slot of its pool, not behind a job's whole backlog. assign() hands
+//   them to the workers with the most free credit first, so replicas share the load.
 // - A worker that has been silent (no heartbeat, credit or result) for longer than the timeout
 //   is dropped; its in-flight tasks go back to the front of the queue with attempt + 1, and its
 //   late results are ignored (a result counts only from the worker the task was sent to). A task
@@ -75,7 +77,7 @@ public:
     auto it = owner_.find(task_id);
     return it != owner_.end() && it->second == w;
   }
-  size_t num_queued() const { return queue_.size(); }
+  size_t num_queued() const { return interactive_.size() + queue_.size(); }
   size_t num_in_flight() const { return owner_.size(); }
   size_t num_workers() const { return workers_.size(); }
   uint32_t credit(const worker_id& w) const;
@@ -87,8 +89,13 @@ private:
     std::map<std::string, task_msg> in_flight;
   };
 
+  std::deque<task_msg>& lane_of(const task_msg& t) {
+    return std::holds_alternative<complete_input>(t.input) ? interactive_ : queue_;
+  }
+
   credit_dispatcher_config config_;
-  std::deque<task_msg> queue_;
+  std::deque<task_msg> interactive_; // raw completions: served first
+  std::deque<task_msg> queue_;       // search tasks
   std::map<worker_id, worker_state> workers_;
   std::map<std::string, worker_id> owner_; // in-flight task -> worker
   std::map<std::string, uint32_t> lost_;   // task -> workers it lost (while it is ours)

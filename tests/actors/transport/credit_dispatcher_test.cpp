@@ -65,6 +65,33 @@ TEST(credit_dispatcher, an_idle_workers_heartbeat_restores_its_capacity) {
   EXPECT_EQ(d.num_workers(), 1u);
 }
 
+// A completion (someone waits on it) arriving behind a job's backlog takes the next free slot;
+// the job's tasks keep their order behind it, and a requeued completion stays in its lane.
+TEST(credit_dispatcher, a_completion_waits_for_a_slot_not_behind_a_jobs_backlog) {
+  credit_dispatcher d({.heartbeat_timeout = 1000ms});
+  const steady_time t0{};
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(d.enqueue(task(numbered(i))));
+  ASSERT_TRUE(d.enqueue({.task_id = "chat/0", .input = complete_input{.prompt = "hi"}}));
+  ASSERT_TRUE(d.enqueue({.task_id = "chat/1", .input = complete_input{.prompt = "hey"}}));
+  EXPECT_EQ(d.num_queued(), 102u);
+  d.grant("w1", 3, t0);
+  auto first = d.assign();
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0].task.task_id, "chat/0");
+  EXPECT_EQ(first[1].task.task_id, "chat/1");
+  EXPECT_EQ(first[2].task.task_id, "t0"); // then the job's tasks, in their order
+  // w1 goes silent; its tasks come back, the completions still first.
+  d.expire(t0 + 2000ms);
+  d.grant("w2", 2, t0 + 2000ms);
+  auto second = d.assign();
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(second[0].task.task_id, "chat/0");
+  EXPECT_EQ(second[0].task.attempt, 1u);
+  EXPECT_EQ(second[1].task.task_id, "chat/1");
+  d.cancel("t1");
+  EXPECT_EQ(d.num_queued(), 99u);
+}
+
 TEST(credit_dispatcher, replicas_share_the_work) {
   credit_dispatcher d({});
   const steady_time t0{};

@@ -9,6 +9,8 @@
 
 namespace proofmesh::gateway {
 
+using enum transport::api_code;
+
 namespace {
 
 
@@ -69,16 +71,16 @@ const caller& api_keys::authenticate(std::string_view authorization,
   }
   constexpr std::string_view bearer = "Bearer ";
   if (authorization.size() <= bearer.size() || authorization.substr(0, bearer.size()) != bearer) {
-    throw api_error(401, "missing_api_key", "send Authorization: Bearer <api key>");
+    throw api_error(api_code_missing_api_key, "send Authorization: Bearer <api key>");
   }
   // Keys are compared by their hashes: the lookup's timing depends on the hash, which tells an
   // attacker nothing about any stored key.
   auto it = by_hash_.find(sha256_hex(authorization.substr(bearer.size())));
   if (it == by_hash_.end()) {
-    throw api_error(401, "invalid_api_key", "the API key is not known");
+    throw api_error(api_code_invalid_api_key, "the API key is not known");
   }
   if (!it->second.scopes.contains(scope)) {
-    throw api_error(403, "forbidden", "this API key may not use " + scope + " endpoints");
+    throw api_error(api_code_forbidden, "this API key may not use " + scope + " endpoints");
   }
   return it->second;
 }

@@ -8,6 +8,8 @@
 
 namespace proofmesh::gateway {
 
+using enum transport::api_code;
+
 namespace {
 
 using nlohmann::json;
@@ -20,7 +22,8 @@ http_answer json_answer(int status, const json& body) {
 json parse_body(const http_request& req) {
   json body = parse_bounded_json(req.body);
   if (body.is_discarded()) {
-    throw api_error(400, "invalid_json", "the body is not valid JSON (or not valid UTF-8, or nested deeper than 64)");
+    throw api_error(api_code_invalid_json,
+                    "the body is not valid JSON (or not valid UTF-8, or nested deeper than 64)");
   }
   return body;
 }
@@ -32,7 +35,7 @@ int64_t query_int(const http_request& req, const char* name, int64_t fallback, i
   int64_t v = 0;
   auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
   if (ec != std::errc() || end != it->second.data() + it->second.size() || v < lo || v > hi) {
-    throw api_error(400, "invalid_request", std::string(name) + " must be an integer in [" +
+    throw api_error(api_code_invalid_request, std::string(name) + " must be an integer in [" +
                                                 std::to_string(lo) + ", " + std::to_string(hi) +
                                                 "]");
   }
@@ -76,12 +79,12 @@ http_answer gateway_api::operator()(const http_request& req) {
   try {
     return route(req);
   } catch (const transport::redis_unavailable& e) {
-    throw api_error(503, "redis_unavailable", std::string("the job store is unreachable: ") +
+    throw api_error(api_code_redis_unavailable, std::string("the job store is unreachable: ") +
                                                   e.what(),
                     1);
   } catch (const api_error& e) {
     if (e.status() == 401 || e.status() == 403) auth_failures_.add();
-    if (e.code() == "queue_full") refused_full_.add();
+    if (e.code() == api_code_queue_full) refused_full_.add();
     throw;
   }
 }
@@ -91,10 +94,10 @@ http_answer gateway_api::route(const http_request& req) {
   if (p == "/healthz" || p == "/readyz" || p == "/metrics") {
     // GET /healthz never gets here: the server answers it on its I/O thread.
     if (req.method != "GET" || p == "/healthz") {
-      throw api_error(405, "method_not_allowed", p + " takes GET");
+      throw api_error(api_code_method_not_allowed, p + " takes GET");
     }
     if (p == "/readyz") {
-      if (!jobs_.ready()) throw api_error(503, "redis_unavailable", "Redis does not answer", 1);
+      if (!jobs_.ready()) throw api_error(api_code_redis_unavailable, "Redis does not answer", 1);
       return json_answer(200, {{"status", "ready"}});
     }
     streams_.set(static_cast<int64_t>(hub_.num_subscriptions()));
@@ -107,7 +110,7 @@ http_answer gateway_api::route(const http_request& req) {
   if (p == "/v1/jobs" || p.rfind("/v1/jobs/", 0) == 0) {
     return jobs(req, p.size() > 9 ? p.substr(9) : "");
   }
-  throw api_error(404, "not_found", "no such endpoint: " + req.method + " " + p);
+  throw api_error(api_code_not_found, "no such endpoint: " + req.method + " " + p);
 }
 
 http_answer gateway_api::stream_of(const std::string& tenant,
@@ -117,7 +120,7 @@ http_answer gateway_api::stream_of(const std::string& tenant,
     return {.status = 204}; // the EventSource way to say "do not reconnect"
   }
   if (!hub_.has_room(tenant)) {
-    throw api_error(503, "too_many_streams",
+    throw api_error(api_code_too_many_streams,
                     "too many open event streams (for this tenant, or in all); close some", 5);
   }
   return {.stream_key = stream.key, .stream_after = after, .stream_tenant = tenant};
@@ -140,7 +143,7 @@ http_answer gateway_api::jobs(const http_request& req, const std::string& rest) 
       return json_answer(200, jobs_.list(who.tenant, query_int(req, "limit", 50, 1, 1000),
                                          query_int(req, "before_ms", 0, 0, INT64_MAX)));
     }
-    throw api_error(405, "method_not_allowed", "/v1/jobs takes GET or POST");
+    throw api_error(api_code_method_not_allowed, "/v1/jobs takes GET or POST");
   }
   const size_t slash = rest.find('/');
   const std::string id = rest.substr(0, slash);
@@ -148,20 +151,20 @@ http_answer gateway_api::jobs(const http_request& req, const std::string& rest) 
   if (tail.empty()) {
     if (req.method == "GET") return json_answer(200, jobs_.status(who.tenant, id));
     if (req.method == "DELETE") return json_answer(202, jobs_.cancel(who.tenant, id));
-    throw api_error(405, "method_not_allowed", "/v1/jobs/{id} takes GET or DELETE");
+    throw api_error(api_code_method_not_allowed, "/v1/jobs/{id} takes GET or DELETE");
   }
   if (tail == "/spec") {
-    if (req.method != "GET") throw api_error(405, "method_not_allowed", tail + " takes GET");
+    if (req.method != "GET") throw api_error(api_code_method_not_allowed, tail + " takes GET");
     return {.body = jobs_.spec(who.tenant, id)};
   }
   if (tail.rfind("/pool/", 0) == 0) {
-    if (req.method != "GET") throw api_error(405, "method_not_allowed", "/pool takes GET");
+    if (req.method != "GET") throw api_error(api_code_method_not_allowed, "/pool takes GET");
     return json_answer(200, jobs_.pool(who.tenant, id, tail.substr(6),
                                        query_int(req, "after", 0, 0, INT32_MAX),
                                        query_int(req, "limit", 64, 1, 256)));
   }
   if (tail == "/result" || tail == "/events") {
-    if (req.method != "GET") throw api_error(405, "method_not_allowed", tail + " takes GET");
+    if (req.method != "GET") throw api_error(api_code_method_not_allowed, tail + " takes GET");
     if (tail == "/result") {
       return {.body = jobs_.result(who.tenant, id)};
     }
@@ -172,11 +175,11 @@ http_answer gateway_api::jobs(const http_request& req, const std::string& rest) 
     if (after.empty()) after = "0";
     std::optional<std::string> from = canonical_stream_id(after);
     if (!from) {
-      throw api_error(400, "invalid_request", "Last-Event-ID must be an event id we sent");
+      throw api_error(api_code_invalid_request, "Last-Event-ID must be an event id we sent");
     }
     return stream_of(who.tenant, jobs_.events(who.tenant, id, *from), *from);
   }
-  throw api_error(404, "not_found", "no such endpoint: " + req.method + " " + req.path);
+  throw api_error(api_code_not_found, "no such endpoint: " + req.method + " " + req.path);
 }
 
 } // namespace proofmesh::gateway

@@ -19,6 +19,8 @@
 
 namespace proofmesh::gateway {
 
+using enum transport::api_code;
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -90,9 +92,9 @@ http_request to_request(http::request<http::string_body>&& req) {
   return out;
 }
 
-http_answer error_answer(int status, const std::string& code, const std::string& message,
+http_answer error_answer(transport::api_code code, const std::string& message,
                          int retry_after_s = 0) {
-  http_answer a{.status = status, .body = error_body(code, message)};
+  http_answer a{.status = transport::api_code_status(code), .body = error_body(code, message)};
   if (retry_after_s > 0) a.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
   return a;
 }
@@ -167,17 +169,17 @@ private:
 
   void on_read(beast::error_code ec) {
     if (ec == http::error::body_limit) {
-      return answer(error_answer(413, "body_too_large",
+      return answer(error_answer(api_code_body_too_large,
                                  "the body is limited to " +
                                      std::to_string(server_->params.max_body_bytes) + " bytes"),
                     false);
     }
     if (ec == http::error::header_limit) {
-      return answer(error_answer(431, "headers_too_large", "the headers are too large"), false);
+      return answer(error_answer(api_code_headers_too_large, "the headers are too large"), false);
     }
     if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
         ec != http::error::end_of_stream && ec != http::error::partial_message) {
-      return answer(error_answer(400, "invalid_request", "malformed HTTP: " + ec.message()),
+      return answer(error_answer(api_code_invalid_request, "malformed HTTP: " + ec.message()),
                     false);
     }
     if (ec) {
@@ -194,9 +196,9 @@ private:
       try {
         a = self->server_->handler(req);
       } catch (const api_error& e) {
-        a = error_answer(e.status(), e.code(), e.what(), e.retry_after_s());
+        a = error_answer(e.code(), e.what(), e.retry_after_s());
       } catch (const std::exception& e) {
-        a = error_answer(500, "internal", e.what());
+        a = error_answer(api_code_internal, e.what());
       }
       asio::post(self->stream_.get_executor(), [self, a = std::move(a), keep_alive]() mutable {
         self->answer(std::move(a), keep_alive);

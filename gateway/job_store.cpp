@@ -13,6 +13,8 @@ namespace keys = proofmesh::transport::redis_keys;
 
 namespace proofmesh::gateway {
 
+using enum transport::api_code;
+
 namespace {
 
 using nlohmann::json;
@@ -39,13 +41,13 @@ bool terminal(const std::string& status) { return status == "completed" || statu
 job_store::record job_store::owned(redis_connection& c, const std::string& tenant,
                                    const std::string& id) {
   if (!is_name(id)) { // only ids we could have issued reach Redis
-    throw api_error(404, "job_not_found", "no job " + id);
+    throw api_error(api_code_job_not_found, "no job " + id);
   }
   pt::redis_reply r = checked(c.client.command({"HMGET", keys::job(id), "tenant", "status",
                                                 "created_ms", "problems", "cancel_requested"}),
                               "HMGET job");
   if (r.elements.size() != 5 || r.elements[0].is_nil() || r.elements[0].str != tenant) {
-    throw api_error(404, "job_not_found", "no job " + id); // another tenant's looks the same
+    throw api_error(api_code_job_not_found, "no job " + id); // another tenant's looks the same
   }
   return {.status = r.elements[1].str, .created_ms = to_int(r.elements[2]),
           .problems = to_int(r.elements[3]), .cancel_requested = !r.elements[4].is_nil()};
@@ -57,14 +59,14 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
   try {
     job = pipeline::job_from_json(body);
   } catch (const input_error& e) {
-    throw api_error(400, "invalid_request", e.what());
+    throw api_error(api_code_invalid_request, e.what());
   }
   if (job.contains("id")) {
-    throw api_error(400, "invalid_request",
+    throw api_error(api_code_invalid_request,
                     "id is assigned by the gateway (send an Idempotency-Key header instead)");
   }
   if (idempotency_key.size() > 256) {
-    throw api_error(400, "invalid_request", "Idempotency-Key is limited to 256 bytes");
+    throw api_error(api_code_invalid_request, "Idempotency-Key is limited to 256 bytes");
   }
   std::string id = "job-" + random_hex(32);
   if (!idempotency_key.empty()) {
@@ -81,7 +83,7 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
   try {
     spec = pipeline::parse_job_spec(text, params_.limits);
   } catch (const input_error& e) {
-    throw api_error(400, "invalid_request", e.what());
+    throw api_error(api_code_invalid_request, e.what());
   }
 
   redis_pool::lease c = pool_.acquire();
@@ -92,7 +94,7 @@ submit_outcome job_store::submit(const std::string& tenant, const json& body,
     return {.id = id, .created = false};
   }
   if (depth_.get(c->jobs()) >= params_.max_queue_depth) {
-    throw api_error(429, "queue_full",
+    throw api_error(api_code_queue_full,
                     "the queue holds " + std::to_string(params_.max_queue_depth) +
                         " jobs; try again later",
                     5);
@@ -159,11 +161,11 @@ std::string job_store::result(const std::string& tenant, const std::string& id) 
   redis_pool::lease c = pool_.acquire();
   record r = owned(*c, tenant, id);
   if (!terminal(r.status)) {
-    throw api_error(409, "job_not_finished", "job " + id + " is " + r.status);
+    throw api_error(api_code_job_not_finished, "job " + id + " is " + r.status);
   }
   pt::redis_reply text = checked(c->client.command({"GET", keys::job_result(id)}), "GET");
   if (text.is_nil()) {
-    throw api_error(409, "job_not_finished", "job " + id + " has no result yet");
+    throw api_error(api_code_job_not_finished, "job " + id + " has no result yet");
   }
   return text.str;
 }
@@ -173,7 +175,7 @@ std::string job_store::spec(const std::string& tenant, const std::string& id) {
   owned(*c, tenant, id);
   pt::redis_reply text = checked(c->client.command({"HGET", keys::job(id), "spec"}), "HGET");
   if (text.is_nil()) {
-    throw api_error(409, "job_not_started", "job " + id + " has not been taken up yet");
+    throw api_error(api_code_job_not_started, "job " + id + " has not been taken up yet");
   }
   return text.str;
 }
@@ -181,7 +183,7 @@ std::string job_store::spec(const std::string& tenant, const std::string& id) {
 json job_store::pool(const std::string& tenant, const std::string& id, const std::string& problem,
                      int64_t after, int64_t limit) {
   if (!is_name(problem, true)) {
-    throw api_error(404, "problem_not_found", "no problem " + problem + " in job " + id);
+    throw api_error(api_code_problem_not_found, "no problem " + problem + " in job " + id);
   }
   redis_pool::lease c = pool_.acquire();
   owned(*c, tenant, id);
@@ -207,7 +209,7 @@ json job_store::cancel(const std::string& tenant, const std::string& id) {
   redis_pool::lease c = pool_.acquire();
   record r = owned(*c, tenant, id);
   if (terminal(r.status)) {
-    throw api_error(409, "job_finished", "job " + id + " is already " + r.status);
+    throw api_error(api_code_job_finished, "job " + id + " is already " + r.status);
   }
   // Each write is idempotent, so the retrying client is fine here: a repeated DELETE repeats them.
   checked(c->client.command({"HSET", keys::job(id), "cancel_requested", std::to_string(unix_ms())}),
@@ -217,7 +219,7 @@ json job_store::cancel(const std::string& tenant, const std::string& id) {
   const std::string now = checked(c->client.command({"HGET", keys::job(id), "status"}), "HGET").str;
   if (terminal(now)) {
     checked(c->client.command({"SREM", keys::jobs_cancel, id}), "SREM");
-    throw api_error(409, "job_finished", "job " + id + " is already " + now);
+    throw api_error(api_code_job_finished, "job " + id + " is already " + now);
   }
   if (!r.cancel_requested) {
     checked(c->client.command({"XADD", keys::job_events(id), "MAXLEN", "~", "10000", "*",

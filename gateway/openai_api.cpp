@@ -12,6 +12,8 @@ namespace keys = proofmesh::transport::redis_keys;
 
 namespace proofmesh::gateway {
 
+using enum transport::api_code;
+
 namespace {
 
 using nlohmann::json;
@@ -31,7 +33,7 @@ std::optional<http_answer> openai_api::route(const http_request& req) {
   }
   const caller& who = keys_.authenticate(req.authorization, scope_completions);
   if (p == "/v1/models") {
-    if (req.method != "GET") throw api_error(405, "method_not_allowed", p + " takes GET");
+    if (req.method != "GET") throw api_error(api_code_method_not_allowed, p + " takes GET");
     json data = json::array();
     for (const std::string& m : pp::served_models()) {
       data.push_back({{"id", m}, {"object", "model"}, {"created", started_},
@@ -39,7 +41,7 @@ std::optional<http_answer> openai_api::route(const http_request& req) {
     }
     return http_answer{.body = json{{"object", "list"}, {"data", data}}.dump()};
   }
-  if (req.method != "POST") throw api_error(405, "method_not_allowed", p + " takes POST");
+  if (req.method != "POST") throw api_error(api_code_method_not_allowed, p + " takes POST");
   return complete(req, who,
                   p == "/v1/chat/completions" ? pp::completion_kind::completion_kind_chat
                                               : pp::completion_kind::completion_kind_text);
@@ -49,7 +51,7 @@ http_answer openai_api::complete(const http_request& req, const caller& who,
                                  pp::completion_kind kind) {
   const json body = parse_bounded_json(req.body);
   if (body.is_discarded()) {
-    throw api_error(400, "invalid_json",
+    throw api_error(api_code_invalid_json,
                     "the body is not valid JSON (or not valid UTF-8, or nested deeper than 64)");
   }
   pp::completion_request r;
@@ -58,9 +60,9 @@ http_answer openai_api::complete(const http_request& req, const caller& who,
   } catch (const input_error& e) {
     const std::string what = e.what();
     if (what.rfind("model_not_found: ", 0) == 0) {
-      throw api_error(404, "model_not_found", what.substr(17));
+      throw api_error(api_code_model_not_found, what.substr(17));
     }
-    throw api_error(400, "invalid_request", what);
+    throw api_error(api_code_invalid_request, what);
   }
   r.id = (kind == pp::completion_kind::completion_kind_chat ? "chatcmpl-" : "cmpl-") +
          random_hex(32);
@@ -69,13 +71,13 @@ http_answer openai_api::complete(const http_request& req, const caller& who,
   }
   r.created = unix_ms() / 1000;
   if (!hub_.has_room(who.tenant)) {
-    throw api_error(503, "too_many_streams",
+    throw api_error(api_code_too_many_streams,
                     "too many open answers (for this tenant, or in all); try again later", 5);
   }
   {
     redis_pool::lease c = pool_.acquire();
     if (depth_.get(c->completion_queue()) >= params_.max_queue_depth) {
-      throw api_error(429, "queue_full", "too many completions are waiting; try again later", 1);
+      throw api_error(api_code_queue_full, "too many completions are waiting; try again later", 1);
     }
     pt::redis_reply added =
         c->client.command({"XADD", keys::completions, "MAXLEN", "~", "100000", "*", "v",

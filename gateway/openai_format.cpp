@@ -5,16 +5,19 @@
 
 namespace proofmesh::gateway {
 
+using enum transport::api_code;
+
 using nlohmann::json;
 
 namespace {
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-int status_of(const std::string& code) {
-  if (code == "invalid_request") return 400;
-  if (code == "no_workers" || code == "coordinator_lost" || code == "too_many_streams") return 503;
-  return 500;
+// A coordinator's error event's code; anything unknown is ours to call internal.
+transport::api_code code_of(const nlohmann::json& error) {
+  const nlohmann::json& code = error.contains("code") ? error["code"] : nlohmann::json();
+  return (code.is_string() ? transport::parse_api_code(code.get<std::string>()) : std::nullopt)
+      .value_or(api_code_internal);
 }
 
 } // namespace
@@ -123,9 +126,10 @@ std::string openai_format::on_event(const stream_event& e) {
     return {};
   }
   if (type == "error") {
+    const transport::api_code code = code_of(ev);
     error_ = {{"message", ev.value("message", "the completion failed")},
-              {"type", "server_error"},
-              {"code", ev.value("code", "internal")}};
+              {"type", transport::api_code_type(code)},
+              {"code", transport::api_code_name(code)}};
     return stream_ ? data({{"error", error_}}) : std::string();
   }
   return {};
@@ -140,11 +144,11 @@ std::string openai_format::buffered_answer() const {
   int status = 200;
   std::string body;
   if (!error_.is_null()) {
-    status = status_of(error_.value("code", ""));
-    body = error_body(error_.value("code", "internal"), error_.value("message", ""));
+    status = transport::api_code_status(code_of(error_));
+    body = error_body(code_of(error_), error_.value("message", ""));
   } else if (cancelled_) {
     status = 499; // nobody reads it: the client is gone when a completion is cancelled
-    body = error_body("cancelled", "the request was cancelled");
+    body = error_body(api_code_cancelled, "the request was cancelled");
   } else {
     json choices = json::array();
     for (size_t i = 0; i < texts_.size(); ++i) {

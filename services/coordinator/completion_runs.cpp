@@ -1,6 +1,7 @@
 #include "services/coordinator/completion_runs.hpp"
 
 #include "actors/common/error.hpp"
+#include "actors/transport/api_code.hpp"
 #include "actors/transport/redis_keys.hpp"
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,8 @@
 namespace keys = proofmesh::transport::redis_keys;
 
 namespace proofmesh::coordinator {
+
+using enum transport::api_code;
 
 namespace pt = proofmesh::transport;
 namespace pp = proofmesh::pipeline;
@@ -19,8 +22,8 @@ constexpr uint32_t max_attempts = 3;
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-json error_event(const std::string& code, const std::string& message) {
-  return {{"type", "error"}, {"code", code}, {"message", message}};
+json error_event(pt::api_code code, const std::string& message) {
+  return {{"type", "error"}, {"code", pt::api_code_name(code)}, {"message", message}};
 }
 
 } // namespace
@@ -35,7 +38,8 @@ void completion_runs::flush() {
     const pending_event& e = pending_.front();
     const std::string key = keys::completion_events(e.id);
     // One at a time and in order: the client's text must not come out of order.
-    pt::redis_reply r = redis_.command({"XADD", key, "MAXLEN", "~", "100000", "*", "event", e.json});
+    pt::redis_reply r =
+        redis_.command({"XADD", key, "MAXLEN", "~", "100000", "*", "event", e.json});
     if (r.is_error()) throw pt::redis_unavailable("XADD " + key + ": " + r.str);
     if (e.last) redis_.command({"EXPIRE", key, "3600"}); // read by then, or never
     if (!e.ack.empty()) queue_.ack(e.ack); // only once the answer is written
@@ -68,7 +72,7 @@ std::vector<pt::task_msg> completion_runs::start(const pt::job_entry& e,
   r.entry = e.id;
   r.choices.resize(static_cast<size_t>(r.request.n));
   if (workers_per_pool[static_cast<size_t>(r.request.pool)] == 0) {
-    end(id, dump(error_event("no_workers", "no worker serves " + r.request.model + " now")));
+    end(id, dump(error_event(api_code_no_workers, "no worker serves " + r.request.model + " now")));
     return {};
   }
   r.tasks = pp::completion_tasks(r.request);
@@ -85,7 +89,7 @@ void completion_runs::abandon(const pt::job_entry& e) {
   }
   if (runs_.contains(request.id)) return; // ours, and running: merely long
   event(request.id,
-        dump(error_event("coordinator_lost",
+        dump(error_event(api_code_coordinator_lost,
                          "the coordinator serving this request stopped; send it again")),
         /*last=*/true, e.id);
 }
@@ -131,7 +135,7 @@ completion_runs::step completion_runs::on_result(const pt::task_result_msg& resu
     // mistake: no retry, a 400.
     if (result.error.rfind("invalid_request: ", 0) == 0) {
       step gone{.withdraw = open_tasks(who->first)};
-      end(who->first, dump(error_event("invalid_request", result.error.substr(17))));
+      end(who->first, dump(error_event(api_code_invalid_request, result.error.substr(17))));
       return gone;
     }
     if (result.status == pt::task_status::task_status_handed_back && c.handed_back < 16) {
@@ -145,7 +149,7 @@ completion_runs::step completion_runs::on_result(const pt::task_result_msg& resu
       return {.rerun = std::move(again)};
     }
     step gone{.withdraw = open_tasks(who->first)};
-    end(who->first, dump(error_event("completion_failed",
+    end(who->first, dump(error_event(api_code_completion_failed,
                                      result.error.empty() ? "the completion failed"
                                                           : result.error)));
     return gone;

@@ -24,7 +24,7 @@ std::pair<int, std::string> outcome(const api_keys& keys, const std::string& hea
     keys.authenticate(header, scope);
     return {0, ""};
   } catch (const api_error& e) {
-    return {e.status(), e.code()};
+    return {e.status(), transport::api_code_name(e.code())};
   }
 }
 

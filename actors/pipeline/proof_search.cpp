@@ -254,7 +254,8 @@ search_step proof_search::on_output(const pt::task_msg& task, const pt::task_res
                          .job_id = setup_.job_id,
                          .input = pt::meta_verify_input{setup_.question,
                                                         c->second.proof.solution, v->rating},
-                         .sampling = sampling(task_kind::task_kind_meta, t.round, key.second, j, q)});
+                         .sampling =
+                             sampling(task_kind::task_kind_meta, t.round, key.second, j, q)});
       }
       step = issue(std::move(metas));
     }

@@ -28,7 +28,6 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -274,20 +273,11 @@ int main(int argc, char** argv) {
     ::close(c.fd);
   }
   std::this_thread::sleep_for(5s); // the hub gives memory back 2 s after the last stream
-  if (std::getenv("SSE_BENCH_SMAPS")) {
-    std::istringstream m(testing::http_get(port, "/metrics").body);
-    for (std::string line; std::getline(m, line);) {
-      if (line.find("gateway_connections") != std::string::npos ||
-          line.find("gateway_event_streams") != std::string::npos) {
-        std::fprintf(stderr, "%s\n", line.c_str());
-      }
-    }
-  }
-  if (std::getenv("SSE_BENCH_SMAPS")) std::system(("grep -E \"^(Rss|Anonymous)\" /proc/" + std::to_string(gateway.pid()) + "/smaps_rollup; cat /proc/" + std::to_string(gateway.pid()) + "/status | grep -E \"Threads|VmRSS|RssAnon|RssFile\"").c_str());
   const int64_t after_kb = rss_kb(gateway.pid());
 
   const double tail_s = static_cast<double>(all_done_us - last_written_us.load()) / 1e6;
-  std::printf("{\"bench\": \"sse\", \"round\": %d, \"streams\": %d, \"events\": %d, \"events_per_s\": %d, "
+  std::printf("{\"bench\": \"sse\", \"round\": %d, \"streams\": %d, \"events\": %d, "
+              "\"events_per_s\": %d, "
               "\"streams_complete\": %lld, \"p50_ms\": %.1f, \"p99_ms\": %.1f, \"max_ms\": %.1f, "
               "\"peer_p50_ms\": %.1f, \"peer_p99_ms\": %.1f, \"last_event_to_all_s\": %.2f, "
               "\"rss_idle_mb\": %.1f, \"rss_peak_mb\": %.1f, \"rss_after_mb\": %.1f}\n",

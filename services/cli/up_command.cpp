@@ -125,6 +125,208 @@ void write_secret(const fs::path& path, const std::string& text) {
   ::close(fd);
 }
 
+// The flags, checked; combined workers replace the dedicated ones unless those were asked for.
+void check(up_flags& f, bool generators_given, bool verifiers_given, bool metas_given) {
+  if (f.workers > 0) {
+    if (!generators_given) f.generators = 0;
+    if (!verifiers_given) f.verifiers = 0;
+    if (!metas_given) f.meta_verifiers = 0;
+  }
+  for (int32_t n : {f.workers, f.generators, f.verifiers, f.meta_verifiers}) {
+    if (n < 0 || n > 64) throw input_error("worker and replica counts must be in [0, 64]");
+  }
+  if (f.slots < 1 || f.slots > 4096) throw input_error("--slots must be in [1, 4096]");
+  if (f.workers > 0 && f.slots < 3) {
+    throw input_error("--slots must be at least 3 with --workers: one per role");
+  }
+  f.engine.resolve(); // a bad engine flag fails here, not in every worker's log
+  if (f.redis_port < 1 || f.redis_port > 65535 || f.base_port < 1 || f.base_port > 65533 ||
+      f.gateway_port < 1 || f.gateway_port > 65535) {
+    throw input_error("--redis-port, --base-port and --gateway-port must be valid TCP ports");
+  }
+  if (!fs::is_directory(f.model)) throw input_error("--model " + f.model + ": not a folder");
+}
+
+// The mesh as `up` runs it: its children in start order, started, supervised, stopped in
+// reverse. Its life is
+//   start();     // secrets, Redis (waited for), coordinator, gateway (waited for), workers
+//   supervise(); // until Ctrl-C, restarting a child that dies, stopping on repeated deaths
+//   stop();      // in reverse order, each with a grace period
+class local_mesh {
+public:
+  explicit local_mesh(const up_flags& f)
+      : f_(f), logs_(fs::absolute(f.log_dir)),
+        bin_(fs::read_symlink("/proc/self/exe").parent_path()),
+        password_(f.redis_password.empty() ? random_hex(32) : f.redis_password),
+        api_key_(f.api_key.empty() ? random_hex(32) : f.api_key) {
+    for (int r = 0; r < 3; ++r) {
+      endpoints_[r] = "tcp://127.0.0.1:" + std::to_string(f.base_port + r);
+    }
+  }
+
+  void start() {
+    write_secrets();
+    std::signal(SIGTERM, services::on_stop_signal);
+    std::signal(SIGINT, services::on_stop_signal);
+    start_redis();
+    start_services();
+    start_workers();
+    std::cout << "mesh up: gateway http://127.0.0.1:" << f_.gateway_port << " (API key in "
+              << (logs_ / "api.key").string() << "), redis 127.0.0.1:" << f_.redis_port
+              << " (password in " << (logs_ / "redis.password").string() << "), coordinator, "
+              << f_.workers << " combined worker(s), " << f_.generators << " generator(s), "
+              << f_.verifiers << " verifier(s), " << f_.meta_verifiers
+              << " meta-verifier(s); logs in " << logs_.string() << "; Ctrl-C stops it"
+              << std::endl;
+  }
+
+  /// Until Ctrl-C; 1 if a child kept dying right after its start, else 0.
+  int supervise() {
+    while (!services::stop_flag().load()) {
+      const auto now = std::chrono::steady_clock::now();
+      for (child& c : children_) {
+        if (!look_after(c, now)) return 1;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    return 0;
+  }
+
+  void stop() {
+    for (auto it = children_.rbegin(); it != children_.rend(); ++it) {
+      stop_one(*it, it->name == "redis" ? 10s : 30s);
+    }
+    children_.clear();
+  }
+
+private:
+  void write_secrets() {
+    fs::create_directories(logs_ / "redis");
+    write_secret(logs_ / "redis.password", password_ + "\n");
+    write_secret(logs_ / "redis.conf", "requirepass " + password_ + "\n");
+    ::setenv("PROOFMESH_REDIS_PASSWORD", password_.c_str(), 1); // the children inherit it
+    write_secret(logs_ / "api.key", api_key_ + "\n");
+    write_secret(logs_ / "api-keys.json", R"({"keys": [{"tenant": "local", "sha256": ")" +
+                                              sha256_hex(api_key_) + "\"}]}\n");
+  }
+
+  void start_child(const std::string& name, std::vector<std::string> argv) {
+    const std::string log = (logs_ / (name + ".log")).string();
+    const pid_t pid = spawn(argv, log);
+    children_.push_back({.name = name, .pid = pid, .argv = std::move(argv), .log = log});
+  }
+
+  // Started, then waited for until it answers.
+  void start_redis() {
+    start_child("redis", {"redis-server", (logs_ / "redis.conf").string(), "--port",
+                          std::to_string(f_.redis_port), "--bind", "127.0.0.1", "--dir",
+                          (logs_ / "redis").string(), "--appendonly", "yes", "--appendfsync",
+                          "everysec", "--save", ""});
+    try {
+      transport::redis_client probe({.port = f_.redis_port, .password = password_,
+                                     .max_attempts = 40, .backoff_initial = 50ms,
+                                     .backoff_max = 250ms});
+      probe.command({"PING"});
+    } catch (const transport::redis_unavailable& e) {
+      stop();
+      throw input_error(std::string("redis-server did not start: ") + e.what() + " (see " +
+                        (logs_ / "redis.log").string() + ")");
+    }
+  }
+
+  // The coordinator, then the gateway, waited for until it is ready (listening, and talking to
+  // Redis).
+  void start_services() {
+    const std::string redis_port = std::to_string(f_.redis_port);
+    start_child("coordinator",
+                {(bin_ / "proofmesh-coordinator").string(), "--redis-port", redis_port,
+                 "--generator-endpoint", endpoints_[0], "--verifier-endpoint", endpoints_[1],
+                 "--meta-verifier-endpoint", endpoints_[2], "--consumer", "coordinator-0"});
+    start_child("gateway", {(bin_ / "proofmesh-gateway").string(), "--host", "127.0.0.1",
+                            "--port", std::to_string(f_.gateway_port), "--redis-port",
+                            redis_port, "--api-keys", (logs_ / "api-keys.json").string()});
+    const gateway_target gateway = {.port = std::to_string(f_.gateway_port)};
+    for (int i = 0;; ++i) {
+      try {
+        gateway_call(gateway, "GET", "/readyz");
+        return;
+      } catch (const std::exception& e) {
+        const bool exited = ::waitpid(children_.back().pid, nullptr, WNOHANG) != 0;
+        if (exited) children_.pop_back(); // reaped: nothing left to stop
+        if (exited || i == 100) {
+          stop();
+          throw input_error(std::string("the gateway did not start: ") + e.what() + " (see " +
+                            (logs_ / "gateway.log").string() + ")");
+        }
+        std::this_thread::sleep_for(100ms);
+      }
+    }
+  }
+
+  void start_workers() {
+    for (int32_t i = 0; i < f_.workers; ++i) {
+      start_worker("worker-" + std::to_string(i), "generator,verifier,meta_verifier",
+                   endpoints_[0] + "," + endpoints_[1] + "," + endpoints_[2]);
+    }
+    const char* roles[3] = {"generator", "verifier", "meta_verifier"};
+    const int32_t counts[3] = {f_.generators, f_.verifiers, f_.meta_verifiers};
+    for (int r = 0; r < 3; ++r) {
+      for (int32_t i = 0; i < counts[r]; ++i) {
+        start_worker(std::string(roles[r]) + "-" + std::to_string(i), roles[r], endpoints_[r]);
+      }
+    }
+  }
+
+  void start_worker(const std::string& name, const std::string& roles,
+                    const std::string& coordinators) {
+    std::vector<std::string> argv = {(bin_ / "proofmesh-worker").string(), "--roles", roles,
+                                     "--coordinator", coordinators, "--model", f_.model,
+                                     "--slots", std::to_string(f_.slots), "--worker-id", name};
+    for (std::string& a : f_.engine.to_args()) argv.push_back(std::move(a));
+    if (!f_.templates.empty()) {
+      argv.push_back("--templates");
+      argv.push_back(f_.templates);
+    }
+    start_child(name, std::move(argv));
+  }
+
+  // One child, one look: started again when its backoff is over, or its death noticed and its
+  // restart planned. False when it died too often right after its start: the mesh stops.
+  bool look_after(child& c, std::chrono::steady_clock::time_point now) {
+    if (c.pid <= 0) {
+      if (now >= c.restart_at) {
+        c.pid = spawn(c.argv, c.log);
+        c.started = now;
+        std::cerr << "proofmesh up: started " << c.name << " again\n";
+      }
+      return true;
+    }
+    int status = 0;
+    if (::waitpid(c.pid, &status, WNOHANG) != c.pid) return true;
+    c.pid = -1;
+    const auto wait = c.restarts.on_death(now - c.started);
+    if (!wait) {
+      std::cerr << "proofmesh up: " << c.name << " " << describe_exit(status) << ", "
+                << restart_policy::max_quick_deaths
+                << " times in a row within a minute of its start (see its log); stopping the "
+                   "mesh\n";
+      return false;
+    }
+    std::cerr << "proofmesh up: " << c.name << " " << describe_exit(status)
+              << " (see its log); restarting it in " << wait->count() << " ms\n";
+    c.restart_at = now + *wait;
+    return true;
+  }
+
+  const up_flags& f_;
+  const fs::path logs_;
+  const fs::path bin_;
+  const std::string password_;
+  const std::string api_key_;
+  std::string endpoints_[3];
+  std::vector<child> children_;
+};
+
 } // namespace
 
 command_fn add_up_command(CLI::App& app) {
@@ -149,159 +351,11 @@ command_fn add_up_command(CLI::App& app) {
   app.add_option("--gateway-port", f->gateway_port, "the REST gateway's port on 127.0.0.1");
   app.add_option("--api-key", f->api_key, "the gateway's API key (default: a random one)");
   return [f, g, v, m] {
-    if (f->workers > 0) { // combined workers replace the dedicated ones unless asked
-      if (g->count() == 0) f->generators = 0;
-      if (v->count() == 0) f->verifiers = 0;
-      if (m->count() == 0) f->meta_verifiers = 0;
-    }
-    for (int32_t n : {f->workers, f->generators, f->verifiers, f->meta_verifiers}) {
-      if (n < 0 || n > 64) throw input_error("worker and replica counts must be in [0, 64]");
-    }
-    if (f->slots < 1 || f->slots > 4096) throw input_error("--slots must be in [1, 4096]");
-    if (f->workers > 0 && f->slots < 3) {
-      throw input_error("--slots must be at least 3 with --workers: one per role");
-    }
-    f->engine.resolve(); // a bad engine flag fails here, not in every worker's log
-    if (f->redis_port < 1 || f->redis_port > 65535 || f->base_port < 1 ||
-        f->base_port > 65533 || f->gateway_port < 1 || f->gateway_port > 65535) {
-      throw input_error("--redis-port, --base-port and --gateway-port must be valid TCP ports");
-    }
-    if (!fs::is_directory(f->model)) throw input_error("--model " + f->model + ": not a folder");
-    const fs::path logs = fs::absolute(f->log_dir);
-    fs::create_directories(logs / "redis");
-    const std::string password =
-        f->redis_password.empty() ? random_hex(32) : f->redis_password;
-    const std::string api_key = f->api_key.empty() ? random_hex(32) : f->api_key;
-    write_secret(logs / "redis.password", password + "\n");
-    write_secret(logs / "redis.conf", "requirepass " + password + "\n");
-    ::setenv("PROOFMESH_REDIS_PASSWORD", password.c_str(), 1); // the children inherit it
-    write_secret(logs / "api.key", api_key + "\n");
-    write_secret(logs / "api-keys.json",
-                 R"({"keys": [{"tenant": "local", "sha256": ")" + sha256_hex(api_key) + "\"}]}\n");
-    const fs::path bin = fs::read_symlink("/proc/self/exe").parent_path();
-    const std::string redis_port = std::to_string(f->redis_port);
-    std::vector<child> children;
-    auto start_child = [&](const std::string& name, std::vector<std::string> argv,
-                           const std::string& log) {
-      const pid_t pid = spawn(argv, log);
-      children.push_back({.name = name, .pid = pid, .argv = std::move(argv), .log = log});
-    };
-    auto stop_all = [&] {
-      for (auto it = children.rbegin(); it != children.rend(); ++it) {
-        stop_one(*it, it->name == "redis" ? 10s : 30s);
-      }
-      children.clear();
-    };
-    std::signal(SIGTERM, services::on_stop_signal);
-    std::signal(SIGINT, services::on_stop_signal);
-    start_child("redis",
-                {"redis-server", (logs / "redis.conf").string(), "--port", redis_port, "--bind",
-                 "127.0.0.1", "--dir", (logs / "redis").string(), "--appendonly", "yes",
-                 "--appendfsync", "everysec", "--save", ""},
-                (logs / "redis.log").string());
-    try {
-      transport::redis_client probe({.port = f->redis_port, .password = password,
-                                     .max_attempts = 40, .backoff_initial = 50ms,
-                                     .backoff_max = 250ms});
-      probe.command({"PING"});
-    } catch (const transport::redis_unavailable& e) {
-      stop_all();
-      throw input_error(std::string("redis-server did not start: ") + e.what() + " (see " +
-                        (logs / "redis.log").string() + ")");
-    }
-    const std::string endpoints[3] = {"tcp://127.0.0.1:" + std::to_string(f->base_port),
-                                      "tcp://127.0.0.1:" + std::to_string(f->base_port + 1),
-                                      "tcp://127.0.0.1:" + std::to_string(f->base_port + 2)};
-    start_child("coordinator",
-                {(bin / "proofmesh-coordinator").string(), "--redis-port", redis_port,
-                 "--generator-endpoint", endpoints[0], "--verifier-endpoint", endpoints[1],
-                 "--meta-verifier-endpoint", endpoints[2], "--consumer", "coordinator-0"},
-                (logs / "coordinator.log").string());
-    start_child("gateway",
-                {(bin / "proofmesh-gateway").string(), "--host", "127.0.0.1", "--port",
-                 std::to_string(f->gateway_port), "--redis-port", redis_port, "--api-keys",
-                 (logs / "api-keys.json").string()},
-                (logs / "gateway.log").string());
-    const gateway_target gateway = {.port = std::to_string(f->gateway_port)};
-    for (int i = 0;; ++i) { // ready: listening and talking to Redis
-      try {
-        gateway_call(gateway, "GET", "/readyz");
-        break;
-      } catch (const std::exception& e) {
-        const bool exited = ::waitpid(children.back().pid, nullptr, WNOHANG) != 0;
-        if (exited) children.pop_back(); // reaped: nothing left to stop
-        if (exited || i == 100) {
-          stop_all();
-          throw input_error(std::string("the gateway did not start: ") + e.what() + " (see " +
-                            (logs / "gateway.log").string() + ")");
-        }
-        std::this_thread::sleep_for(100ms);
-      }
-    }
-    auto start_worker = [&](const std::string& name, const std::string& roles,
-                            const std::string& coordinators) {
-      std::vector<std::string> argv = {(bin / "proofmesh-worker").string(), "--roles", roles,
-                                       "--coordinator", coordinators, "--model", f->model,
-                                       "--slots", std::to_string(f->slots), "--worker-id", name};
-      for (std::string& a : f->engine.to_args()) argv.push_back(std::move(a));
-      if (!f->templates.empty()) {
-        argv.push_back("--templates");
-        argv.push_back(f->templates);
-      }
-      start_child(name, std::move(argv), (logs / (name + ".log")).string());
-    };
-    for (int32_t i = 0; i < f->workers; ++i) {
-      start_worker("worker-" + std::to_string(i), "generator,verifier,meta_verifier",
-                   endpoints[0] + "," + endpoints[1] + "," + endpoints[2]);
-    }
-    const char* roles[3] = {"generator", "verifier", "meta_verifier"};
-    const int32_t counts[3] = {f->generators, f->verifiers, f->meta_verifiers};
-    for (int r = 0; r < 3; ++r) {
-      for (int32_t i = 0; i < counts[r]; ++i) {
-        start_worker(std::string(roles[r]) + "-" + std::to_string(i), roles[r], endpoints[r]);
-      }
-    }
-    std::cout << "mesh up: gateway http://127.0.0.1:" << f->gateway_port << " (API key in "
-              << (logs / "api.key").string() << "), redis 127.0.0.1:" << redis_port
-              << " (password in " << (logs / "redis.password").string() << "), coordinator, "
-              << f->workers << " combined worker(s), " << f->generators
-              << " generator(s), " << f->verifiers << " verifier(s), " << f->meta_verifiers
-              << " meta-verifier(s); logs in " << logs.string() << "; Ctrl-C stops it"
-              << std::endl;
-    int code = 0;
-    while (!services::stop_flag().load()) {
-      const auto now = std::chrono::steady_clock::now();
-      for (child& c : children) {
-        if (c.pid <= 0) {
-          if (now >= c.restart_at) {
-            c.pid = spawn(c.argv, c.log);
-            c.started = now;
-            std::cerr << "proofmesh up: started " << c.name << " again\n";
-          }
-          continue;
-        }
-        int status = 0;
-        if (::waitpid(c.pid, &status, WNOHANG) != c.pid) {
-          continue;
-        }
-        c.pid = -1;
-        const auto wait = c.restarts.on_death(now - c.started);
-        if (!wait) {
-          std::cerr << "proofmesh up: " << c.name << " " << describe_exit(status) << ", "
-                    << restart_policy::max_quick_deaths
-                    << " times in a row within a minute of its start (see its log); stopping "
-                       "the mesh\n";
-          code = 1;
-          services::stop_flag().store(true);
-          break;
-        }
-        std::cerr << "proofmesh up: " << c.name << " " << describe_exit(status)
-                  << " (see its log); restarting it in " << wait->count() << " ms\n";
-        c.restart_at = now + *wait;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-    stop_all();
+    check(*f, g->count() > 0, v->count() > 0, m->count() > 0);
+    local_mesh mesh(*f);
+    mesh.start();
+    const int code = mesh.supervise();
+    mesh.stop();
     std::cout << "mesh down" << std::endl;
     return code;
   };

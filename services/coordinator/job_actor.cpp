@@ -29,7 +29,9 @@ const char* status_name(pt::task_status s) {
 json best_json(const pp::pool_proof& best) {
   json ratings = json::array();
   for (const auto& [score, list] : best.score2ratings) {
-    for (const pp::pool_rating& r : list) ratings.push_back({{"score", score}, {"rating", r.rating}});
+    for (const pp::pool_rating& r : list) {
+      ratings.push_back({{"score", score}, {"rating", r.rating}});
+    }
   }
   return {{"proof_id", best.proof_id},         {"proof", best.proof},
           {"meanscore", best.meanscore},       {"self_eval_score", best.self_eval_score},

@@ -125,7 +125,9 @@ void job_runs::deliver(const pt::task_result_msg& result) {
 void job_runs::take_mailbox() {
   for (bool more = true; more;) {
     self_->receive(
-        [&](tasks_atom, std::vector<pt::task_msg>& tasks) { outbox_.emplace_back(std::move(tasks)); },
+        [&](tasks_atom, std::vector<pt::task_msg>& tasks) {
+          outbox_.emplace_back(std::move(tasks));
+        },
         [&](withdraw_atom, std::vector<std::string>& ids) { outbox_.emplace_back(std::move(ids)); },
         [&](fact_atom, problem_fact& f) { outbox_.emplace_back(std::move(f)); },
         [&](event_atom, job_event& e) { outbox_.emplace_back(std::move(e)); },

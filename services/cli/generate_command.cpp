@@ -125,6 +125,61 @@ nlohmann::ordered_json completion_json(const engine::completion& c) {
           {"logprobs", lp}};
 }
 
+// The prompt as ids: given, or the text encoded (in the model's chat format with --chat).
+std::vector<int32_t> prompt_of(const generate_flags& f, bool ids_given,
+                               const std::optional<engine::tokenizer>& tok) {
+  if (ids_given) return parse_id_list(f.prompt_ids);
+  if (!f.chat) return tok->encode(f.prompt, true);
+  std::optional<engine::chat_format> format;
+  if (!f.chat_format.empty()) {
+    format = engine::parse_chat_format(f.chat_format);
+    if (!format) {
+      throw input_error("--chat-format must be deepseek_v3, deepseek_v32, chatml or llama3");
+    }
+  } else {
+    format = engine::detect_chat_format(f.model, *tok);
+  }
+  std::vector<engine::chat_message> messages;
+  if (!f.system.empty()) messages.push_back({"system", f.system});
+  messages.push_back({"user", f.prompt});
+  return tok->encode(engine::render_chat(*format, messages, f.thinking), false);
+}
+
+// The completions as the flags ask: JSON lines, or text (streamed already when there is one),
+// then the run's figures on stderr.
+void print_results(const generate_flags& f, bool streamed,
+                   const std::vector<engine::completion>& results,
+                   const engine::model_runner& model, size_t prompt_tokens,
+                   const engine::generate_timing& timing) {
+  size_t generated = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    generated += results[i].ids.size();
+    if (f.json) {
+      std::cout << completion_json(results[i]).dump(-1, ' ', false,
+                                                    nlohmann::json::error_handler_t::replace)
+                << "\n";
+    } else if (!streamed) {
+      std::cout << "--- completion " << i << " (" << engine::finish_reason_name(results[i].finish)
+                << ") ---\n"
+                << results[i].text << "\n";
+    }
+  }
+  if (f.json) return;
+  std::cout << "\n";
+  const engine::runner_stats load = model.stats();
+  const double seconds = timing.seconds;
+  std::fprintf(stderr,
+               "[loaded %.2f GB in %.2f s (%.2f GB/s), peak host memory %.2f GB; %zu prompt "
+               "tokens, %zu generated in %.2f s: %.1f tokens/s; TTFT %.1f ms]\n",
+               static_cast<double>(load.loaded_bytes) / 1e9, load.load_seconds,
+               load.load_seconds > 0
+                   ? static_cast<double>(load.loaded_bytes) / 1e9 / load.load_seconds
+                   : 0.0,
+               static_cast<double>(peak_host_bytes()) / 1e9, prompt_tokens, generated, seconds,
+               seconds > 0 ? static_cast<double>(generated) / seconds : 0.0,
+               1e3 * timing.first_token_seconds);
+}
+
 } // namespace
 
 command_fn add_generate_command(CLI::App& app) {
@@ -153,14 +208,6 @@ command_fn add_generate_command(CLI::App& app) {
   return [f, prompt, ids] {
     check_flags(*f, prompt->count() > 0, ids->count() > 0);
     const engine::engine_config engine_config = f->engine.resolve();
-    std::optional<engine::chat_format> forced_format;
-    if (!f->chat_format.empty()) {
-      forced_format = engine::parse_chat_format(f->chat_format);
-      if (!forced_format) {
-        throw input_error("--chat-format must be deepseek_v3, deepseek_v32, chatml or llama3");
-      }
-    }
-
     // A folder without tokenizer.json still serves --prompt-ids; completions then carry ids only.
     std::optional<engine::tokenizer> tok;
     auto tok_path = std::filesystem::path(f->model) / "tokenizer.json";
@@ -169,75 +216,28 @@ command_fn add_generate_command(CLI::App& app) {
     } else {
       std::cerr << "proofmesh: note: " << tok_path.string() << " not found; printing ids only\n";
     }
+    engine::generate_request request{.prompt = prompt_of(*f, ids->count() > 0, tok)};
     engine::model_config config = engine::load_model_config(f->model);
     auto store = engine::weight_store::open(f->model);
     std::unique_ptr<engine::model_runner> model = engine::make_runner(engine_config, config, store);
-
-    engine::generate_request request;
-    if (ids->count() > 0) {
-      request.prompt = parse_id_list(f->prompt_ids);
-    } else if (f->chat) {
-      auto format = forced_format ? *forced_format : engine::detect_chat_format(f->model, *tok);
-      std::vector<engine::chat_message> messages;
-      if (!f->system.empty()) {
-        messages.push_back({"system", f->system});
-      }
-      messages.push_back({"user", f->prompt});
-      request.prompt = tok->encode(engine::render_chat(format, messages, f->thinking), false);
-    } else {
-      request.prompt = tok->encode(f->prompt, true);
-    }
     request.n = f->n;
     request.max_tokens = f->max_tokens;
     request.sampling = {.temperature = f->temperature, .top_p = f->top_p, .top_k = f->top_k,
                         .seed = f->seed, .num_logprobs = f->logprobs};
     request.stop_strings = f->stop;
     if (!f->ignore_eos) {
-      for (int64_t id : config.eos_token_ids) {
-        request.stop_ids.push_back(static_cast<int32_t>(id));
-      }
+      for (int64_t id : config.eos_token_ids) request.stop_ids.push_back(static_cast<int32_t>(id));
     }
-
     // Stream the single completion live; with --n > 1 the completions print when done.
-    bool stream = !f->json && f->n == 1;
+    const bool stream = !f->json && f->n == 1;
     engine::generate_timing timing;
     auto results = engine::generate(
         *model, tok ? &*tok : nullptr, request,
         [&](int32_t, std::string_view text) {
-          if (stream) {
-            std::cout << text << std::flush;
-          }
+          if (stream) std::cout << text << std::flush;
         },
         engine::scheduler_config_for(engine_config), &timing);
-    const double seconds = timing.seconds;
-    size_t generated = 0;
-    for (size_t i = 0; i < results.size(); ++i) {
-      generated += results[i].ids.size();
-      if (f->json) {
-        std::cout << completion_json(results[i]).dump(-1, ' ', false,
-                                                      nlohmann::json::error_handler_t::replace)
-                  << "\n";
-      } else if (!stream) {
-        std::cout << "--- completion " << i << " (" << engine::finish_reason_name(results[i].finish)
-                  << ") ---\n"
-                  << results[i].text << "\n";
-      }
-    }
-    if (!f->json) {
-      std::cout << "\n";
-      const engine::runner_stats load = model->stats();
-      std::fprintf(stderr,
-                   "[loaded %.2f GB in %.2f s (%.2f GB/s), peak host memory %.2f GB; %zu prompt "
-                   "tokens, %zu generated in %.2f s: %.1f tokens/s; TTFT %.1f ms]\n",
-                   static_cast<double>(load.loaded_bytes) / 1e9, load.load_seconds,
-                   load.load_seconds > 0
-                       ? static_cast<double>(load.loaded_bytes) / 1e9 / load.load_seconds
-                       : 0.0,
-                   static_cast<double>(peak_host_bytes()) / 1e9,
-                   request.prompt.size(), generated, seconds,
-                   seconds > 0 ? static_cast<double>(generated) / seconds : 0.0,
-                   1e3 * timing.first_token_seconds);
-    }
+    print_results(*f, stream, results, *model, request.prompt.size(), timing);
     return 0;
   };
 }

@@ -90,122 +90,158 @@ pt::task_result_msg serve(flight& f, const openai_endpoint& to, int32_t max_retr
   }
 }
 
-} // namespace
+// The role service over an OpenAI-compatible server, as a loop of two steps: admit (each task a
+// request on a thread of its own), then collect the requests that finished.
+class openai_worker_loop {
+public:
+  openai_worker_loop(const worker_config& c, const std::atomic<bool>& stop_flag)
+      : c_(c), stop_flag_(stop_flag), templates_(load_templates(c)), to_(endpoint_of(c)),
+        frame_(c, " with " + c.model + " at " + c.url) {}
+  // However the loop ends (an exception too), no request thread outlives what it refers to.
+  ~openai_worker_loop() {
+    for (auto& [id, r] : by_task_) {
+      cancel(r);
+      if (r.thread.joinable()) r.thread.join();
+    }
+  }
 
-int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
-  const roles::role_templates templates = load_templates(c);
-  openai_endpoint to = parse_openai_url(c.url);
-  to.api_key = c.api_key;
-  to.timeout = c.request_timeout;
-  worker_frame frame(c, " with " + c.model + " at " + c.url);
+  int run() {
+    while (!done()) {
+      admit();
+      collect_finished();
+    }
+    end_drain();
+    frame_.log().line("info", "stopped");
+    return 0;
+  }
 
-  // Finished requests, from their threads to the loop.
-  std::mutex done_mutex;
-  std::deque<pt::task_result_msg> done;
+private:
   struct running {
     size_t link = 0; // the role link the task came on
     std::shared_ptr<flight> f;
     std::shared_ptr<std::atomic<bool>> cancelled;
     std::thread thread;
   };
-  std::map<std::string, running> by_task;
-  // However the loop ends (an exception too), no request thread outlives what it refers to.
-  struct joiner {
-    std::map<std::string, running>& all;
-    ~joiner() {
-      for (auto& [id, r] : all) {
-        r.cancelled->store(true);
-        r.f->http.cancel();
-        if (r.thread.joinable()) r.thread.join();
-      }
-    }
-  } join_all{by_task};
-  bool draining = false;
-  clock_type::time_point drain_deadline;
-  // Tasks it will not run (shutting down, full): handed back, at no cost to the task.
-  auto hand_back = [&](size_t link, const pt::task_msg& task, const std::string& why) {
-    frame.refuse(link, task, why, pt::task_status::task_status_handed_back);
-  };
 
-  auto cancel = [&](running& r) {
+  static openai_endpoint endpoint_of(const worker_config& c) {
+    openai_endpoint to = parse_openai_url(c.url);
+    to.api_key = c.api_key;
+    to.timeout = c.request_timeout;
+    return to;
+  }
+
+  static void cancel(running& r) {
     r.cancelled->store(true);
     r.f->http.cancel();
-  };
+  }
 
-  while (true) {
-    if (!draining && stop_flag.load()) {
-      draining = true;
-      frame.start_draining();
-      drain_deadline = clock_type::now() + c.drain;
-      frame.log().line("info", "SIGTERM: draining " + std::to_string(by_task.size()) + " requests");
+  // Tasks it will not run (shutting down, full): handed back, at no cost to the task.
+  void hand_back(size_t link, const pt::task_msg& task, const std::string& why) {
+    frame_.refuse(link, task, why, pt::task_status::task_status_handed_back);
+  }
+
+  // SIGTERM starts the drain; the loop ends once nothing runs or the drain time is over.
+  bool done() {
+    if (!draining_ && stop_flag_.load()) {
+      draining_ = true;
+      frame_.start_draining();
+      drain_deadline_ = clock_type::now() + c_.drain;
+      frame_.log().line("info",
+                        "SIGTERM: draining " + std::to_string(by_task_.size()) + " requests");
     }
-    if (draining && (by_task.empty() || clock_type::now() >= drain_deadline)) break;
-    frame_inbox inbox = frame.poll(std::chrono::milliseconds(5));
+    return draining_ && (by_task_.empty() || clock_type::now() >= drain_deadline_);
+  }
+
+  void admit() {
+    frame_inbox inbox = frame_.poll(std::chrono::milliseconds(5));
     for (const std::string& id : inbox.cancels) {
-      if (auto it = by_task.find(id); it != by_task.end()) cancel(it->second);
+      if (auto it = by_task_.find(id); it != by_task_.end()) cancel(it->second);
     }
     for (role_task& arrived : inbox.tasks) {
       const size_t link = arrived.link;
       pt::task_msg& task = arrived.task;
-      if (draining) {
+      if (draining_) {
         hand_back(link, task, "the worker is shutting down");
         continue;
       }
-      if (by_task.contains(task.task_id)) {
-        frame.release(link); // a duplicate delivery; the first one's result answers it
+      if (by_task_.contains(task.task_id)) {
+        frame_.release(link); // a duplicate delivery; the first one's result answers it
         continue;
       }
       const bool raw = std::holds_alternative<pt::complete_input>(task.input);
       auto f = std::make_shared<flight>();
-      f->call = roles::openai_request(task, raw ? std::string() : templates.render(task.input),
-                                      c.model, std::min(task.sampling.max_tokens, c.max_tokens));
+      f->call = roles::openai_request(task, raw ? std::string() : templates_.render(task.input),
+                                      c_.model, std::min(task.sampling.max_tokens, c_.max_tokens));
       f->task = std::move(task);
       auto cancelled = std::make_shared<std::atomic<bool>>(false);
       const std::string id = f->task.task_id;
-      std::thread t([f, cancelled, &to, &c, &done_mutex, &done] {
-        pt::task_result_msg r = serve(*f, to, c.max_retries, *cancelled);
-        const std::lock_guard lock(done_mutex);
-        done.push_back(std::move(r));
+      std::thread t([this, f, cancelled] {
+        pt::task_result_msg r = serve(*f, to_, c_.max_retries, *cancelled);
+        const std::lock_guard lock(done_mutex_);
+        done_.push_back(std::move(r));
       });
-      by_task.emplace(id, running{link, f, cancelled, std::move(t)});
+      by_task_.emplace(id, running{link, f, cancelled, std::move(t)});
     }
+  }
+
+  // Finished requests, from their threads: reported, their threads joined.
+  void collect_finished() {
     std::deque<pt::task_result_msg> finished;
     {
-      const std::lock_guard lock(done_mutex);
-      finished.swap(done);
+      const std::lock_guard lock(done_mutex_);
+      finished.swap(done_);
     }
     for (pt::task_result_msg& r : finished) {
-      auto it = by_task.find(r.task_id);
-      if (it == by_task.end()) continue;
+      auto it = by_task_.find(r.task_id);
+      if (it == by_task_.end()) continue;
       it->second.thread.join();
       const size_t link = it->second.link;
-      by_task.erase(it);
-      frame.report(link, r);
+      by_task_.erase(it);
+      frame_.report(link, r);
     }
   }
-  for (auto& [id, r] : by_task) { // the drain ran out: stop them
-    cancel(r);
-    r.thread.join();
-  }
-  // Answers that came in meanwhile still count; the rest go back to the coordinator.
-  frame.start_draining();
-  for (const pt::task_result_msg& r : done) {
-    auto it = by_task.find(r.task_id);
-    if (it == by_task.end()) continue;
-    const size_t link = it->second.link;
-    if (r.error == "cancelled") { // we cut it off: no fault of the task's
-      hand_back(link, it->second.f->task, "the worker shut down before the task finished");
-    } else {
-      frame.report(link, r);
+
+  // The drain ran out: the rest are stopped; answers that came in meanwhile still count, the
+  // others go back to the coordinator.
+  void end_drain() {
+    for (auto& [id, r] : by_task_) {
+      cancel(r);
+      r.thread.join();
     }
-    by_task.erase(it);
+    frame_.start_draining();
+    for (const pt::task_result_msg& r : done_) {
+      auto it = by_task_.find(r.task_id);
+      if (it == by_task_.end()) continue;
+      const size_t link = it->second.link;
+      if (r.error == "cancelled") { // we cut it off: no fault of the task's
+        hand_back(link, it->second.f->task, "the worker shut down before the task finished");
+      } else {
+        frame_.report(link, r);
+      }
+      by_task_.erase(it);
+    }
+    for (auto& [id, r] : by_task_) {
+      hand_back(r.link, r.f->task, "the worker shut down before the task finished");
+    }
+    by_task_.clear();
   }
-  for (auto& [id, r] : by_task) {
-    hand_back(r.link, r.f->task, "the worker shut down before the task finished");
-  }
-  by_task.clear();
-  frame.log().line("info", "stopped");
-  return 0;
+
+  const worker_config& c_;
+  const std::atomic<bool>& stop_flag_;
+  const roles::role_templates templates_;
+  const openai_endpoint to_;
+  worker_frame frame_;
+  std::mutex done_mutex_;
+  std::deque<pt::task_result_msg> done_; // finished requests, from their threads to the loop
+  std::map<std::string, running> by_task_;
+  bool draining_ = false;
+  clock_type::time_point drain_deadline_;
+};
+
+} // namespace
+
+int run_openai_worker(const worker_config& c, const std::atomic<bool>& stop_flag) {
+  return openai_worker_loop(c, stop_flag).run();
 }
 
 } // namespace proofmesh::worker

@@ -15,16 +15,21 @@
 
 namespace proofmesh::worker {
 
-worker_config parse_worker_config(int argc, char** argv, bool& help, std::string& help_text) {
-  worker_config c;
+namespace {
+
+// What the flags give before they are checked into a worker_config.
+struct raw_flags {
   std::string role;
   std::vector<std::string> roles;
-  int64_t heartbeat_ms = 1000, drain_s = 60;
+  int64_t heartbeat_ms = 1000, drain_s = 60, timeout_s = 3600;
+  std::string key_file;
   services::engine_flags engine;
-  CLI::App app{"proofmesh-worker: a generator, verifier and/or meta-verifier service"};
+};
+
+void add_flags(CLI::App& app, worker_config& c, raw_flags& f) {
   app.set_config("--config", "", "a TOML or INI file with these options; flags override it");
-  auto* one = app.add_option("--role", role, "generator, verifier or meta_verifier");
-  app.add_option("--roles", roles,
+  auto* one = app.add_option("--role", f.role, "generator, verifier or meta_verifier");
+  app.add_option("--roles", f.roles,
                  "several roles served from one engine and one copy of the weights, e.g. "
                  "generator,verifier,meta_verifier")
       ->delimiter(',')
@@ -37,32 +42,26 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
       ->required();
   app.add_option("--templates", c.templates, "prompt templates file (JSON, four templates)");
   app.add_option("--worker-id", c.worker_id, "unique id (default: role-host-pid)");
-  services::add_engine_flags(app, engine, "cpu, cuda, or openai (an OpenAI-compatible server)");
-  std::string key_file;
-  int64_t timeout_s = 3600;
+  services::add_engine_flags(app, f.engine, "cpu, cuda, or openai (an OpenAI-compatible server)");
   app.add_option("--url", c.url, "openai: the server's base, http://host:port");
-  app.add_option("--api-key-file", key_file,
+  app.add_option("--api-key-file", f.key_file,
                  "openai: a file holding the API key (else PROOFMESH_OPENAI_API_KEY or "
                  "OPENAI_API_KEY)");
-  app.add_option("--request-timeout-seconds", timeout_s, "openai: one request (1..86400)");
+  app.add_option("--request-timeout-seconds", f.timeout_s, "openai: one request (1..86400)");
   app.add_option("--max-retries", c.max_retries, "openai: retries of a failed request (0..20)");
   app.add_option("--slots", c.slots,
                  "tasks held at once, all roles together (1..4096); shared as credit");
   app.add_option("--max-tokens", c.max_tokens, "cap on a task's max_tokens (1..1048576)");
-  app.add_option("--heartbeat-ms", heartbeat_ms, "heartbeat interval (50..60000)");
-  app.add_option("--drain-seconds", drain_s, "on SIGTERM, time for in-flight tasks (0..3600)");
+  app.add_option("--heartbeat-ms", f.heartbeat_ms, "heartbeat interval (50..60000)");
+  app.add_option("--drain-seconds", f.drain_s, "on SIGTERM, time for in-flight tasks (0..3600)");
   app.add_option("--metrics-port", c.metrics_port, "serve /metrics and /healthz (0: off)");
-  help = !services::parse_flags(app, argc, argv, help_text);
-  if (help) {
-    return c;
-  }
-  if (!role.empty()) {
-    roles = {role};
-  }
-  if (roles.empty()) {
-    throw input_error("give --role R or --roles R1,R2,...");
-  }
-  for (const std::string& name : roles) {
+}
+
+// --role or --roles, each known and named once, with one coordinator socket each.
+void check_roles(worker_config& c, raw_flags& f) {
+  if (!f.role.empty()) f.roles = {f.role};
+  if (f.roles.empty()) throw input_error("give --role R or --roles R1,R2,...");
+  for (const std::string& name : f.roles) {
     std::optional<transport::role> r;
     for (transport::role known : {transport::role::role_generator, transport::role::role_verifier,
                                   transport::role::role_meta_verifier}) {
@@ -86,36 +85,44 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
       throw input_error("--coordinator must be a tcp:// or ipc:// endpoint");
     }
   }
-  c.backend = engine.backend;
+}
+
+// Our engine (a model folder), or an OpenAI-compatible server (its URL, model name and key).
+void check_backend(worker_config& c, raw_flags& f) {
+  c.backend = f.engine.backend;
   if (c.backend != "cpu" && c.backend != "cuda" && c.backend != "openai") {
     throw input_error("--backend must be cpu, cuda or openai");
   }
   if (c.backend != "openai") {
-    c.engine = engine.resolve();
+    c.engine = f.engine.resolve();
+    if (!std::filesystem::is_directory(c.model)) {
+      throw input_error("--model " + c.model + ": not a folder");
+    }
+    return;
   }
-  if (c.backend == "openai") {
-    if (c.url.empty()) throw input_error("--backend openai needs --url");
-    if (c.model.empty() || c.model.size() > 256) {
-      throw input_error("--model must name the server's model (1 to 256 bytes)");
-    }
-    if (timeout_s < 1 || timeout_s > 86400) {
-      throw input_error("--request-timeout-seconds must be in [1, 86400]");
-    }
-    if (c.max_retries < 0 || c.max_retries > 20) {
-      throw input_error("--max-retries must be in [0, 20]");
-    }
-    c.request_timeout = std::chrono::seconds(timeout_s);
-    if (!key_file.empty()) {
-      c.api_key = read_text_file(key_file, 4096);
-      c.api_key.erase(c.api_key.find_last_not_of(" \r\n\t") + 1);
-    } else if (const char* k = std::getenv("PROOFMESH_OPENAI_API_KEY")) {
-      c.api_key = k;
-    } else if (const char* k2 = std::getenv("OPENAI_API_KEY")) {
-      c.api_key = k2;
-    }
-  } else if (!std::filesystem::is_directory(c.model)) {
-    throw input_error("--model " + c.model + ": not a folder");
+  if (c.url.empty()) throw input_error("--backend openai needs --url");
+  if (c.model.empty() || c.model.size() > 256) {
+    throw input_error("--model must name the server's model (1 to 256 bytes)");
   }
+  if (f.timeout_s < 1 || f.timeout_s > 86400) {
+    throw input_error("--request-timeout-seconds must be in [1, 86400]");
+  }
+  if (c.max_retries < 0 || c.max_retries > 20) {
+    throw input_error("--max-retries must be in [0, 20]");
+  }
+  c.request_timeout = std::chrono::seconds(f.timeout_s);
+  if (!f.key_file.empty()) {
+    c.api_key = read_text_file(f.key_file, 4096);
+    c.api_key.erase(c.api_key.find_last_not_of(" \r\n\t") + 1);
+  } else if (const char* k = std::getenv("PROOFMESH_OPENAI_API_KEY")) {
+    c.api_key = k;
+  } else if (const char* k2 = std::getenv("OPENAI_API_KEY")) {
+    c.api_key = k2;
+  }
+}
+
+// Every count and time in its range; the default worker id.
+void check_limits(worker_config& c, const raw_flags& f) {
   if (c.slots < 1 || c.slots > 4096) {
     throw input_error("--slots must be in [1, 4096]");
   }
@@ -126,17 +133,17 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
   if (c.max_tokens < 1 || c.max_tokens > (1 << 20)) {
     throw input_error("--max-tokens must be in [1, 1048576]");
   }
-  if (heartbeat_ms < 50 || heartbeat_ms > 60000) {
+  if (f.heartbeat_ms < 50 || f.heartbeat_ms > 60000) {
     throw input_error("--heartbeat-ms must be in [50, 60000]");
   }
   if (c.metrics_port < 0 || c.metrics_port > 65535) {
     throw input_error("--metrics-port must be in [0, 65535]");
   }
-  if (drain_s < 0 || drain_s > 3600) {
+  if (f.drain_s < 0 || f.drain_s > 3600) {
     throw input_error("--drain-seconds must be in [0, 3600]");
   }
-  c.heartbeat = std::chrono::milliseconds(heartbeat_ms);
-  c.drain = std::chrono::seconds(drain_s);
+  c.heartbeat = std::chrono::milliseconds(f.heartbeat_ms);
+  c.drain = std::chrono::seconds(f.drain_s);
   if (c.worker_id.empty()) {
     std::string name;
     for (transport::role r : c.roles) {
@@ -148,6 +155,20 @@ worker_config parse_worker_config(int argc, char** argv, bool& help, std::string
   if (c.worker_id.size() > 200) {
     throw input_error("--worker-id must be at most 200 bytes");
   }
+}
+
+} // namespace
+
+worker_config parse_worker_config(int argc, char** argv, bool& help, std::string& help_text) {
+  worker_config c;
+  raw_flags f;
+  CLI::App app{"proofmesh-worker: a generator, verifier and/or meta-verifier service"};
+  add_flags(app, c, f);
+  help = !services::parse_flags(app, argc, argv, help_text);
+  if (help) return c;
+  check_roles(c, f);
+  check_backend(c, f);
+  check_limits(c, f);
   return c;
 }
 

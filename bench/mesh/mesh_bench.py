@@ -10,6 +10,9 @@ gets and what remains is the mesh:
   the overhead is the difference. p50 and p99.
 - throughput: one job of many one-task proofs, and several such jobs at once: tasks per second
   from POST to `completed`, and how busy the engine slots were.
+- completions under load: one-token chat completions (POST /v1/chat/completions, answered
+  whole), one at a time, on an idle mesh and then behind a job whose tasks fill every slot and
+  leave a backlog queued: what a person waits for while a search runs.
 The peer is the engine alone: its per-task time is printed beside the end-to-end time, and the
 ratio says what the mesh adds. Standard library only; nothing is asserted, it prints figures.
 Usage: mesh_bench.py BUILD_DIR [--latency-jobs N] [--throughput-tasks N] [--generators N]
@@ -49,6 +52,21 @@ class Gateway:
         if r.status != 202:
             raise RuntimeError("POST /v1/jobs: %d %s" % (r.status, body[:200]))
         return json.loads(body)["id"]
+
+    def chat(self):
+        """One chat completion of one token, answered whole; returns its seconds."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        body = {"model": "proofmesh-generator", "max_tokens": 1,
+                "messages": [{"role": "user", "content": "Say yes."}]}
+        t0 = time.perf_counter()
+        c.request("POST", "/v1/chat/completions", json.dumps(body),
+                  {"Authorization": "Bearer " + self.key, "Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        if r.status != 200:
+            raise RuntimeError("POST /v1/chat/completions: %d" % r.status)
+        return time.perf_counter() - t0
 
     def events(self, job_id):
         """Yields (type, data) of the job's SSE stream until its last event."""
@@ -97,6 +115,9 @@ def main():
     ap.add_argument("--generators", type=int, default=2)
     ap.add_argument("--slots", type=int, default=16)
     ap.add_argument("--backend", default="cpu", help="the workers' backend: cpu or cuda")
+    ap.add_argument("--completions", type=int, default=20,
+                    help="chat completions timed, idle and under a job's backlog")
+    ap.add_argument("--backlog-tasks", type=int, default=2000)
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     tmp = tempfile.mkdtemp(prefix="mesh-bench-")
@@ -168,6 +189,24 @@ def main():
             print("throughput, %d job(s) x %d tasks: %.0f tasks/s; engine slots busy %.0f%% of "
                   "the time (%d slots)" % (jobs, per_job, tasks / wall,
                                           100.0 * busy_ms / 1000.0 / (wall * slots), slots))
+
+        # Completions, idle, then behind a job's backlog (tasks of 64 tokens, queued past the
+        # slots).
+        idle = [gw.chat() for _ in range(args.completions)]
+        job = one_task_job(args.backlog_tasks)
+        job["params"]["max_tokens"] = 64
+        backlog = gw.post_job(job)
+        time.sleep(1.0)  # its tasks are out and queued
+        loaded = [gw.chat() for _ in range(args.completions)]
+        for _ in gw.events(backlog):
+            pass
+        print("completions (1 token, answered whole), %d idle and %d behind a job of %d tasks "
+              "on %d slots:" % (len(idle), len(loaded), args.backlog_tasks,
+                                args.generators * args.slots))
+        print("  %-34s %9s %9s" % ("", "p50 ms", "p99 ms"))
+        for name, xs in (("idle mesh", idle), ("under the job's backlog", loaded)):
+            print("  %-34s %9.2f %9.2f" % (name, 1000 * percentile(xs, 50),
+                                           1000 * percentile(xs, 99)))
     finally:
         up.send_signal(signal.SIGTERM)
         up.wait(timeout=120)

@@ -4,6 +4,8 @@
 #include "actors/transport/zmq_wait.hpp"
 #include "services/coordinator/coordinator_types.hpp"
 
+#include <utility>
+
 namespace keys = proofmesh::transport::redis_keys;
 
 namespace proofmesh::coordinator {
@@ -119,6 +121,7 @@ void coordinator_loop::take_new_work() {
 void coordinator_loop::read_streams() {
   pt::job_queue* const streams[2] = {&queue_, &completion_queue_};
   const bool wait = idle() && redis_backoff_.count() == 0;
+  waited_on_redis_ = wait;
   std::vector<std::vector<pt::job_entry>> fresh =
       pt::job_queue::read_all(streams, wait ? 50ms : 0ms);
   last_read_ = clock::now();
@@ -155,9 +158,11 @@ void coordinator_loop::reclaim() {
 }
 
 void coordinator_loop::collect_results() {
-  // Idle and with Redis answering, the blocking stream read was the wait. Otherwise wait on the
-  // sockets, and on the actors' mailbox unless Redis work waits anyway.
-  if (!idle() || redis_backoff_.count() > 0) {
+  // A turn that began idle waited in its blocking stream read, and what that read brought must
+  // go out at once, not after a socket wait for results of tasks not sent yet. Otherwise wait
+  // on the sockets, and on the actors' mailbox unless Redis work waits anyway.
+  const bool waited = std::exchange(waited_on_redis_, false);
+  if (!waited && (!idle() || redis_backoff_.count() > 0)) {
     zmq::socket_t* const sockets[3] = {&routers_[0].socket(), &routers_[1].socket(),
                                        &routers_[2].socket()};
     const bool redis_waits = clock::now() < redis_due_;

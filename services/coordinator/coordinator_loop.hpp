@@ -81,6 +81,7 @@ private:
   clock::time_point last_depth_{}, last_reclaim_{}, last_read_{};
   clock::time_point redis_due_{};                     // the next Redis step, while backing off
   std::chrono::milliseconds redis_backoff_{0};        // 0: Redis answers
+  bool waited_on_redis_ = false; // this turn's stream read blocked (the loop was idle)
 };
 
 } // namespace proofmesh::coordinator

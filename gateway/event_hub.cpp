@@ -29,10 +29,19 @@ stream_event event_of(const std::string& id, const std::string& json) {
   std::string type = "message";
   if (e.is_object() && e.contains("type") && e["type"].is_string()) type = e["type"];
   const bool last = type == "completed" || type == "cancelled" || type == "error";
-  return {.id = id, .json = json, .type = std::move(type), .last = last};
+  auto frame = std::make_shared<const std::string>(sse_frame(id, type, json));
+  return {.id = id, .json = json, .type = std::move(type), .last = last, .frame = std::move(frame)};
 }
 
 } // namespace
+
+std::string sse_frame(const std::string& id, const std::string& type, const std::string& json) {
+  std::string out;
+  out.reserve(id.size() + type.size() + json.size() + 24);
+  out.append("id: ").append(id).append("\nevent: ").append(type).append("\ndata: ");
+  out.append(json).append("\n\n");
+  return out;
+}
 
 event_hub::event_hub(const event_hub_params& params)
     : params_(params), thread_([this] { loop(); }), waker_([this] { wake_loop(); }) {}

@@ -38,7 +38,14 @@ struct stream_event {
   std::string json; // the event
   std::string type; // its "type" ("message" if it has none): read once here, not per subscriber
   bool last = false;
+  // Its server-sent-events frame ("id:", "event:", "data:"), made once for every subscriber:
+  // a thousand streams of one job write the same bytes, without a copy each.
+  std::shared_ptr<const std::string> frame;
 };
+
+/// The server-sent-events frame of an entry: id (the Redis entry id, for Last-Event-ID), event
+/// (the event's type), data (its JSON).
+std::string sse_frame(const std::string& id, const std::string& type, const std::string& json);
 
 /// A run of one read's events for one subscriber: the read's events are shared by every
 /// subscriber of the stream (a thousand streams on one job copy nothing), each seeing its range.

@@ -267,6 +267,7 @@ private:
       ending_ = true;
       send(format_->on_event({.json = R"({"type": "error", "code": "too_many_streams", )"
                                       R"("message": "too many open event streams"})",
+                              .type = "error",
                               .last = true}));
       send(format_->close());
       return;
@@ -296,11 +297,15 @@ private:
   // the one write of a buffered answer is exempt, having been built up to its size anyway.
   void send(std::string text, bool capped = true) {
     if (closed_ || text.empty()) return;
-    backlog_ += text.size();
+    send(std::make_shared<const std::string>(std::move(text)), capped);
+  }
+  void send(frame bytes, bool capped = true) {
+    if (closed_ || !bytes || bytes->empty()) return;
+    backlog_ += bytes->size();
     if (capped && backlog_ > server_->params.max_stream_backlog_bytes) {
       return close(); // too slow a reader; it resumes with Last-Event-ID
     }
-    out_.push_back(std::move(text));
+    out_.push_back(std::move(bytes));
     if (!writing_) write_next();
   }
 
@@ -314,7 +319,7 @@ private:
     }
     writing_ = true;
     std::vector<asio::const_buffer> pieces;
-    for (size_t i = 0; i < out_.size() && i < 64; ++i) pieces.push_back(asio::buffer(out_[i]));
+    for (size_t i = 0; i < out_.size() && i < 64; ++i) pieces.push_back(asio::buffer(*out_[i]));
     stream_.expires_after(server_->params.read_timeout);
     asio::async_write(stream_, pieces,
                       [self = shared_from_this(), n = pieces.size()](beast::error_code ec,
@@ -322,7 +327,7 @@ private:
                         if (ec) return self->close();
                         self->stream_.expires_never();
                         for (size_t i = 0; i < n; ++i) {
-                          self->backlog_ -= self->out_.front().size();
+                          self->backlog_ -= self->out_.front()->size();
                           self->out_.pop_front();
                         }
                         self->write_next();
@@ -346,7 +351,7 @@ private:
   asio::steady_timer keepalive_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::deque<std::string> out_;
+  std::deque<frame> out_; // shared with every stream that writes the same event
   std::vector<char> drain_;
   std::shared_ptr<stream_format> format_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

@@ -104,7 +104,12 @@ std::string openai_format::finish_choice(size_t i, const std::string& reason) {
   return out + data(chunk(json::array({last})));
 }
 
-std::string openai_format::on_event(const stream_event& e) {
+frame openai_format::on_event(const stream_event& e) {
+  std::string text = text_of(e);
+  return text.empty() ? nullptr : std::make_shared<const std::string>(std::move(text));
+}
+
+std::string openai_format::text_of(const stream_event& e) {
   const json ev = parse_bounded_json(e.json);
   if (!ev.is_object()) return {};
   const std::string type = ev.value("type", "");

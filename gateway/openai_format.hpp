@@ -26,12 +26,13 @@ public:
                 std::function<void()> on_abandon);
 
   std::string open() override;
-  std::string on_event(const stream_event& e) override;
+  frame on_event(const stream_event& e) override;
   std::string close() override;
   std::string keepalive() override;
   void abandoned() override;
 
 private:
+  std::string text_of(const stream_event& e); // on_event's bytes, made for this answer
   bool chat() const { return kind_ == pipeline::completion_kind::completion_kind_chat; }
   nlohmann::json chunk(nlohmann::json choices) const;
   std::string data(const nlohmann::json& j) const;

@@ -9,13 +9,9 @@ std::string sse_head() {
 
 std::string job_events_format::open() { return sse_head() + ": stream open\n\n"; }
 
-std::string job_events_format::on_event(const stream_event& e) {
-  // The event type doubles as the SSE event name, for EventSource listeners.
-  std::string out;
-  out.reserve(e.id.size() + e.type.size() + e.json.size() + 24);
-  out.append("id: ").append(e.id).append("\nevent: ").append(e.type).append("\ndata: ");
-  out.append(e.json).append("\n\n");
-  return out;
+frame job_events_format::on_event(const stream_event& e) {
+  // The hub made it once; a stream event made elsewhere (a refusal) is framed here.
+  return e.frame ? e.frame : std::make_shared<const std::string>(sse_frame(e.id, e.type, e.json));
 }
 
 } // namespace proofmesh::gateway

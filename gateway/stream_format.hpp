@@ -9,27 +9,31 @@
 
 #include "gateway/event_hub.hpp"
 
+#include <memory>
 #include <string>
 
 namespace proofmesh::gateway {
+
+/// Bytes to write, shared: an event's frame is one string for all the streams that carry it.
+using frame = std::shared_ptr<const std::string>;
 
 class stream_format {
 public:
   virtual ~stream_format() = default;
   virtual std::string open() = 0;
-  virtual std::string on_event(const stream_event& e) = 0;
+  /// The bytes for one event (null or empty: nothing to write now).
+  virtual frame on_event(const stream_event& e) = 0;
   virtual std::string close() = 0;
   /// A comment that keeps an idle stream open; empty for a buffered answer.
   virtual std::string keepalive() = 0;
   virtual void abandoned() {}
 };
 
-/// A job's events as server-sent events: id (the Redis entry id, for Last-Event-ID), event
-/// (the event's type), data (its JSON).
+/// A job's events as server-sent events: each event's frame as the hub made it (sse_frame).
 class job_events_format : public stream_format {
 public:
   std::string open() override;
-  std::string on_event(const stream_event& e) override;
+  frame on_event(const stream_event& e) override;
   std::string close() override { return {}; }
   std::string keepalive() override { return ": keep-alive\n\n"; }
 };

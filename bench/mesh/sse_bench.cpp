@@ -8,6 +8,8 @@
 // back within 20% of idle.
 // Usage: sse_bench BUILD_DIR [STREAMS=1000] [EVENTS=6000] [EVENTS_PER_S=200] [ROUNDS=1]
 // (rounds: the same gateway, a new job each, to tell memory kept for reuse from a leak).
+// SSE_BENCH_GATEWAY_LOG=FILE keeps the gateway's stderr; SSE_BENCH_HOLD=1 holds the gateway 60 s
+// after each round, its pid printed, for a debugger (gdb -p PID -ex 'call malloc_stats()').
 #include "actors/transport/redis_client.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/free_port.hpp"
@@ -158,7 +160,7 @@ int main(int argc, char** argv) {
       {build + "/proofmesh-gateway", "--port", std::to_string(port), "--redis-port",
        std::to_string(redis.port()), "--allow-anonymous", "--max-streams", limit,
        "--max-streams-per-tenant", limit},
-      "/dev/null");
+      std::getenv("SSE_BENCH_GATEWAY_LOG") ? std::getenv("SSE_BENCH_GATEWAY_LOG") : "/dev/null");
   for (int i = 0; i < 200 && testing::http_get(port, "/healthz").status != 200; ++i) {
     std::this_thread::sleep_for(50ms);
   }
@@ -274,6 +276,10 @@ int main(int argc, char** argv) {
   }
   std::this_thread::sleep_for(5s); // the hub gives memory back 2 s after the last stream
   const int64_t after_kb = rss_kb(gateway.pid());
+  if (std::getenv("SSE_BENCH_HOLD")) { // for a debugger: the gateway as the streams left it
+    std::fprintf(stderr, "gateway pid %d; holding 60 s\n", static_cast<int>(gateway.pid()));
+    std::this_thread::sleep_for(60s);
+  }
 
   const double tail_s = static_cast<double>(all_done_us - last_written_us.load()) / 1e6;
   std::printf("{\"bench\": \"sse\", \"round\": %d, \"streams\": %d, \"events\": %d, "

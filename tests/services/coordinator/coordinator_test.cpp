@@ -81,6 +81,17 @@ protected:
     }
   }
 
+  // Waits (up to two minutes) until the job's ledger holds `n` results; returns how many it has.
+  int64_t wait_ledger(const std::string& job, int64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 120s;
+    int64_t have = 0;
+    while ((have = client_.command({"HLEN", "job:" + job + ":ledger"}).integer) < n &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(2ms);
+    }
+    return have;
+  }
+
   // Waits for job:<id> to complete; returns its result JSON (null on timeout).
   nlohmann::json wait_result(const std::string& job, std::chrono::seconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -197,11 +208,7 @@ TEST_F(coordinator_test, a_killed_coordinator_is_replaced_and_nothing_counts_twi
   job_queue queue(client_, {.consumer = "test-producer"});
   queue.add(job("job-crash", 6, 300));
   // Kill it once some results are recorded, before the job can finish.
-  const auto deadline = std::chrono::steady_clock::now() + 120s;
-  while (client_.command({"HLEN", "job:job-crash:ledger"}).integer < 2 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-  }
+  wait_ledger("job-crash", 2);
   first->signal(SIGKILL);
   ASSERT_EQ(first->wait_exit(10s), std::optional<int>(128 + SIGKILL));
   const int64_t before = client_.command({"HLEN", "job:job-crash:ledger"}).integer;
@@ -246,11 +253,7 @@ TEST_F(coordinator_test, a_resumed_job_ends_with_the_pool_of_an_undisturbed_run)
   }
   // The same job again, its coordinator killed once some results are in.
   queue.add(job("job-storm", 20, 16, 2));
-  const auto deadline = std::chrono::steady_clock::now() + 120s;
-  while (client_.command({"HLEN", "job:job-storm:ledger"}).integer < 5 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(2ms);
-  }
+  wait_ledger("job-storm", 5);
   calm->signal(SIGKILL);
   ASSERT_EQ(calm->wait_exit(10s), std::optional<int>(128 + SIGKILL));
   ASSERT_LT(client_.command({"HLEN", "job:job-storm:ledger"}).integer, 300)
@@ -309,11 +312,7 @@ TEST_F(coordinator_test, a_coordinator_rides_out_a_ten_second_redis_outage_and_l
   }
   job_queue queue(client_, {.consumer = "test-producer"});
   queue.add(job("job-outage", 6, 300));
-  const auto deadline = std::chrono::steady_clock::now() + 120s;
-  while (client_.command({"HLEN", "job:job-outage:ledger"}).integer < 2 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-  }
+  wait_ledger("job-outage", 2);
   ASSERT_LT(client_.command({"HLEN", "job:job-outage:ledger"}).integer, 12)
       << "the job finished before the outage; nothing was tested";
   redis_.stop(SIGKILL);
@@ -385,11 +384,7 @@ TEST_F(coordinator_test, a_redis_restart_mid_job_loses_nothing) {
   start_workers();
   job_queue queue(client_, {.consumer = "test-producer"});
   queue.add(job("job-restart", 6, 300));
-  const auto deadline = std::chrono::steady_clock::now() + 120s;
-  while (client_.command({"HLEN", "job:job-restart:ledger"}).integer < 2 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-  }
+  wait_ledger("job-restart", 2);
   ASSERT_LT(client_.command({"HLEN", "job:job-restart:ledger"}).integer, 12);
   redis_.restart(/*hard=*/true); // SIGKILL: only the AOF (fsync always) survives
   nlohmann::json result = wait_result("job-restart", 300s);

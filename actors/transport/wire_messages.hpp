@@ -97,7 +97,8 @@ enum class task_status : uint8_t {
   task_status_unparseable = 1, // the text did not parse; the reference drops such outputs
   task_status_failed = 2,      // the worker could not run it; error says why
   task_status_truncated = 3,   // the output hit the length limit; dropped like an unparseable one
-  task_status_given_up = 4,    // the coordinator's ledger record of a dead letter (error: why)
+  task_status_given_up = 4,    // how earlier ledgers kept a dead letter (now a search fact of
+                               // its own); from a worker it counts as failed
   task_status_handed_back = 5, // the worker did not run it (shutting down, full): not the task's
                                // fault, so it costs the task no attempt
 };

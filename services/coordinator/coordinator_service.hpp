@@ -1,9 +1,10 @@
 // The coordinator: claims jobs from the `jobs` stream, runs each problem's strategy, dispatches
 // its tasks to the role sockets and records every result in the job's ledger before acting on
 // it. Rules of the road:
-// - One I/O thread, one loop: claim (reclaim idle entries of dead coordinators, then read new
-//   jobs and completions), poll the three role routers, record results and hand them to the
-//   jobs' actors (job_runs.hpp) or the completions (completion_runs.hpp), send what comes back.
+// - One I/O thread, one loop (coordinator_loop.hpp): take new work (reclaim idle entries of dead
+//   coordinators, read new jobs and completions), collect the three role routers' results, and
+//   dispatch: record them and hand them to the jobs' actors (job_runs.hpp) or the completions
+//   (completion_runs.hpp), then send what comes back. Redis going away stops none of it.
 // - A job it claims is resumed from its ledger: the recorded results are replayed into fresh
 //   strategies and only the tasks still open are sent (again). Task ids are deterministic, so
 //   a result from before the crash still counts, once.

@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libboost-dev libspdlog-dev libfmt-dev libcli11-dev
   libpcre2-dev libicu-dev
+  libssl-dev ca-certificates openssl
   clang libclang-rt-14-dev
 )
 

@@ -3,8 +3,17 @@
 #include "actors/common/error.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <functional>
 
 namespace proofmesh::worker {
 
@@ -18,11 +27,17 @@ using tcp = asio::ip::tcp;
 } // namespace
 
 openai_endpoint parse_openai_url(const std::string& url) {
+  openai_endpoint to;
+  std::string rest;
   if (url.rfind("https://", 0) == 0) {
-    throw input_error("--url: https is not spoken here; put a TLS-terminating proxy in front");
+    to.tls = true;
+    to.port = "443";
+    rest = url.substr(8);
+  } else if (url.rfind("http://", 0) == 0) {
+    rest = url.substr(7);
+  } else {
+    throw input_error("--url must look like http://host[:port] or https://host[:port]");
   }
-  if (url.rfind("http://", 0) != 0) throw input_error("--url must look like http://host[:port]");
-  std::string rest = url.substr(7);
   if (size_t slash = rest.find('/'); slash != std::string::npos) {
     const std::string path = rest.substr(slash);
     if (path != "/" && path != "/v1" && path != "/v1/") {
@@ -30,7 +45,6 @@ openai_endpoint parse_openai_url(const std::string& url) {
     }
     rest = rest.substr(0, slash);
   }
-  openai_endpoint to;
   if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
     to.port = rest.substr(colon + 1);
     rest = rest.substr(0, colon);
@@ -39,7 +53,7 @@ openai_endpoint parse_openai_url(const std::string& url) {
       throw input_error("--url: bad port \"" + to.port + "\"");
     }
   }
-  if (rest.empty()) throw input_error("--url has no host");
+  if (rest.empty() || rest.size() > 253) throw input_error("--url has no host (or one too long)");
   to.host = rest;
   return to;
 }
@@ -49,16 +63,50 @@ void http_call::cancel() {
   io_.stop();
 }
 
+namespace {
+
+// Why a TLS handshake failed, in words: OpenSSL's verify result when it was the certificate.
+std::string handshake_failure(SSL* ssl, const openai_endpoint& to, beast::error_code ec) {
+  std::string why = "TLS handshake with " + to.host + ": " + ec.message();
+  const long verdict = SSL_get_verify_result(ssl);
+  if (verdict != X509_V_OK) {
+    why += " (" + std::string(X509_verify_cert_error_string(verdict)) + ")";
+  }
+  return why;
+}
+
+// The request, then its answer, on a connected stream (plain or TLS).
+template <class Stream>
+void exchange(Stream& stream, http::request<http::string_body>& req,
+              http::response_parser<http::string_body>& parser, beast::flat_buffer& buffer,
+              http_outcome& out, const std::function<void(const char*, beast::error_code)>& fail) {
+  http::async_write(stream, req, [&](beast::error_code ec, size_t) {
+    if (ec) return fail("send", ec);
+    http::async_read(stream, buffer, parser, [&](beast::error_code ec, size_t) {
+      if (ec) return fail("receive", ec);
+      out.status = static_cast<int>(parser.get().result_int());
+      out.body = std::move(parser.get().body());
+      const auto retry = parser.get().find(http::field::retry_after);
+      if (retry != parser.get().end()) {
+        const std::string v(retry->value());
+        if (!v.empty() && v.size() < 6 && v.find_first_not_of("0123456789") == std::string::npos) {
+          out.retry_after = std::chrono::seconds(std::stoi(v));
+        }
+      }
+    });
+  });
+}
+
+} // namespace
+
 http_outcome http_call::post(const openai_endpoint& to, const std::string& path,
                              const std::string& body) {
   http_outcome out;
   io_.restart();
   if (cancelled_) return {.failure = "cancelled"};
-  beast::tcp_stream stream(io_);
-  tcp::resolver resolver(io_);
-  beast::flat_buffer buffer;
+  const bool default_port = to.port == (to.tls ? "443" : "80");
   http::request<http::string_body> req(http::verb::post, path, 11);
-  req.set(http::field::host, to.port == "80" ? to.host : to.host + ":" + to.port);
+  req.set(http::field::host, default_port ? to.host : to.host + ":" + to.port);
   req.set(http::field::user_agent, "proofmesh-worker");
   req.set(http::field::content_type, "application/json");
   if (!to.api_key.empty()) req.set(http::field::authorization, "Bearer " + to.api_key);
@@ -66,29 +114,68 @@ http_outcome http_call::post(const openai_endpoint& to, const std::string& path,
   req.prepare_payload();
   http::response_parser<http::string_body> parser;
   parser.body_limit(size_t{64} << 20);
-  auto fail = [&](const char* step, beast::error_code ec) {
+  beast::flat_buffer buffer;
+  const std::function<void(const char*, beast::error_code)> fail = [&](const char* step,
+                                                                        beast::error_code ec) {
     if (out.failure.empty()) out.failure = std::string(step) + ": " + ec.message();
   };
+  // Verification always on: the system's store or the given CA, and the URL's host as the name.
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  if (to.tls) {
+    beast::error_code ec;
+    if (to.ca_file.empty()) {
+      tls.set_default_verify_paths(ec);
+    } else {
+      tls.load_verify_file(to.ca_file, ec);
+    }
+    if (ec) return {.failure = "TLS: the CA certificates could not be loaded: " + ec.message()};
+    tls.set_verify_mode(asio::ssl::verify_peer);
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(io_, tls);
+  beast::tcp_stream& tcp_layer = beast::get_lowest_layer(stream);
+  if (to.tls) {
+    // OpenSSL checks the name itself (so a mismatch is reported as "hostname mismatch"): a DNS
+    // name against the certificate's names, an address against its IP entries; SNI for names.
+    SSL* ssl = stream.native_handle();
+    beast::error_code not_ip;
+    asio::ip::make_address(to.host, not_ip);
+    if (not_ip) {
+      SSL_set_tlsext_host_name(ssl, to.host.c_str());
+      SSL_set1_host(ssl, to.host.c_str());
+    } else {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), to.host.c_str());
+    }
+  }
+  // Resolving and connecting share one deadline: a resolver that hangs (DNS) is cancelled too.
+  tcp::resolver resolver(io_);
+  asio::steady_timer connect_deadline(io_, std::chrono::seconds(10));
+  connect_deadline.async_wait([&](beast::error_code ec) {
+    if (!ec) resolver.cancel();
+  });
   resolver.async_resolve(to.host, to.port, [&](beast::error_code ec, tcp::resolver::results_type r) {
-    if (ec) return fail("resolve", ec);
-    stream.expires_after(std::chrono::seconds(10));
-    stream.async_connect(r, [&](beast::error_code ec, const tcp::endpoint&) {
-      if (ec) return fail("connect", ec);
-      stream.expires_after(to.timeout);
-      http::async_write(stream, req, [&](beast::error_code ec, size_t) {
-        if (ec) return fail("send", ec);
-        http::async_read(stream, buffer, parser, [&](beast::error_code ec, size_t) {
-          if (ec) return fail("receive", ec);
-          out.status = static_cast<int>(parser.get().result_int());
-          out.body = std::move(parser.get().body());
-          const auto retry = parser.get().find(http::field::retry_after);
-          if (retry != parser.get().end()) {
-            const std::string v(retry->value());
-            if (!v.empty() && v.size() < 6 && v.find_first_not_of("0123456789") == std::string::npos) {
-              out.retry_after = std::chrono::seconds(std::stoi(v));
-            }
-          }
-        });
+    if (ec) {
+      connect_deadline.cancel();
+      return fail(ec == asio::error::operation_aborted ? "resolve (timed out)" : "resolve", ec);
+    }
+    tcp_layer.expires_at(connect_deadline.expiry());
+    tcp_layer.async_connect(r, [&](beast::error_code ec, const tcp::endpoint&) {
+      if (ec) {
+        connect_deadline.cancel();
+        return fail("connect", ec);
+      }
+      if (!to.tls) {
+        connect_deadline.cancel();
+        tcp_layer.expires_after(to.timeout);
+        return exchange(tcp_layer, req, parser, buffer, out, fail);
+      }
+      stream.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code ec) {
+        connect_deadline.cancel();
+        if (ec) {
+          if (out.failure.empty()) out.failure = handshake_failure(stream.native_handle(), to, ec);
+          return;
+        }
+        tcp_layer.expires_after(to.timeout);
+        exchange(stream, req, parser, buffer, out, fail);
       });
     });
   });

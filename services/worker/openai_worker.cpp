@@ -126,6 +126,7 @@ private:
   static openai_endpoint endpoint_of(const worker_config& c) {
     openai_endpoint to = parse_openai_url(c.url);
     to.api_key = c.api_key;
+    to.ca_file = c.ca_file;
     to.timeout = c.request_timeout;
     return to;
   }

@@ -43,7 +43,10 @@ void add_flags(CLI::App& app, worker_config& c, raw_flags& f) {
   app.add_option("--templates", c.templates, "prompt templates file (JSON, four templates)");
   app.add_option("--worker-id", c.worker_id, "unique id (default: role-host-pid)");
   services::add_engine_flags(app, f.engine, "cpu, cuda, or openai (an OpenAI-compatible server)");
-  app.add_option("--url", c.url, "openai: the server's base, http://host:port");
+  app.add_option("--url", c.url, "openai: the server's base, http://host:port or https://...");
+  app.add_option("--ca-file", c.ca_file,
+                 "openai, https: a PEM file of the CA that signed the server's certificate "
+                 "(default: the system's store); verification is always on");
   app.add_option("--api-key-file", f.key_file,
                  "openai: a file holding the API key (else PROOFMESH_OPENAI_API_KEY or "
                  "OPENAI_API_KEY)");
@@ -101,6 +104,12 @@ void check_backend(worker_config& c, raw_flags& f) {
     return;
   }
   if (c.url.empty()) throw input_error("--backend openai needs --url");
+  if (!c.ca_file.empty()) {
+    if (c.url.rfind("https://", 0) != 0) throw input_error("--ca-file is for an https --url");
+    if (!std::filesystem::is_regular_file(c.ca_file)) {
+      throw input_error("--ca-file " + c.ca_file + ": not a readable file");
+    }
+  }
   if (c.model.empty() || c.model.size() > 256) {
     throw input_error("--model must name the server's model (1 to 256 bytes)");
   }

@@ -24,6 +24,7 @@ struct worker_config {
   std::string backend = "cpu"; // cpu, cuda, or openai (an OpenAI-compatible server)
   engine::engine_config engine; // cpu and cuda: the engine, from the shared engine flags
   std::string url;             // openai: the server, http://host:port
+  std::string ca_file; // openai, https: the CA to trust (PEM); empty: the system store
   std::string api_key;         // openai: from --api-key-file, else PROOFMESH_OPENAI_API_KEY or
                                // OPENAI_API_KEY (never a flag: flags show in `ps`)
   std::chrono::seconds request_timeout{3600}; // openai: one request, the whole answer

@@ -2,9 +2,13 @@
 // coordinator) whose three workers call the first mesh's gateway, a real HTTP server speaking
 // the OpenAI API, backed by the scripted models. A job submitted to the second mesh completes
 // with the counts the scripted models predict. Workers pointed at a port nobody listens on
-// retry, fail, and the job's result names the dead-lettered tasks and why.
+// retry, fail, and the job's result names the dead-lettered tasks and why. Over https, through a
+// TLS proxy with a certificate the test makes: a job completes with the certificate verified
+// against the CA given, and a certificate the workers cannot trust, or one for another name,
+// fails each task at the handshake with a reason that says so.
 #include "actors/transport/job_queue.hpp"
 #include "tests/gateway/mesh_fixture.hpp"
+#include "tests/support/tls_proxy.hpp"
 
 namespace proofmesh {
 namespace {
@@ -16,7 +20,8 @@ using namespace testing; // the fixture's names
 class openai_backend_test : public mesh_fixture {
 protected:
   // A coordinator on its own Redis, and one openai-backed worker per role calling `url`.
-  void start_client_mesh(const std::string& url) {
+  void start_client_mesh(const std::string& url, const std::string& ca_file = "") {
+    client_workers_.clear();
     for (auto& e : client_endpoints_) e = "tcp://127.0.0.1:" + std::to_string(free_port());
     client_coordinator_ = std::make_unique<child_process>(
         std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-coordinator",
@@ -31,14 +36,17 @@ protected:
     const char* models[] = {"proofmesh-generator", "proofmesh-verifier", "proofmesh-meta-verifier"};
     for (int i = 0; i < 3; ++i) {
       const std::string id = std::string("client-") + roles[i];
-      client_workers_.push_back(std::make_unique<child_process>(
-          std::vector<std::string>{std::string(PM_BUILD_DIR) + "/proofmesh-worker", "--role",
-                                   roles[i], "--coordinator", client_endpoints_[i], "--backend",
-                                   "openai", "--url", url, "--model", models[i],
-                                   "--api-key-file", dir_.str("openai.key"), "--slots", "4",
-                                   "--max-retries", "1", "--request-timeout-seconds", "60",
-                                   "--worker-id", id},
-          dir_.str(id + ".log")));
+      std::vector<std::string> argv = {std::string(PM_BUILD_DIR) + "/proofmesh-worker", "--role",
+                                       roles[i], "--coordinator", client_endpoints_[i],
+                                       "--backend", "openai", "--url", url, "--model", models[i],
+                                       "--api-key-file", dir_.str("openai.key"), "--slots", "4",
+                                       "--max-retries", "1", "--request-timeout-seconds", "60",
+                                       "--worker-id", id};
+      if (!ca_file.empty()) {
+        argv.push_back("--ca-file");
+        argv.push_back(ca_file);
+      }
+      client_workers_.push_back(std::make_unique<child_process>(argv, dir_.str(id + ".log")));
     }
   }
 
@@ -111,6 +119,61 @@ TEST_F(openai_backend_test, a_server_that_cannot_be_reached_ends_in_dead_letters
   EXPECT_NE(reason.find("connect"), std::string::npos) << reason;
   EXPECT_NE(reason.find("after 2 tries"), std::string::npos) << reason; // the worker retried
   EXPECT_NE(p["reason"].get<std::string>().find("dead-lettered 2"), std::string::npos);
+}
+
+// The quick job of the first test, under its own id.
+json quick_job(const std::string& id) {
+  return {{"id", id},
+          {"problems", {{{"question", "Prove that 2 is even."}, {"problem_idx", "even"}}}},
+          {"strategy", "quick"},
+          {"params", {{"num_proofs", 3}, {"verifications_per_proof", 2}, {"max_rounds", 1},
+                      {"max_tokens", 64}, {"verify_max_tokens", 64}}}};
+}
+
+TEST_F(openai_backend_test, a_job_runs_over_https_with_the_certificate_verified) {
+  ASSERT_TRUE(make_test_certificate(dir_.path(), "local", "localhost"));
+  start_gateway();
+  start_mesh();
+  tls_proxy proxy(dir_.str("local.crt"), dir_.str("local.key"), port_);
+  start_client_mesh("https://localhost:" + std::to_string(proxy.port()), dir_.str("local.crt"));
+  const json result = run_job(quick_job("through-https"), 300s);
+  ASSERT_FALSE(result.is_null()) << log("client-coordinator") << log("client-generator");
+  const json& p = result["problems"][0];
+  EXPECT_EQ(p["counts"]["proofs"], 3) << p.dump();
+  EXPECT_EQ(p["counts"]["ratings"], 6);
+  EXPECT_EQ(p["counts"]["meta_ratings"], 6);
+  EXPECT_EQ(p["best"]["proof"], scripted_solution);
+}
+
+TEST_F(openai_backend_test, an_untrusted_certificate_or_another_name_fails_with_a_clear_error) {
+  ASSERT_TRUE(make_test_certificate(dir_.path(), "local", "localhost"));
+  ASSERT_TRUE(make_test_certificate(dir_.path(), "stranger", "localhost"));
+  ASSERT_TRUE(make_test_certificate(dir_.path(), "elsewhere", "elsewhere.example"));
+  start_gateway();
+  struct tls_case {
+    std::string what, served, trusted, why;
+  };
+  // Served "local", trusted "stranger": a CA the workers do not trust. Served and trusted
+  // "elsewhere": a good chain, for the wrong name.
+  for (const tls_case& c : {tls_case{"untrusted", "local", "stranger", "self-signed certificate"},
+                            tls_case{"wrong name", "elsewhere", "elsewhere", "hostname mismatch"}}) {
+    tls_proxy proxy(dir_.str(c.served + ".crt"), dir_.str(c.served + ".key"), port_);
+    start_client_mesh("https://localhost:" + std::to_string(proxy.port()),
+                      dir_.str(c.trusted + ".crt"));
+    json job = quick_job("tls-" + c.served);
+    job["params"] = {{"num_proofs", 1}, {"max_rounds", 1}, {"max_attempts", 1},
+                     {"empty_round_retries", 0}};
+    const json result = run_job(job, 120s);
+    ASSERT_FALSE(result.is_null()) << c.what << log("client-generator");
+    const json& p = result["problems"][0];
+    EXPECT_EQ(p["status"], "failed") << c.what;
+    ASSERT_EQ(p["dead_letters"].size(), 1u) << c.what << p.dump();
+    const std::string reason = p["dead_letters"][0]["reason"];
+    std::cerr << c.what << ": " << reason << "\n"; // what a user reads in the result
+    EXPECT_NE(reason.find("TLS handshake with localhost"), std::string::npos) << c.what << reason;
+    EXPECT_NE(reason.find("certificate verify failed (" + c.why + ")"), std::string::npos)
+        << c.what << reason;
+  }
 }
 
 } // namespace

@@ -75,27 +75,34 @@ protected:
   std::vector<std::unique_ptr<child_process>> client_workers_;
 };
 
-TEST_F(openai_backend_test, a_job_runs_end_to_end_against_the_gateways_openai_endpoint) {
-  start_gateway();
-  start_mesh();
-  start_client_mesh("http://127.0.0.1:" + std::to_string(port_));
-  const json job = {{"id", "through-openai"},
-                    {"problems", {{{"question", "Prove that 2 is even."}, {"problem_idx", "even"}}}},
-                    {"strategy", "quick"},
-                    {"params", {{"num_proofs", 3}, {"verifications_per_proof", 2},
-                                {"max_rounds", 1}, {"max_tokens", 64},
-                                {"verify_max_tokens", 64}}}};
-  const json result = run_job(job, 300s);
-  ASSERT_FALSE(result.is_null()) << log("client-coordinator") << log("client-generator");
-  const json& p = result["problems"][0];
-  // The scripted generator, through the gateway (reasoning split at </think>, then rebuilt
-  // around <think> tags by the worker): 3 proofs, 6 ratings of 0.5, each meta-verified.
+// A quick job of one problem: 3 proofs, 2 verifications each, one round.
+json quick_job(const std::string& id) {
+  return {{"id", id},
+          {"problems", {{{"question", "Prove that 2 is even."}, {"problem_idx", "even"}}}},
+          {"strategy", "quick"},
+          {"params", {{"num_proofs", 3}, {"verifications_per_proof", 2}, {"max_rounds", 1},
+                      {"max_tokens", 64}, {"verify_max_tokens", 64}}}};
+}
+
+// What the scripted models make of quick_job through an OpenAI endpoint (reasoning split at
+// </think> by the gateway, then rebuilt around <think> tags by the worker): 3 proofs, 6 ratings
+// of 0.5, each meta-verified.
+void expect_scripted_counts(const json& p) {
   EXPECT_EQ(p["counts"]["proofs"], 3) << p.dump();
   EXPECT_EQ(p["counts"]["ratings"], 6);
   EXPECT_EQ(p["counts"]["meta_ratings"], 6);
   EXPECT_EQ(p["best"]["proof"], scripted_solution);
   EXPECT_EQ(p["best"]["meanscore"], 0.5);
   EXPECT_EQ(p["meta_verification"]["agreement"], 1.0);
+}
+
+TEST_F(openai_backend_test, a_job_runs_end_to_end_against_the_gateways_openai_endpoint) {
+  start_gateway();
+  start_mesh();
+  start_client_mesh("http://127.0.0.1:" + std::to_string(port_));
+  const json result = run_job(quick_job("through-openai"), 300s);
+  ASSERT_FALSE(result.is_null()) << log("client-coordinator") << log("client-generator");
+  expect_scripted_counts(result["problems"][0]);
   // Each of those 15 tasks was a request to the first mesh's OpenAI endpoint (a request that
   // came before the first mesh's workers had registered got a 503 and was sent again).
   transport::redis_client redis({.port = redis_.port(), .password = redis_.password()});
@@ -121,15 +128,6 @@ TEST_F(openai_backend_test, a_server_that_cannot_be_reached_ends_in_dead_letters
   EXPECT_NE(p["reason"].get<std::string>().find("dead-lettered 2"), std::string::npos);
 }
 
-// The quick job of the first test, under its own id.
-json quick_job(const std::string& id) {
-  return {{"id", id},
-          {"problems", {{{"question", "Prove that 2 is even."}, {"problem_idx", "even"}}}},
-          {"strategy", "quick"},
-          {"params", {{"num_proofs", 3}, {"verifications_per_proof", 2}, {"max_rounds", 1},
-                      {"max_tokens", 64}, {"verify_max_tokens", 64}}}};
-}
-
 TEST_F(openai_backend_test, a_job_runs_over_https_with_the_certificate_verified) {
   ASSERT_TRUE(make_test_certificate(dir_.path(), "local", "localhost"));
   start_gateway();
@@ -138,11 +136,7 @@ TEST_F(openai_backend_test, a_job_runs_over_https_with_the_certificate_verified)
   start_client_mesh("https://localhost:" + std::to_string(proxy.port()), dir_.str("local.crt"));
   const json result = run_job(quick_job("through-https"), 300s);
   ASSERT_FALSE(result.is_null()) << log("client-coordinator") << log("client-generator");
-  const json& p = result["problems"][0];
-  EXPECT_EQ(p["counts"]["proofs"], 3) << p.dump();
-  EXPECT_EQ(p["counts"]["ratings"], 6);
-  EXPECT_EQ(p["counts"]["meta_ratings"], 6);
-  EXPECT_EQ(p["best"]["proof"], scripted_solution);
+  expect_scripted_counts(result["problems"][0]);
 }
 
 TEST_F(openai_backend_test, an_untrusted_certificate_or_another_name_fails_with_a_clear_error) {

@@ -97,6 +97,32 @@ void exchange(Stream& stream, http::request<http::string_body>& req,
   });
 }
 
+// Verification always on: the system's store, or the given CA. Empty, or why it cannot be.
+std::string trust(asio::ssl::context& tls, const openai_endpoint& to) {
+  beast::error_code ec;
+  if (to.ca_file.empty()) {
+    tls.set_default_verify_paths(ec);
+  } else {
+    tls.load_verify_file(to.ca_file, ec);
+  }
+  if (ec) return "TLS: the CA certificates could not be loaded: " + ec.message();
+  tls.set_verify_mode(asio::ssl::verify_peer);
+  return {};
+}
+
+// OpenSSL checks the name itself (so a mismatch is reported as "hostname mismatch"): a DNS name
+// against the certificate's names, an address against its IP entries; SNI for names.
+void check_name(SSL* ssl, const std::string& host) {
+  beast::error_code not_ip;
+  asio::ip::make_address(host, not_ip);
+  if (not_ip) {
+    SSL_set_tlsext_host_name(ssl, host.c_str());
+    SSL_set1_host(ssl, host.c_str());
+  } else {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+  }
+}
+
 } // namespace
 
 http_outcome http_call::post(const openai_endpoint& to, const std::string& path,
@@ -119,33 +145,13 @@ http_outcome http_call::post(const openai_endpoint& to, const std::string& path,
                                                                         beast::error_code ec) {
     if (out.failure.empty()) out.failure = std::string(step) + ": " + ec.message();
   };
-  // Verification always on: the system's store or the given CA, and the URL's host as the name.
   asio::ssl::context tls(asio::ssl::context::tls_client);
   if (to.tls) {
-    beast::error_code ec;
-    if (to.ca_file.empty()) {
-      tls.set_default_verify_paths(ec);
-    } else {
-      tls.load_verify_file(to.ca_file, ec);
-    }
-    if (ec) return {.failure = "TLS: the CA certificates could not be loaded: " + ec.message()};
-    tls.set_verify_mode(asio::ssl::verify_peer);
+    if (std::string why = trust(tls, to); !why.empty()) return {.failure = why};
   }
   beast::ssl_stream<beast::tcp_stream> stream(io_, tls);
   beast::tcp_stream& tcp_layer = beast::get_lowest_layer(stream);
-  if (to.tls) {
-    // OpenSSL checks the name itself (so a mismatch is reported as "hostname mismatch"): a DNS
-    // name against the certificate's names, an address against its IP entries; SNI for names.
-    SSL* ssl = stream.native_handle();
-    beast::error_code not_ip;
-    asio::ip::make_address(to.host, not_ip);
-    if (not_ip) {
-      SSL_set_tlsext_host_name(ssl, to.host.c_str());
-      SSL_set1_host(ssl, to.host.c_str());
-    } else {
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), to.host.c_str());
-    }
-  }
+  if (to.tls) check_name(stream.native_handle(), to.host);
   // Resolving and connecting share one deadline: a resolver that hangs (DNS) is cancelled too.
   tcp::resolver resolver(io_);
   asio::steady_timer connect_deadline(io_, std::chrono::seconds(10));

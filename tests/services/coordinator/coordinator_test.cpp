@@ -176,9 +176,16 @@ TEST_F(coordinator_test, a_job_completes_and_a_bad_one_is_dead_lettered) {
   ASSERT_EQ(dead.elements.size(), 1u);
   EXPECT_NE(dead.elements[0].elements[1].elements[3].str.find("problems"), std::string::npos);
   EXPECT_EQ(queue.num_pending(), 0); // both entries acknowledged
-  // The operations endpoint says so too.
+  // The operations endpoint says so too, once the coordinator has finished writing the job's
+  // end (its result is visible a few Redis writes before the counter moves).
   testing::http_reply m = testing::http_get(metrics_port, "/metrics");
   ASSERT_EQ(m.status, 200);
+  const auto counted = std::chrono::steady_clock::now() + 30s;
+  while (m.body.find("proofmesh_coordinator_jobs_completed_total 1\n") == std::string::npos &&
+         std::chrono::steady_clock::now() < counted) {
+    std::this_thread::sleep_for(20ms);
+    m = testing::http_get(metrics_port, "/metrics");
+  }
   EXPECT_NE(m.body.find("proofmesh_coordinator_jobs_completed_total 1\n"), std::string::npos)
       << m.body;
   EXPECT_NE(m.body.find("proofmesh_coordinator_jobs_dead_lettered_total 1\n"), std::string::npos);

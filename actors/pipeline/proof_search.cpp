@@ -157,30 +157,29 @@ search_step proof_search::on_fact(const search_fact& fact) {
   return {};
 }
 
-search_step proof_search::on_result(const pt::task_result_msg& received) {
-  if (!key_of(received.task_id)) return {};
-  pt::task_result_msg result = received;
+search_step proof_search::on_result(const pt::task_result_msg& result) {
+  if (!key_of(result.task_id)) return {};
   // Dead letters are the search's own facts (on_fact); from a worker this is a failure.
-  if (result.status == pt::task_status::task_status_given_up) {
-    result.status = pt::task_status::task_status_failed;
-  }
+  const pt::task_status status = result.status == pt::task_status::task_status_given_up
+                                     ? pt::task_status::task_status_failed
+                                     : result.status;
   auto it = open_.find(result.task_id);
   if (it == open_.end()) {
     // Recorded already: idempotent. Not issued yet but ours: kept until its task is issued.
     if (!done() && !resolved_.contains(result.task_id) &&
-        result.status != pt::task_status::task_status_failed &&
-        result.status != pt::task_status::task_status_handed_back && early_.size() < max_early()) {
+        status != pt::task_status::task_status_failed &&
+        status != pt::task_status::task_status_handed_back && early_.size() < max_early()) {
       early_.emplace(result.task_id, result);
     }
     return {};
   }
   pt::task_msg task = it->second;
-  if (result.status == pt::task_status::task_status_handed_back) {
+  if (status == pt::task_status::task_status_handed_back) {
     // Not run (a worker shutting down): again, at no cost to its attempts, but not forever.
     if (++handed_back_[task.task_id] <= 16) return {.retry = {task}};
     return dead_letter_of(task, "handed back 16 times: " + result.error, true);
   }
-  if (result.status == pt::task_status::task_status_failed) {
+  if (status == pt::task_status::task_status_failed) {
     if (static_cast<int32_t>(task.attempt) + 1 < setup_.params.max_attempts) {
       ++task.attempt;
       it->second = task;
@@ -192,11 +191,11 @@ search_step proof_search::on_result(const pt::task_result_msg& received) {
   resolved_.insert(task.task_id);
   // An output of another role's kind (a confused or hostile worker) counts as unparseable.
   const bool fits = result.output.index() == static_cast<size_t>(task.task_role()) + 1;
-  if (result.status == pt::task_status::task_status_truncated) {
+  if (status == pt::task_status::task_status_truncated) {
     ++counts_.truncated;
     return lost(task);
   }
-  if (result.status != pt::task_status::task_status_ok || !fits) {
+  if (status != pt::task_status::task_status_ok || !fits) {
     ++counts_.unparseable;
     return lost(task);
   }

@@ -22,6 +22,13 @@
 
 namespace proofmesh::coordinator {
 
+/// Whether a result is one the ledger keeps (a failed or handed-back run is not a fact: the task
+/// runs again under the same id).
+inline bool is_recorded(transport::task_status s) {
+  return s != transport::task_status::task_status_failed &&
+         s != transport::task_status::task_status_handed_back;
+}
+
 /// A fact of a problem's search: to keep in its job's ledger (problem to loop), or replayed from
 /// it (loop to job to problem).
 struct problem_fact {

@@ -15,14 +15,6 @@ namespace proofmesh::coordinator {
 namespace pt = proofmesh::transport;
 namespace pp = proofmesh::pipeline;
 
-namespace {
-
-bool is_recorded(pt::task_status s) {
-  return s != pt::task_status::task_status_failed && s != pt::task_status::task_status_handed_back;
-}
-
-} // namespace
-
 job_runs::job_runs(caf::actor_system& sys, const job_runs_params& params)
     : self_(sys), p_(params),
       completed_(params.metrics.counter("proofmesh_coordinator_jobs_completed_total",

@@ -23,10 +23,6 @@ std::chrono::milliseconds backoff(uint32_t attempt) {
                   std::chrono::milliseconds(8000));
 }
 
-bool is_recorded(pt::task_status s) {
-  return s != pt::task_status::task_status_failed && s != pt::task_status::task_status_handed_back;
-}
-
 void send_pooled(problem_pointer self, const coordinator_sink& sink,
                  const std::vector<int32_t>& ids) {
   const problem_state& st = self->state;

@@ -69,25 +69,21 @@ private:
       client.lowest_layer().close(ec);
       server.close(ec);
     }
-    void client_to_server() {
-      client.async_read_some(boost::asio::buffer(up), [self = shared_from_this()](auto ec, size_t n) {
+    // Whatever `from` sends goes to `to`, through `buffer`, until either side closes.
+    template <class From, class To>
+    static void pump(std::shared_ptr<pipe> self, From& from, To& to, std::array<char, 16384>& buf) {
+      from.async_read_some(boost::asio::buffer(buf), [self, &from, &to, &buf](auto ec, size_t n) {
         if (ec) return self->close();
-        boost::asio::async_write(self->server, boost::asio::buffer(self->up, n),
-                                 [self](auto ec, size_t) {
-                                   if (ec) return self->close();
-                                   self->client_to_server();
-                                 });
+        boost::asio::async_write(to, boost::asio::buffer(buf, n), [self, &from, &to, &buf](auto ec,
+                                                                                       size_t) {
+          if (ec) return self->close();
+          pump(self, from, to, buf);
+        });
       });
     }
-    void server_to_client() {
-      server.async_read_some(boost::asio::buffer(down), [self = shared_from_this()](auto ec, size_t n) {
-        if (ec) return self->close();
-        boost::asio::async_write(self->client, boost::asio::buffer(self->down, n),
-                                 [self](auto ec, size_t) {
-                                   if (ec) return self->close();
-                                   self->server_to_client();
-                                 });
-      });
+    void start() {
+      pump(shared_from_this(), client, server, up);
+      pump(shared_from_this(), server, client, down);
     }
   };
 
@@ -101,8 +97,7 @@ private:
                                    static_cast<unsigned short>(target_));
         p->server.async_connect(target, [p](auto ec) {
           if (ec) return p->close();
-          p->client_to_server();
-          p->server_to_client();
+          p->start();
         });
       });
       accept();

@@ -14,7 +14,7 @@ bool op_timer::enabled_by_environment() {
 op_timer::op_timer(cudaStream_t stream) : stream_(stream), enabled_(enabled_by_environment()) {}
 
 op_timer::~op_timer() {
-  for (const auto& [phase, ops] : enabled_ ? totals_ : decltype(totals_){}) {
+  for (const auto& [phase, ops] : totals_) { // empty unless enabled: collect() records nothing
     double all = 0;
     for (const auto& [name, t] : ops) {
       all += t.first;

@@ -26,8 +26,29 @@ openai_format::openai_format(const pipeline::completion_request& r, bool split_r
                              std::function<void()> on_abandon)
     : id_(r.id), model_(r.model), kind_(r.kind), created_(r.created), stream_(r.stream),
       include_usage_(r.include_usage), split_(split_reasoning && chat()),
-      on_abandon_(std::move(on_abandon)), splitters_(static_cast<size_t>(r.n)),
-      texts_(static_cast<size_t>(r.n)), finish_(static_cast<size_t>(r.n)) {}
+      logprobs_(r.logprobs >= 0), on_abandon_(std::move(on_abandon)),
+      splitters_(static_cast<size_t>(r.n)), texts_(static_cast<size_t>(r.n)),
+      tokens_(static_cast<size_t>(r.n), json::array()),
+      token_offsets_(static_cast<size_t>(r.n), 0), finish_(static_cast<size_t>(r.n)) {}
+
+json openai_format::logprobs_of(size_t i, const json& tokens) const {
+  if (!logprobs_) return nullptr;
+  if (chat()) return {{"content", tokens}, {"refusal", nullptr}};
+  json out = {{"tokens", json::array()}, {"token_logprobs", json::array()},
+              {"top_logprobs", json::array()}, {"text_offset", json::array()}};
+  for (const json& t : tokens) {
+    out["tokens"].push_back(t.value("token", ""));
+    out["token_logprobs"].push_back(t.value("logprob", 0.0));
+    json top = json::object();
+    for (const json& a : t.value("top_logprobs", json::array())) {
+      top[a.value("token", "")] = a.value("logprob", 0.0);
+    }
+    out["top_logprobs"].push_back(std::move(top));
+    out["text_offset"].push_back(token_offsets_[i]);
+    token_offsets_[i] += t.value("bytes", json::array()).size();
+  }
+  return out;
+}
 
 json openai_format::chunk(json choices) const {
   json c = {{"id", id_},
@@ -48,7 +69,7 @@ std::string openai_format::open() {
     for (size_t i = 0; i < texts_.size(); ++i) {
       out += data(chunk(json::array({{{"index", i},
                                       {"delta", {{"role", "assistant"}, {"content", ""}}},
-                                      {"logprobs", nullptr},
+                                      {"logprobs", logprobs_of(i, json::array())},
                                       {"finish_reason", nullptr}}})));
     }
   }
@@ -61,24 +82,31 @@ void openai_format::abandoned() {
   if (on_abandon_) on_abandon_();
 }
 
-std::string openai_format::delta(size_t i, const std::string& text) {
+std::string openai_format::delta(size_t i, const std::string& text, const json& tokens) {
   texts_[i] += text;
-  if (!stream_ || text.empty()) return {};
+  if (!stream_) {
+    if (logprobs_) tokens_[i].insert(tokens_[i].end(), tokens.begin(), tokens.end());
+    return {};
+  }
+  if (text.empty() && tokens.empty()) return {};
   if (!chat()) {
-    return data(chunk(json::array(
-        {{{"index", i}, {"text", text}, {"logprobs", nullptr}, {"finish_reason", nullptr}}})));
+    return data(chunk(json::array({{{"index", i}, {"text", text},
+                                    {"logprobs", logprobs_of(i, tokens)},
+                                    {"finish_reason", nullptr}}})));
   }
   json d = json::object();
   if (split_) {
     reasoning_splitter::delta parts = splitters_[i].feed(text);
     if (!parts.reasoning.empty()) d["reasoning_content"] = parts.reasoning;
     if (!parts.content.empty()) d["content"] = parts.content;
-    if (d.empty()) return {}; // held back: a tag may be forming
-  } else {
+    // Held back (a tag may be forming): only logprobs, if any, go out now.
+    if (d.empty() && (!logprobs_ || tokens.empty())) return {};
+  } else if (!text.empty()) {
     d["content"] = text;
   }
-  return data(chunk(json::array(
-      {{{"index", i}, {"delta", d}, {"logprobs", nullptr}, {"finish_reason", nullptr}}})));
+  return data(chunk(json::array({{{"index", i}, {"delta", d},
+                                  {"logprobs", logprobs_of(i, tokens)},
+                                  {"finish_reason", nullptr}}})));
 }
 
 std::string openai_format::finish_choice(size_t i, const std::string& reason) {
@@ -115,7 +143,12 @@ std::string openai_format::text_of(const stream_event& e) {
   const std::string type = ev.value("type", "");
   const size_t index = ev.value("index", size_t{0});
   if ((type == "delta" || type == "choice") && index >= texts_.size()) return {};
-  if (type == "delta") return delta(index, ev.value("text", ""));
+  if (type == "delta") {
+    const json none = json::array();
+    const json& tokens = ev.contains("logprobs") && ev["logprobs"].is_array() ? ev["logprobs"]
+                                                                              : none;
+    return delta(index, ev.value("text", ""), tokens);
+  }
   if (type == "choice") return finish_choice(index, ev.value("finish_reason", "stop"));
   if (type == "completed") {
     usage_ = ev.value("usage", json::object());
@@ -157,7 +190,8 @@ std::string openai_format::buffered_answer() const {
   } else {
     json choices = json::array();
     for (size_t i = 0; i < texts_.size(); ++i) {
-      json c = {{"index", i}, {"logprobs", nullptr}, {"finish_reason", finish_[i]}};
+      json c = {{"index", i}, {"logprobs", logprobs_of(i, tokens_[i])},
+                {"finish_reason", finish_[i]}};
       if (chat()) {
         json message = {{"role", "assistant"}, {"content", texts_[i]}};
         if (split_) {

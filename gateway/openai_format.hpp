@@ -5,6 +5,10 @@
 //   `data: [DONE]`; an error mid-stream is a `data: {"error": ...}` line before [DONE];
 // - buffered: one chat.completion or text_completion object when the last event arrives, or
 //   the error as an HTTP status and JSON body.
+// Logprobs, when asked for, come in OpenAI's shape of each kind: chat's
+// `{"content": [{token, logprob, bytes, top_logprobs}], "refusal": null}`, text's parallel lists
+// `{tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset}`; a chunk carries its
+// delta's tokens, a buffered choice all of them, and `null` stands where none were asked for.
 // Chat answers split reasoning at </think> (reasoning_split.hpp) when the parser is on.
 // abandoned() runs the callback it was given (the gateway marks the request cancelled).
 #pragma once
@@ -36,17 +40,21 @@ private:
   bool chat() const { return kind_ == pipeline::completion_kind::completion_kind_chat; }
   nlohmann::json chunk(nlohmann::json choices) const;
   std::string data(const nlohmann::json& j) const;
-  std::string delta(size_t index, const std::string& text);
+  std::string delta(size_t index, const std::string& text, const nlohmann::json& logprobs);
+  nlohmann::json logprobs_of(size_t index, const nlohmann::json& tokens) const;
   std::string finish_choice(size_t index, const std::string& reason);
   std::string buffered_answer() const;
 
   std::string id_, model_;
   pipeline::completion_kind kind_;
   int64_t created_;
-  bool stream_, include_usage_, split_;
+  bool stream_, include_usage_, split_, logprobs_;
   std::function<void()> on_abandon_;
   std::vector<reasoning_splitter> splitters_;
   std::vector<std::string> texts_;
+  std::vector<nlohmann::json> tokens_; // a buffered answer's token logprobs, per choice
+  // A text completion's text_offset of each choice's next token (chunks come one by one).
+  mutable std::vector<size_t> token_offsets_;
   std::vector<std::string> finish_;
   nlohmann::json usage_;
   nlohmann::json error_; // set: the request ended in an error

@@ -62,6 +62,19 @@ std::string content_of(const json& m, const std::string& where, size_t cap, size
   return out;
 }
 
+// OpenAI's two spellings: chat asks `logprobs: true` with `top_logprobs` alternatives (which
+// need logprobs), text asks `logprobs: N`. -1: none.
+int32_t logprobs_field(const json& body, completion_kind kind, int32_t max_top) {
+  const bool given = body.contains("logprobs") && !body["logprobs"].is_null();
+  if (kind == completion_kind::completion_kind_text) {
+    return given ? int_field(body, "logprobs", -1, 0, max_top) : -1;
+  }
+  if (given && !body["logprobs"].is_boolean()) throw input_error("logprobs must be true or false");
+  const bool wanted = given && body["logprobs"].get<bool>();
+  const bool top_given = body.contains("top_logprobs") && !body["top_logprobs"].is_null();
+  if (top_given && !wanted) throw input_error("top_logprobs needs logprobs: true");
+  return wanted ? int_field(body, "top_logprobs", 0, 0, max_top) : -1;
+}
 
 } // namespace
 
@@ -152,6 +165,7 @@ completion_request parse_openai_request(const json& body, completion_kind kind,
     }
     r.include_usage = o.value("include_usage", false);
   }
+  r.logprobs = logprobs_field(body, kind, limits.max_top_logprobs);
   // Checked last: a malformed request says what is malformed before what is unknown.
   auto pool = pool_of_model(r.model);
   if (!pool) throw input_error("model_not_found: no model \"" + r.model + "\"");
@@ -174,6 +188,12 @@ std::string to_queue_json(const completion_request& r) {
               {"seed", r.seed},
               {"stop", r.stop},
               {"created", r.created}};
+  if (r.logprobs >= 0 && r.kind == completion_kind::completion_kind_chat) {
+    out["logprobs"] = true;
+    out["top_logprobs"] = r.logprobs;
+  } else if (r.logprobs >= 0) {
+    out["logprobs"] = r.logprobs;
+  }
   if (r.kind == completion_kind::completion_kind_chat) {
     out["messages"] = messages;
   } else {
@@ -208,7 +228,7 @@ std::vector<pt::task_msg> completion_tasks(const completion_request& r) {
                                                .stop = r.stop},
                    .sampling = {.temperature = r.temperature, .top_p = r.top_p,
                                 .max_tokens = r.max_tokens, .seed = r.seed,
-                                .stream = static_cast<uint64_t>(i)},
+                                .stream = static_cast<uint64_t>(i), .logprobs = r.logprobs},
                    .pool = r.pool});
   }
   return out;

@@ -4,7 +4,7 @@
 // - Models name role pools: proofmesh-generator, proofmesh-verifier, proofmesh-meta-verifier.
 // - Supported fields: model, messages (chat) or prompt (text, one string), n, temperature,
 //   top_p, max_tokens (or max_completion_tokens), stop (a string or up to 4), seed, stream,
-//   stream_options.include_usage. Other fields OpenAI clients send are ignored, as vLLM does;
+//   stream_options.include_usage, logprobs (chat: with top_logprobs). Other fields OpenAI clients send are ignored, as vLLM does;
 //   a supported field of the wrong type or range is an input_error naming it.
 // - The queue form is our own JSON (to_queue_json), versioned by the stream entry like jobs,
 //   and parsed back with the same checks (from_queue_json), so a hand-written entry cannot
@@ -40,6 +40,8 @@ struct completion_request {
   uint64_t seed = 0;
   bool stream = false;
   bool include_usage = false;
+  int32_t logprobs = -1; // -1: none; n: each token's logprob with n alternatives (chat:
+                         // logprobs + top_logprobs; text: logprobs n)
   int64_t created = 0; // unix seconds, echoed in every answer
 };
 
@@ -50,6 +52,7 @@ struct completion_limits {
   size_t max_stop_bytes = 256;
   int32_t max_tokens = 1 << 20;
   size_t max_text_bytes = size_t{2} << 20; // prompt, or all messages' contents together
+  int32_t max_top_logprobs = 20;           // OpenAI's cap for top_logprobs
 };
 
 /// The pool a model name serves; nullopt for a model we do not have.

@@ -17,9 +17,15 @@ openai_call openai_request(const pt::task_msg& task, const std::string& prompt,
   if (task.sampling.seed != 0) body["seed"] = task.sampling.seed;
   if (const auto* c = std::get_if<pt::complete_input>(&task.input)) {
     if (!c->stop.empty()) body["stop"] = c->stop;
+    const int32_t lp = task.sampling.logprobs;
     if (c->messages.empty()) {
       body["prompt"] = c->prompt;
+      if (lp >= 0) body["logprobs"] = lp;
       return {"/v1/completions", body};
+    }
+    if (lp >= 0) {
+      body["logprobs"] = true;
+      body["top_logprobs"] = lp;
     }
     json messages = json::array();
     for (const pt::chat_turn& m : c->messages) {
@@ -31,6 +37,54 @@ openai_call openai_request(const pt::task_msg& task, const std::string& prompt,
   body["messages"] = json::array({{{"role", "user"}, {"content", prompt}}});
   return {"/v1/chat/completions", body};
 }
+
+namespace {
+
+float logprob_of(const json& v) {
+  return v.is_number() ? std::min(0.0f, v.get<float>()) : -9999.0f; // null: OpenAI's "-inf"
+}
+
+std::string token_of(const json& entry) {
+  if (entry.contains("bytes") && entry["bytes"].is_array()) {
+    std::string out;
+    for (const json& b : entry["bytes"]) {
+      if (b.is_number_unsigned() && b.get<uint64_t>() < 256) out += static_cast<char>(b.get<int>());
+    }
+    return out;
+  }
+  return entry.value("token", "");
+}
+
+// Chat's {"content": [{token, logprob, bytes, top_logprobs}]} or text's parallel lists.
+std::vector<pt::token_logprob> logprobs_of(const json& lp) {
+  std::vector<pt::token_logprob> out;
+  if (!lp.is_object()) return out;
+  if (lp.contains("content") && lp["content"].is_array()) {
+    for (const json& t : lp["content"]) {
+      if (!t.is_object()) continue;
+      pt::token_logprob one{.token = token_of(t), .logprob = logprob_of(t.value("logprob", json()))};
+      for (const json& a : t.value("top_logprobs", json::array())) {
+        if (a.is_object()) one.top.push_back({token_of(a), logprob_of(a.value("logprob", json()))});
+      }
+      out.push_back(std::move(one));
+    }
+    return out;
+  }
+  const json tokens = lp.value("tokens", json::array());
+  const json values = lp.value("token_logprobs", json::array());
+  const json tops = lp.value("top_logprobs", json::array());
+  for (size_t i = 0; i < tokens.size() && i < values.size(); ++i) {
+    pt::token_logprob one{.token = tokens[i].is_string() ? tokens[i].get<std::string>() : "",
+                          .logprob = logprob_of(values[i])};
+    if (i < tops.size() && tops[i].is_object()) {
+      for (const auto& [token, v] : tops[i].items()) one.top.push_back({token, logprob_of(v)});
+    }
+    out.push_back(std::move(one));
+  }
+  return out;
+}
+
+} // namespace
 
 openai_answer parse_openai_answer(const json& reply) {
   if (!reply.is_object() || !reply.contains("choices") || !reply["choices"].is_array() ||
@@ -56,6 +110,7 @@ openai_answer parse_openai_answer(const json& reply) {
   } else {
     throw input_error("choices[0] has neither message nor text");
   }
+  if (choice.contains("logprobs")) a.logprobs = logprobs_of(choice["logprobs"]);
   if (reply.contains("usage") && reply["usage"].is_object()) {
     const json& u = reply["usage"];
     auto count = [&](const char* k) {

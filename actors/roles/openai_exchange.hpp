@@ -9,6 +9,9 @@
 //   that does not split reasoning already sent the whole text). A null content is "".
 // - finish_reason "stop" is a stop; anything else ("length", "abort", ...) did not finish, and
 //   is dropped by the parser as the reference drops it.
+// - A raw completion that wants logprobs asks for them in the kind's spelling (chat:
+//   logprobs + top_logprobs; text: logprobs N), and the answer's are read back in either shape
+//   (a token's `bytes`, where given, are its bytes; else its text).
 // - Anything that is not a completion object is an input_error naming what is missing.
 #pragma once
 
@@ -34,6 +37,7 @@ struct openai_answer {
   bool stopped = false; // finish_reason == "stop"
   uint32_t prompt_tokens = 0;
   uint32_t completion_tokens = 0;
+  std::vector<transport::token_logprob> logprobs; // when the answer has them
 };
 
 openai_answer parse_openai_answer(const nlohmann::json& reply);

@@ -2,6 +2,7 @@
 
 #include "schemas/mesh_generated.h"
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -52,6 +53,20 @@ struct payload_writer {
 
   fb::Offset<fb::String> str(const std::string& s) const { return b.CreateString(s); }
 
+  // Absent when empty, so a task or result without logprobs costs nothing.
+  fb::Offset<fb::Vector<fb::Offset<w::TokenLogprob>>> logprobs(
+      const std::vector<token_logprob>& list) const {
+    if (list.empty()) return 0;
+    std::vector<fb::Offset<w::TokenLogprob>> tokens;
+    tokens.reserve(list.size());
+    for (const token_logprob& t : list) {
+      std::vector<fb::Offset<w::TopLogprob>> top;
+      for (const top_logprob& a : t.top) top.push_back(w::CreateTopLogprob(b, str(a.token), a.logprob));
+      tokens.push_back(w::CreateTokenLogprob(b, str(t.token), t.logprob, b.CreateVector(top)));
+    }
+    return b.CreateVector(tokens);
+  }
+
   std::pair<w::Payload, fb::Offset<void>> operator()(const task_msg& t) const {
     std::pair<w::TaskInput, fb::Offset<void>> input = std::visit(
         [&](const auto& in) -> std::pair<w::TaskInput, fb::Offset<void>> {
@@ -83,7 +98,7 @@ struct payload_writer {
         t.input);
     const sampling_spec& s = t.sampling;
     auto sampling = w::CreateSampling(b, s.temperature, s.top_p, s.top_k, s.max_tokens, s.seed,
-                                      s.stream);
+                                      s.stream, s.logprobs);
     auto task = w::CreateTask(b, str(t.task_id), str(t.job_id),
                               static_cast<w::Role>(t.task_role()), input.first, input.second,
                               sampling, t.attempt);
@@ -106,7 +121,9 @@ struct payload_writer {
                     w::CreateMetaVerifyOutput(b, str(out.analysis), out.quality).Union()};
           } else if constexpr (std::is_same_v<T, complete_output>) {
             return {w::TaskOutput::CompleteOutput,
-                    w::CreateCompleteOutput(b, str(out.text), str(out.finish_reason)).Union()};
+                    w::CreateCompleteOutput(b, str(out.text), str(out.finish_reason),
+                                            logprobs(out.logprobs), out.logprobs_offset)
+                        .Union()};
           } else {
             return {w::TaskOutput::NONE, 0};
           }
@@ -133,7 +150,7 @@ struct payload_writer {
   std::pair<w::Payload, fb::Offset<void>> operator()(const progress_msg& p) const {
     return {w::Payload::Progress,
             w::CreateProgress(b, str(p.task_id), p.completion_tokens, str(p.text_delta),
-                              p.text_offset)
+                              p.text_offset, logprobs(p.logprobs), p.logprobs_offset)
                 .Union()};
   }
 };
@@ -182,6 +199,34 @@ struct field_reader {
     return v;
   }
   std::string body(const fb::String* s) { return text(s, limits.max_text_bytes); }
+  // Token logprobs: counts capped, each logprob finite and at most 0, tokens an id's size.
+  std::vector<token_logprob> logprobs(const fb::Vector<fb::Offset<w::TokenLogprob>>* v) {
+    std::vector<token_logprob> out;
+    if (v == nullptr) return out;
+    if (v->size() > limits.max_logprob_tokens) {
+      fail(wire_errc::wire_errc_field_too_long);
+      return out;
+    }
+    auto logprob = [&](float x) { return x <= 0 ? finite(x) : (fail(wire_errc::wire_errc_bad_value), 0.f); };
+    for (const w::TokenLogprob* t : *v) {
+      if (t == nullptr) continue;
+      token_logprob one{.token = text(t->token(), limits.max_id_bytes),
+                        .logprob = logprob(t->logprob())};
+      if (t->top() != nullptr) {
+        if (t->top()->size() > static_cast<size_t>(limits.max_top_logprobs)) {
+          fail(wire_errc::wire_errc_field_too_long);
+          return out;
+        }
+        for (const w::TopLogprob* a : *t->top()) {
+          if (a != nullptr) {
+            one.top.push_back({text(a->token(), limits.max_id_bytes), logprob(a->logprob())});
+          }
+        }
+      }
+      out.push_back(std::move(one));
+    }
+    return out;
+  }
   float finite(float v) {
     if (!std::isfinite(v)) {
       fail(wire_errc::wire_errc_bad_value);
@@ -201,9 +246,10 @@ sampling_spec read_sampling(const w::Sampling* s, field_reader& f) {
   }
   out = {.temperature = f.finite(s->temperature()), .top_p = f.finite(s->top_p()),
          .top_k = s->top_k(), .max_tokens = s->max_tokens(), .seed = s->seed(),
-         .stream = s->stream()};
+         .stream = s->stream(), .logprobs = s->logprobs()};
   if (out.temperature < 0 || out.temperature > 100 || !(out.top_p > 0 && out.top_p <= 1) ||
-      out.top_k < 0 || out.max_tokens < 1 || out.max_tokens > f.limits.max_tokens) {
+      out.top_k < 0 || out.max_tokens < 1 || out.max_tokens > f.limits.max_tokens ||
+      out.logprobs < -1 || out.logprobs > f.limits.max_top_logprobs) {
     f.fail(wire_errc::wire_errc_bad_value);
   }
   return out;
@@ -312,7 +358,8 @@ std::optional<wire_message> read_result(const w::TaskResult* r, field_reader& f)
     }
     case w::TaskOutput::CompleteOutput: {
       const auto* o = r->output_as_CompleteOutput();
-      complete_output c{f.body(o->text()), f.text(o->finish_reason(), f.limits.max_id_bytes)};
+      complete_output c{f.body(o->text()), f.text(o->finish_reason(), f.limits.max_id_bytes),
+                        f.logprobs(o->logprobs()), o->logprobs_offset()};
       if (c.finish_reason != "stop" && c.finish_reason != "length") {
         f.fail(wire_errc::wire_errc_bad_value);
       }
@@ -341,8 +388,12 @@ decode_result decode(std::span<const uint8_t> bytes, const wire_limits& limits) 
       !w::EnvelopeBufferHasIdentifier(bytes.data())) {
     return {.error = wire_errc::wire_errc_malformed};
   }
-  // Depth and table-count caps bound the Verifier's own work on hostile input.
-  fb::Verifier verifier(bytes.data(), bytes.size(), /*max_depth=*/16, /*max_tables=*/64);
+  // Depth and table-count caps bound the Verifier's own work on hostile input. Token logprobs
+  // are a table each (and one per alternative), so the count follows the size: no table takes
+  // fewer than 4 bytes, and the work stays linear in a buffer already capped above.
+  fb::Verifier verifier(bytes.data(), bytes.size(), /*max_depth=*/16,
+                        /*max_tables=*/static_cast<fb::uoffset_t>(
+                            std::max<size_t>(64, limits.max_message_bytes / 4)));
   if (!w::VerifyEnvelopeBuffer(verifier)) {
     return {.error = wire_errc::wire_errc_malformed};
   }
@@ -384,7 +435,7 @@ decode_result decode(std::span<const uint8_t> bytes, const wire_limits& limits) 
     case w::Payload::Progress: {
       const auto* p = env->payload_as_Progress();
       out = progress_msg{f.id(p->task_id()), p->completion_tokens(), f.body(p->text_delta()),
-                         p->text_offset()};
+                         p->text_offset(), f.logprobs(p->logprobs()), p->logprobs_offset()};
       break;
     }
     default:

@@ -32,6 +32,8 @@ struct wire_limits {
   int32_t max_tokens = 1 << 20;               // sampling.max_tokens
   size_t max_messages = 256;                  // chat turns of a completion task
   size_t max_stop_strings = 16;               // stop strings of a completion task (each an id's size)
+  size_t max_logprob_tokens = 65536;          // token logprobs per result or progress message
+  int32_t max_top_logprobs = 20;              // alternatives per token (OpenAI's cap too)
 };
 
 enum class wire_errc : uint8_t {

@@ -16,7 +16,7 @@ using proofmesh::std_inspect::inspect;
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sampling_spec& x) {
   return f(caf::meta::type_name("sampling_spec"), x.temperature, x.top_p, x.top_k, x.max_tokens,
-           x.seed, x.stream);
+           x.seed, x.stream, x.logprobs);
 }
 
 template <class Inspector>
@@ -66,8 +66,19 @@ typename Inspector::result_type inspect(Inspector& f, meta_verify_output& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, top_logprob& x) {
+  return f(caf::meta::type_name("top_logprob"), x.token, x.logprob);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_logprob& x) {
+  return f(caf::meta::type_name("token_logprob"), x.token, x.logprob, x.top);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, complete_output& x) {
-  return f(caf::meta::type_name("complete_output"), x.text, x.finish_reason);
+  return f(caf::meta::type_name("complete_output"), x.text, x.finish_reason, x.logprobs,
+           x.logprobs_offset);
 }
 
 template <class Inspector>

@@ -22,6 +22,7 @@ struct sampling_spec {
   int32_t max_tokens = 16;
   uint64_t seed = 0;
   uint64_t stream = 0;
+  int32_t logprobs = -1; // a completion's: -1 none; n: each token's own and n alternatives
   bool operator==(const sampling_spec&) const = default;
 };
 
@@ -84,9 +85,23 @@ struct meta_verify_output {
   float quality = 0;
   bool operator==(const meta_verify_output&) const = default;
 };
+// A generated token's logprob and its step's most likely alternatives; token is its bytes.
+struct top_logprob {
+  std::string token;
+  float logprob = 0;
+  bool operator==(const top_logprob&) const = default;
+};
+struct token_logprob {
+  std::string token;
+  float logprob = 0;
+  std::vector<top_logprob> top;
+  bool operator==(const token_logprob&) const = default;
+};
 struct complete_output {
   std::string text;
   std::string finish_reason; // "stop" or "length"
+  std::vector<token_logprob> logprobs; // the tokens from logprobs_offset on, when asked for
+  uint32_t logprobs_offset = 0;        // how many went out in progress messages before
   bool operator==(const complete_output&) const = default;
 };
 using task_output = std::variant<std::monostate, generate_output, verify_output,
@@ -138,6 +153,8 @@ struct progress_msg {
   uint32_t completion_tokens = 0;
   std::string text_delta;   // a completion task's text from text_offset on
   uint32_t text_offset = 0;
+  std::vector<token_logprob> logprobs; // a completion task's token logprobs from logprobs_offset
+  uint32_t logprobs_offset = 0;
   bool operator==(const progress_msg&) const = default;
 };
 

@@ -264,10 +264,11 @@ __global__ void __launch_bounds__(threads) sample_kernel(sample_params p, row_gl
 
   // Top-k logprobs (single-block rows only: the launcher never splits a row that wants them):
   // keys above the K-th largest, then ties at it in id order, sorted.
+  float lse = 0;
   if (p.num_logprobs > 0) {
     float local_sum = 0;
     for (int64_t i = threadIdx.x; i < p.vocab; i += threads) local_sum += expf(row[i] - max_logit);
-    const float lse = max_logit + logf(block_sum(local_sum, s));
+    lse = max_logit + logf(block_sum(local_sum, s));
     const int k = static_cast<int>(p.num_logprobs < p.vocab ? p.num_logprobs : p.vocab);
     const uint32_t kth = radix_select(c, row, 0u, static_cast<unsigned long long>(k),
                                       [](int64_t) { return 1ull; }, 0, s);
@@ -369,7 +370,10 @@ __global__ void __launch_bounds__(threads) sample_kernel(sample_params p, row_gl
     }
   }
   const int token = row_argmax(c, best, best_id, s);
-  if (threadIdx.x == 0 && blockIdx.y == 0) p.tokens[r] = token;
+  if (threadIdx.x == 0 && blockIdx.y == 0) {
+    p.tokens[r] = token;
+    if (p.num_logprobs > 0 && p.token_logprobs != nullptr) p.token_logprobs[r] = row[token] - lse;
+  }
 }
 
 // Blocks per row: rows of a small batch split over the multiprocessors (at most what can be

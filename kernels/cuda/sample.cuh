@@ -2,7 +2,7 @@
 // copies a few integers to the host instead of [rows, vocab] floats.
 // Rules of the road:
 // - Logprobs are the log-softmax of the raw logits, highest first, ties by lower id (the same
-//   contract as the CPU sampler).
+//   contract as the CPU sampler); with them, the sampled token's own (it may be outside the top).
 // - temperature <= 0 or top_k == 1 is greedy: the first maximum.
 // - Otherwise temperature, then top-k (ties at the k-th value kept, as transformers does), then
 //   top-p (the smallest highest-first set whose mass reaches top_p), then one draw by the
@@ -40,6 +40,7 @@ struct sample_params {
   int32_t* tokens;                  // [rows]
   int32_t* top_ids;                 // [rows, num_logprobs], or nullptr when num_logprobs == 0
   float* top_logprobs;              // [rows, num_logprobs], or nullptr when num_logprobs == 0
+  float* token_logprobs = nullptr;  // [rows]: each sampled token's own; nullptr: not written
   int64_t rows;
   int64_t vocab;
   int32_t num_logprobs;             // [0, max_sample_logprobs]

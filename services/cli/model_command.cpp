@@ -17,7 +17,7 @@ struct init_flags {
   uint64_t seed = 0;
   std::string out;
   std::string dtype = "float32";
-  std::string script_file;
+  std::vector<std::string> script_files;
 };
 
 } // namespace
@@ -31,8 +31,10 @@ command_fn add_model_command(CLI::App& app) {
   init->add_option("--seed", flags->seed, "seed for the weights");
   init->add_option("--out", flags->out, "output folder")->required();
   init->add_option("--dtype", flags->dtype, "float32 or bfloat16");
-  init->add_option("--script-file", flags->script_file,
-                   "a scripted model instead: it always writes this file's text (for tests)");
+  init->add_option("--script-file", flags->script_files,
+                   "a scripted model instead: it always writes this file's text (for tests and "
+                   "the demo); given several times, one of the files, drawn from each "
+                   "completion's seed");
   return [flags] {
     auto arch = engine::parse_model_arch(flags->arch);
     if (!arch) {
@@ -46,18 +48,19 @@ command_fn add_model_command(CLI::App& app) {
     if (flags->dtype != "float32" && flags->dtype != "bfloat16") {
       throw input_error("--dtype must be float32 or bfloat16, got \"" + flags->dtype + "\"");
     }
-    std::string script;
-    if (!flags->script_file.empty()) {
-      script = read_text_file(flags->script_file, size_t{64} << 10);
-      if (script.empty()) throw input_error("--script-file is empty");
+    if (flags->script_files.size() > 64) throw input_error("at most 64 --script-file");
+    std::vector<std::string> scripts;
+    for (const std::string& file : flags->script_files) {
+      scripts.push_back(read_text_file(file, size_t{64} << 10));
+      if (scripts.back().empty()) throw input_error("--script-file " + file + " is empty");
     }
     engine::init_random_model({.arch = *arch,
                                .preset = *preset,
                                .seed = flags->seed,
                                .bf16 = flags->dtype == "bfloat16",
                                .out_dir = flags->out,
-                               .script = script});
-    std::cerr << "wrote a " << (script.empty() ? "random-weight " : "scripted ") << flags->arch << " model (" << flags->preset << ", "
+                               .scripts = scripts});
+    std::cerr << "wrote a " << (scripts.empty() ? "random-weight " : "scripted ") << flags->arch << " model (" << flags->preset << ", "
               << flags->dtype << ", seed " << flags->seed << ") to " << flags->out << "\n";
     return 0;
   };

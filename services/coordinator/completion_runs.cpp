@@ -26,6 +26,44 @@ json error_event(pt::api_code code, const std::string& message) {
   return {{"type", "error"}, {"code", pt::api_code_name(code)}, {"message", message}};
 }
 
+// What a delta from `offset` adds past the `emitted` already passed on (bytes of text, or token
+// logprobs): empty when all of it was seen, or when it starts past a gap.
+template <class Sequence>
+Sequence fresh_part(uint32_t& emitted, const Sequence& delta, uint32_t offset) {
+  const size_t end = static_cast<size_t>(offset) + delta.size();
+  if (end <= emitted || offset > emitted) return {};
+  Sequence fresh(delta.begin() + (emitted - offset), delta.end());
+  emitted = static_cast<uint32_t>(end);
+  return fresh;
+}
+
+// A token in OpenAI's chat shape: its text, its bytes (a token may end inside a character, which
+// the text shows as U+FFFD), its logprob.
+json token_json(const std::string& token, float logprob) {
+  return {{"token", token},
+          {"logprob", logprob},
+          {"bytes", std::vector<uint8_t>(token.begin(), token.end())}};
+}
+
+json logprobs_json(const std::vector<pt::token_logprob>& tokens) {
+  json out = json::array();
+  for (const pt::token_logprob& t : tokens) {
+    json entry = token_json(t.token, t.logprob);
+    json top = json::array();
+    for (const pt::top_logprob& a : t.top) top.push_back(token_json(a.token, a.logprob));
+    entry["top_logprobs"] = std::move(top);
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+json delta_event(size_t index, const std::string& text,
+                 const std::vector<pt::token_logprob>& logprobs) {
+  json ev = {{"type", "delta"}, {"index", index}, {"text", text}};
+  if (!logprobs.empty()) ev["logprobs"] = logprobs_json(logprobs);
+  return ev;
+}
+
 } // namespace
 
 void completion_runs::event(const std::string& id, const std::string& text, bool last,
@@ -116,11 +154,11 @@ void completion_runs::on_progress(const pt::progress_msg& p) {
   auto who = owner(p.task_id);
   if (!who) return;
   choice& c = runs_.at(who->first).choices[who->second];
-  const size_t end = static_cast<size_t>(p.text_offset) + p.text_delta.size();
-  if (c.done || end <= c.emitted || p.text_offset > c.emitted) return; // seen, or a gap
-  const std::string fresh = p.text_delta.substr(c.emitted - p.text_offset);
-  c.emitted = static_cast<uint32_t>(end);
-  event(who->first, dump({{"type", "delta"}, {"index", who->second}, {"text", fresh}}));
+  if (c.done) return;
+  const std::string text = fresh_part(c.emitted, p.text_delta, p.text_offset);
+  const auto logprobs = fresh_part(c.logprobs_emitted, p.logprobs, p.logprobs_offset);
+  if (text.empty() && logprobs.empty()) return; // seen, or past a gap the result will fill
+  event(who->first, dump(delta_event(who->second, text, logprobs)));
 }
 
 completion_runs::step completion_runs::on_result(const pt::task_result_msg& result) {
@@ -154,9 +192,25 @@ completion_runs::step completion_runs::on_result(const pt::task_result_msg& resu
                                                           : result.error)));
     return gone;
   }
-  if (out->text.size() > c.emitted) { // the tail the last progress did not carry
-    event(who->first, dump({{"type", "delta"}, {"index", who->second},
-                            {"text", out->text.substr(c.emitted)}}));
+  if (out->logprobs_offset > c.logprobs_emitted) {
+    // A progress message with logprobs was lost (the text is whole in the result, its logprobs
+    // are not): run the choice again; its deltas skip what the client already has.
+    if (c.attempts < max_attempts) {
+      ++c.attempts;
+      pt::task_msg again = r.tasks[who->second];
+      again.attempt = c.attempts - 1;
+      return {.rerun = std::move(again)};
+    }
+    step gone{.withdraw = open_tasks(who->first)};
+    end(who->first, dump(error_event(api_code_completion_failed,
+                                     "the completion's logprobs were lost in transit")));
+    return gone;
+  }
+  // The tail the last progress did not carry.
+  const std::string text = out->text.size() > c.emitted ? out->text.substr(c.emitted) : "";
+  const auto logprobs = fresh_part(c.logprobs_emitted, out->logprobs, out->logprobs_offset);
+  if (!text.empty() || !logprobs.empty()) {
+    event(who->first, dump(delta_event(who->second, text, logprobs)));
   }
   c.emitted = static_cast<uint32_t>(out->text.size());
   c.done = true;

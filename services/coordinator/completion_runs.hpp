@@ -62,6 +62,7 @@ public:
 private:
   struct choice {
     uint32_t emitted = 0; // bytes passed on
+    uint32_t logprobs_emitted = 0; // token logprobs passed on
     bool done = false;
     uint32_t attempts = 1;
     uint32_t handed_back = 0; // returns unrun (a worker shutting down): no attempt spent

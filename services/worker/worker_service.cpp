@@ -8,6 +8,7 @@
 #include "actors/engine/weights/weight_store.hpp"
 #include "actors/roles/role_result.hpp"
 #include "actors/roles/role_templates.hpp"
+#include "actors/roles/token_logprobs.hpp"
 #include "actors/transport/worker_link.hpp"
 #include "services/worker/worker_frame.hpp"
 
@@ -31,9 +32,12 @@ struct in_flight_task {
   pt::task_msg task;
   uint32_t prompt_tokens = 0;
   clock_type::time_point started;
-  // A raw completion streams its text to the coordinator: what is not sent yet, from where.
+  // A raw completion streams its text (and its token logprobs, when asked for) to the
+  // coordinator: what is not sent yet, from where.
   std::string unsent;
   uint32_t sent_bytes = 0;
+  std::vector<pt::token_logprob> unsent_logprobs;
+  uint32_t sent_logprobs = 0;
   uint32_t tokens = 0;
   clock_type::time_point last_sent;
 };
@@ -183,7 +187,9 @@ private:
         .max_tokens = static_cast<int32_t>(
             std::min<int64_t>(room, std::min(task.sampling.max_tokens, c_.max_tokens))),
         .sampling = {.temperature = task.sampling.temperature, .top_p = task.sampling.top_p,
-                     .top_k = task.sampling.top_k, .seed = task.sampling.seed},
+                     .top_k = task.sampling.top_k, .seed = task.sampling.seed,
+                     .num_logprobs = roles::engine_logprobs_for(
+                         raw != nullptr ? task.sampling.logprobs : -1)},
         .stop_strings = raw != nullptr ? raw->stop : std::vector<std::string>{},
         .stop_ids = stop_ids_,
         .stream = task.sampling.stream};
@@ -210,6 +216,12 @@ private:
     auto it = running_.find(e.id);
     if (it == running_.end()) return;
     in_flight_task& t = it->second;
+    if (e.token >= 0 && t.task.sampling.logprobs >= 0) {
+      if (auto lp = roles::token_logprob_of(tok_, e.token, e.logprobs, t.task.sampling.logprobs,
+                                            stop_ids_)) {
+        t.unsent_logprobs.push_back(std::move(*lp));
+      }
+    }
     if (!e.finished) {
       if (std::holds_alternative<pt::complete_input>(t.task.input)) {
         t.unsent += e.text;
@@ -225,7 +237,12 @@ private:
     const auto elapsed = static_cast<uint32_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t.started)
             .count());
-    finish(e.id, roles::make_result(t.task, *e.finished, t.prompt_tokens, elapsed));
+    pt::task_result_msg result = roles::make_result(t.task, *e.finished, t.prompt_tokens, elapsed);
+    if (auto* out = std::get_if<pt::complete_output>(&result.output)) { // what progress did not carry
+      out->logprobs = std::move(t.unsent_logprobs);
+      out->logprobs_offset = t.sent_logprobs;
+    }
+    finish(e.id, result);
   }
 
   void finish(pe::request_id id, const pt::task_result_msg& result) {
@@ -242,10 +259,18 @@ private:
   void stream_progress() {
     const auto now = clock_type::now();
     for (auto& [id, r] : running_) {
-      if (r.unsent.empty() || now - r.last_sent < std::chrono::milliseconds(20)) continue;
+      if ((r.unsent.empty() && r.unsent_logprobs.empty()) ||
+          now - r.last_sent < std::chrono::milliseconds(20)) {
+        continue;
+      }
+      const auto tokens = static_cast<uint32_t>(r.unsent_logprobs.size());
       frame_.send_progress(r.link, {.task_id = r.task.task_id, .completion_tokens = r.tokens,
-                                    .text_delta = r.unsent, .text_offset = r.sent_bytes});
+                                    .text_delta = r.unsent, .text_offset = r.sent_bytes,
+                                    .logprobs = std::move(r.unsent_logprobs),
+                                    .logprobs_offset = r.sent_logprobs});
       r.sent_bytes += static_cast<uint32_t>(r.unsent.size());
+      r.sent_logprobs += tokens;
+      r.unsent_logprobs.clear();
       r.unsent.clear();
       r.last_sent = now;
     }

@@ -166,6 +166,121 @@ TEST_F(openai_test, a_streamed_answer_equals_the_buffered_one_for_a_seed) {
   EXPECT_EQ(json::parse(again.body)["choices"], a["choices"]); // the seed reproduces
 }
 
+// One chat entry's checks: a logprob, its bytes spelling its token, `top` alternatives highest
+// first.
+void expect_token_entry(const json& t, size_t top) {
+  ASSERT_TRUE(t.is_object()) << t;
+  EXPECT_LE(t["logprob"].get<double>(), 0.0);
+  const std::string token = t["token"];
+  ASSERT_TRUE(t["bytes"].is_array());
+  ASSERT_EQ(t["top_logprobs"].size(), top) << t;
+  for (size_t k = 0; k + 1 < top; ++k) {
+    EXPECT_GE(t["top_logprobs"][k]["logprob"].get<double>(),
+              t["top_logprobs"][k + 1]["logprob"].get<double>());
+  }
+}
+
+TEST_F(openai_test, logprobs_come_in_openai_shapes_buffered_and_streamed) {
+  start_gateway();
+  const std::string random_model = dir_.str("random");
+  engine::init_random_model({.seed = 11, .out_dir = random_model});
+  start_mesh({.generator_model = random_model});
+  wait_for_generators();
+  const json chat = {{"model", "proofmesh-generator"},
+                     {"messages", {{{"role", "user"}, {"content", "Let n be an integer."}}}},
+                     {"max_tokens", 24}, {"temperature", 1.0}, {"seed", 99},
+                     {"logprobs", true}, {"top_logprobs", 3}};
+  http_reply r = post("/v1/chat/completions", chat);
+  ASSERT_EQ(r.status, 200) << r.body << log("coordinator");
+  json a = json::parse(r.body);
+  const json content = a["choices"][0]["logprobs"]["content"];
+  ASSERT_TRUE(content.is_array()) << r.body.substr(0, 500);
+  const int generated = a["usage"]["completion_tokens"];
+  const bool stopped = a["choices"][0]["finish_reason"] == "stop";
+  EXPECT_EQ(static_cast<int>(content.size()), generated - (stopped ? 1 : 0)); // no end of text
+  int sampled_outside_top = 0;
+  for (const json& t : content) {
+    expect_token_entry(t, 3);
+    sampled_outside_top += t["token"] != t["top_logprobs"][0]["token"];
+  }
+  EXPECT_GT(sampled_outside_top, 0); // at temperature 1 on random weights: its own logprob shows
+
+  // Streamed, the same seed: each chunk carries its delta's tokens; together, the same list.
+  json streamed = chat;
+  streamed["stream"] = true;
+  r = post("/v1/chat/completions", streamed);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json tokens = json::array();
+  for (const std::string& line : data_lines(r.body)) {
+    if (line == "[DONE]") break;
+    const json chunk = json::parse(line);
+    const json& lp = chunk["choices"][0]["logprobs"];
+    if (lp.is_null()) continue; // the finish chunk
+    for (const json& t : lp["content"]) tokens.push_back(t);
+  }
+  EXPECT_EQ(tokens, content) << r.body.substr(0, 3000);
+
+  // Asked for no alternatives: each token's own logprob, and an empty top.
+  json plain = chat;
+  plain["top_logprobs"] = 0;
+  r = post("/v1/chat/completions", plain);
+  ASSERT_EQ(r.status, 200) << r.body;
+  a = json::parse(r.body);
+  ASSERT_EQ(a["choices"][0]["logprobs"]["content"].size(), content.size());
+  for (size_t i = 0; i < content.size(); ++i) {
+    expect_token_entry(a["choices"][0]["logprobs"]["content"][i], 0);
+    EXPECT_EQ(a["choices"][0]["logprobs"]["content"][i]["logprob"], content[i]["logprob"]);
+  }
+
+  // Text completions: OpenAI's parallel lists, offsets into the text; null when not asked.
+  const json text = {{"model", "proofmesh-generator"}, {"prompt", "Let n be an integer."},
+                     {"max_tokens", 24}, {"temperature", 1.0}, {"seed", 5}, {"logprobs", 2}};
+  r = post("/v1/completions", text);
+  ASSERT_EQ(r.status, 200) << r.body;
+  a = json::parse(r.body);
+  const json& lp = a["choices"][0]["logprobs"];
+  ASSERT_TRUE(lp.is_object()) << r.body.substr(0, 500);
+  const size_t n = lp["tokens"].size();
+  EXPECT_GT(n, 0u);
+  ASSERT_EQ(lp["token_logprobs"].size(), n);
+  ASSERT_EQ(lp["top_logprobs"].size(), n);
+  ASSERT_EQ(lp["text_offset"].size(), n);
+  EXPECT_EQ(lp["text_offset"][0], 0);
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_LE(lp["token_logprobs"][i].get<double>(), 0.0);
+    EXPECT_GE(lp["top_logprobs"][i].size(), 1u); // two alternatives, unless they print alike
+    EXPECT_LE(lp["top_logprobs"][i].size(), 2u);
+    if (i > 0) {
+      EXPECT_GE(lp["text_offset"][i], lp["text_offset"][i - 1]);
+    }
+  }
+  json no_logprobs = text;
+  no_logprobs.erase("logprobs");
+  r = post("/v1/completions", no_logprobs);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(json::parse(r.body)["choices"][0]["logprobs"].is_null());
+}
+
+// The script is one token: its logprob is all but 0, and its text is the whole answer.
+TEST_F(openai_test, a_scripted_tokens_logprob_is_certain) {
+  start_gateway();
+  start_mesh({.generator_model = thinking_model()});
+  wait_for_generators();
+  http_reply r = post("/v1/chat/completions",
+                      {{"model", "proofmesh-generator"},
+                       {"messages", {{{"role", "user"}, {"content", "2 + 2?"}}}},
+                       {"logprobs", true}, {"top_logprobs", 2}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json content = json::parse(r.body)["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 1u) << r.body; // end of text has no entry
+  EXPECT_EQ(content[0]["token"], "<think>Let me think.</think>The answer is 4.");
+  EXPECT_GT(content[0]["logprob"].get<double>(), -1e-3);
+  EXPECT_EQ(content[0]["top_logprobs"][0]["token"], content[0]["token"]);
+  std::string bytes;
+  for (const json& b : content[0]["bytes"]) bytes += static_cast<char>(b.get<int>());
+  EXPECT_EQ(bytes, content[0]["token"].get<std::string>());
+}
+
 TEST_F(openai_test, a_client_that_leaves_mid_stream_cancels_its_completion) {
   start_gateway();
   const std::string random_model = dir_.str("random");
@@ -257,6 +372,17 @@ TEST_F(openai_test, bad_requests_get_errors_with_stable_codes) {
       {"five stop strings", "/v1/chat/completions", with("stop", {"a", "b", "c", "d", "e"}),
        gamma_key, 400, "invalid_request"},
       {"stream as a string", "/v1/chat/completions", with("stream", "yes"), gamma_key, 400,
+       "invalid_request"},
+      {"top_logprobs without logprobs", "/v1/chat/completions", with("top_logprobs", 2),
+       gamma_key, 400, "invalid_request"},
+      {"logprobs as a number in a chat", "/v1/chat/completions", with("logprobs", 2), gamma_key,
+       400, "invalid_request"},
+      {"top_logprobs 21", "/v1/chat/completions",
+       json{{"model", "proofmesh-generator"}, {"messages", good["messages"]}, {"logprobs", true},
+            {"top_logprobs", 21}}.dump(),
+       gamma_key, 400, "invalid_request"},
+      {"text logprobs 21", "/v1/completions",
+       R"({"model": "proofmesh-generator", "prompt": "a", "logprobs": 21})", gamma_key, 400,
        "invalid_request"},
       {"a list of prompts", "/v1/completions",
        R"({"model": "proofmesh-generator", "prompt": ["a", "b"]})", gamma_key, 400,

@@ -158,7 +158,8 @@ public:
     }
     specs_.reserve(specs.size());
     sampled_.reserve(static_cast<size_t>(rows * (1 + k)));
-    sampled_logprobs_.reserve(static_cast<size_t>(std::max<int64_t>(1, rows * k)));
+    // Each row's top k, then every row's sampled-token logprob.
+    sampled_logprobs_.reserve(static_cast<size_t>(std::max<int64_t>(1, rows * (k + 1))));
     PM_CUDA_CHECK(cudaMemcpyAsync(specs_.get(), host_specs_.get(),
                                   specs.size() * sizeof(kc::sample_row_params),
                                   cudaMemcpyHostToDevice, stream_));
@@ -167,11 +168,12 @@ public:
     PM_CUDA_CHECK(kc::sample({.logits = ops_->logits(), .params = specs_.get(), .tokens = tokens,
                               .top_ids = k ? tokens + rows : nullptr,
                               .top_logprobs = k ? sampled_logprobs_.get() : nullptr,
+                              .token_logprobs = k ? sampled_logprobs_.get() + rows * k : nullptr,
                               .rows = rows, .vocab = config_.vocab_size, .num_logprobs = k,
                               .workspace = sample_workspace_.get()},
                              stream_));
     std::vector<int32_t> ids(static_cast<size_t>(rows * (1 + k)));
-    std::vector<float> logprobs(static_cast<size_t>(rows * k));
+    std::vector<float> logprobs(static_cast<size_t>(k ? rows * (k + 1) : 0));
     PM_CUDA_CHECK(cudaMemcpyAsync(ids.data(), tokens, ids.size() * sizeof(int32_t),
                                   cudaMemcpyDeviceToHost, stream_));
     if (k > 0) {
@@ -189,6 +191,7 @@ public:
       auto row_lp = logprobs.begin() + static_cast<std::ptrdiff_t>(static_cast<int64_t>(r) * k);
       out[r].logprobs.top_ids.assign(row_ids, row_ids + want);
       out[r].logprobs.top_logprobs.assign(row_lp, row_lp + want);
+      if (want > 0) out[r].logprobs.token_logprob = logprobs[static_cast<size_t>(rows * k) + r];
     }
     return out;
   }

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -179,33 +180,45 @@ void deepseek_preset(model_config& c, bool tiny) {
   c.tie_word_embeddings = false;
 }
 
-// The script as one added (non-special) token, after every other id: one token carries all of it,
-// so the model needs to learn one step, not a sequence.
-std::string with_script_token(const std::string& tok_json, const std::string& script) {
+// Each script as one added (non-special) token, after every other id: one token carries all of
+// it, so the model needs to learn one step, not a sequence.
+std::string with_script_tokens(const std::string& tok_json, const std::vector<std::string>& scripts) {
   nlohmann::ordered_json root = nlohmann::ordered_json::parse(tok_json);
   const tokenizer base = tokenizer::from_json(tok_json);
-  if (find_invalid_utf8(script)) {
-    throw input_error("the script is not valid UTF-8");
+  int32_t next = base.vocab_size();
+  for (size_t i = 0; i < scripts.size(); ++i) {
+    const std::string& script = scripts[i];
+    if (script.empty()) throw input_error("script " + std::to_string(i + 1) + " is empty");
+    if (find_invalid_utf8(script)) {
+      throw input_error("script " + std::to_string(i + 1) + " is not valid UTF-8");
+    }
+    if (base.token_to_id(script) ||
+        std::find(scripts.begin(), scripts.begin() + static_cast<std::ptrdiff_t>(i), script) !=
+            scripts.begin() + static_cast<std::ptrdiff_t>(i)) {
+      throw input_error("script " + std::to_string(i + 1) +
+                        " is already a token of the vocabulary, or another script");
+    }
+    root["added_tokens"].push_back({{"id", next++},
+                                    {"content", script},
+                                    {"single_word", false},
+                                    {"lstrip", false},
+                                    {"rstrip", false},
+                                    {"normalized", false},
+                                    {"special", false}});
   }
-  if (base.token_to_id(script)) {
-    throw input_error("--script is already a token of the vocabulary");
-  }
-  root["added_tokens"].push_back({{"id", base.vocab_size()},
-                                  {"content", script},
-                                  {"single_word", false},
-                                  {"lstrip", false},
-                                  {"rstrip", false},
-                                  {"normalized", false},
-                                  {"special", false}});
   return root.dump(2) + "\n";
 }
 
-// Weights that write the script token after any token but itself, and end of text after it:
+// Weights that write a script token after any token but the scripts, and end of text after one:
 // attention and MLP outputs are zero, so the last hidden state is the current token's
-// embedding; every token but the script embeds along axis 1, the script along axis 0, and the
-// output layer maps axis 1 to the script token and axis 0 to end of text with a margin of tens
-// of logits (certain even at temperature 1).
-void script_weights(std::vector<tensor_buffer>& tensors, const model_config& c, int32_t script) {
+// embedding; every token but the scripts embeds along axis 1, the scripts along axis 0, and the
+// output layer maps axis 1 to every script token alike and axis 0 to end of text, with a margin
+// of tens of logits over everything else (certain even at temperature 1).
+void script_weights(std::vector<tensor_buffer>& tensors, const model_config& c,
+                    const std::vector<int32_t>& scripts) {
+  auto is_script = [&](int64_t v) {
+    return std::find(scripts.begin(), scripts.end(), v) != scripts.end();
+  };
   const int64_t h = c.hidden_size;
   const int32_t eos = c.eos_token_ids.at(0);
   for (tensor_buffer& t : tensors) {
@@ -215,11 +228,11 @@ void script_weights(std::vector<tensor_buffer>& tensors, const model_config& c, 
     if (t.name == "model.norm.weight") std::fill(t.values.begin(), t.values.end(), 1.0f);
     if (t.name == "model.embed_tokens.weight") {
       for (int64_t v = 0; v < c.vocab_size; ++v) {
-        t.values[static_cast<size_t>(v * h + (v == script ? 0 : 1))] = 1.0f;
+        t.values[static_cast<size_t>(v * h + (is_script(v) ? 0 : 1))] = 1.0f;
       }
     }
     if (t.name == "lm_head.weight") {
-      t.values[static_cast<size_t>(int64_t{script} * h + 1)] = 10.0f;
+      for (int32_t s : scripts) t.values[static_cast<size_t>(int64_t{s} * h + 1)] = 10.0f;
       t.values[static_cast<size_t>(int64_t{eos} * h + 0)] = 10.0f;
     }
   }
@@ -305,8 +318,10 @@ void init_random_model(const model_init_params& params) {
                                                .vocab_size = static_cast<int32_t>(c.vocab_size),
                                                .special_tokens = ft.specials,
                                                .bos_token = ft.bos});
-  if (!params.script.empty()) {
-    tok_json = with_script_token(tok_json, params.script);
+  std::vector<std::string> scripts = params.scripts;
+  if (!params.script.empty()) scripts.insert(scripts.begin(), params.script);
+  if (!scripts.empty()) {
+    tok_json = with_script_tokens(tok_json, scripts);
   }
   tokenizer tok = tokenizer::from_json(tok_json);
   c.vocab_size = tok.vocab_size();
@@ -317,7 +332,7 @@ void init_random_model(const model_init_params& params) {
     c.eos_token_ids.push_back(*tok.token_to_id(e));
   }
   c.torch_dtype = params.bf16 ? "bfloat16" : "float32";
-  if (!params.script.empty()) {
+  if (!scripts.empty()) {
     c.tie_word_embeddings = false; // the output layer must differ from the embedding
   }
 
@@ -363,8 +378,10 @@ void init_random_model(const model_init_params& params) {
     add("lm_head.weight", {c.vocab_size, h}, 0.2f, 0.0f);
   }
 
-  if (!params.script.empty()) {
-    script_weights(tensors, c, *tok.token_to_id(params.script));
+  if (!scripts.empty()) {
+    std::vector<int32_t> ids;
+    for (const std::string& s : scripts) ids.push_back(*tok.token_to_id(s));
+    script_weights(tensors, c, ids);
   }
 
   std::vector<std::vector<std::byte>> storage;

@@ -4,7 +4,10 @@
 // golden logits made elsewhere stay valid. The tokenizer is trained on a built-in corpus.
 // A scripted model (params.script) is the exception to "random": whatever the prompt, it writes
 // the script and stops, sampled at any temperature. It is how tests drive the mesh's roles end
-// to end with outputs that parse (a random model's never do); see init_random_model.
+// to end with outputs that parse (a random model's never do); see init_random_model. Given
+// several scripts (params.scripts), it writes one of them, all equally likely: a sampled
+// completion draws one from its seed (greedy writes the first), so a demo's search meets answers
+// of different scores, the same ones for the same seeds.
 #pragma once
 
 #include "actors/engine/model/model_config.hpp"
@@ -13,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace proofmesh::engine {
 
@@ -28,6 +32,7 @@ struct model_init_params {
   bool bf16 = false;            // weights in bf16 instead of float32
   std::string out_dir;          // created if missing
   std::string script;           // non-empty: the model always writes this, then end of text
+  std::vector<std::string> scripts; // or one of these (with script, it is the first)
 };
 
 /// The config the preset gives, before the tokenizer fixes vocab_size.

@@ -53,6 +53,10 @@ sample_result sampler::sample(std::span<const float> logits) {
   sample_result result;
   result.token = draw(logits);
   result.logprobs = top_logprobs(logits, params_.num_logprobs);
+  if (params_.num_logprobs > 0) {
+    result.logprobs.token_logprob =
+        static_cast<float>(logits[static_cast<size_t>(result.token)] - log_sum_exp(logits));
+  }
   return result;
 }
 

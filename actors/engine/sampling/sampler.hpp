@@ -1,4 +1,4 @@
-// Turns one step's logits into a token, and reports top-k logprobs.
+// Turns one step's logits into a token, and reports top-k logprobs and the token's own.
 // Rules of the road: logprobs are the log-softmax of the raw logits (before temperature, top-k
 // and top-p), highest first, ties broken by lower id, as the CLI's --logprobs promises. Sampling
 // applies temperature, then top-k, then top-p, as transformers does. Each sample stream owns a
@@ -24,6 +24,7 @@ struct sampling_params {
 struct step_logprobs {
   std::vector<int32_t> top_ids;
   std::vector<float> top_logprobs;
+  float token_logprob = 0; // the sampled token's own, in or out of the top (when asked for)
 };
 
 struct sample_result {

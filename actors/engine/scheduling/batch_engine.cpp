@@ -296,7 +296,8 @@ void batch_engine::postprocess(const step_schedule& plan, std::vector<sample_res
     }
     active_request& a = active_.at(item.id);
     a.tokens.push_back(picked[b].token);
-    engine_event e{.id = item.id, .text = a.track.accept(std::move(picked[b]))};
+    engine_event e{.id = item.id, .token = picked[b].token, .logprobs = picked[b].logprobs};
+    e.text = a.track.accept(std::move(picked[b]));
     if (a.track.done()) {
       finish(item.id, e);
     }

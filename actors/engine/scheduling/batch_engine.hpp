@@ -39,6 +39,8 @@ struct engine_request {
 struct engine_event {
   request_id id;
   std::string text;                    // text that became safe to show this step
+  int32_t token = -1;                  // the token sampled this step (-1: none)
+  step_logprobs logprobs;              // its logprobs, when the request asked for them
   std::optional<completion> finished;  // set once, when the request ends
   bool cancelled = false;
 };

@@ -22,7 +22,8 @@ typename Inspector::result_type inspect(Inspector& f, sampling_params& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_logprobs& x) {
-  return f(caf::meta::type_name("step_logprobs"), x.top_ids, x.top_logprobs);
+  return f(caf::meta::type_name("step_logprobs"), x.top_ids, x.top_logprobs,
+           x.token_logprob);
 }
 
 template <class Inspector>
@@ -38,7 +39,8 @@ typename Inspector::result_type inspect(Inspector& f, engine_request& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, engine_event& x) {
-  return f(caf::meta::type_name("engine_event"), x.id, x.text, x.finished, x.cancelled);
+  return f(caf::meta::type_name("engine_event"), x.id, x.text, x.token, x.logprobs,
+           x.finished, x.cancelled);
 }
 
 template <class Inspector>

@@ -55,6 +55,15 @@ std::vector<wire_message> every_kind() {
                       .prompt_tokens = 9, .completion_tokens = 3},
       progress_msg{.task_id = "cmpl-1/0", .completion_tokens = 2, .text_delta = "Hel",
                    .text_offset = 0},
+      task_msg{.task_id = "cmpl-3/0", .job_id = "cmpl-3", .input = complete_input{.prompt = "x"},
+               .sampling = {.logprobs = 20}},
+      progress_msg{.task_id = "cmpl-3/0", .completion_tokens = 2, .text_delta = "a\xe2",
+                   .logprobs = {{"a", -0.25f, {{"a", -0.25f}, {"b", -2.0f}}},
+                                {"\xe2", -1.5f, {}}},
+                   .logprobs_offset = 7},
+      task_result_msg{.task_id = "cmpl-3/0",
+                      .output = complete_output{"a\xe2\x88\x80", "length",
+                                                {{"\x88\x80", -0.5f, {{"x", -0.1f}}}}, 2}},
   };
 }
 
@@ -67,6 +76,19 @@ TEST(wire_codec, every_message_round_trips) {
   }
   auto t = std::get<task_msg>(*decode(encode(sample_task())).message);
   EXPECT_EQ(t.task_role(), role::role_verifier);
+}
+
+// Every token logprob is a table (and each alternative one): a long completion's many tables
+// pass the Verifier, whose caps follow the size.
+TEST(wire_codec, thousands_of_token_logprobs_round_trip) {
+  progress_msg p{.task_id = "cmpl-1/0", .text_delta = "abc"};
+  for (int i = 0; i < 4000; ++i) {
+    p.logprobs.push_back({std::string(1, static_cast<char>(0x80 + i % 64)), -1.0f,
+                          std::vector<top_logprob>(20, {"alt", -2.0f})});
+  }
+  decode_result r = decode(encode(p));
+  ASSERT_TRUE(r.message.has_value()) << wire_errc_name(r.error);
+  EXPECT_EQ(*r.message, wire_message(p));
 }
 
 TEST(wire_codec, every_truncation_is_refused_or_loses_nothing) {
@@ -172,6 +194,22 @@ TEST(wire_codec, field_values_are_checked) {
             wire_errc::wire_errc_bad_value);
   EXPECT_EQ(refused_with(task_result_msg{.task_id = "t", .output = verify_output{"r", NAN}}),
             wire_errc::wire_errc_bad_value);
+  // Logprobs: at most 20 alternatives asked or carried, finite and at most 0, counts capped.
+  t = sample_task();
+  t.sampling.logprobs = 21;
+  EXPECT_EQ(refused_with(t), wire_errc::wire_errc_bad_value);
+  t.sampling.logprobs = -2;
+  EXPECT_EQ(refused_with(t), wire_errc::wire_errc_bad_value);
+  token_logprob wide{"a", -1.0f, std::vector<top_logprob>(21, {"b", -1.0f})};
+  EXPECT_EQ(refused_with(progress_msg{.task_id = "t", .logprobs = {wide}}),
+            wire_errc::wire_errc_field_too_long);
+  EXPECT_EQ(refused_with(progress_msg{.task_id = "t", .logprobs = {{"a", 0.5f, {}}}}),
+            wire_errc::wire_errc_bad_value);
+  EXPECT_EQ(refused_with(progress_msg{.task_id = "t", .logprobs = {{"a", NAN, {}}}}),
+            wire_errc::wire_errc_bad_value);
+  EXPECT_EQ(refused_with(progress_msg{.task_id = "t", .logprobs = {{"a", -1, {}}, {"b", -1, {}}}},
+                         {.max_logprob_tokens = 1}),
+            wire_errc::wire_errc_field_too_long);
 }
 
 TEST(wire_codec, a_completion_task_is_served_by_its_pool_and_checked) {

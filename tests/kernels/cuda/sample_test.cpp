@@ -22,6 +22,7 @@ struct sample_output {
   std::vector<int32_t> tokens;
   std::vector<int32_t> top_ids;
   std::vector<float> top_logprobs;
+  std::vector<float> token_logprobs; // [rows] when k > 0
 };
 
 // split: give the launcher its workspace, so rows of small batches split over several blocks.
@@ -34,19 +35,21 @@ sample_output run(const std::vector<float>& logits, int64_t vocab,
   device_buffer<int32_t> dt(static_cast<size_t>(rows));
   device_buffer<int32_t> di(static_cast<size_t>(std::max<int64_t>(1, rows * k)));
   device_buffer<float> dlp(static_cast<size_t>(std::max<int64_t>(1, rows * k)));
+  device_buffer<float> dtl(static_cast<size_t>(rows));
   dt.poison();
   di.poison();
   device_buffer<uint8_t> workspace(std::max<size_t>(1, cuda::sample_workspace_bytes(rows)));
   workspace.poison(); // the launcher must clear what it uses
   check_cuda(cuda::sample({.logits = dl.get(), .params = dp.get(), .tokens = dt.get(),
                            .top_ids = k ? di.get() : nullptr,
-                           .top_logprobs = k ? dlp.get() : nullptr, .rows = rows,
+                           .top_logprobs = k ? dlp.get() : nullptr,
+                           .token_logprobs = k ? dtl.get() : nullptr, .rows = rows,
                            .vocab = vocab, .num_logprobs = k,
                            .workspace = split ? workspace.get() : nullptr},
                           nullptr),
              "sample");
   check_cuda(cudaDeviceSynchronize(), "sync");
-  sample_output out{dt.download(), di.download(), dlp.download()};
+  sample_output out{dt.download(), di.download(), dlp.download(), dtl.download()};
   out.top_ids.resize(static_cast<size_t>(rows * k));
   out.top_logprobs.resize(static_cast<size_t>(rows * k));
   return out;
@@ -83,6 +86,33 @@ TEST(cuda_sample, greedy_and_logprobs_match_host_reference) {
     }
     EXPECT_EQ(out.tokens[0], 3);
   }
+}
+
+// A sampled token is often outside the top 1; its own logprob comes back all the same.
+TEST(cuda_sample, sampled_token_logprob_is_its_own) {
+  PM_SKIP_WITHOUT_GPU();
+  const int rows = 16;
+  const int64_t vocab = 1000;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> logits(static_cast<size_t>(rows * vocab));
+  for (auto& l : logits) l = dist(rng);
+  std::vector<cuda::sample_row_params> params;
+  for (int r = 0; r < rows; ++r) {
+    params.push_back({.temperature = 2.0f, .top_k = 0, .top_p = 1, .seed = 5,
+                      .stream = static_cast<uint64_t>(r), .step = 0});
+  }
+  auto out = run(logits, vocab, params, 1);
+  int outside_top = 0;
+  for (int r = 0; r < rows; ++r) {
+    const float* row = logits.data() + r * vocab;
+    double mx = *std::max_element(row, row + vocab), sum = 0;
+    for (int64_t i = 0; i < vocab; ++i) sum += std::exp(row[i] - mx);
+    const double lse = mx + std::log(sum);
+    EXPECT_NEAR(out.token_logprobs[r], row[out.tokens[r]] - lse, 1e-4) << "row " << r;
+    outside_top += out.tokens[r] != out.top_ids[r];
+  }
+  EXPECT_GT(outside_top, 0); // else this test shows nothing the top-k test does not
 }
 
 TEST(cuda_sample, equal_logits_give_lowest_ids_first) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <set>
 #include <filesystem>
 #include <fstream>
 
@@ -97,6 +98,37 @@ TEST_F(cli_test, a_scripted_model_writes_its_script_and_stops) {
   expect_usage_error("model init --arch llama --out " + dir_->str("x") + " --script-file " +
                          dir_->str("no-such-file"),
                      "no-such-file");
+}
+
+// Several scripts: each completion writes one, drawn from its seed; greedy writes the first.
+TEST_F(cli_test, a_model_of_several_scripts_draws_one_per_seed) {
+  const std::vector<std::string> scripts = {"First answer. \\boxed{0}", "Second answer.",
+                                            "Third, \u00e9. \\boxed{1}"};
+  std::string files;
+  for (size_t i = 0; i < scripts.size(); ++i) {
+    const std::string file = dir_->str("answer-" + std::to_string(i) + ".txt");
+    std::ofstream(file, std::ios::binary) << scripts[i];
+    files += " --script-file " + file;
+  }
+  const std::string out = dir_->str("three-scripts");
+  auto made = run("model init --arch llama --out " + out + files);
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  std::set<std::string> seen;
+  for (int seed = 1; seed <= 16; ++seed) {
+    auto r = run("generate --model " + out + " --prompt 'Prove it.' --temperature 1 --seed " +
+                 std::to_string(seed) + " --max-tokens 8 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string text = nlohmann::json::parse(r.out)["text"];
+    EXPECT_NE(std::find(scripts.begin(), scripts.end(), text), scripts.end()) << text;
+    seen.insert(text);
+  }
+  EXPECT_EQ(seen.size(), scripts.size()); // 16 draws of three: each came up
+  auto greedy = run("generate --model " + out + " --prompt 'Prove it.' --temperature 0 --json");
+  ASSERT_EQ(greedy.exit_code, 0) << greedy.err;
+  EXPECT_EQ(nlohmann::json::parse(greedy.out)["text"], scripts[0]);
+  expect_usage_error("model init --arch llama --out " + dir_->str("dup") + " --script-file " +
+                         dir_->str("answer-0.txt") + " --script-file " + dir_->str("answer-0.txt"),
+                     "another script");
 }
 
 TEST_F(cli_test, generate_streams_text_and_reports_speed) {

@@ -28,6 +28,22 @@ TEST(sampler, logprobs_are_log_softmax_of_raw_logits_highest_first) {
   EXPECT_EQ(r.logprobs.top_ids, lp.top_ids);
 }
 
+// The sampled token's own logprob, whether or not it is in the reported top.
+TEST(sampler, the_sampled_tokens_logprob_comes_with_the_top) {
+  std::vector<float> logits = {1.0f, 3.0f, 2.0f, 0.5f};
+  double lse = 0;
+  for (float l : logits) lse += std::exp(static_cast<double>(l));
+  lse = std::log(lse);
+  sampler s({.temperature = 4.0f, .seed = 3, .num_logprobs = 1}, 0);
+  bool outside_top = false;
+  for (int i = 0; i < 50; ++i) {
+    sample_result r = s.sample(logits);
+    EXPECT_NEAR(r.logprobs.token_logprob, logits[static_cast<size_t>(r.token)] - lse, 1e-6);
+    outside_top |= r.token != r.logprobs.top_ids[0];
+  }
+  EXPECT_TRUE(outside_top);
+}
+
 TEST(sampler, same_seed_and_stream_reproduce_different_streams_differ) {
   std::vector<float> logits(50);
   for (size_t i = 0; i < logits.size(); ++i) {

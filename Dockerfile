@@ -15,6 +15,7 @@ COPY --from=build /src/deploy/setup.sh /tmp/setup.sh
 RUN /tmp/setup.sh && rm /tmp/setup.sh && useradd --system proofmesh
 COPY --from=build /build/proofmesh /build/proofmesh-gateway /build/proofmesh-coordinator \
                   /build/proofmesh-worker /usr/local/bin/
+COPY --from=build /build/ui /usr/local/share/proofmesh/ui
 USER proofmesh
 EXPOSE 8080 5601 5602 5603
 CMD ["proofmesh", "--help"]

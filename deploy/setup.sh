@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev libboost-dev libspdlog-dev libfmt-dev libcli11-dev
   libpcre2-dev libicu-dev
   libssl-dev ca-certificates openssl
+  libjs-katex chromium chromium-driver
   clang libclang-rt-14-dev
 )
 

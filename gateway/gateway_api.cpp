@@ -64,8 +64,9 @@ std::optional<std::string> canonical_stream_id(const std::string& id) {
 } // namespace
 
 gateway_api::gateway_api(const api_keys& keys, job_store& jobs, openai_api& openai,
-                         const event_hub& hub, services::metrics_registry& metrics)
-    : keys_(keys), jobs_(jobs), openai_(openai), hub_(hub), metrics_(metrics),
+                         const event_hub& hub, const ui_files& ui,
+                         services::metrics_registry& metrics)
+    : keys_(keys), jobs_(jobs), openai_(openai), hub_(hub), ui_(ui), metrics_(metrics),
       submitted_(metrics.counter("proofmesh_gateway_jobs_submitted_total", "jobs queued")),
       refused_full_(metrics.counter("proofmesh_gateway_jobs_refused_total",
                                     "submits refused because the queue was full")),
@@ -103,6 +104,7 @@ http_answer gateway_api::route(const http_request& req) {
     streams_.set(static_cast<int64_t>(hub_.num_subscriptions()));
     return {.body = metrics_.render(), .content_type = "text/plain; version=0.0.4"};
   }
+  if (std::optional<http_answer> a = ui_.serve(p)) return *a; // no key: the page asks for one
   if (std::optional<http_answer> a = openai_.route(req)) {
     if (!a->stream_key.empty()) completions_.add();
     return *a;
@@ -156,6 +158,9 @@ http_answer gateway_api::jobs(const http_request& req, const std::string& rest) 
   if (tail == "/spec") {
     if (req.method != "GET") throw api_error(api_code_method_not_allowed, tail + " takes GET");
     return {.body = jobs_.spec(who.tenant, id)};
+  }
+  if (tail.rfind("/pool/", 0) == 0 && tail.ends_with("/scores")) {
+    return json_answer(200, jobs_.pool_scores(who.tenant, id, tail.substr(6, tail.size() - 13)));
   }
   if (tail.rfind("/pool/", 0) == 0) {
     if (req.method != "GET") throw api_error(api_code_method_not_allowed, "/pool takes GET");

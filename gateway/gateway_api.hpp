@@ -14,7 +14,11 @@
 //     GET    /v1/jobs/{id}/result   the result once completed or cancelled (409 before)
 //     DELETE /v1/jobs/{id}          202 {id, status: cancelling}
 //     GET    /v1/jobs/{id}/events   SSE; resumes after Last-Event-ID (or ?after=)
+//     GET    /v1/jobs/{id}/pool/{problem}?after&limit   a page of the pool, by proof id
+//     GET    /v1/jobs/{id}/pool/{problem}/scores        its mean scores as a histogram
 //   and GET /healthz, /readyz (Redis reachable), /metrics (Prometheus), unauthenticated.
+// - The dashboard's files under /ui/ (ui_files.hpp), unauthenticated: the page asks for a key
+//   and calls the API with it like any client.
 #pragma once
 
 #include "gateway/api_keys.hpp"
@@ -22,6 +26,7 @@
 #include "gateway/http_server.hpp"
 #include "gateway/job_store.hpp"
 #include "gateway/openai_api.hpp"
+#include "gateway/ui_files.hpp"
 #include "services/common/metrics.hpp"
 
 namespace proofmesh::gateway {
@@ -29,7 +34,7 @@ namespace proofmesh::gateway {
 class gateway_api {
 public:
   gateway_api(const api_keys& keys, job_store& jobs, openai_api& openai, const event_hub& hub,
-              services::metrics_registry& metrics);
+              const ui_files& ui, services::metrics_registry& metrics);
 
   /// The request handler (runs on the server's blocking pool).
   http_answer operator()(const http_request& req);
@@ -45,6 +50,7 @@ private:
   job_store& jobs_;
   openai_api& openai_;
   const event_hub& hub_;
+  const ui_files& ui_;
   services::metrics_registry& metrics_;
   services::metric& submitted_;
   services::metric& refused_full_;

@@ -43,6 +43,8 @@ gateway_config parse_gateway_config(int argc, char** argv, bool& help, std::stri
   app.add_option("--max-streams", c.max_streams, "open SSE streams at most");
   app.add_option("--max-streams-per-tenant", c.max_streams_per_tenant,
                  "open SSE streams at most per tenant");
+  app.add_option("--ui-dir", c.ui_dir, "the dashboard's files (default: ui beside the binary)");
+  app.add_option("--katex-dir", c.katex_dir, "KaTeX for the dashboard (Debian's libjs-katex)");
   app.add_option("--io-threads", c.http.io_threads, "threads running sockets");
   app.add_option("--blocking-threads", c.http.blocking_threads,
                  "threads running handlers (and Redis connections)");

@@ -20,6 +20,8 @@ struct gateway_config {
   bool split_reasoning = true; // --reasoning-parser deepseek_r1 | none
   size_t max_streams = 4096;
   size_t max_streams_per_tenant = 512;
+  std::string ui_dir;   // the dashboard's files; "" : beside the binary (ui_files.hpp)
+  std::string katex_dir = "/usr/share/javascript/katex"; // Debian's libjs-katex
 };
 
 gateway_config parse_gateway_config(int argc, char** argv, bool& help, std::string& help_text);

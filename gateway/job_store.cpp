@@ -205,6 +205,31 @@ json job_store::pool(const std::string& tenant, const std::string& id, const std
   return out;
 }
 
+json job_store::pool_scores(const std::string& tenant, const std::string& id,
+                            const std::string& problem) {
+  if (!is_name(problem, true)) {
+    throw api_error(api_code_problem_not_found, "no problem " + problem + " in job " + id);
+  }
+  redis_pool::lease c = pool_.acquire();
+  owned(*c, tenant, id);
+  const std::string key = keys::job_pool(id, problem) + ":ranked";
+  json bins = json::array();
+  int64_t total = 0;
+  auto count = [&](const std::string& lo, const std::string& hi) {
+    return checked(c->client.command({"ZCOUNT", key, lo, hi}), "ZCOUNT").integer;
+  };
+  for (int k = 0; k < 10; ++k) {
+    std::string below = "("; // exclusive; built with += (GCC 12's false -Wrestrict on +)
+    below += std::to_string((k + 1) / 10.0);
+    const int64_t n = count(std::to_string(k / 10.0), below);
+    bins.push_back({{"from", k / 10.0}, {"to", (k + 1) / 10.0}, {"count", n}});
+    total += n;
+  }
+  const int64_t solved = count("1", "1");
+  bins.push_back({{"from", 1.0}, {"to", 1.0}, {"count", solved}});
+  return {{"problem", problem}, {"total", total + solved}, {"bins", bins}};
+}
+
 json job_store::cancel(const std::string& tenant, const std::string& id) {
   redis_pool::lease c = pool_.acquire();
   record r = owned(*c, tenant, id);
@@ -242,8 +267,15 @@ json job_store::list(const std::string& tenant, int64_t limit, int64_t before_ms
   for (size_t i = 0; i + 1 < ids.elements.size(); i += 2) {
     const std::string& id = ids.elements[i].str;
     last = to_int(ids.elements[i + 1]);
-    pt::redis_reply st = checked(c->client.command({"HGET", keys::job(id), "status"}), "HGET");
-    data.push_back({{"id", id}, {"status", st.str}, {"created_at_ms", last}});
+    pt::redis_reply st =
+        checked(c->client.command({"HMGET", keys::job(id), "status", "problems"}), "HMGET");
+    const int64_t done =
+        checked(c->client.command({"HLEN", keys::job_ledger(id)}), "HLEN").integer;
+    data.push_back({{"id", id},
+                    {"status", st.elements.size() == 2 ? st.elements[0].str : ""},
+                    {"created_at_ms", last},
+                    {"problems", st.elements.size() == 2 ? to_int(st.elements[1]) : 0},
+                    {"tasks_done", done}});
   }
   json out = {{"data", data}};
   if (static_cast<int64_t>(data.size()) == limit) out["next_before_ms"] = last;

@@ -47,6 +47,9 @@ public:
   nlohmann::json status(const std::string& tenant, const std::string& id);
   /// The result JSON of a finished job; 409 job_not_finished before that.
   std::string result(const std::string& tenant, const std::string& id);
+  /// The pool's mean scores as a histogram: ten bins [k/10, (k+1)/10), then exactly 1.
+  nlohmann::json pool_scores(const std::string& tenant, const std::string& id,
+                             const std::string& problem);
   nlohmann::json cancel(const std::string& tenant, const std::string& id);
   /// The job as the coordinator runs it (the submitted JSON); 409 job_not_started before a
   /// coordinator has taken it.

@@ -27,12 +27,14 @@ int serve(const gateway::gateway_config& c, const std::atomic<bool>& stop) {
   gateway::openai_api openai(keys, pool, hub,
                              {.split_reasoning = c.split_reasoning,
                               .max_queue_depth = c.jobs.max_queue_depth});
-  gateway::gateway_api api(keys, jobs, openai, hub, metrics);
+  const gateway::ui_files ui({.ui_dir = c.ui_dir, .katex_dir = c.katex_dir});
+  gateway::gateway_api api(keys, jobs, openai, hub, ui, metrics);
   gateway::http_server server(c.http, std::ref(api), hub, metrics);
   const services::service_log log(nlohmann::json{{"service", "gateway"}});
   log.line("info", "listening on " + c.http.host + ":" + std::to_string(server.port()) +
                        (c.allow_anonymous ? " (anonymous)" : ", " + std::to_string(keys.size()) +
-                                                                 " API keys"));
+                                                                 " API keys") +
+                       (ui.size() > 0 ? "; the dashboard at /ui/" : "; no dashboard in " + ui.ui_dir()));
   while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   log.line("info", "stopping");
   return 0;

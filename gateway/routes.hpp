@@ -15,7 +15,7 @@ struct route {
   std::string_view path;
 };
 
-inline constexpr std::array<route, 14> routes = {{
+inline constexpr std::array<route, 21> routes = {{
     {"GET", "/healthz"},
     {"GET", "/readyz"},
     {"GET", "/metrics"},
@@ -27,9 +27,17 @@ inline constexpr std::array<route, 14> routes = {{
     {"GET", "/v1/jobs/{id}/result"},
     {"GET", "/v1/jobs/{id}/events"},
     {"GET", "/v1/jobs/{id}/pool/{problem}"},
+    {"GET", "/v1/jobs/{id}/pool/{problem}/scores"},
     {"GET", "/v1/models"},
     {"POST", "/v1/chat/completions"},
     {"POST", "/v1/completions"},
+    // The dashboard (ui_files.hpp): its page, its files, and KaTeX's.
+    {"GET", "/ui"},
+    {"GET", "/ui/"},
+    {"GET", "/ui/{file}"},
+    {"GET", "/ui/katex/{file}"},
+    {"GET", "/ui/katex/contrib/{file}"},
+    {"GET", "/ui/katex/fonts/{file}"},
 }};
 
 /// Whether `path` fits the template (each "{name}" one non-empty segment, the rest literal).

@@ -35,6 +35,7 @@ enum class api_code : uint8_t {
   api_code_too_many_streams,   // 503
   api_code_no_workers,         // 503: no worker serves the model now
   api_code_coordinator_lost,   // 503: the coordinator serving it stopped; send it again
+  api_code_file_not_found,     // 404: the dashboard has no such file (last: codes only grow)
 };
 
 struct api_code_info {
@@ -43,7 +44,7 @@ struct api_code_info {
   int status;
 };
 
-inline constexpr std::array<api_code_info, 23> api_codes = {{
+inline constexpr std::array<api_code_info, 24> api_codes = {{
     {api_code::api_code_invalid_json, "invalid_json", 400},
     {api_code::api_code_invalid_request, "invalid_request", 400},
     {api_code::api_code_missing_api_key, "missing_api_key", 401},
@@ -67,6 +68,7 @@ inline constexpr std::array<api_code_info, 23> api_codes = {{
     {api_code::api_code_too_many_streams, "too_many_streams", 503},
     {api_code::api_code_no_workers, "no_workers", 503},
     {api_code::api_code_coordinator_lost, "coordinator_lost", 503},
+    {api_code::api_code_file_not_found, "file_not_found", 404},
 }};
 
 static_assert([] {

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <utility>
@@ -50,6 +52,18 @@ inline void http_send_all(int fd, const std::string& data) {
 }
 
 // Reads until EOF or `limit` passes.
+// Whether `raw` holds a whole reply with a Content-Length (a stream has none: it runs to close).
+inline bool http_complete(const std::string& raw) {
+  const size_t end = raw.find("\r\n\r\n");
+  if (end == std::string::npos) return false;
+  std::string head = raw.substr(0, end);
+  for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const size_t at = head.find("\r\ncontent-length:");
+  if (at == std::string::npos) return false;
+  const size_t length = std::strtoull(head.c_str() + at + 17, nullptr, 10);
+  return raw.size() >= end + 4 + length;
+}
+
 inline std::string http_read_all(int fd, std::chrono::milliseconds limit) {
   std::string raw;
   char buf[65536];
@@ -63,6 +77,7 @@ inline std::string http_read_all(int fd, std::chrono::milliseconds limit) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n <= 0) break;
     raw.append(buf, static_cast<size_t>(n));
+    if (http_complete(raw)) break; // a server that keeps the connection (chromedriver does)
   }
   return raw;
 }

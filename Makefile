@@ -6,6 +6,7 @@ SANITIZE ?=
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 20
 DEMO_DIR ?= $(BUILD_DIR)/demo-model
+KEEP ?=
 
 .PHONY: setup configure build test unit-test demo bench bench-mesh bench-sse bench-pipeline gpu-test fuzz portable \
   mesh-bundle clean
@@ -49,8 +50,8 @@ demo: build
 	@$(BUILD_DIR)/proofmesh generate --model $(DEMO_DIR) --chat \
 	  --prompt "Prove that the sum of two even integers is even." \
 	  --max-tokens 8 --temperature 0 --logprobs 3 --json
-	@echo "== the mesh: Redis, a coordinator, the REST gateway and one replica per role; a job of two problems =="
-	@deploy/demo/mesh_demo.sh $(BUILD_DIR) $(DEMO_DIR)
+	@echo "== the mesh: Redis, a coordinator, the REST gateway and one worker per role, running the search =="
+	@deploy/demo/mesh_demo.sh $(BUILD_DIR) $(KEEP)
 
 # bench/mesh: what the mesh adds per task (gateway -> Redis -> coordinator -> worker -> back) at
 # max_tokens 1, against the engine's own time per task, and tasks per second.

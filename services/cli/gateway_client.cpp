@@ -84,11 +84,13 @@ gateway_target parse_gateway_url(const std::string& url, const std::string& api_
 }
 
 gateway_reply gateway_call(const gateway_target& to, const std::string& method,
-                           const std::string& target, const std::string& body) {
+                           const std::string& target, const std::string& body,
+                           const std::vector<std::pair<std::string, std::string>>& headers) {
   asio::io_context io;
   beast::tcp_stream stream = connect(io, to);
   beast::error_code ec;
   auto req = make_request(to, http::string_to_verb(method), target, body);
+  for (const auto& [name, value] : headers) req.set(name, value);
   stream.expires_after(std::chrono::seconds(60));
   http::write(stream, req, ec);
   beast::flat_buffer buffer;

@@ -29,7 +29,8 @@ struct gateway_reply {
 
 /// One request; throws as the header says for 4xx and 5xx.
 gateway_reply gateway_call(const gateway_target& to, const std::string& method,
-                           const std::string& target, const std::string& body = "");
+                           const std::string& target, const std::string& body = "",
+                           const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 /// Calls on_event(type, json data) for every event of the stream at `target`, from the start,
 /// until the last one (completed or cancelled), which it returns.

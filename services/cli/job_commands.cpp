@@ -66,6 +66,8 @@ command_fn add_submit_command(CLI::App& app) {
   app.add_option("--verifications", f->verifications, "verifications per proof");
   app.add_option("--max-tokens", f->max_tokens, "tokens per completion");
   app.add_flag("--watch", f->watch, "follow the job's progress until it ends");
+  app.add_option("--idempotency-key", f->idempotency_key,
+                 "a repeat with the same key names the same job (and so the same seeds)");
   return [f] {
     json job = pipeline::job_from_text(read_text_file(f->file, size_t{64} << 20));
     if (!job.contains("params")) job["params"] = json::object();
@@ -98,7 +100,9 @@ command_fn add_submit_command(CLI::App& app) {
       return 0;
     }
     const gateway_target to = f->target();
-    gateway_reply r = gateway_call(to, "POST", "/v1/jobs", job.dump());
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!f->idempotency_key.empty()) headers.emplace_back("Idempotency-Key", f->idempotency_key);
+    gateway_reply r = gateway_call(to, "POST", "/v1/jobs", job.dump(), headers);
     const std::string id = json::parse(r.body).at("id");
     std::cout << id << std::endl;
     if (f->watch) {

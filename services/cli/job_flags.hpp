@@ -24,6 +24,7 @@ struct job_flags {
   std::string id;
   std::string strategy;
   std::vector<std::string> params; // KEY=VALUE, VALUE in JSON (a bare word is a string)
+  std::string idempotency_key;     // submit: the same key names the same job
   bool watch = false;
   int32_t num_proofs = 0, verifications = -1, max_tokens = 0;
 

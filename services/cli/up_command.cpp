@@ -32,6 +32,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <iostream>
 #include <sys/stat.h>
@@ -48,6 +49,8 @@ using namespace std::chrono_literals;
 
 struct up_flags {
   std::string model;
+  std::vector<std::string> role_models; // ROLE=DIR: that role's dedicated workers serve DIR
+  std::map<std::string, std::string> model_of; // role -> folder, from role_models
   std::string templates;
   std::string log_dir = "proofmesh-mesh";
   services::engine_flags engine;
@@ -145,6 +148,18 @@ void check(up_flags& f, bool generators_given, bool verifiers_given, bool metas_
     throw input_error("--redis-port, --base-port and --gateway-port must be valid TCP ports");
   }
   if (!fs::is_directory(f.model)) throw input_error("--model " + f.model + ": not a folder");
+  for (const std::string& rm : f.role_models) {
+    const size_t eq = rm.find('=');
+    const std::string role = rm.substr(0, eq);
+    if (eq == std::string::npos ||
+        (role != "generator" && role != "verifier" && role != "meta_verifier")) {
+      throw input_error("--role-model wants ROLE=DIR, ROLE generator, verifier or meta_verifier: " + rm);
+    }
+    if (!fs::is_directory(rm.substr(eq + 1))) {
+      throw input_error("--role-model " + rm + ": not a folder");
+    }
+    f.model_of[role] = rm.substr(eq + 1);
+  }
 }
 
 // The mesh as `up` runs it: its children in start order, started, supervised, stopped in
@@ -279,8 +294,10 @@ private:
 
   void start_worker(const std::string& name, const std::string& roles,
                     const std::string& coordinators) {
+    auto own = f_.model_of.find(roles); // a combined worker's roles never name one role
+    const std::string& model = own == f_.model_of.end() ? f_.model : own->second;
     std::vector<std::string> argv = {(bin_ / "proofmesh-worker").string(), "--roles", roles,
-                                     "--coordinator", coordinators, "--model", f_.model,
+                                     "--coordinator", coordinators, "--model", model,
                                      "--slots", std::to_string(f_.slots), "--worker-id", name};
     for (std::string& a : f_.engine.to_args()) argv.push_back(std::move(a));
     if (!f_.templates.empty()) {
@@ -332,6 +349,8 @@ private:
 command_fn add_up_command(CLI::App& app) {
   auto f = std::make_shared<up_flags>();
   app.add_option("--model", f->model, "model folder the workers serve")->required();
+  app.add_option("--role-model", f->role_models,
+                 "ROLE=DIR: that role's own workers serve DIR instead of --model (repeatable)");
   app.add_option("--templates", f->templates, "prompt templates file (default: ours)");
   app.add_option("--log-dir", f->log_dir, "logs and Redis files (default ./proofmesh-mesh)");
   services::add_engine_flags(app, f->engine);

@@ -169,42 +169,12 @@ completion_runs::step completion_runs::on_result(const pt::task_result_msg& resu
   if (c.done) return {};
   const auto* out = std::get_if<pt::complete_output>(&result.output);
   if (result.status != pt::task_status::task_status_ok || out == nullptr) {
-    // A request no worker can serve (a prompt past the model's context) is the client's
-    // mistake: no retry, a 400.
-    if (result.error.rfind("invalid_request: ", 0) == 0) {
-      step gone{.withdraw = open_tasks(who->first)};
-      end(who->first, dump(error_event(api_code_invalid_request, result.error.substr(17))));
-      return gone;
-    }
-    if (result.status == pt::task_status::task_status_handed_back && c.handed_back < 16) {
-      ++c.handed_back; // not run at all: again, as jobs do, without spending an attempt
-      return {.rerun = r.tasks[who->second]};
-    }
-    if (c.attempts < max_attempts) {
-      ++c.attempts;
-      pt::task_msg again = r.tasks[who->second];
-      again.attempt = c.attempts - 1;
-      return {.rerun = std::move(again)};
-    }
-    step gone{.withdraw = open_tasks(who->first)};
-    end(who->first, dump(error_event(api_code_completion_failed,
-                                     result.error.empty() ? "the completion failed"
-                                                          : result.error)));
-    return gone;
+    return on_failure(*who, result);
   }
   if (out->logprobs_offset > c.logprobs_emitted) {
     // A progress message with logprobs was lost (the text is whole in the result, its logprobs
     // are not): run the choice again; its deltas skip what the client already has.
-    if (c.attempts < max_attempts) {
-      ++c.attempts;
-      pt::task_msg again = r.tasks[who->second];
-      again.attempt = c.attempts - 1;
-      return {.rerun = std::move(again)};
-    }
-    step gone{.withdraw = open_tasks(who->first)};
-    end(who->first, dump(error_event(api_code_completion_failed,
-                                     "the completion's logprobs were lost in transit")));
-    return gone;
+    return again_or_fail(*who, "the completion's logprobs were lost in transit");
   }
   // The tail the last progress did not carry.
   const std::string text = out->text.size() > c.emitted ? out->text.substr(c.emitted) : "";
@@ -227,6 +197,37 @@ completion_runs::step completion_runs::on_result(const pt::task_result_msg& resu
                                      {"total_tokens", prompt + r.completion_tokens}}}}));
   }
   return {};
+}
+
+completion_runs::step completion_runs::on_failure(const choice_id& who,
+                                                  const pt::task_result_msg& result) {
+  choice& c = runs_.at(who.first).choices[who.second];
+  // A request no worker can serve (a prompt past the model's context) is the client's
+  // mistake: no retry, a 400.
+  if (result.error.rfind("invalid_request: ", 0) == 0) {
+    step gone{.withdraw = open_tasks(who.first)};
+    end(who.first, dump(error_event(api_code_invalid_request, result.error.substr(17))));
+    return gone;
+  }
+  if (result.status == pt::task_status::task_status_handed_back && c.handed_back < 16) {
+    ++c.handed_back; // not run at all: again, as jobs do, without spending an attempt
+    return {.rerun = runs_.at(who.first).tasks[who.second]};
+  }
+  return again_or_fail(who, result.error.empty() ? "the completion failed" : result.error);
+}
+
+completion_runs::step completion_runs::again_or_fail(const choice_id& who, const std::string& why) {
+  run& r = runs_.at(who.first);
+  choice& c = r.choices[who.second];
+  if (c.attempts < max_attempts) {
+    ++c.attempts;
+    pt::task_msg again = r.tasks[who.second];
+    again.attempt = c.attempts - 1;
+    return {.rerun = std::move(again)};
+  }
+  step gone{.withdraw = open_tasks(who.first)};
+  end(who.first, dump(error_event(api_code_completion_failed, why)));
+  return gone;
 }
 
 std::vector<std::string> completion_runs::open_tasks(const std::string& id) const {

@@ -89,6 +89,10 @@ private:
   std::vector<std::string> open_tasks(const std::string& id) const;
   // (request id, choice index) of a task id "<id>/<index>"; nullopt when not ours.
   std::optional<std::pair<std::string, size_t>> owner(const std::string& task_id) const;
+  using choice_id = std::pair<std::string, size_t>;
+  step on_failure(const choice_id& who, const transport::task_result_msg& result);
+  // The choice once more while attempts are left, else the request's end with `why`.
+  step again_or_fail(const choice_id& who, const std::string& why);
 
   transport::redis_client& redis_;
   transport::job_queue& queue_;

@@ -107,6 +107,45 @@ TEST(openai_exchange, without_a_reasoning_field_the_content_is_the_whole_text) {
       "finish_reason": "length"}]})")).text, "abc");
 }
 
+// A completion that wants logprobs asks in each kind's spelling and reads both shapes back: chat's
+// entries (bytes, where given, are the token) and text's parallel lists; null is OpenAI's -inf.
+TEST(openai_exchange, logprobs_are_asked_for_and_read_back_in_both_shapes) {
+  task_msg chat{.task_id = "c/0", .job_id = "c",
+                .input = complete_input{.messages = {{"user", "Hi"}}},
+                .sampling = {.logprobs = 2}};
+  openai_call c = openai_request(chat, "", "m", 8);
+  EXPECT_EQ(c.body["logprobs"], true);
+  EXPECT_EQ(c.body["top_logprobs"], 2);
+  task_msg text{.task_id = "t/0", .job_id = "t", .input = complete_input{.prompt = "Let"},
+                .sampling = {.logprobs = 0}};
+  EXPECT_EQ(openai_request(text, "", "m", 8).body["logprobs"], 0);
+  task_msg none{.task_id = "n/0", .job_id = "n", .input = complete_input{.prompt = "Let"}};
+  EXPECT_FALSE(openai_request(none, "", "m", 8).body.contains("logprobs"));
+
+  openai_answer a = parse_openai_answer(json::parse(R"({"choices": [{"finish_reason": "stop",
+      "message": {"content": "Hi é"}, "logprobs": {"content": [
+        {"token": "Hi", "logprob": -0.25, "bytes": [72, 105],
+         "top_logprobs": [{"token": "Hi", "logprob": -0.25, "bytes": [72, 105]},
+                          {"token": "Yo", "logprob": null}]},
+        {"token": "\ufffd", "logprob": -1.5, "bytes": [195], "top_logprobs": []}]}}]})"));
+  ASSERT_EQ(a.logprobs.size(), 2u);
+  EXPECT_EQ(a.logprobs[0].token, "Hi");
+  EXPECT_FLOAT_EQ(a.logprobs[0].logprob, -0.25f);
+  ASSERT_EQ(a.logprobs[0].top.size(), 2u);
+  EXPECT_EQ(a.logprobs[0].top[1].token, "Yo");
+  EXPECT_LT(a.logprobs[0].top[1].logprob, -1000.0f);
+  EXPECT_EQ(a.logprobs[1].token, std::string("\xc3")); // half a character: its byte
+
+  a = parse_openai_answer(json::parse(R"({"choices": [{"finish_reason": "length", "text": " n be",
+      "logprobs": {"tokens": [" n", " be"], "token_logprobs": [-0.5, -2.0],
+                   "top_logprobs": [{" n": -0.5, " x": -1.0}, {" be": -2.0}],
+                   "text_offset": [0, 2]}}]})"));
+  ASSERT_EQ(a.logprobs.size(), 2u);
+  EXPECT_EQ(a.logprobs[1].token, " be");
+  EXPECT_FLOAT_EQ(a.logprobs[1].logprob, -2.0f);
+  EXPECT_EQ(a.logprobs[0].top.size(), 2u);
+}
+
 TEST(openai_exchange, what_is_not_a_completion_is_refused) {
   for (const char* body : {R"({})", R"({"choices": []})", R"({"choices": [3]})",
                            R"({"choices": [{"finish_reason": "stop"}]})", R"([1])"}) {

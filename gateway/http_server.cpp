@@ -391,6 +391,28 @@ void accept_next(const std::shared_ptr<http_server::state>& s) {
 
 } // namespace
 
+namespace {
+
+// Asio keeps each socket's reactor state in a pool it never shrinks, made one at a time as
+// connections arrive: made during a burst, each lands between the connections' own allocations
+// and pins a page of them long after they closed. Made first, together, they fill a few pages
+// of their own, and the burst's memory goes back to the system (Boost 1.81 added
+// reactor.preallocated_io_objects for this; Debian's 1.74 has not). Opening sockets and closing
+// them does it: their states go to the pool's free list, which later sockets take from.
+void preallocate_socket_states(asio::io_context& io, size_t n) {
+  std::vector<tcp::socket> sockets;
+  sockets.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    tcp::socket s(io);
+    beast::error_code ec;
+    s.open(tcp::v4(), ec);
+    if (ec) break; // out of descriptors: as many as there are
+    sockets.push_back(std::move(s));
+  }
+}
+
+} // namespace
+
 http_server::http_server(const http_server_params& params, request_handler handler,
                          event_hub& hub, services::metrics_registry& metrics)
     : state_(std::make_shared<state>(params)) {
@@ -420,6 +442,8 @@ http_server::http_server(const http_server_params& params, request_handler handl
   if (ec) {
     throw input_error(params.host + ":" + std::to_string(params.port) + ": " + ec.message());
   }
+  preallocate_socket_states(s.io,
+                            std::min(params.preallocated_connections, params.max_connections));
   accept_next(state_);
   for (int i = 0; i < params.io_threads; ++i) {
     s.threads.emplace_back([st = state_] { st->io.run(); });

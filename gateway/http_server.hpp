@@ -59,6 +59,7 @@ struct http_server_params {
   size_t max_body_bytes = size_t{8} << 20;
   size_t max_header_bytes = size_t{16} << 10;
   size_t max_connections = 10000;
+  size_t preallocated_connections = 1024; // sockets' reactor states made at start (.cpp: why)
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds sse_keepalive{15};
   size_t max_stream_backlog_bytes = size_t{4} << 20;

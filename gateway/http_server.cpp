@@ -12,6 +12,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <deque>
 #include <optional>
@@ -400,6 +402,10 @@ namespace {
 // reactor.preallocated_io_objects for this; Debian's 1.74 has not). Opening sockets and closing
 // them does it: their states go to the pool's free list, which later sockets take from.
 void preallocate_socket_states(asio::io_context& io, size_t n) {
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0) { // never more than half the descriptors we may
+    n = std::min<size_t>(n, files.rlim_cur / 2); // have: other threads open theirs meanwhile
+  }
   std::vector<tcp::socket> sockets;
   sockets.reserve(n);
   for (size_t i = 0; i < n; ++i) {

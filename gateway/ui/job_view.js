@@ -38,6 +38,7 @@ export function jobView(root, ctx, jobId) {
       if (e.error) st.failures = [...st.failures.slice(-19), { task: e.task, error: e.error }];
     } else if (e.type === "completed" || e.type === "cancelled") {
       if (st.job) st.job.status = e.type;
+      st.open = 0; // what was open was withdrawn
       loadResult();
     } else if (e.type === "started" && st.job && st.job.status === "queued") {
       st.job.status = "running";
@@ -58,7 +59,9 @@ export function jobView(root, ctx, jobId) {
     try {
       st.result = await api(`/v1/jobs/${jobId}/result`, { signal: ctx.signal });
       for (const p of st.result.problems) {
-        Object.assign(problem(p.problem_id), { status: p.status, reason: p.reason,
+        // A problem still searching when its job was cancelled ends with the job.
+        const status = p.status === "running" && st.result.status === "cancelled" ? "cancelled" : p.status;
+        Object.assign(problem(p.problem_id), { status, reason: p.reason,
                                                pool: p.pool_size, round: p.rounds });
       }
     } catch (e) {

@@ -2,7 +2,7 @@
 // gateway, Redis, coordinator and workers. A wrong key shows the API's error; with a good one the
 // page submits a job, watches it complete live, opens the pool (its histogram and pages) and the
 // best proof, whose math KaTeX has rendered, with its ratings grouped by score; a bad submit
-// shows the API's error. Screenshots go to build/screenshots/dashboard/ for a person to look at.
+// shows the API's error; a long job is cancelled from its page. Screenshots go to build/screenshots/dashboard/ for a person to look at.
 // Nothing asserts a time.
 #include "actors/engine/model/model_init.hpp"
 #include "tests/gateway/mesh_fixture.hpp"
@@ -113,6 +113,21 @@ TEST_F(dashboard_test, a_job_submitted_from_the_page_completes_and_its_best_proo
                 .find("one step is thin"),
             std::string::npos);
   b.screenshot(shots() + "/5-proof.png");
+
+  // A long job cancelled from its page (the page's confirm answered yes).
+  http_reply long_job = call("POST", "/v1/jobs",
+                             R"({"problems": [{"question": "Prove it."}], "strategy": "quick",
+                                 "params": {"num_proofs": 256, "max_rounds": 20}})");
+  ASSERT_EQ(long_job.status, 202) << long_job.body;
+  const std::string long_id = json::parse(long_job.body)["id"];
+  b.run("location.hash = '#/job/" + long_id + "'; return true;");
+  b.wait_for("the cancel button", "const c = document.querySelector('#cancel');"
+                                  "return c && !c.disabled;");
+  b.run("window.confirm = () => true; return true;");
+  b.click("#cancel");
+  b.wait_for("the job to be cancelled", "return document.querySelector('h1 .badge.cancelled');",
+             std::chrono::seconds(120));
+  b.screenshot(shots() + "/7-cancelled.png");
 
   // The jobs page lists it, completed.
   b.run("location.hash = '#/'; return true;");

@@ -68,8 +68,19 @@ public:
   void type(const std::string& css, const std::string& text) {
     command("POST", "/element/" + find(css) + "/value", {{"text", text}});
   }
+  /// A live page may replace the element between finding and clicking it: then it is found
+  /// again (a few times), as a person would look again.
   void click(const std::string& css) {
-    command("POST", "/element/" + find(css) + "/click", nlohmann::json::object());
+    for (int attempt = 0;; ++attempt) {
+      try {
+        command("POST", "/element/" + find(css) + "/click", nlohmann::json::object());
+        return;
+      } catch (const std::runtime_error& e) {
+        if (attempt >= 4 || std::string(e.what()).find("stale element") == std::string::npos) {
+          throw;
+        }
+      }
+    }
   }
   /// Runs `script` (a function body: `return …;`) in the page.
   nlohmann::json run(const std::string& script) {

@@ -56,3 +56,15 @@ export function download(name, text, type = "application/json") {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
+
+const shown = new WeakMap();
+
+/**
+ * Fills `el` with what make() builds, but only when `key` differs from what it shows: a live
+ * view re-renders often, and replacing a button or link under the pointer loses the click.
+ */
+export function keep(el, key, make) {
+  if (shown.get(el) === key) return el;
+  shown.set(el, key);
+  return fill(el, make());
+}

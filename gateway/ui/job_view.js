@@ -4,7 +4,7 @@
 // export act through the API; every failure shows what the API said.
 import { api, events } from "./api.js";
 import { roundsChart } from "./charts.js";
-import { age, badge, bar, download, errorBox, fill, h, score } from "./dom.js";
+import { age, badge, bar, download, errorBox, fill, h, keep, score } from "./dom.js";
 
 function problemIds(spec) {
   return (spec.problems || []).map((p, i) => ({ id: p.problem_idx !== undefined ? String(p.problem_idx) : `p${i}`,
@@ -81,56 +81,87 @@ export function jobView(root, ctx, jobId) {
     render();
   }
 
-  function render() {
-    const j = st.job;
-    if (!j) return;
-    const finished = j.status === "completed" || j.status === "cancelled";
-    const total = st.done + st.open;
+  // The page's parts, made once; render() changes only what changed (dom.js keep()).
+  const parts = {
+    badge: h("span", {}), stats: h("span", {}), error: h("div", {}),
+    rows: h("tbody", {}), chart: h("div", {}), meta: h("div", {}), dead: h("div", {}),
+  };
+  const cancelButton = h("button", { id: "cancel", class: "danger", onclick: cancel }, "Cancel");
+  const exportButton = h("button", { id: "export",
+    onclick: () => download(`${jobId}.result.json`, JSON.stringify(st.result, null, 2)) },
+    "Export result");
+  const rowOf = new Map();
+  let built = false;
+
+  function build() {
+    built = true;
     fill(head,
-      h("h1", {}, "Job ", h("span", { id: "job-id" }, jobId), " ", badge(j.status),
-        j.cancel_requested && !finished ? h("span", { class: "badge" }, "cancelling") : null),
+      h("h1", {}, "Job ", h("span", { id: "job-id" }, jobId), " ", parts.badge),
       h("div", { class: "row" },
-        h("div", {}, h("span", { class: "muted" }, "created "), age(j.created_at_ms)),
-        h("div", {}, h("span", { class: "muted" }, "tasks "), `${st.done} done, ${st.open} open`,
-          total > 0 ? bar(st.done / total) : null),
-        h("div", {},
-          h("button", { id: "cancel", class: "danger", disabled: finished || j.cancel_requested,
-                        onclick: cancel }, "Cancel"), " ",
-          h("button", { id: "export", disabled: !st.result,
-                        onclick: () => download(`${jobId}.result.json`, JSON.stringify(st.result, null, 2)) },
-            "Export result"))),
-      st.error ? errorBox(st.error) : null);
-    const results = new Map((st.result ? st.result.problems : []).map((p) => [p.problem_id, p]));
-    const rows = [...st.problems.values()].map((p) => {
-      const r = results.get(p.id);
-      const best = r && r.best ? r.best : p.best;
-      return h("tr", { "data-problem": p.id },
-        h("td", {}, h("a", { href: `#/job/${jobId}/problem/${encodeURIComponent(p.id)}` }, p.id)),
-        h("td", { class: "question", title: p.question }, p.question.slice(0, 90)),
-        h("td", {}, p.status ? badge(p.status) : h("span", { class: "muted" }, "running")),
-        h("td", { class: "num" }, p.round || 0),
-        h("td", { class: "num" }, p.pool || 0),
-        h("td", { class: "num best" }, best
-          ? h("a", { href: `#/job/${jobId}/problem/${encodeURIComponent(p.id)}/proof/${best.proof_id}` },
-              score(best.meanscore))
-          : score([...p.rounds.values()].filter((x) => x !== null).pop())),
-        h("td", { class: "num meta" }, r && r.meta_verification && r.meta_verification.judged
-          ? `${r.meta_verification.agreed}/${r.meta_verification.judged}` : "–"));
-    });
-    const series = [...st.problems.values()].map((p) => ({ name: p.id, points: [...p.rounds.entries()] }));
-    const dead = st.result ? st.result.problems.flatMap((p) => p.dead_letters.map((d) => ({ ...d, problem: p.problem_id }))) : [];
+        h("div", {}, h("span", { class: "muted" }, "created "), age(st.job.created_at_ms)),
+        h("div", {}, h("span", { class: "muted" }, "tasks "), parts.stats),
+        h("div", {}, cancelButton, " ", exportButton)),
+      parts.error);
     fill(body,
       h("h2", {}, "Problems"),
       h("table", { id: "problems" },
         h("thead", {}, h("tr", {}, h("th", {}, "Problem"), h("th", {}, "Question"), h("th", {}, "Status"),
           h("th", { class: "num" }, "Round"), h("th", { class: "num" }, "Pool"),
           h("th", { class: "num" }, "Best mean score"), h("th", { class: "num" }, "Meta agreed"))),
-        h("tbody", {}, rows)),
+        parts.rows),
       h("div", { class: "row" },
-        h("div", { class: "card" }, h("h2", {}, "Best mean score per round"), roundsChart(series)),
-        h("div", { class: "card", id: "meta" }, h("h2", {}, "Meta-verifier agreement"),
-          st.result ? metaSummary(st.result) : h("p", { class: "muted" }, "When the job ends."))),
-      h("h2", {}, "Dead letters"),
+        h("div", { class: "card" }, h("h2", {}, "Best mean score per round"), parts.chart),
+        h("div", { class: "card", id: "meta" }, h("h2", {}, "Meta-verifier agreement"), parts.meta)),
+      h("h2", {}, "Dead letters"), parts.dead);
+  }
+
+  function problemCells(p, r) {
+    const best = r && r.best ? r.best : p.best;
+    const pool = `#/job/${jobId}/problem/${encodeURIComponent(p.id)}`;
+    return [
+      h("td", {}, h("a", { href: pool }, p.id)),
+      h("td", { class: "question", title: p.question }, p.question.slice(0, 90)),
+      h("td", {}, p.status ? badge(p.status) : h("span", { class: "muted" }, "running")),
+      h("td", { class: "num" }, p.round || 0),
+      h("td", { class: "num" }, p.pool || 0),
+      h("td", { class: "num best" }, best
+        ? h("a", { href: `${pool}/proof/${best.proof_id}` }, score(best.meanscore))
+        : score([...p.rounds.values()].filter((x) => x !== null).pop())),
+      h("td", { class: "num meta" }, r && r.meta_verification && r.meta_verification.judged
+        ? `${r.meta_verification.agreed}/${r.meta_verification.judged}` : "–")];
+  }
+
+  function render() {
+    const j = st.job;
+    if (!j) return;
+    if (!built) build();
+    const finished = j.status === "completed" || j.status === "cancelled";
+    const cancelling = j.cancel_requested && !finished;
+    keep(parts.badge, `${j.status}/${cancelling}`, () =>
+      [badge(j.status), cancelling ? h("span", { class: "badge" }, " cancelling") : null]);
+    const total = st.done + st.open;
+    keep(parts.stats, `${st.done}/${st.open}`, () => [`${st.done} done, ${st.open} open`,
+                                                      total > 0 ? bar(st.done / total) : null]);
+    cancelButton.disabled = finished || !!j.cancel_requested;
+    exportButton.disabled = !st.result;
+    keep(parts.error, st.error ? st.error.message : "", () => st.error ? errorBox(st.error) : null);
+    const results = new Map((st.result ? st.result.problems : []).map((p) => [p.problem_id, p]));
+    for (const p of st.problems.values()) {
+      if (!rowOf.has(p.id)) {
+        rowOf.set(p.id, h("tr", { "data-problem": p.id }));
+        parts.rows.append(rowOf.get(p.id));
+      }
+      const r = results.get(p.id);
+      const key = JSON.stringify([p.status, p.round, p.pool, p.best, [...p.rounds.entries()], p.question,
+                                  r ? [r.best, r.meta_verification] : null]);
+      keep(rowOf.get(p.id), key, () => problemCells(p, r));
+    }
+    const series = [...st.problems.values()].map((p) => ({ name: p.id, points: [...p.rounds.entries()] }));
+    keep(parts.chart, JSON.stringify(series), () => roundsChart(series));
+    keep(parts.meta, st.result ? "result" : "", () =>
+      st.result ? metaSummary(st.result) : h("p", { class: "muted" }, "When the job ends."));
+    const dead = st.result ? st.result.problems.flatMap((p) => p.dead_letters.map((d) => ({ ...d, problem: p.problem_id }))) : [];
+    keep(parts.dead, st.result ? `result/${dead.length}` : `failures/${st.failures.length}`, () =>
       st.result
         ? (dead.length === 0 ? h("p", { class: "muted", id: "dead-letters" }, "None.")
           : h("table", { id: "dead-letters" }, h("tbody", {}, dead.map((d) =>

@@ -17,7 +17,7 @@ export class ApiError extends Error {
 }
 
 function headers(extra = {}) {
-  const h = { ...extra };
+  const h = {...extra};
   if (key.get()) h.Authorization = `Bearer ${key.get()}`;
   return h;
 }
@@ -30,18 +30,21 @@ async function failure(response) {
       code = body.error.code || code;
       message = body.error.message || message;
     }
-  } catch (_) { /* not JSON: keep the status line */ }
+  } catch (_) { /* not JSON: keep the status line */
+  }
   return new ApiError(response.status, code, message);
 }
 
 /** GET (or another method) of a JSON endpoint; throws ApiError. */
-export async function api(path, { method = "GET", body, signal } = {}) {
+export async function api(path, {method = "GET", body, signal} = {}) {
   let response;
   try {
     response = await fetch(path, {
-      method, signal,
-      headers: headers(body === undefined ? {} : { "Content-Type": "application/json" }),
-      body: body === undefined ? undefined : (typeof body === "string" ? body : JSON.stringify(body)),
+      method,
+      signal,
+      headers: headers(body === undefined ? {} : {"Content-Type": "application/json"}),
+      body: body === undefined ? undefined :
+                                 (typeof body === "string" ? body : JSON.stringify(body)),
     });
   } catch (e) {
     if (e.name === "AbortError") throw e;
@@ -60,14 +63,15 @@ export async function events(jobId, onEvent, signal) {
   for (let attempt = 0; !signal.aborted; attempt++) {
     let response;
     try {
-      response = await fetch(`/v1/jobs/${encodeURIComponent(jobId)}/events?after=${after}`,
-                             { headers: headers({ Accept: "text/event-stream" }), signal });
+      response = await fetch(
+          `/v1/jobs/${encodeURIComponent(jobId)}/events?after=${after}`,
+          {headers: headers({Accept: "text/event-stream"}), signal});
     } catch (e) {
       if (signal.aborted) return;
       await new Promise((r) => setTimeout(r, Math.min(5000, 500 * 2 ** attempt)));
       continue;
     }
-    if (response.status === 204) return; // finished, and we have everything
+    if (response.status === 204) return;  // finished, and we have everything
     if (!response.ok) throw await failure(response);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
@@ -77,7 +81,7 @@ export async function events(jobId, onEvent, signal) {
         chunk = await reader.read();
       } catch (e) {
         if (signal.aborted) return;
-        break; // dropped: resume after the last id
+        break;  // dropped: resume after the last id
       }
       if (chunk.done) return;
       buffer += chunk.value;
@@ -87,12 +91,17 @@ export async function events(jobId, onEvent, signal) {
         buffer = buffer.slice(end + 2);
         let id = "", data = "";
         for (const line of frame.split("\n")) {
-          if (line.startsWith("id: ")) id = line.slice(4);
-          else if (line.startsWith("data: ")) data += line.slice(6);
+          if (line.startsWith("id: "))
+            id = line.slice(4);
+          else if (line.startsWith("data: "))
+            data += line.slice(6);
         }
         if (!data) continue;
         if (id) after = id;
-        try { onEvent({ id, data: JSON.parse(data) }); } catch (_) { /* a bad event: skip */ }
+        try {
+          onEvent({id, data: JSON.parse(data)});
+        } catch (_) { /* a bad event: skip */
+        }
       }
     }
   }

@@ -1,13 +1,13 @@
 // The dashboard's one page: the API key form, and a router from the location's hash to a view.
 // Each view gets a context whose signal aborts its requests and streams, and whose timers stop,
 // when the user goes elsewhere.
-import { api, key } from "./api.js";
-import { errorBox, fill, h } from "./dom.js";
-import { jobView } from "./job_view.js";
-import { jobsView } from "./jobs_view.js";
-import { poolView } from "./pool_view.js";
-import { proofView } from "./proof_view.js";
-import { submitView } from "./submit_view.js";
+import {api, key} from "./api.js";
+import {errorBox, fill, h} from "./dom.js";
+import {jobView} from "./job_view.js";
+import {jobsView} from "./jobs_view.js";
+import {poolView} from "./pool_view.js";
+import {proofView} from "./proof_view.js";
+import {submitView} from "./submit_view.js";
 
 const view = document.getElementById("view");
 let current = null;
@@ -17,8 +17,13 @@ function context() {
   const timers = [];
   return {
     signal: controller.signal,
-    every(fn, ms) { timers.push(setInterval(fn, ms)); },
-    close() { controller.abort(); timers.forEach(clearInterval); },
+    every(fn, ms) {
+      timers.push(setInterval(fn, ms));
+    },
+    close() {
+      controller.abort();
+      timers.forEach(clearInterval);
+    },
   };
 }
 
@@ -29,8 +34,9 @@ function route() {
   const params = new URLSearchParams(query || "");
   const parts = (path || "/").split("/").filter(Boolean).map(decodeURIComponent);
   if (!key.get()) {
-    fill(view, h("h1", {}, "proofmesh"), h("p", { id: "need-key" },
-      "Enter an API key above. It is kept for this tab only."));
+    fill(
+        view, h("h1", {}, "proofmesh"),
+        h("p", {id: "need-key"}, "Enter an API key above. It is kept for this tab only."));
     return;
   }
   if (parts.length === 0) return jobsView(view, current);
@@ -42,12 +48,15 @@ function route() {
   if (parts[0] === "job" && parts[2] === "problem" && parts[4] === "proof" && parts.length === 6) {
     return proofView(view, current, parts[1], parts[3], Number(parts[5]));
   }
-  fill(view, errorBox({ code: "not_found", message: `no page ${location.hash}` }));
+  fill(view, errorBox({code: "not_found", message: `no page ${location.hash}`}));
 }
 
 async function checkKey() {
   const state = document.getElementById("key-state");
-  if (!key.get()) { state.textContent = ""; return; }
+  if (!key.get()) {
+    state.textContent = "";
+    return;
+  }
   try {
     await api("/v1/jobs?limit=1");
     state.textContent = "✓";

@@ -4,9 +4,12 @@ export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "class") el.className = v;
-    else el.setAttribute(k, v === true ? "" : v);
+    if (k.startsWith("on"))
+      el.addEventListener(k.slice(2), v);
+    else if (k === "class")
+      el.className = v;
+    else
+      el.setAttribute(k, v === true ? "" : v);
   }
   for (const c of children.flat()) {
     if (c === undefined || c === null || c === false) continue;
@@ -18,12 +21,13 @@ export function h(tag, attrs = {}, ...children) {
 /** What went wrong, as the API said it: its code and message. */
 export function errorBox(err) {
   const code = err && err.code ? err.code : "error";
-  return h("div", { class: "error", role: "alert", "data-code": code },
-           h("code", {}, code), ": ", err && err.message ? err.message : String(err));
+  return h(
+      "div", {class: "error", role: "alert", "data-code": code}, h("code", {}, code), ": ",
+      err && err.message ? err.message : String(err));
 }
 
 export function badge(status) {
-  return h("span", { class: `badge ${status}` }, status);
+  return h("span", {class: `badge ${status}`}, status);
 }
 
 export function age(ms) {
@@ -38,19 +42,20 @@ export const score = (x) => (x === null || x === undefined ? "–" : Number(x).t
 
 export function bar(fraction) {
   const pct = Math.max(0, Math.min(100, Math.round(fraction * 100)));
-  return h("div", { class: "bar", title: `${pct}%` }, h("span", { style: `width:${pct}%` }));
+  return h("div", {class: "bar", title: `${pct}%`}, h("span", {style: `width:${pct}%`}));
 }
 
 /** Replaces the children of `el`. */
 export function fill(el, ...children) {
   el.replaceChildren();
-  for (const c of children.flat()) if (c) el.append(c);
+  for (const c of children.flat())
+    if (c) el.append(c);
   return el;
 }
 
 export function download(name, text, type = "application/json") {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = h("a", { href: url, download: name });
+  const url = URL.createObjectURL(new Blob([text], {type}));
+  const a = h("a", {href: url, download: name});
   document.body.append(a);
   a.click();
   a.remove();

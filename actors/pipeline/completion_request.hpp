@@ -4,8 +4,9 @@
 // - Models name role pools: proofmesh-generator, proofmesh-verifier, proofmesh-meta-verifier.
 // - Supported fields: model, messages (chat) or prompt (text, one string), n, temperature,
 //   top_p, max_tokens (or max_completion_tokens), stop (a string or up to 4), seed, stream,
-//   stream_options.include_usage, logprobs (chat: with top_logprobs). Other fields OpenAI clients send are ignored, as vLLM does;
-//   a supported field of the wrong type or range is an input_error naming it.
+//   stream_options.include_usage, logprobs (chat: with top_logprobs). Other fields OpenAI
+//   clients send are ignored, as vLLM does; a supported field of the wrong type or range is an
+//   input_error naming it.
 // - The queue form is our own JSON (to_queue_json), versioned by the stream entry like jobs,
 //   and parsed back with the same checks (from_queue_json), so a hand-written entry cannot
 //   reach a worker unchecked.

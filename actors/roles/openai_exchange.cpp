@@ -62,7 +62,8 @@ std::vector<pt::token_logprob> logprobs_of(const json& lp) {
   if (lp.contains("content") && lp["content"].is_array()) {
     for (const json& t : lp["content"]) {
       if (!t.is_object()) continue;
-      pt::token_logprob one{.token = token_of(t), .logprob = logprob_of(t.value("logprob", json()))};
+      pt::token_logprob one{.token = token_of(t),
+                            .logprob = logprob_of(t.value("logprob", json()))};
       for (const json& a : t.value("top_logprobs", json::array())) {
         if (a.is_object()) one.top.push_back({token_of(a), logprob_of(a.value("logprob", json()))});
       }

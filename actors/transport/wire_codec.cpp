@@ -61,7 +61,9 @@ struct payload_writer {
     tokens.reserve(list.size());
     for (const token_logprob& t : list) {
       std::vector<fb::Offset<w::TopLogprob>> top;
-      for (const top_logprob& a : t.top) top.push_back(w::CreateTopLogprob(b, str(a.token), a.logprob));
+      for (const top_logprob& a : t.top) {
+        top.push_back(w::CreateTopLogprob(b, str(a.token), a.logprob));
+      }
       tokens.push_back(w::CreateTokenLogprob(b, str(t.token), t.logprob, b.CreateVector(top)));
     }
     return b.CreateVector(tokens);
@@ -207,7 +209,9 @@ struct field_reader {
       fail(wire_errc::wire_errc_field_too_long);
       return out;
     }
-    auto logprob = [&](float x) { return x <= 0 ? finite(x) : (fail(wire_errc::wire_errc_bad_value), 0.f); };
+    auto logprob = [&](float x) {
+      return x <= 0 ? finite(x) : (fail(wire_errc::wire_errc_bad_value), 0.f);
+    };
     for (const w::TokenLogprob* t : *v) {
       if (t == nullptr) continue;
       token_logprob one{.token = text(t->token(), limits.max_id_bytes),

@@ -60,7 +60,8 @@ export async function api(path, {method = "GET", body, signal} = {}) {
  */
 export async function events(jobId, onEvent, signal) {
   let after = "0";
-  for (let attempt = 0; !signal.aborted; attempt++) {
+  let failures = 0; // in a row: the wait before trying again doubles, up to 5 s
+  while (!signal.aborted) {
     let response;
     try {
       response = await fetch(
@@ -68,9 +69,10 @@ export async function events(jobId, onEvent, signal) {
           {headers: headers({Accept: "text/event-stream"}), signal});
     } catch (e) {
       if (signal.aborted) return;
-      await new Promise((r) => setTimeout(r, Math.min(5000, 500 * 2 ** attempt)));
+      await new Promise((r) => setTimeout(r, Math.min(5000, 500 * 2 ** failures++)));
       continue;
     }
+    failures = 0;
     if (response.status === 204) return;  // finished, and we have everything
     if (!response.ok) throw await failure(response);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();

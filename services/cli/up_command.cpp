@@ -153,7 +153,8 @@ void check(up_flags& f, bool generators_given, bool verifiers_given, bool metas_
     const std::string role = rm.substr(0, eq);
     if (eq == std::string::npos ||
         (role != "generator" && role != "verifier" && role != "meta_verifier")) {
-      throw input_error("--role-model wants ROLE=DIR, ROLE generator, verifier or meta_verifier: " + rm);
+      throw input_error("--role-model wants ROLE=DIR (generator, verifier or meta_verifier): " +
+                        rm);
     }
     if (!fs::is_directory(rm.substr(eq + 1))) {
       throw input_error("--role-model " + rm + ": not a folder");

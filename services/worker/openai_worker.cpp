@@ -4,7 +4,7 @@
 #include "actors/roles/openai_exchange.hpp"
 #include "actors/roles/role_result.hpp"
 #include "actors/roles/role_templates.hpp"
-#include "actors/transport/wire_codec.hpp"
+#include "actors/roles/token_logprobs.hpp"
 #include "actors/transport/worker_link.hpp"
 #include "services/worker/openai_client.hpp"
 #include "services/worker/worker_frame.hpp"
@@ -47,31 +47,6 @@ std::string describe(const http_outcome& o) {
   return "HTTP " + std::to_string(o.status) + ": " + said;
 }
 
-// A server's logprobs cut to what the task asked and the wire carries (a message past the
-// limits would be dropped whole): its alternatives, each token's size, the token count, and
-// half the message size (the text has the other half); a cut list is the answer's first tokens.
-std::vector<pt::token_logprob> within_wire_limits(std::vector<pt::token_logprob> tokens,
-                                                  int32_t alternatives) {
-  const pt::wire_limits limits;
-  if (tokens.size() > limits.max_logprob_tokens) tokens.resize(limits.max_logprob_tokens);
-  size_t bytes = 0; // an upper bound of each entry's encoded size: tables, offsets, strings
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    pt::token_logprob& t = tokens[i];
-    if (t.top.size() > static_cast<size_t>(alternatives)) t.top.resize(static_cast<size_t>(alternatives));
-    if (t.token.size() > limits.max_id_bytes) t.token.resize(limits.max_id_bytes);
-    bytes += 40 + t.token.size();
-    for (pt::top_logprob& a : t.top) {
-      if (a.token.size() > limits.max_id_bytes) a.token.resize(limits.max_id_bytes);
-      bytes += 40 + a.token.size();
-    }
-    if (bytes > limits.max_message_bytes / 2) {
-      tokens.resize(i);
-      break;
-    }
-  }
-  return tokens;
-}
-
 // The whole life of one request, on its own thread: post, retry, make the typed result.
 pt::task_result_msg serve(flight& f, const openai_endpoint& to, int32_t max_retries,
                           const std::atomic<bool>& cancelled) {
@@ -94,7 +69,8 @@ pt::task_result_msg serve(flight& f, const openai_endpoint& to, int32_t max_retr
                                                    a.completion_tokens, elapsed);
         if (auto* out = std::get_if<pt::complete_output>(&r.output);
             out != nullptr && f.task.sampling.logprobs >= 0) {
-          out->logprobs = within_wire_limits(std::move(a.logprobs), f.task.sampling.logprobs);
+          out->logprobs = roles::within_wire_limits(std::move(a.logprobs),
+                                                    f.task.sampling.logprobs);
         }
         return r;
       } catch (const std::exception& e) { // not JSON, or not a completion: the server's fault

@@ -237,8 +237,10 @@ private:
     const auto elapsed = static_cast<uint32_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t.started)
             .count());
-    pt::task_result_msg result = roles::make_result(t.task, *e.finished, t.prompt_tokens, elapsed);
-    if (auto* out = std::get_if<pt::complete_output>(&result.output)) { // what progress did not carry
+    pt::task_result_msg result =
+        roles::make_result(t.task, *e.finished, t.prompt_tokens, elapsed);
+    // The logprobs progress did not carry.
+    if (auto* out = std::get_if<pt::complete_output>(&result.output)) {
       out->logprobs = std::move(t.unsent_logprobs);
       out->logprobs_offset = t.sent_logprobs;
     }

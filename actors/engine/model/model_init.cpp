@@ -182,7 +182,8 @@ void deepseek_preset(model_config& c, bool tiny) {
 
 // Each script as one added (non-special) token, after every other id: one token carries all of
 // it, so the model needs to learn one step, not a sequence.
-std::string with_script_tokens(const std::string& tok_json, const std::vector<std::string>& scripts) {
+std::string with_script_tokens(const std::string& tok_json,
+                               const std::vector<std::string>& scripts) {
   nlohmann::ordered_json root = nlohmann::ordered_json::parse(tok_json);
   const tokenizer base = tokenizer::from_json(tok_json);
   int32_t next = base.vocab_size();

@@ -26,7 +26,7 @@ double log_sum_exp(std::span<const float> logits) {
 
 } // namespace
 
-step_logprobs top_logprobs(std::span<const float> logits, int32_t k) {
+step_logprobs top_logprobs(std::span<const float> logits, int32_t k, int32_t token) {
   step_logprobs out;
   if (k <= 0 || logits.empty()) {
     return out;
@@ -43,6 +43,9 @@ step_logprobs top_logprobs(std::span<const float> logits, int32_t k) {
     out.top_ids.push_back(ids[i]);
     out.top_logprobs.push_back(static_cast<float>(logits[ids[i]] - lse));
   }
+  if (token >= 0 && static_cast<size_t>(token) < logits.size()) {
+    out.token_logprob = static_cast<float>(logits[static_cast<size_t>(token)] - lse);
+  }
   return out;
 }
 
@@ -52,11 +55,7 @@ sampler::sampler(const sampling_params& params, uint64_t stream_index)
 sample_result sampler::sample(std::span<const float> logits) {
   sample_result result;
   result.token = draw(logits);
-  result.logprobs = top_logprobs(logits, params_.num_logprobs);
-  if (params_.num_logprobs > 0) {
-    result.logprobs.token_logprob =
-        static_cast<float>(logits[static_cast<size_t>(result.token)] - log_sum_exp(logits));
-  }
+  result.logprobs = top_logprobs(logits, params_.num_logprobs, result.token);
   return result;
 }
 

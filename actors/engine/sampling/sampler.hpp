@@ -47,7 +47,8 @@ private:
   std::vector<double> weights_; // scratch: candidate probabilities
 };
 
-/// The top `k` log-softmax values of `logits`, highest first.
-step_logprobs top_logprobs(std::span<const float> logits, int32_t k);
+/// The top `k` log-softmax values of `logits`, highest first, and `token`'s own (when k > 0 and
+/// a token is given): one log-sum-exp for both.
+step_logprobs top_logprobs(std::span<const float> logits, int32_t k, int32_t token = -1);
 
 } // namespace proofmesh::engine

@@ -8,6 +8,8 @@
 
 #include "actors/common/error.hpp"
 #include "actors/roles/role_result.hpp"
+#include "actors/roles/token_logprobs.hpp"
+#include "actors/transport/wire_codec.hpp"
 
 #include <gtest/gtest.h>
 
@@ -144,6 +146,24 @@ TEST(openai_exchange, logprobs_are_asked_for_and_read_back_in_both_shapes) {
   EXPECT_EQ(a.logprobs[1].token, " be");
   EXPECT_FLOAT_EQ(a.logprobs[1].logprob, -2.0f);
   EXPECT_EQ(a.logprobs[0].top.size(), 2u);
+}
+
+// A server's logprobs fit one wire message: the alternatives asked for, tokens an id's size, and
+// no more entries than half a message holds; what is kept decodes.
+TEST(openai_exchange, a_servers_logprobs_are_cut_to_what_the_wire_carries) {
+  const wire_limits limits;
+  std::vector<token_logprob> many(20000, {std::string(1000, 'x'), -1.0f,
+                                          std::vector<top_logprob>(20, {"alt", -2.0f})});
+  std::vector<token_logprob> kept = within_wire_limits(many, 3);
+  ASSERT_FALSE(kept.empty());
+  EXPECT_LT(kept.size(), many.size()); // 20,000 x (256 + 20 alternatives) would not fit
+  for (const token_logprob& t : kept) {
+    EXPECT_EQ(t.token.size(), limits.max_id_bytes);
+    EXPECT_EQ(t.top.size(), 3u);
+  }
+  task_result_msg r{.task_id = "c/0", .output = complete_output{"text", "length", kept, 0}};
+  EXPECT_TRUE(decode(encode(r)).message.has_value());
+  EXPECT_EQ(within_wire_limits({{"a", -1.0f, {{"b", -2.0f}}}}, 0)[0].top.size(), 0u);
 }
 
 TEST(openai_exchange, what_is_not_a_completion_is_refused) {

@@ -2,7 +2,9 @@
 // with CUDA events, against its bandwidth floor. It decides which GEMM path serves which batch
 // size, and shows where a decode step's time goes. Weights rotate among enough copies (> 2x the
 // 60 MB L2) that every timed call reads HBM, as a real step does.
-// Usage: kernel_lab   (prints one table; run on the GPU machine)
+// Usage: kernel_lab            (prints one table; run on the GPU machine)
+//        kernel_lab attention  (#13's long attention cases and the GEMM ceiling, as JSON lines
+//                               for bench/engine/attention_table.py, which adds the peer)
 #include "kernels/cuda/gemm.cuh"
 #include "kernels/cuda/gemv.cuh"
 #include "kernels/cuda/paged_attention.cuh"
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace kc = proofmesh::kernels::cuda;
@@ -190,9 +193,94 @@ void attention_rows() {
   }
 }
 
+// One sequence's device index arrays for the long cases: `seqs` sequences of `ctx` keys each,
+// with `queries` query tokens at the end of each (in order), and contiguous block tables.
+struct long_case {
+  int64_t seqs, ctx, queries;
+};
+
+void long_attention_rows() {
+  const int64_t heads = 32, kv_heads = 8, hd = 128, block = 16;
+  // The compute ceiling: a square bf16 GEMM through cuBLASLt, measured now.
+  {
+    kc::gemm_handle h{};
+    check(kc::gemm_handle_create(h), "gemm handle");
+    const int64_t n = 8192;
+    auto* a = device_fill<__nv_bfloat16>(static_cast<size_t>(n * n));
+    auto* b = device_fill<__nv_bfloat16>(static_cast<size_t>(n * n));
+    auto* c = device_fill<__nv_bfloat16>(static_cast<size_t>(n * n));
+    const double us = time_us([&](int) {
+      check(kc::gemm(h, {.x = a, .w = b, .bias = nullptr, .y = c, .m = n, .n = n, .k = n,
+                         .a_type = CUDA_R_16BF, .out_type = CUDA_R_16BF}, nullptr), "gemm");
+    }, 10);
+    std::printf("{\"case\": \"gemm_ceiling\", \"tflops\": %.1f}\n",
+                2.0 * n * n * n / us / 1e6);
+    cudaFree(a); cudaFree(b); cudaFree(c);
+    kc::gemm_handle_destroy(h);
+  }
+  for (long_case lc : {long_case{1, 4096, 4096}, long_case{1, 16384, 16384},
+                       long_case{16, 32768, 1}, long_case{64, 4096, 1}}) {
+    const int64_t blocks_per_seq = lc.ctx / block;
+    const int64_t num_blocks = lc.seqs * blocks_per_seq;
+    const int64_t tokens = lc.seqs * lc.queries;
+    const size_t cache_n = static_cast<size_t>(num_blocks * block * kv_heads * hd);
+    auto* kcache = device_fill<__nv_bfloat16>(cache_n);
+    auto* vcache = device_fill<__nv_bfloat16>(cache_n);
+    auto* q = device_fill<__nv_bfloat16>(static_cast<size_t>(tokens * heads * hd));
+    auto* out = device_fill<__nv_bfloat16>(static_cast<size_t>(tokens * heads * hd));
+    std::vector<int32_t> tables(static_cast<size_t>(num_blocks)), seq, pos;
+    for (size_t i = 0; i < tables.size(); ++i) tables[i] = static_cast<int32_t>(i);
+    for (int64_t s = 0; s < lc.seqs; ++s) {
+      for (int64_t t = lc.ctx - lc.queries; t < lc.ctx; ++t) {
+        seq.push_back(static_cast<int32_t>(s));
+        pos.push_back(static_cast<int32_t>(t));
+      }
+    }
+    int32_t *dt = nullptr, *ds = nullptr, *dpos = nullptr;
+    cudaMalloc(&dt, tables.size() * 4);
+    cudaMalloc(&ds, seq.size() * 4);
+    cudaMalloc(&dpos, pos.size() * 4);
+    cudaMemcpy(dt, tables.data(), tables.size() * 4, cudaMemcpyHostToDevice);
+    cudaMemcpy(ds, seq.data(), seq.size() * 4, cudaMemcpyHostToDevice);
+    cudaMemcpy(dpos, pos.data(), pos.size() * 4, cudaMemcpyHostToDevice);
+    const bool decode = lc.queries == 1;
+    const int splits = decode ? kc::paged_attention_splits(tokens, heads, lc.ctx, 132) : 1;
+    auto* ws = device_fill<float>(std::max<size_t>(
+        1, kc::paged_attention_workspace_floats(tokens, heads, hd, splits)));
+    const double us = time_us([&](int) {
+      check(kc::paged_attention<__nv_bfloat16>(
+                {.q = q, .k_cache = kcache, .v_cache = vcache, .block_tables = dt,
+                 .token_seq = ds, .token_pos = dpos, .out = out, .tokens = tokens,
+                 .heads = heads, .kv_heads = kv_heads, .head_dim = hd, .q_stride = heads * hd,
+                 .out_stride = heads * hd, .block_size = block,
+                 .max_blocks_per_seq = blocks_per_seq, .scale = 0.088f, .num_splits = splits,
+                 .workspace = ws, .max_query_tokens = static_cast<int32_t>(lc.queries)},
+                nullptr), "attention");
+    }, decode ? 40 : 10);
+    // Causal FLOPs: each of the queries sees its prefix; QK^T and PV, 2 FLOPs per MAC.
+    double macs = 0;
+    for (int64_t t = lc.ctx - lc.queries; t < lc.ctx; ++t) {
+      macs += 2.0 * static_cast<double>(t + 1) * hd * heads;
+    }
+    const double bytes = 2.0 * 2.0 * static_cast<double>(num_blocks * block * kv_heads * hd);
+    std::printf("{\"case\": \"%s\", \"bs\": %lld, \"ctx\": %lld, \"us\": %.1f, "
+                "\"tflops\": %.1f, \"hbm_pct\": %.1f, \"splits\": %d}\n",
+                decode ? "decode_attention" : "prefill_attention",
+                static_cast<long long>(lc.seqs), static_cast<long long>(lc.ctx), us,
+                2.0 * macs * static_cast<double>(lc.seqs) / us / 1e6,
+                100 * bytes / 4.3e12 * 1e6 / us, splits);
+    cudaFree(kcache); cudaFree(vcache); cudaFree(q); cudaFree(out); cudaFree(dt);
+    cudaFree(ds); cudaFree(dpos); cudaFree(ws);
+  }
+}
+
 } // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "attention") {
+    long_attention_rows();
+    return 0;
+  }
   kc::gemm_handle h{};
   check(kc::gemm_handle_create(h), "gemm handle");
   linear_rows("llama-3.2-1b", {{"qkv", 3072, 2048}, {"o", 2048, 2048}, {"gate_up", 16384, 2048},

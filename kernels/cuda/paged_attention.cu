@@ -19,10 +19,12 @@
 // split's sum and accumulators by exp(split max - global max) and writes acc / sum. An empty
 // range (a short sequence in a long batch) writes max -inf and sum 0, which weigh nothing.
 #include "kernels/cuda/element.cuh"
+#include "kernels/cuda/flash_attention.cuh"
 #include "kernels/cuda/paged_attention.cuh"
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 namespace proofmesh::kernels::cuda {
 
@@ -332,6 +334,24 @@ cudaError_t paged_attention(const paged_attention_params<T>& p, cudaStream_t str
       p.max_blocks_per_seq > (INT32_MAX - 64 * max_attention_splits) / p.block_size ||
       (p.tokens > 1 && (p.q_stride < width || p.out_stride < width))) {
     return cudaErrorInvalidValue;
+  }
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    if (flash_attention_supports(p)) {
+      // Keys per split: a multiple of the 64-key tile.
+      const int64_t context = p.max_blocks_per_seq * p.block_size;
+      const int64_t tiles = (context + 63) / 64;
+      const int split_keys = static_cast<int>((tiles + p.num_splits - 1) / p.num_splits * 64);
+      if (cudaError_t e = flash_attention(p, split_keys, stream); e != cudaSuccess) {
+        return e;
+      }
+      if (flash_attention_writes_partials(p)) {
+        const dim3 merge_grid(static_cast<unsigned>(p.tokens),
+                              static_cast<unsigned>((p.heads + warps_per_block - 1) /
+                                                    warps_per_block));
+        merge_splits_kernel<T><<<merge_grid, warps_per_block * 32, 0, stream>>>(p);
+      }
+      return cudaGetLastError();
+    }
   }
   // K and V rows start at multiples of head_dim elements from the cache bases.
   constexpr int wide = max_vec<T>;

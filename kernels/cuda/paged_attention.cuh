@@ -14,6 +14,8 @@
 // unnormalised output in the workspace; a second kernel rescales and merges them. A decode batch
 // of a few sequences over a long context would otherwise occupy a handful of multiprocessors.
 // paged_attention_splits plans the count; results agree with the unsplit path up to rounding.
+// bf16 launches of head_dim 64 or 128 run on tensor cores (flash_attention.cuh); their
+// probabilities are rounded to bf16 before the product with V, as flash attention's are.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -46,6 +48,10 @@ struct paged_attention_params {
   float scale;                  // softmax scale, usually 1 / sqrt(head_dim)
   int32_t num_splits = 1;       // key ranges per (token, head), 1..max_attention_splits
   float* workspace = nullptr;   // [tokens, heads, num_splits, head_dim + 2] when num_splits > 1
+  // The most query tokens any one sequence has in this launch, when the caller knows it: 1 (a
+  // decode batch) lets the tensor-core kernel give each token a block whose warps split the keys;
+  // 0 (unknown) or more takes its prefill form. Either is correct for any batch.
+  int32_t max_query_tokens = 0;
 };
 
 /// The split count for a launch: enough blocks for 8 per multiprocessor, and at least 32 keys

@@ -339,7 +339,8 @@ void cuda_ops<T>::attention(int64_t layer, tensor q, tensor k, tensor v, tensor 
        .heads = shape.heads, .kv_heads = shape.kv_heads, .head_dim = shape.head_dim,
        .q_stride = q.stride, .out_stride = out.stride, .block_size = cache_->block_size(),
        .max_blocks_per_seq = step_.max_blocks, .scale = shape.scale,
-       .num_splits = step_.attention_splits, .workspace = attention_workspace_.get()},
+       .num_splits = step_.attention_splits, .workspace = attention_workspace_.get(),
+       .max_query_tokens = step_.max_query_tokens},
       stream_));
 }
 

@@ -33,6 +33,7 @@ struct cuda_step {
   int64_t rows = 0;                      // logit rows
   int64_t max_blocks = 0;                // row length of block_tables
   int32_t attention_splits = 1;          // flash-decoding key ranges (paged_attention_splits)
+  int32_t max_query_tokens = 0;          // most tokens of one sequence in the step; 0: unknown
 };
 
 template <typename T>

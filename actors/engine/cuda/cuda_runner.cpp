@@ -34,6 +34,7 @@ struct step_plan {
   int64_t out_rows = 0;              // logit rows the caller reads (padding excluded)
   int64_t graph_bucket = 0;          // > 0: a padded decode step replayed from a graph
   int32_t attention_splits = 1;      // flash-decoding key ranges (paged_attention_splits)
+  int32_t max_query_tokens = 0;      // most fresh tokens of one item
 };
 
 // A decode step: one new token per item, logits of that token only.
@@ -234,6 +235,7 @@ private:
       std::span<const int32_t> fresh = item.tokens.subspan(skip[b]);
       int64_t start = cache_->length(item.seq);
       int64_t n = static_cast<int64_t>(fresh.size());
+      plan.max_query_tokens = std::max(plan.max_query_tokens, static_cast<int32_t>(n));
       cache_->append(item.seq, fresh, stream_, plan.slots);
       for (int64_t t = 0; t < n; ++t) {
         int32_t id = fresh[static_cast<size_t>(t)];
@@ -323,7 +325,8 @@ private:
                     .block_tables = logit_rows + plan.logit_rows.size(),
                     .rows = static_cast<int64_t>(plan.logit_rows.size()),
                     .max_blocks = plan.max_blocks,
-                    .attention_splits = plan.attention_splits});
+                    .attention_splits = plan.attention_splits,
+                    .max_query_tokens = plan.max_query_tokens});
     model_->forward(*ops_);
   }
 

@@ -7,7 +7,10 @@
 // Tolerances against the float64 reference: float: scores, exp and the weighted sums run in
 // float32 over up to 1000 keys, ~1e-6 of the output scale (values ~N(0,1)), so 1e-5 relative
 // plus 1e-5 absolute; the 140000-key case sums 140000 terms in float32 and gets 1e-4 absolute.
-// bf16: inputs are exact in float, so only the output rounding (output_tolerance<bf16>) adds.
+// bf16: inputs are exact in float, so only the output rounding (output_tolerance<bf16>) adds,
+// and, on the tensor-core path (head_dim 64 and 128), the rounding of each probability to bf16
+// before the product with V: at most 2^-9 of each term, so 2^-9 * sum_j p_j |v_j| per output,
+// a bound, not an estimate (doubled for the float32 sums around it).
 #include "gpu_test_support.hpp"
 #include "kernels/cuda/paged_attention.cuh"
 
@@ -19,6 +22,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace proofmesh::kernels {
@@ -33,6 +37,8 @@ TYPED_TEST_SUITE(cuda_paged_attention, element_types, type_names);
 struct sequence_spec {
   int64_t len;                          // keys in the cache
   std::vector<int32_t> query_positions; // positions of this sequence's query tokens
+  int fork_of = -1;          // >= 0: an earlier sequence whose first blocks this one shares
+  int64_t shared_blocks = 0; // how many (a fork's cached prefix)
 };
 
 struct attention_case {
@@ -45,6 +51,8 @@ struct attention_case {
   bool misaligned = false;   // cache bases one element off 16 bytes: the scalar access path
   double abs_tol = 1e-5;
   int32_t num_splits = 1;    // > 1: flash-decoding over a workspace, then the merge kernel
+  bool ordered = false;      // tokens in sequence order, as the runner lays them out
+  int32_t max_query_tokens = 0; // passed to the kernel: 1 selects the decode form
 };
 
 template <typename T>
@@ -52,7 +60,8 @@ void run_case(const attention_case& c, uint32_t seed) {
   SCOPED_TRACE("heads " + std::to_string(c.heads) + "/" + std::to_string(c.kv_heads) +
                " head_dim " + std::to_string(c.head_dim) + " block " +
                std::to_string(c.block_size) + (c.misaligned ? " misaligned" : "") + " splits " +
-               std::to_string(c.num_splits));
+               std::to_string(c.num_splits) + (c.ordered ? " ordered" : "") +
+               " max_query_tokens " + std::to_string(c.max_query_tokens));
   std::mt19937 rng(seed);
   const int64_t hd = c.head_dim;
   const int64_t num_seqs = static_cast<int64_t>(c.seqs.size());
@@ -74,9 +83,13 @@ void run_case(const attention_case& c, uint32_t seed) {
   std::vector<int32_t> tables(static_cast<size_t>(num_seqs * max_blocks), nan_block);
   size_t next = 0;
   for (int64_t s = 0; s < num_seqs; ++s) {
-    const int64_t b = (c.seqs[static_cast<size_t>(s)].len + c.block_size - 1) / c.block_size;
+    const sequence_spec& spec = c.seqs[static_cast<size_t>(s)];
+    const int64_t b = (spec.len + c.block_size - 1) / c.block_size;
     for (int64_t i = 0; i < b; ++i) {
-      tables[static_cast<size_t>(s * max_blocks + i)] = phys[next++];
+      tables[static_cast<size_t>(s * max_blocks + i)] =
+          spec.fork_of >= 0 && i < spec.shared_blocks
+              ? tables[static_cast<size_t>(spec.fork_of * max_blocks + i)]
+              : phys[next++];
     }
   }
 
@@ -109,7 +122,9 @@ void run_case(const attention_case& c, uint32_t seed) {
       queries.emplace_back(static_cast<int32_t>(s), p);
     }
   }
-  std::shuffle(queries.begin(), queries.end(), rng);
+  if (!c.ordered) {
+    std::shuffle(queries.begin(), queries.end(), rng);
+  }
   const int64_t tokens = static_cast<int64_t>(queries.size());
   std::vector<int32_t> token_seq, token_pos;
   for (auto [s, p] : queries) {
@@ -124,8 +139,10 @@ void run_case(const attention_case& c, uint32_t seed) {
 
   // float64 reference, and the tolerance of each output element.
   const double rel = output_tolerance<T>::rel;
+  const bool rounds_probabilities =
+      std::is_same_v<T, __nv_bfloat16> && (hd == 64 || hd == 128) && !c.misaligned;
   std::vector<T> got_sel;
-  std::vector<double> ref;
+  std::vector<double> ref, bound; // bound: sum_j p_j |v_j| of each output
   const int64_t group = c.heads / c.kv_heads;
   for (int64_t t = 0; t < tokens; ++t) {
     const int64_t s = token_seq[static_cast<size_t>(t)];
@@ -149,15 +166,18 @@ void run_case(const attention_case& c, uint32_t seed) {
         e = std::exp(e - mx);
         sum += e;
       }
-      std::vector<double> o(static_cast<size_t>(hd), 0.0);
+      std::vector<double> o(static_cast<size_t>(hd), 0.0), b(static_cast<size_t>(hd), 0.0);
       for (int64_t j = 0; j <= pos; ++j) {
         const size_t vb = static_cast<size_t>(slot_of(s, j) * slot_width + kvh * hd);
+        const double pj = scores[static_cast<size_t>(j)] / sum;
         for (int64_t d = 0; d < hd; ++d) {
-          o[static_cast<size_t>(d)] +=
-              scores[static_cast<size_t>(j)] / sum * to_float(v_cache[vb + static_cast<size_t>(d)]);
+          const double vd = to_float(v_cache[vb + static_cast<size_t>(d)]);
+          o[static_cast<size_t>(d)] += pj * vd;
+          b[static_cast<size_t>(d)] += pj * std::abs(vd);
         }
       }
       ref.insert(ref.end(), o.begin(), o.end());
+      bound.insert(bound.end(), b.begin(), b.end());
     }
   }
 
@@ -177,7 +197,8 @@ void run_case(const attention_case& c, uint32_t seed) {
                  .out = dout.get(), .tokens = tokens, .heads = c.heads, .kv_heads = c.kv_heads,
                  .head_dim = hd, .q_stride = q_stride, .out_stride = out_stride,
                  .block_size = c.block_size, .max_blocks_per_seq = max_blocks, .scale = scale,
-                 .num_splits = c.num_splits, .workspace = workspace.get()},
+                 .num_splits = c.num_splits, .workspace = workspace.get(),
+                 .max_query_tokens = c.max_query_tokens},
                 nullptr),
             cudaSuccess);
   std::vector<T> out = dout.download();
@@ -186,8 +207,11 @@ void run_case(const attention_case& c, uint32_t seed) {
       got_sel.push_back(out[static_cast<size_t>(t * out_stride + i)]);
     }
   }
-  expect_all_near(got_sel, ref, [&](size_t i) { return rel * std::abs(ref[i]) + c.abs_tol; },
-                  "attention output");
+  const double p_rounding = rounds_probabilities ? 2.0 * std::ldexp(1.0, -9) : 0.0;
+  expect_all_near(
+      got_sel, ref,
+      [&](size_t i) { return rel * std::abs(ref[i]) + c.abs_tol + p_rounding * bound[i]; },
+      "attention output");
 }
 
 // Full prefill, chunked prefill and decode of five sequences in one launch; the lengths cross the
@@ -262,6 +286,91 @@ TYPED_TEST(cuda_paged_attention, split_keys_match_the_unsplit_reference) {
                        .seqs = {{.len = 140000, .query_positions = {139999, 70000}},
                                 {.len = 40, .query_positions = {39}}},
                        .abs_tol = 1e-4, .num_splits = planned}, 26);
+}
+
+std::vector<int32_t> positions(int32_t begin, int32_t end) {
+  std::vector<int32_t> p(static_cast<size_t>(end - begin));
+  std::iota(p.begin(), p.end(), begin);
+  return p;
+}
+
+// Sequences as the runner lays them out (each one's tokens together, in order): a full prefill
+// that crosses the 64-token and 64-key tiles, a chunk over a cached prefix, a fork of that
+// prefix, decodes, and a run one token past a tile.
+std::vector<sequence_spec> runs_batch() {
+  return {{.len = 300, .query_positions = positions(0, 300)},
+          {.len = 700, .query_positions = positions(500, 700)},
+          {.len = 1, .query_positions = {0}},
+          {.len = 450, .query_positions = positions(420, 450), .fork_of = 1, .shared_blocks = 20},
+          {.len = 130, .query_positions = {129}},
+          {.len = 65, .query_positions = positions(0, 65)}};
+}
+
+TYPED_TEST(cuda_paged_attention, tensor_core_prefill_over_runs_of_tokens) {
+  PM_SKIP_WITHOUT_GPU();
+  // GQA groups of 1, 4, 8, 7 (a block's rows not a multiple of the group) and 64 (one token per
+  // block); blocks of 16 slots and of 7 (tiles straddle blocks anywhere).
+  struct shape {
+    int64_t heads, kv_heads, head_dim, block_size;
+  };
+  uint32_t seed = 40;
+  for (shape sh : {shape{8, 8, 128, 16}, shape{32, 8, 128, 16}, shape{16, 2, 64, 7},
+                   shape{14, 2, 128, 16}, shape{64, 1, 64, 16}}) {
+    run_case<TypeParam>({.heads = sh.heads, .kv_heads = sh.kv_heads, .head_dim = sh.head_dim,
+                         .block_size = sh.block_size, .seqs = runs_batch(), .ordered = true},
+                        seed++);
+  }
+  // Scores of ~30 * sqrt(head_dim): the running max must be subtracted on this path too.
+  run_case<TypeParam>({.heads = 8, .kv_heads = 2, .head_dim = 128, .block_size = 16,
+                       .seqs = runs_batch(), .q_stddev = 30.0f, .abs_tol = 1e-4,
+                       .ordered = true},
+                      seed++);
+}
+
+TYPED_TEST(cuda_paged_attention, decode_form_splits_the_keys_among_warps_and_blocks) {
+  PM_SKIP_WITHOUT_GPU();
+  std::vector<sequence_spec> decodes;
+  for (int64_t len : {1, 63, 64, 65, 1000, 4100}) {
+    decodes.push_back({.len = len, .query_positions = {static_cast<int32_t>(len - 1)}});
+  }
+  decodes.push_back({.len = 2000, .query_positions = {1999}, .fork_of = 4, .shared_blocks = 50});
+  struct shape {
+    int64_t heads, kv_heads, head_dim;
+  };
+  uint32_t seed = 60;
+  // Groups of 1, 4, 7 and 16 take the decode form; 32 is past it and takes the prefill form.
+  for (shape sh : {shape{8, 8, 128}, shape{32, 8, 128}, shape{14, 2, 64}, shape{16, 1, 128},
+                   shape{32, 1, 64}}) {
+    for (int32_t splits : {1, 3, 32}) {
+      run_case<TypeParam>({.heads = sh.heads, .kv_heads = sh.kv_heads, .head_dim = sh.head_dim,
+                           .block_size = 16, .seqs = decodes, .num_splits = splits,
+                           .ordered = true, .max_query_tokens = 1},
+                          seed++);
+    }
+  }
+  // The decode form is correct for any batch, only slower: the mixed batch with a wrong hint.
+  run_case<TypeParam>({.heads = 8, .kv_heads = 2, .head_dim = 128, .block_size = 16,
+                       .seqs = mixed_batch(), .num_splits = 3, .max_query_tokens = 1},
+                      seed++);
+}
+
+TYPED_TEST(cuda_paged_attention, tensor_core_paths_at_128k) {
+  PM_SKIP_WITHOUT_GPU();
+  // A chunk of prefill at the end of a 131072-token context, and the decode form at the same
+  // length with the planned splits.
+  const std::vector<sequence_spec> chunk = {
+      {.len = 131072, .query_positions = positions(131056, 131072)},
+      {.len = 64, .query_positions = positions(0, 64)}};
+  run_case<TypeParam>({.heads = 8, .kv_heads = 2, .head_dim = 128, .block_size = 256,
+                       .seqs = chunk, .abs_tol = 1e-4, .ordered = true},
+                      70);
+  const std::vector<sequence_spec> decode = {{.len = 131072, .query_positions = {131071}},
+                                             {.len = 100, .query_positions = {99}}};
+  run_case<TypeParam>({.heads = 8, .kv_heads = 2, .head_dim = 128, .block_size = 256,
+                       .seqs = decode, .abs_tol = 1e-4,
+                       .num_splits = cuda::paged_attention_splits(2, 8, 131328, 132),
+                       .ordered = true, .max_query_tokens = 1},
+                      71);
 }
 
 TEST(cuda_paged_attention_plan, splits_only_small_batches_over_long_contexts) {

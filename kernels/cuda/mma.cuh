@@ -1,0 +1,67 @@
+// Warp-level tensor-core and asynchronous-copy primitives (sm_80 and later, so Hopper too):
+// cp.async of 16 bytes into shared memory, ldmatrix of four 8x8 bf16 matrices, and the bf16
+// mma.sync of shape m16n8k16 with float32 accumulators.
+// Rules of the road: fragment layouts are PTX's. For a thread, g = lane / 4 and t = lane % 4.
+//   A (16x16, row-major), 4 registers of 2 bf16: (g, 2t..2t+1), (g+8, 2t..), (g, 2t+8..),
+//     (g+8, 2t+8..).
+//   B (16x8, k by n), 2 registers: (k = 2t..2t+1, n = g), (k = 2t+8..2t+9, n = g).
+//   C (16x8 float), 4 values: (g, 2t), (g, 2t+1), (g+8, 2t), (g+8, 2t+1).
+// ldmatrix_x4: thread i names the row of matrix i / 8 at row i % 8; register j of every thread
+// receives matrix j's elements (g, 2t..2t+1), or (2t..2t+1, g) with the transposing form.
+#pragma once
+
+#include <cuda_bf16.h>
+
+#include <cstdint>
+
+namespace proofmesh::kernels::cuda {
+
+__device__ __forceinline__ uint32_t shared_address(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+/// 16 bytes from global to shared memory, asynchronously; with `fill` false the 16 bytes are
+/// zeros and `src` is not read.
+__device__ __forceinline__ void cp_async_16(uint32_t dst, const void* src, bool fill) {
+  const int bytes = fill ? 16 : 0;
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
+               "r"(bytes));
+}
+
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n"); }
+
+/// Waits until at most `N` of this thread's committed copy groups are still in flight.
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
+/// c += a * b for one 16x8x16 tile.
+__device__ __forceinline__ void mma_bf16_16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                               uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+      "{%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+/// Two floats rounded to bf16 and packed, the first in the low half (the lower column).
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&v);
+}
+
+} // namespace proofmesh::kernels::cuda

@@ -1,5 +1,5 @@
 // Launch shape: grid (ceil(tokens / tokens_per_block), kv_heads, splits), 128 threads; dynamic
-// shared memory holds the block's query rows and two stages of a K tile and a V tile, each tile
+// shared memory holds the block's query rows and three stages of a K tile and a V tile, each tile
 // 64 keys by head_dim, rows swizzled (16-byte chunk c of row r sits at c ^ (r % 8)) so that the
 // eight rows one ldmatrix reads at a column fall in distinct bank groups.
 //
@@ -12,7 +12,7 @@
 //            running max, the per-thread partial sums and the accumulators are rescaled;
 //   values   O += P V, with P rounded to bf16 in place as the A operand (the C layout of two
 //            8-key tiles is the A layout of one 16-key step) and V read by transposing ldmatrix.
-// The next tile's copies are in flight while this one is computed. A row whose max is still
+// The next two tiles' copies are in flight while this one is computed. A row whose max is still
 // -inf (masked so far, or no row at all) subtracts 0 instead, so no -inf - -inf NaN appears.
 // Keys past the range are zero-filled, not read: the cache may hold NaN there.
 #include "kernels/cuda/element.cuh"
@@ -31,6 +31,9 @@ using bf16 = __nv_bfloat16;
 
 constexpr int threads = 128;
 constexpr int block_keys = 64;
+// K/V tiles in shared memory: the one being computed and two in flight. With three, the stage a
+// new copy overwrites was computed one iteration ago, so one barrier per tile suffices.
+constexpr int stages = 3;
 constexpr int max_block_tokens = 64; // the prefill form's tokens per block, group 1
 constexpr float log2e = 1.4426950408889634f;
 constexpr float ln2 = 0.6931471805599453f;
@@ -43,14 +46,21 @@ struct tile_shape {
   static constexpr int chunks = HD / 8;          // 16-byte chunks per row
   static constexpr int tile_bytes = block_keys * HD * 2;
   static constexpr int q_bytes = rows * HD * 2;
-  static constexpr int smem = q_bytes + 2 * 2 * tile_bytes; // Q, then 2 stages of K and V
+  static constexpr int smem = q_bytes + stages * 2 * tile_bytes; // Q, then the K/V stages
   // The decode form merges its warps' accumulators in the K/V region.
-  static_assert(WARPS_M == 4 || 4 * 16 * HD * 4 <= 2 * 2 * tile_bytes);
+  static_assert(WARPS_M == 4 || 4 * 16 * HD * 4 <= stages * 2 * tile_bytes);
 };
 
 template <int CHUNKS>
 __device__ __forceinline__ uint32_t swizzled(int row, int chunk) {
   return static_cast<uint32_t>((row * CHUNKS + (chunk ^ (row & 7))) * 16);
+}
+
+// 2^x by the SFU's approximation (2 ulp); -inf gives +0.
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
 }
 
 __device__ __forceinline__ float quad_max(float v) {
@@ -125,13 +135,20 @@ __device__ void attend_run(const paged_attention_params<bf16>& p, const block_wo
   const uint32_t q_s = shared_address(smem);
   const uint32_t kv_s = q_s + S::q_bytes;
 
+  // Copy groups, in order: Q, tile 0, tile 1, then one per iteration (empty ones included, so
+  // that "all but the newest one" always means "up to the tile about to be computed").
   load_queries<HD, WARPS_M>(p, w, q_s);
   cp_async_commit();
-  if (w.key_begin < w.key_end) {
-    load_tile<HD>(p, w, w.key_begin, kv_s, kv_s + S::tile_bytes);
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int base = w.key_begin + i * block_keys;
+    if (base < w.key_end) {
+      const uint32_t k_s = kv_s + i * 2 * S::tile_bytes;
+      load_tile<HD>(p, w, base, k_s, k_s + S::tile_bytes);
+    }
+    cp_async_commit();
   }
-  cp_async_commit();
-  cp_async_wait<1>();
+  cp_async_wait<2>();
   __syncthreads();
 
   uint32_t qa[HD / 16][4];
@@ -148,6 +165,13 @@ __device__ void attend_run(const paged_attention_params<bf16>& p, const block_wo
     const int tok = row / w.group;
     pos[half] = tok >= w.run_begin && tok < w.run_end ? tok_pos[tok] : -1;
   }
+  // The warp's least row position: tiles wholly at or below it need no mask (rows outside the
+  // run count as INT_MAX; what they compute is never written).
+  int least = min(pos[0] < 0 ? INT_MAX : pos[0], pos[1] < 0 ? INT_MAX : pos[1]);
+#pragma unroll
+  for (int o = 16; o > 0; o /= 2) {
+    least = min(least, __shfl_xor_sync(0xffffffffu, least, o));
+  }
   const float scale = p.scale * log2e;
 
   float o[d_tiles][4];
@@ -158,18 +182,19 @@ __device__ void attend_run(const paged_attention_params<bf16>& p, const block_wo
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
 
   int stage = 0;
-  for (int base = w.key_begin; base < w.key_end; base += block_keys, stage ^= 1) {
+  for (int base = w.key_begin; base < w.key_end; base += block_keys) {
     const uint32_t k_s = kv_s + stage * 2 * S::tile_bytes;
     const uint32_t v_s = k_s + S::tile_bytes;
-    if (base + block_keys < w.key_end) {
-      const uint32_t next = kv_s + (stage ^ 1) * 2 * S::tile_bytes;
-      load_tile<HD>(p, w, base + block_keys, next, next + S::tile_bytes);
-      cp_async_commit();
-      cp_async_wait<1>();
-    } else {
-      cp_async_wait<0>();
+    cp_async_wait<1>(); // this thread's copies of this tile have landed
+    __syncthreads();    // everyone's have, and everyone is done with the previous tile
+    const int ahead = base + 2 * block_keys;
+    const int ahead_stage = stage == 0 ? 2 : stage - 1;
+    if (ahead < w.key_end) {
+      const uint32_t next = kv_s + ahead_stage * 2 * S::tile_bytes;
+      load_tile<HD>(p, w, ahead, next, next + S::tile_bytes);
     }
-    __syncthreads();
+    cp_async_commit();
+    stage = stage == stages - 1 ? 0 : stage + 1;
 
     const int key0 = warp_n * S::warp_keys; // this warp's first key in the tile
     float s[n_tiles][4];
@@ -185,14 +210,25 @@ __device__ void attend_run(const paged_attention_params<bf16>& p, const block_wo
       }
     }
     float tile_max[2] = {-INFINITY, -INFINITY};
+    if (base + block_keys <= w.key_end && base + block_keys - 1 <= least) {
 #pragma unroll
-    for (int nt = 0; nt < n_tiles; ++nt) {
+      for (int nt = 0; nt < n_tiles; ++nt) {
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int key = base + key0 + nt * 8 + 2 * t4 + (e & 1);
-        const bool seen = key < w.key_end && key <= pos[e / 2];
-        s[nt][e] = seen ? s[nt][e] * scale : -INFINITY;
-        tile_max[e / 2] = fmaxf(tile_max[e / 2], s[nt][e]);
+        for (int e = 0; e < 4; ++e) {
+          s[nt][e] *= scale;
+          tile_max[e / 2] = fmaxf(tile_max[e / 2], s[nt][e]);
+        }
+      }
+    } else {
+#pragma unroll
+      for (int nt = 0; nt < n_tiles; ++nt) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int key = base + key0 + nt * 8 + 2 * t4 + (e & 1);
+          const bool seen = key < w.key_end && key <= pos[e / 2];
+          s[nt][e] = seen ? s[nt][e] * scale : -INFINITY;
+          tile_max[e / 2] = fmaxf(tile_max[e / 2], s[nt][e]);
+        }
       }
     }
     float sub[2];
@@ -200,7 +236,7 @@ __device__ void attend_run(const paged_attention_params<bf16>& p, const block_wo
     for (int half = 0; half < 2; ++half) {
       const float new_max = fmaxf(m[half], quad_max(tile_max[half]));
       sub[half] = new_max == -INFINITY ? 0.0f : new_max;
-      const float rescale = exp2f(m[half] - sub[half]);
+      const float rescale = fast_exp2(m[half] - sub[half]);
       l[half] *= rescale;
 #pragma unroll
       for (int d = 0; d < d_tiles; ++d) {
@@ -213,7 +249,7 @@ __device__ void attend_run(const paged_attention_params<bf16>& p, const block_wo
     for (int nt = 0; nt < n_tiles; ++nt) {
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
-        s[nt][e] = exp2f(s[nt][e] - sub[e / 2]);
+        s[nt][e] = fast_exp2(s[nt][e] - sub[e / 2]);
         l[e / 2] += s[nt][e];
       }
     }
@@ -232,7 +268,6 @@ __device__ void attend_run(const paged_attention_params<bf16>& p, const block_wo
         mma_bf16_16816(o[2 * d2 + 1], pa, vb[2], vb[3]);
       }
     }
-    __syncthreads(); // the next iteration's copies overwrite this stage
   }
   cp_async_wait<0>();
   l[0] = quad_sum(l[0]);
@@ -313,7 +348,8 @@ __device__ void attend_run(const paged_attention_params<bf16>& p, const block_wo
 
 template <int HD, int WARPS_M>
 __global__ void __launch_bounds__(threads)
-    flash_attention_kernel(paged_attention_params<bf16> p, int tokens_per_block, int split_keys) {
+    flash_attention_kernel(paged_attention_params<bf16> p, int tokens_per_block, int split_keys,
+                           attention_tokens which) {
   extern __shared__ __align__(128) unsigned char smem[];
   __shared__ int32_t tok_seq[max_block_tokens];
   __shared__ int32_t tok_pos[max_block_tokens];
@@ -330,14 +366,16 @@ __global__ void __launch_bounds__(threads)
     const int32_t seq = p.token_seq[w.first_token + tid];
     const int32_t pos = p.token_pos[w.first_token + tid];
     const bool valid = seq >= 0 && pos >= 0 && pos < context;
-    tok_seq[tid] = valid ? seq : -1;
-    tok_pos[tid] = valid ? pos : -1;
+    // -1: no valid sequence and position; -2: another launch's token.
+    const bool mine = attention_token_selected(p.token_seq, p.tokens, w.first_token + tid, which);
+    tok_seq[tid] = !valid ? -1 : mine ? seq : -2;
+    tok_pos[tid] = valid && mine ? pos : -1;
   }
   __syncthreads();
   // A token without a valid sequence and position gets NaN (the merge writes it again).
   for (int i = tid; i < w.tokens * w.group * HD; i += threads) {
     const int tok = i / (w.group * HD);
-    if (tok_seq[tok] < 0) {
+    if (tok_seq[tok] == -1) {
       const int64_t h = static_cast<int64_t>(w.kvh) * w.group + (i / HD) % w.group;
       p.out[(w.first_token + tok) * p.out_stride + h * HD + i % HD] = __float2bfloat16_rn(NAN);
     }
@@ -363,10 +401,6 @@ __global__ void __launch_bounds__(threads)
   }
 }
 
-bool decode_form(const paged_attention_params<bf16>& p) {
-  return p.max_query_tokens == 1 && p.heads / p.kv_heads <= 16;
-}
-
 // Dynamic shared memory past 48 KB is opt-in, per kernel and per device.
 template <int HD, int WARPS_M>
 cudaError_t allow_shared_memory() {
@@ -389,7 +423,8 @@ cudaError_t allow_shared_memory() {
 }
 
 template <int HD, int WARPS_M>
-cudaError_t launch(const paged_attention_params<bf16>& p, int split_keys, cudaStream_t stream) {
+cudaError_t launch(const paged_attention_params<bf16>& p, attention_tokens which, int split_keys,
+                   cudaStream_t stream) {
   using S = tile_shape<HD, WARPS_M>;
   if (cudaError_t e = allow_shared_memory<HD, WARPS_M>(); e != cudaSuccess) {
     return e;
@@ -403,7 +438,7 @@ cudaError_t launch(const paged_attention_params<bf16>& p, int split_keys, cudaSt
                        ? split_keys
                        : static_cast<int>(p.max_blocks_per_seq * p.block_size);
   flash_attention_kernel<HD, WARPS_M>
-      <<<grid, threads, S::smem, stream>>>(p, tokens_per_block, keys);
+      <<<grid, threads, S::smem, stream>>>(p, tokens_per_block, keys, which);
   return cudaGetLastError();
 }
 
@@ -415,17 +450,18 @@ bool flash_attention_supports(const paged_attention_params<bf16>& p) {
          (p.q_stride % 8 == 0 || p.tokens == 1);
 }
 
-bool flash_attention_writes_partials(const paged_attention_params<bf16>& p) {
-  return decode_form(p) && p.num_splits > 1;
+bool flash_decode_form_fits(const paged_attention_params<bf16>& p) {
+  return p.heads / p.kv_heads <= 16;
 }
 
-cudaError_t flash_attention(const paged_attention_params<bf16>& p, int split_keys,
-                            cudaStream_t stream) {
-  const bool decode = decode_form(p);
+cudaError_t flash_attention(const paged_attention_params<bf16>& p, bool decode_form,
+                            attention_tokens which, int split_keys, cudaStream_t stream) {
   if (p.head_dim == 64) {
-    return decode ? launch<64, 1>(p, split_keys, stream) : launch<64, 4>(p, split_keys, stream);
+    return decode_form ? launch<64, 1>(p, which, split_keys, stream)
+                       : launch<64, 4>(p, which, split_keys, stream);
   }
-  return decode ? launch<128, 1>(p, split_keys, stream) : launch<128, 4>(p, split_keys, stream);
+  return decode_form ? launch<128, 1>(p, which, split_keys, stream)
+                     : launch<128, 4>(p, which, split_keys, stream);
 }
 
 } // namespace proofmesh::kernels::cuda

@@ -224,12 +224,12 @@ __global__ void __launch_bounds__(warps_per_block * 32)
 
 template <typename T>
 __global__ void __launch_bounds__(warps_per_block * 32)
-    merge_splits_kernel(paged_attention_params<T> p) {
+    merge_splits_kernel(paged_attention_params<T> p, attention_tokens which) {
   const int warp = static_cast<int>(threadIdx.x) / 32;
   const int lane = static_cast<int>(threadIdx.x) % 32;
   const int64_t t = blockIdx.x;
   const int64_t h = static_cast<int64_t>(blockIdx.y) * warps_per_block + warp;
-  if (h >= p.heads) {
+  if (h >= p.heads || !attention_token_selected(p.token_seq, p.tokens, t, which)) {
     return;
   }
   const int head_dim = static_cast<int>(p.head_dim);
@@ -283,9 +283,41 @@ cudaError_t launch(const paged_attention_params<T>& p, cudaStream_t stream) {
                                                                            split_keys);
   if (splits > 1) {
     const dim3 merge_grid(grid.x, grid.y);
-    merge_splits_kernel<T><<<merge_grid, warps_per_block * 32, 0, stream>>>(q);
+    merge_splits_kernel<T><<<merge_grid, warps_per_block * 32, 0, stream>>>(q,
+                                                                          attention_tokens::all);
   }
   return cudaGetLastError();
+}
+
+// The tensor-core launches: a decode batch takes the decode form; a batch known to hold runs
+// takes the prefill form for its runs and the decode form for its lone tokens; an unknown one
+// takes the prefill form throughout. Decode-form launches with splits are merged after.
+cudaError_t flash_launches(const paged_attention_params<__nv_bfloat16>& p, cudaStream_t stream) {
+  const int64_t tiles = (p.max_blocks_per_seq * p.block_size + 63) / 64;
+  const int split_keys = static_cast<int>((tiles + p.num_splits - 1) / p.num_splits * 64);
+  const bool decodes = flash_decode_form_fits(p) && p.max_query_tokens >= 1;
+  auto decode_form = [&](attention_tokens which) {
+    if (cudaError_t e = flash_attention(p, true, which, split_keys, stream); e != cudaSuccess) {
+      return e;
+    }
+    if (p.num_splits > 1) {
+      const dim3 grid(static_cast<unsigned>(p.tokens),
+                      static_cast<unsigned>((p.heads + warps_per_block - 1) / warps_per_block));
+      merge_splits_kernel<__nv_bfloat16><<<grid, warps_per_block * 32, 0, stream>>>(p, which);
+    }
+    return cudaGetLastError();
+  };
+  if (decodes && p.max_query_tokens == 1) {
+    return decode_form(attention_tokens::all);
+  }
+  if (!decodes) {
+    return flash_attention(p, false, attention_tokens::all, split_keys, stream);
+  }
+  if (cudaError_t e = flash_attention(p, false, attention_tokens::in_runs, split_keys, stream);
+      e != cudaSuccess) {
+    return e;
+  }
+  return decode_form(attention_tokens::lone);
 }
 
 } // namespace
@@ -337,20 +369,7 @@ cudaError_t paged_attention(const paged_attention_params<T>& p, cudaStream_t str
   }
   if constexpr (std::is_same_v<T, __nv_bfloat16>) {
     if (flash_attention_supports(p)) {
-      // Keys per split: a multiple of the 64-key tile.
-      const int64_t context = p.max_blocks_per_seq * p.block_size;
-      const int64_t tiles = (context + 63) / 64;
-      const int split_keys = static_cast<int>((tiles + p.num_splits - 1) / p.num_splits * 64);
-      if (cudaError_t e = flash_attention(p, split_keys, stream); e != cudaSuccess) {
-        return e;
-      }
-      if (flash_attention_writes_partials(p)) {
-        const dim3 merge_grid(static_cast<unsigned>(p.tokens),
-                              static_cast<unsigned>((p.heads + warps_per_block - 1) /
-                                                    warps_per_block));
-        merge_splits_kernel<T><<<merge_grid, warps_per_block * 32, 0, stream>>>(p);
-      }
-      return cudaGetLastError();
+      return flash_launches(p, stream);
     }
   }
   // K and V rows start at multiples of head_dim elements from the cache bases.

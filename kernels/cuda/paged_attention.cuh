@@ -48,9 +48,11 @@ struct paged_attention_params {
   float scale;                  // softmax scale, usually 1 / sqrt(head_dim)
   int32_t num_splits = 1;       // key ranges per (token, head), 1..max_attention_splits
   float* workspace = nullptr;   // [tokens, heads, num_splits, head_dim + 2] when num_splits > 1
-  // The most query tokens any one sequence has in this launch, when the caller knows it: 1 (a
-  // decode batch) lets the tensor-core kernel give each token a block whose warps split the keys;
-  // 0 (unknown) or more takes its prefill form. Either is correct for any batch.
+  // The most query tokens any one sequence has in this launch, when the caller knows it (each
+  // sequence's tokens laid together). The tensor-core kernel then gives a decode batch (1) its
+  // decode form, a block per token whose warps split the keys; a mixed batch (2 or more) its
+  // prefill form for the runs and the decode form for the lone tokens; 0 (unknown) the prefill
+  // form throughout. Every choice is correct for any batch; only the speed differs.
   int32_t max_query_tokens = 0;
 };
 

@@ -320,6 +320,18 @@ TYPED_TEST(cuda_paged_attention, tensor_core_prefill_over_runs_of_tokens) {
                          .block_size = sh.block_size, .seqs = runs_batch(), .ordered = true},
                         seed++);
   }
+  // Told the batch holds runs: the runs take the prefill form and the lone tokens (the decodes)
+  // a second launch of the decode form, with and without splits (merged for the lone ones only).
+  for (int32_t splits : {1, 3}) {
+    run_case<TypeParam>({.heads = 32, .kv_heads = 8, .head_dim = 128, .block_size = 16,
+                         .seqs = runs_batch(), .num_splits = splits, .ordered = true,
+                         .max_query_tokens = 300},
+                        seed++);
+    run_case<TypeParam>({.heads = 16, .kv_heads = 2, .head_dim = 64, .block_size = 7,
+                         .seqs = runs_batch(), .num_splits = splits, .ordered = true,
+                         .max_query_tokens = 300},
+                        seed++);
+  }
   // Scores of ~30 * sqrt(head_dim): the running max must be subtracted on this path too.
   run_case<TypeParam>({.heads = 8, .kv_heads = 2, .head_dim = 128, .block_size = 16,
                        .seqs = runs_batch(), .q_stddev = 30.0f, .abs_tol = 1e-4,

@@ -5,8 +5,11 @@
 // Usage: kernel_lab            (prints one table; run on the GPU machine)
 //        kernel_lab attention  (#13's long attention cases and the GEMM ceiling, as JSON lines
 //                               for bench/engine/attention_table.py, which adds the peer)
+//        kernel_lab mla        (DeepSeek-V3.2's sparse MLA alone, as JSON lines for
+//                               bench/engine/mla_table.py, which adds the peer)
 #include "kernels/cuda/gemm.cuh"
 #include "kernels/cuda/gemv.cuh"
+#include "kernels/cuda/mla_attention.cuh"
 #include "kernels/cuda/paged_attention.cuh"
 #include "kernels/cuda/sample.cuh"
 
@@ -193,6 +196,23 @@ void attention_rows() {
   }
 }
 
+// The square bf16 GEMM rate through cuBLASLt, measured now: the compute ceiling of the cases.
+double gemm_ceiling_tflops() {
+  kc::gemm_handle h{};
+  check(kc::gemm_handle_create(h), "gemm handle");
+  const int64_t n = 8192;
+  auto* a = device_fill<__nv_bfloat16>(static_cast<size_t>(n * n));
+  auto* b = device_fill<__nv_bfloat16>(static_cast<size_t>(n * n));
+  auto* c = device_fill<__nv_bfloat16>(static_cast<size_t>(n * n));
+  const double us = time_us([&](int) {
+    check(kc::gemm(h, {.x = a, .w = b, .bias = nullptr, .y = c, .m = n, .n = n, .k = n,
+                       .a_type = CUDA_R_16BF, .out_type = CUDA_R_16BF}, nullptr), "gemm");
+  }, 10);
+  cudaFree(a); cudaFree(b); cudaFree(c);
+  kc::gemm_handle_destroy(h);
+  return 2.0 * n * n * n / us / 1e6;
+}
+
 // One sequence's device index arrays for the long cases: `seqs` sequences of `ctx` keys each,
 // with `queries` query tokens at the end of each (in order), and contiguous block tables.
 struct long_case {
@@ -201,23 +221,7 @@ struct long_case {
 
 void long_attention_rows() {
   const int64_t heads = 32, kv_heads = 8, hd = 128, block = 16;
-  // The compute ceiling: a square bf16 GEMM through cuBLASLt, measured now.
-  {
-    kc::gemm_handle h{};
-    check(kc::gemm_handle_create(h), "gemm handle");
-    const int64_t n = 8192;
-    auto* a = device_fill<__nv_bfloat16>(static_cast<size_t>(n * n));
-    auto* b = device_fill<__nv_bfloat16>(static_cast<size_t>(n * n));
-    auto* c = device_fill<__nv_bfloat16>(static_cast<size_t>(n * n));
-    const double us = time_us([&](int) {
-      check(kc::gemm(h, {.x = a, .w = b, .bias = nullptr, .y = c, .m = n, .n = n, .k = n,
-                         .a_type = CUDA_R_16BF, .out_type = CUDA_R_16BF}, nullptr), "gemm");
-    }, 10);
-    std::printf("{\"case\": \"gemm_ceiling\", \"tflops\": %.1f}\n",
-                2.0 * n * n * n / us / 1e6);
-    cudaFree(a); cudaFree(b); cudaFree(c);
-    kc::gemm_handle_destroy(h);
-  }
+  std::printf("{\"case\": \"gemm_ceiling\", \"tflops\": %.1f}\n", gemm_ceiling_tflops());
   for (long_case lc : {long_case{1, 4096, 4096}, long_case{1, 16384, 16384},
                        long_case{16, 32768, 1}, long_case{64, 4096, 1}}) {
     const int64_t blocks_per_seq = lc.ctx / block;
@@ -274,11 +278,115 @@ void long_attention_rows() {
   }
 }
 
+// DeepSeek-V3.2's MLA step alone (absorb GEMM, sparse attention over the indexer's 2,048 keys,
+// expand GEMM) at the real widths: 128 heads, nope 128, rope 64, v 128, latent 512, blocks of 64.
+// Decode: bs tokens, one per sequence at the end of a ctx-long context, each with its own key
+// list (distinct positions spread over the context). Prefill: one prompt of ctx tokens, token t
+// attending min(t + 1, 2048) of its positions. Ceilings: the bytes a call must move (kv_b once,
+// each token's selected cache rows, q and out) at 4.3 TB/s, and its FLOPs at the GEMM rate.
+void mla_rows() {
+  const int64_t heads = 128, nope = 128, rope = 64, v = 128, latent = 512, width = 576;
+  const int64_t block = 64, topk = 2048;
+  const double tflops = gemm_ceiling_tflops();
+  std::printf("{\"case\": \"gemm_ceiling\", \"tflops\": %.1f}\n", tflops);
+  kc::gemm_handle h{};
+  check(kc::gemm_handle_create(h), "gemm handle");
+  auto* kv_b = device_fill<__nv_bfloat16>(static_cast<size_t>(heads * (nope + v) * latent));
+  struct mla_case {
+    const char* name;
+    int64_t seqs, ctx, queries;
+  };
+  for (mla_case mc : {mla_case{"decode", 1, 32768, 1}, mla_case{"decode", 16, 32768, 1},
+                      mla_case{"decode", 64, 32768, 1}, mla_case{"decode", 128, 8192, 1},
+                      mla_case{"prefill", 1, 4096, 4096}}) {
+    const int64_t blocks_per_seq = mc.ctx / block, tokens = mc.seqs * mc.queries;
+    auto* cache = device_fill<__nv_bfloat16>(
+        static_cast<size_t>(mc.seqs * blocks_per_seq * block * width));
+    auto* q = device_fill<__nv_bfloat16>(static_cast<size_t>(tokens * heads * (nope + rope)));
+    auto* out = device_fill<__nv_bfloat16>(static_cast<size_t>(tokens * heads * v));
+    std::vector<int32_t> tables(static_cast<size_t>(mc.seqs * blocks_per_seq)), seq, pos, sel;
+    for (size_t i = 0; i < tables.size(); ++i) tables[i] = static_cast<int32_t>(i);
+    double keys = 0;
+    for (int64_t s = 0; s < mc.seqs; ++s) {
+      for (int64_t t = mc.ctx - mc.queries; t < mc.ctx; ++t) {
+        seq.push_back(static_cast<int32_t>(s));
+        pos.push_back(static_cast<int32_t>(t));
+        const int64_t seen = std::min<int64_t>(t + 1, topk);
+        for (int64_t i = 0; i < topk; ++i) { // spread over the prefix, distinct, -1 padded
+          sel.push_back(i < seen ? static_cast<int32_t>(i * (t + 1) / seen) : -1);
+        }
+        keys += static_cast<double>(seen);
+      }
+    }
+    int32_t* dt = nullptr; int32_t* ds = nullptr; int32_t* dp = nullptr; int32_t* dsel = nullptr;
+    cudaMalloc(&dt, tables.size() * 4);
+    cudaMalloc(&ds, seq.size() * 4);
+    cudaMalloc(&dp, pos.size() * 4);
+    cudaMalloc(&dsel, sel.size() * 4);
+    cudaMemcpy(dt, tables.data(), tables.size() * 4, cudaMemcpyHostToDevice);
+    cudaMemcpy(ds, seq.data(), seq.size() * 4, cudaMemcpyHostToDevice);
+    cudaMemcpy(dp, pos.data(), pos.size() * 4, cudaMemcpyHostToDevice);
+    cudaMemcpy(dsel, sel.data(), sel.size() * 4, cudaMemcpyHostToDevice);
+    kc::mla_attention_params<__nv_bfloat16> p{
+        .q = q, .kv_b = kv_b, .cache = cache, .block_tables = dt, .token_seq = ds,
+        .token_pos = dp, .selected = dsel, .out = out, .workspace = nullptr, .tokens = tokens,
+        .heads = heads, .nope = nope, .rope = rope, .v = v, .latent = latent,
+        .q_stride = heads * (nope + rope), .out_stride = heads * v, .block_size = block,
+        .max_blocks_per_seq = blocks_per_seq, .topk = topk, .scale = 0.0417f};
+    auto* ws = device_fill<float>(std::max<size_t>(1, kc::mla_attention_workspace_floats(p)));
+    p.workspace = ws;
+    const double us = time_us([&](int) {
+      check(kc::mla_attention<__nv_bfloat16>(h, p, nullptr), "mla");
+    }, mc.queries == 1 ? 40 : 10);
+    // The two GEMMs alone, as mla_attention calls them (the attention is the rest).
+    auto* q_lat = device_fill<__nv_bfloat16>(static_cast<size_t>(tokens * heads * latent));
+    const double absorb_us = time_us([&](int) {
+      check(kc::gemm(h, {.x = q, .w = kv_b, .bias = nullptr, .y = q_lat, .m = tokens,
+                         .n = latent, .k = nope, .a_type = CUDA_R_16BF, .out_type = CUDA_R_16BF,
+                         .x_ld = heads * (nope + rope), .y_ld = heads * latent, .w_kn = true,
+                         .batch = heads, .x_batch = nope + rope, .w_batch = (nope + v) * latent,
+                         .y_batch = latent}, nullptr), "absorb");
+    }, mc.queries == 1 ? 40 : 10);
+    const double expand_us = time_us([&](int) {
+      check(kc::gemm(h, {.x = q_lat, .w = kv_b + nope * latent, .bias = nullptr, .y = out,
+                         .m = tokens, .n = v, .k = latent, .a_type = CUDA_R_16BF,
+                         .out_type = CUDA_R_16BF, .x_ld = heads * latent, .y_ld = heads * v,
+                         .batch = heads, .x_batch = latent, .w_batch = (nope + v) * latent,
+                         .y_batch = v}, nullptr), "expand");
+    }, mc.queries == 1 ? 40 : 10);
+    cudaFree(q_lat);
+    const double per_token = static_cast<double>(heads) * 2.0 * (2.0 * nope * latent +
+                                                                  v * latent);
+    const double flops = per_token * static_cast<double>(tokens) +
+                         keys * static_cast<double>(heads) * 2.0 * (width + latent);
+    const double bytes = 2.0 * static_cast<double>(heads * (nope + v) * latent) +
+                         keys * width * 2.0 +
+                         2.0 * static_cast<double>(tokens * heads * (nope + rope + v));
+    const double floor_us = std::max(bytes / 4.3e12, flops / (tflops * 1e12)) * 1e6;
+    std::printf("{\"case\": \"mla_%s\", \"bs\": %lld, \"ctx\": %lld, \"tokens\": %lld, "
+                "\"us\": %.1f, \"tflops\": %.1f, \"hbm_pct\": %.1f, \"floor_us\": %.1f, "
+                "\"of_roofline_pct\": %.1f, \"absorb_us\": %.1f, \"expand_us\": %.1f}\n",
+                mc.name, static_cast<long long>(mc.seqs), static_cast<long long>(mc.ctx),
+                static_cast<long long>(tokens), us, flops / us / 1e6,
+                100 * bytes / 4.3e12 * 1e6 / us, floor_us, 100 * floor_us / us, absorb_us,
+                expand_us);
+    std::fflush(stdout);
+    cudaFree(cache); cudaFree(q); cudaFree(out); cudaFree(dt); cudaFree(ds); cudaFree(dp);
+    cudaFree(dsel); cudaFree(ws);
+  }
+  cudaFree(kv_b);
+  kc::gemm_handle_destroy(h);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "attention") {
     long_attention_rows();
+    return 0;
+  }
+  if (argc > 1 && std::string(argv[1]) == "mla") {
+    mla_rows();
     return 0;
   }
   kc::gemm_handle h{};

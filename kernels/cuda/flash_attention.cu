@@ -51,28 +51,6 @@ struct tile_shape {
   static_assert(WARPS_M == 4 || 4 * 16 * HD * 4 <= stages * 2 * tile_bytes);
 };
 
-template <int CHUNKS>
-__device__ __forceinline__ uint32_t swizzled(int row, int chunk) {
-  return static_cast<uint32_t>((row * CHUNKS + (chunk ^ (row & 7))) * 16);
-}
-
-// 2^x by the SFU's approximation (2 ulp); -inf gives +0.
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
-}
-
-__device__ __forceinline__ float quad_max(float v) {
-  v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
-  return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
-}
-
-__device__ __forceinline__ float quad_sum(float v) {
-  v += __shfl_xor_sync(0xffffffffu, v, 1);
-  return v + __shfl_xor_sync(0xffffffffu, v, 2);
-}
-
 // What one block works on: its kv head, its tokens and the run being attended.
 struct block_work {
   int64_t first_token;  // the block's first token

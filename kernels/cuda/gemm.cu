@@ -3,8 +3,8 @@
 // (cublasLtMatmul with the bias pointer of this call) — STYLE.md item 8.
 #include "kernels/cuda/gemm.cuh"
 
+#include <array>
 #include <map>
-#include <tuple>
 
 namespace proofmesh::kernels::cuda {
 
@@ -50,6 +50,8 @@ uint32_t alignment_of(const void* p) {
   return a;
 }
 
+int64_t ld_of(int64_t ld, int64_t dense) { return ld > 0 ? ld : dense; }
+
 bool is_supported(cudaDataType_t a, cudaDataType_t out) {
   if (a == CUDA_R_16BF) {
     return out == CUDA_R_16BF || out == CUDA_R_32F;
@@ -57,15 +59,53 @@ bool is_supported(cudaDataType_t a, cudaDataType_t out) {
   return a == CUDA_R_32F && out == CUDA_R_32F;
 }
 
-// m, n, k, a_type, out_type, has bias, alignments of x, w, y and bias.
-using plan_key =
-    std::tuple<int64_t, int64_t, int64_t, int, int, bool, uint32_t, uint32_t, uint32_t, uint32_t>;
+// m, n, k, a_type, out_type, has bias, alignments of x, w, y and bias, then the layout: x_ld,
+// y_ld, w_kn, batch and the three batch strides.
+using plan_key = std::array<int64_t, 17>;
+enum key_field : size_t { align_x_at = 6, align_w_at = 7, align_y_at = 8 };
+
+plan_key key_of(const gemm_params& p) {
+  const bool has_bias = p.bias != nullptr;
+  return {p.m,
+          p.n,
+          p.k,
+          static_cast<int64_t>(p.a_type),
+          static_cast<int64_t>(p.out_type),
+          has_bias,
+          alignment_of(p.x),
+          alignment_of(p.w),
+          alignment_of(p.y),
+          has_bias ? alignment_of(p.bias) : 256,
+          p.x_ld,
+          p.y_ld,
+          p.w_kn,
+          p.batch,
+          p.x_batch,
+          p.w_batch,
+          p.y_batch};
+}
+
+// A strided batch of `batch` matrices `offset` elements apart; one matrix needs nothing set.
+cublasStatus_t set_batch(cublasLtMatrixLayout_t layout, int64_t batch, int64_t offset) {
+  if (batch == 1) {
+    return CUBLAS_STATUS_SUCCESS;
+  }
+  const auto count = static_cast<int32_t>(batch);
+  cublasStatus_t s = cublasLtMatrixLayoutSetAttribute(
+      layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof(count));
+  if (s == CUBLAS_STATUS_SUCCESS) {
+    s = cublasLtMatrixLayoutSetAttribute(layout, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
+                                         &offset, sizeof(offset));
+  }
+  return s;
+}
 
 struct gemm_plan {
   cublasLtMatmulDesc_t desc = nullptr;
-  cublasLtMatrixLayout_t w_layout = nullptr; // A: [k, n] column-major, ld k, op T
-  cublasLtMatrixLayout_t x_layout = nullptr; // B: [k, m] column-major, ld k, op N
-  cublasLtMatrixLayout_t y_layout = nullptr; // C = D: [n, m] column-major, ld n
+  cublasLtMatrixLayout_t w_layout = nullptr; // A: [k, n] column-major, ld k, op T (w_kn:
+                                             //    [n, k], ld n, op N)
+  cublasLtMatrixLayout_t x_layout = nullptr; // B: [k, m] column-major, ld x_ld, op N
+  cublasLtMatrixLayout_t y_layout = nullptr; // C = D: [n, m] column-major, ld y_ld
   cublasLtMatmulAlgo_t algo{};
 };
 
@@ -90,10 +130,10 @@ void destroy_plan(gemm_plan& plan) {
 cudaError_t build_plan(const gemm_handle& h, const gemm_params& p, const plan_key& key,
                        gemm_plan& plan) {
   PM_CUBLAS_TRY(cublasLtMatmulDescCreate(&plan.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
-  const cublasOperation_t op_t = CUBLAS_OP_T;
+  const cublasOperation_t op_w = p.w_kn ? CUBLAS_OP_N : CUBLAS_OP_T;
   const cublasOperation_t op_n = CUBLAS_OP_N;
-  PM_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_t,
-                                               sizeof(op_t)));
+  PM_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_w,
+                                               sizeof(op_w)));
   PM_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &op_n,
                                                sizeof(op_n)));
   if (p.bias != nullptr) {
@@ -104,20 +144,25 @@ cudaError_t build_plan(const gemm_handle& h, const gemm_params& p, const plan_ke
     PM_CUBLAS_TRY(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
                                                  &p.bias, sizeof(p.bias)));
   }
-  PM_CUBLAS_TRY(cublasLtMatrixLayoutCreate(&plan.w_layout, p.a_type, static_cast<uint64_t>(p.k),
-                                           static_cast<uint64_t>(p.n), p.k));
-  PM_CUBLAS_TRY(cublasLtMatrixLayoutCreate(&plan.x_layout, p.a_type, static_cast<uint64_t>(p.k),
-                                           static_cast<uint64_t>(p.m), p.k));
-  PM_CUBLAS_TRY(cublasLtMatrixLayoutCreate(&plan.y_layout, p.out_type,
-                                           static_cast<uint64_t>(p.n), static_cast<uint64_t>(p.m),
-                                           p.n));
+  const auto m = static_cast<uint64_t>(p.m), n = static_cast<uint64_t>(p.n),
+             k = static_cast<uint64_t>(p.k);
+  if (p.w_kn) {
+    PM_CUBLAS_TRY(cublasLtMatrixLayoutCreate(&plan.w_layout, p.a_type, n, k, p.n));
+  } else {
+    PM_CUBLAS_TRY(cublasLtMatrixLayoutCreate(&plan.w_layout, p.a_type, k, n, p.k));
+  }
+  PM_CUBLAS_TRY(cublasLtMatrixLayoutCreate(&plan.x_layout, p.a_type, k, m, ld_of(p.x_ld, p.k)));
+  PM_CUBLAS_TRY(cublasLtMatrixLayoutCreate(&plan.y_layout, p.out_type, n, m, ld_of(p.y_ld, p.n)));
+  PM_CUBLAS_TRY(set_batch(plan.w_layout, p.batch, p.w_batch));
+  PM_CUBLAS_TRY(set_batch(plan.x_layout, p.batch, p.x_batch));
+  PM_CUBLAS_TRY(set_batch(plan.y_layout, p.batch, p.y_batch));
 
   cublasLtMatmulPreference_t pref = nullptr;
   PM_CUBLAS_TRY(cublasLtMatmulPreferenceCreate(&pref));
   const uint64_t workspace = gemm_workspace_bytes;
-  const uint32_t align_w = std::get<7>(key);
-  const uint32_t align_x = std::get<6>(key);
-  const uint32_t align_y = std::get<8>(key);
+  const auto align_w = static_cast<uint32_t>(key[align_w_at]);
+  const auto align_x = static_cast<uint32_t>(key[align_x_at]);
+  const auto align_y = static_cast<uint32_t>(key[align_y_at]);
   cublasStatus_t s = cublasLtMatmulPreferenceSetAttribute(
       pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof(workspace));
   if (s == CUBLAS_STATUS_SUCCESS) {
@@ -211,17 +256,13 @@ cudaError_t gemm(gemm_handle& h, const gemm_params& p, cudaStream_t stream) {
       p.y == nullptr) {
     return cudaErrorInvalidValue;
   }
+  if (p.x_ld < 0 || (p.x_ld > 0 && p.x_ld < p.k) || p.y_ld < 0 || (p.y_ld > 0 && p.y_ld < p.n) ||
+      p.batch < 1 || p.batch > INT32_MAX || p.x_batch < 0 || p.w_batch < 0 || p.y_batch < 0 ||
+      (p.batch > 1 && p.bias != nullptr)) {
+    return cudaErrorInvalidValue;
+  }
   const bool has_bias = p.bias != nullptr;
-  const plan_key key{p.m,
-                     p.n,
-                     p.k,
-                     static_cast<int>(p.a_type),
-                     static_cast<int>(p.out_type),
-                     has_bias,
-                     alignment_of(p.x),
-                     alignment_of(p.w),
-                     alignment_of(p.y),
-                     has_bias ? alignment_of(p.bias) : 256u};
+  const plan_key key = key_of(p);
   auto it = h.plans->plans.find(key);
   if (it == h.plans->plans.end()) {
     gemm_plan plan;

@@ -56,10 +56,20 @@ struct gemm_params {
   int64_t k;
   cudaDataType_t a_type;   // CUDA_R_16BF or CUDA_R_32F
   cudaDataType_t out_type; // CUDA_R_16BF or CUDA_R_32F; float inputs need a float output
+  // Strided rows and strided batches (the defaults: one problem of dense rows). MLA's per-head
+  // projections are `heads` such problems over interleaved rows: y_i = x_i · w_i or x_i · w_iᵀ.
+  int64_t x_ld = 0;        // row stride of x in elements; 0: k
+  int64_t y_ld = 0;        // row stride of y in elements; 0: n
+  bool w_kn = false;       // w is [k, n] row-major (y = x · w) instead of [n, k] (y = x · wᵀ)
+  int64_t batch = 1;       // problems; the i-th reads x + i·x_batch and w + i·w_batch (elements)
+  int64_t x_batch = 0;     //   and writes y + i·y_batch
+  int64_t w_batch = 0;
+  int64_t y_batch = 0;
 };
 
-/// cudaErrorInvalidValue on negative sizes, n or k <= 0, unsupported type pairs, null pointers or
-/// an empty handle; m == 0 is a no-op.
+/// cudaErrorInvalidValue on negative sizes, n or k <= 0, unsupported type pairs, null pointers,
+/// an empty handle, a row stride below the row, batch < 1, a negative batch stride or a bias
+/// with batch > 1; m == 0 is a no-op.
 cudaError_t gemm(gemm_handle& h, const gemm_params& p, cudaStream_t stream);
 
 } // namespace proofmesh::kernels::cuda

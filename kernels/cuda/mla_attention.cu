@@ -1,9 +1,12 @@
-// Launch shapes: absorb and expand take one 128-thread block per (token, head); attend takes one
-// warp per (token, head), four heads per block. Each lane of an attending warp holds the
+// The plain path's launch shapes: absorb and expand take one 128-thread block per (token, head);
+// attend takes one warp per (token, head), four heads per block. Each lane of an attending warp holds the
 // dimensions lane, lane + 32, ... of the query and of its latent sum, so every cache row is read
 // by the warp in coalesced 32-element runs.
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/mla_attention.cuh"
+#include "kernels/cuda/mla_flash.cuh"
+
+#include <type_traits>
 
 namespace proofmesh::kernels::cuda {
 
@@ -11,6 +14,18 @@ namespace {
 
 constexpr int block_threads = 128;
 constexpr int per_lane = static_cast<int>(max_mla_row / 32);
+
+// The plain path's workspace: q_latent [tokens, heads, latent + rope], then o_latent
+// [tokens, heads, latent], in float.
+template <typename T>
+__host__ __device__ float* q_latent_of(const mla_attention_params<T>& p) {
+  return p.workspace;
+}
+
+template <typename T>
+__host__ __device__ float* o_latent_of(const mla_attention_params<T>& p) {
+  return p.workspace + p.tokens * p.heads * (p.latent + p.rope);
+}
 
 template <typename T>
 __global__ void __launch_bounds__(block_threads) absorb_kernel(mla_attention_params<T> p) {
@@ -22,7 +37,7 @@ __global__ void __launch_bounds__(block_threads) absorb_kernel(mla_attention_par
   }
   __syncthreads();
   const int64_t row = p.latent + p.rope;
-  float* out = p.q_latent + (t * p.heads + h) * row;
+  float* out = q_latent_of(p) + (t * p.heads + h) * row;
   const T* w_kb = p.kv_b + h * (p.nope + p.v) * p.latent;
   for (int64_t j = threadIdx.x; j < p.latent; j += block_threads) {
     float sum = 0.0f;
@@ -45,7 +60,7 @@ __global__ void __launch_bounds__(block_threads) attend_kernel(mla_attention_par
   }
   const int lane = static_cast<int>(threadIdx.x % 32);
   const int64_t row = p.latent + p.rope;
-  const float* ql = p.q_latent + (t * p.heads + h) * row;
+  const float* ql = q_latent_of(p) + (t * p.heads + h) * row;
   float q[per_lane], acc[per_lane];
 #pragma unroll
   for (int i = 0; i < per_lane; ++i) {
@@ -87,7 +102,7 @@ __global__ void __launch_bounds__(block_threads) attend_kernel(mla_attention_par
     }
     m = m_new;
   }
-  float* out = p.o_latent + (t * p.heads + h) * p.latent;
+  float* out = o_latent_of(p) + (t * p.heads + h) * p.latent;
 #pragma unroll
   for (int k = 0; k < per_lane; ++k) {
     const int64_t d = lane + 32 * k;
@@ -102,7 +117,7 @@ __global__ void __launch_bounds__(block_threads) expand_kernel(mla_attention_par
   const int64_t t = blockIdx.x, h = blockIdx.y;
   const int lane = static_cast<int>(threadIdx.x % 32);
   const int warp = static_cast<int>(threadIdx.x / 32);
-  const float* lat = p.o_latent + (t * p.heads + h) * p.latent;
+  const float* lat = o_latent_of(p) + (t * p.heads + h) * p.latent;
   const T* w_vb = p.kv_b + (h * (p.nope + p.v) + p.nope) * p.latent;
   for (int64_t d = warp; d < p.v; d += block_threads / 32) {
     float sum = 0.0f;
@@ -118,10 +133,79 @@ __global__ void __launch_bounds__(block_threads) expand_kernel(mla_attention_par
   }
 }
 
+// The fast path's workspace: q_latent and o_latent [tokens, heads, 512] in bf16, then the
+// splits' partials.
+struct fast_layout {
+  mla_flash_args args;
+  size_t floats;
+};
+
+fast_layout fast_layout_of(const mla_attention_params<__nv_bfloat16>& p) {
+  fast_layout f{.args = mla_flash_plan(p), .floats = 0};
+  const auto latents = static_cast<size_t>(p.tokens * p.heads * mla_flash_latent); // bf16 each
+  f.args.q_latent = reinterpret_cast<const __nv_bfloat16*>(p.workspace);
+  f.args.o_latent = reinterpret_cast<__nv_bfloat16*>(p.workspace) + latents;
+  f.args.partials = p.workspace + latents; // two bf16 arrays take `latents` floats
+  f.floats = latents;
+  if (f.args.splits > 1) {
+    f.floats += latents / mla_flash_latent * static_cast<size_t>(f.args.splits) *
+                mla_flash_partial_width;
+  }
+  return f;
+}
+
+template <typename T>
+bool takes_fast_path(const mla_attention_params<T>& p) {
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    return mla_flash_supports(p);
+  } else {
+    return false;
+  }
+}
+
+// Absorb, attend on tensor cores, expand.
+cudaError_t fast_mla(gemm_handle& handle, const mla_attention_params<__nv_bfloat16>& p,
+                     cudaStream_t stream) {
+  const fast_layout f = fast_layout_of(p);
+  const int64_t head_weights = (p.nope + p.v) * p.latent; // one head's W_kb and W_vb
+  auto* q_latent = const_cast<__nv_bfloat16*>(f.args.q_latent);
+  cudaError_t e = gemm(handle,
+                       {.x = p.q, .w = p.kv_b, .bias = nullptr, .y = q_latent, .m = p.tokens,
+                        .n = p.latent, .k = p.nope, .a_type = CUDA_R_16BF,
+                        .out_type = CUDA_R_16BF, .x_ld = p.q_stride, .y_ld = p.heads * p.latent,
+                        .w_kn = true, .batch = p.heads, .x_batch = p.nope + p.rope,
+                        .w_batch = head_weights, .y_batch = p.latent},
+                       stream);
+  if (e == cudaSuccess) {
+    e = mla_flash_attend(p, f.args, stream);
+  }
+  if (e == cudaSuccess) {
+    e = gemm(handle,
+             {.x = f.args.o_latent, .w = p.kv_b + p.nope * p.latent, .bias = nullptr, .y = p.out,
+              .m = p.tokens, .n = p.v, .k = p.latent, .a_type = CUDA_R_16BF,
+              .out_type = CUDA_R_16BF, .x_ld = p.heads * p.latent, .y_ld = p.out_stride,
+              .w_kn = false, .batch = p.heads, .x_batch = p.latent, .w_batch = head_weights,
+              .y_batch = p.v},
+             stream);
+  }
+  return e;
+}
+
 } // namespace
 
 template <typename T>
-cudaError_t mla_attention(const mla_attention_params<T>& p, cudaStream_t stream) {
+size_t mla_attention_workspace_floats(const mla_attention_params<T>& p) {
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    if (takes_fast_path(p)) {
+      return fast_layout_of(p).floats;
+    }
+  }
+  return static_cast<size_t>(p.tokens * p.heads * (2 * p.latent + p.rope));
+}
+
+template <typename T>
+cudaError_t mla_attention(gemm_handle& handle, const mla_attention_params<T>& p,
+                          cudaStream_t stream) {
   if (p.tokens < 0 || p.heads <= 0 || p.nope <= 0 || p.rope <= 0 || p.v <= 0 || p.latent <= 0 ||
       p.latent + p.rope > max_mla_row || p.nope > max_mla_row || p.block_size <= 0 ||
       p.max_blocks_per_seq <= 0 || (p.selected != nullptr && p.topk <= 0)) {
@@ -132,9 +216,15 @@ cudaError_t mla_attention(const mla_attention_params<T>& p, cudaStream_t stream)
   }
   if (p.q == nullptr || p.kv_b == nullptr || p.cache == nullptr || p.block_tables == nullptr ||
       p.token_seq == nullptr || p.token_pos == nullptr || p.out == nullptr ||
-      p.q_latent == nullptr || p.o_latent == nullptr || p.tokens > INT32_MAX || p.heads > 65535 ||
-      p.q_stride < p.heads * (p.nope + p.rope) || p.out_stride < p.heads * p.v) {
+      p.workspace == nullptr || p.tokens > INT32_MAX || p.heads > 65535 ||
+      p.q_stride < p.heads * (p.nope + p.rope) || p.out_stride < p.heads * p.v ||
+      p.topk > INT32_MAX || p.max_blocks_per_seq * p.block_size > INT32_MAX) {
     return cudaErrorInvalidValue;
+  }
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    if (takes_fast_path(p)) {
+      return fast_mla(handle, p, stream);
+    }
   }
   const auto tokens = static_cast<unsigned>(p.tokens);
   const auto heads = static_cast<unsigned>(p.heads);
@@ -145,8 +235,13 @@ cudaError_t mla_attention(const mla_attention_params<T>& p, cudaStream_t stream)
   return cudaGetLastError();
 }
 
-template cudaError_t mla_attention<float>(const mla_attention_params<float>&, cudaStream_t);
-template cudaError_t mla_attention<__nv_bfloat16>(const mla_attention_params<__nv_bfloat16>&,
+template size_t mla_attention_workspace_floats<float>(const mla_attention_params<float>&);
+template size_t mla_attention_workspace_floats<__nv_bfloat16>(
+    const mla_attention_params<__nv_bfloat16>&);
+template cudaError_t mla_attention<float>(gemm_handle&, const mla_attention_params<float>&,
+                                          cudaStream_t);
+template cudaError_t mla_attention<__nv_bfloat16>(gemm_handle&,
+                                                  const mla_attention_params<__nv_bfloat16>&,
                                                   cudaStream_t);
 
 } // namespace proofmesh::kernels::cuda

@@ -58,6 +58,33 @@ __device__ __forceinline__ void mma_bf16_16816(float (&c)[4], const uint32_t (&a
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+/// The byte offset of 16-byte chunk `chunk` of row `row` in a tile of CHUNKS chunks a row,
+/// swizzled (chunk c of row r sits at c ^ (r % 8); CHUNKS a multiple of 8) so that the eight rows
+/// one ldmatrix reads at a column fall in distinct bank groups.
+template <int CHUNKS>
+__device__ __forceinline__ uint32_t swizzled(int row, int chunk) {
+  static_assert(CHUNKS % 8 == 0);
+  return static_cast<uint32_t>((row * CHUNKS + (chunk ^ (row & 7))) * 16);
+}
+
+/// 2^x by the SFU's approximation (2 ulp); -inf gives +0.
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
+/// The max and the sum over the four threads of a quad (the threads that share a C row).
+__device__ __forceinline__ float quad_max(float v) {
+  v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+  return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+}
+
+__device__ __forceinline__ float quad_sum(float v) {
+  v += __shfl_xor_sync(0xffffffffu, v, 1);
+  return v + __shfl_xor_sync(0xffffffffu, v, 2);
+}
+
 /// Two floats rounded to bf16 and packed, the first in the low half (the lower column).
 __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
   const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);

@@ -215,19 +215,18 @@ void cuda_ops<T>::mla_attention(int64_t layer, tensor q, tensor latent, const we
   PM_ASSERT(!shape.sparse || selected_topk_ > 0, "sparse attention after index_select");
   std::byte* pool = cache_->keys(layer);
   write_rows<T>(latent, pool, step_, *cache_, stream_);
-  const auto tokens = static_cast<size_t>(q.rows);
-  grow(mla_q_latent_, std::max<size_t>(1, tokens * static_cast<size_t>(shape.heads * latent.cols)));
-  grow(mla_o_latent_, std::max<size_t>(1, tokens * static_cast<size_t>(shape.heads * shape.latent_dim)));
-  PM_CUDA_CHECK(kc::mla_attention<T>(
-      {.q = rows_of<T>(q), .kv_b = values_of<T>(kv_b), .cache = reinterpret_cast<const T*>(pool),
-       .block_tables = step_.block_tables, .token_seq = step_.token_seq,
-       .token_pos = step_.positions, .selected = shape.sparse ? selected_.get() : nullptr,
-       .out = rows_of<T>(out), .q_latent = mla_q_latent_.get(), .o_latent = mla_o_latent_.get(),
-       .tokens = q.rows, .heads = shape.heads, .nope = shape.nope_dim, .rope = shape.rope_dim,
-       .v = shape.v_dim, .latent = shape.latent_dim, .q_stride = q.stride,
-       .out_stride = out.stride, .block_size = cache_->block_size(),
-       .max_blocks_per_seq = step_.max_blocks, .topk = selected_topk_, .scale = shape.scale},
-      stream_));
+  kc::mla_attention_params<T> p{
+      .q = rows_of<T>(q), .kv_b = values_of<T>(kv_b), .cache = reinterpret_cast<const T*>(pool),
+      .block_tables = step_.block_tables, .token_seq = step_.token_seq,
+      .token_pos = step_.positions, .selected = shape.sparse ? selected_.get() : nullptr,
+      .out = rows_of<T>(out), .workspace = nullptr, .tokens = q.rows, .heads = shape.heads,
+      .nope = shape.nope_dim, .rope = shape.rope_dim, .v = shape.v_dim,
+      .latent = shape.latent_dim, .q_stride = q.stride, .out_stride = out.stride,
+      .block_size = cache_->block_size(), .max_blocks_per_seq = step_.max_blocks,
+      .topk = selected_topk_, .scale = shape.scale};
+  grow(mla_workspace_, std::max<size_t>(1, kc::mla_attention_workspace_floats(p)));
+  p.workspace = mla_workspace_.get();
+  PM_CUDA_CHECK(kc::mla_attention<T>(gemm_, p, stream_));
 }
 
 template <typename T>

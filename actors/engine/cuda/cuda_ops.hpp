@@ -96,8 +96,7 @@ private:
   device_array<float> logits_;               // [rows, vocab]
   device_array<float> attention_workspace_;  // flash-decoding partials
   // DeepSeek's workspaces, grown on first use (its steps are never captured).
-  device_array<float> mla_q_latent_;         // [tokens, heads, latent + rope]
-  device_array<float> mla_o_latent_;         // [tokens, heads, latent]
+  device_array<float> mla_workspace_;        // mla_attention's latents and split partials
   device_array<float> index_scores_;         // [tokens, max positions]
   device_array<int32_t> selected_;           // [tokens, selected_topk_] the indexer's choice
   int64_t selected_topk_ = 0;

@@ -35,28 +35,6 @@ template <typename T>
 class cuda_deepseek : public ::testing::Test {};
 TYPED_TEST_SUITE(cuda_deepseek, element_types, type_names);
 
-// One sequence's positions in a paged pool: block b of the sequence is pool block
-// (blocks - 1 - b), so every read goes through the table.
-struct paged_sequence {
-  int64_t positions, block_size, width;
-  int64_t blocks() const { return (positions + block_size - 1) / block_size; }
-  std::vector<int32_t> table() const {
-    std::vector<int32_t> t(static_cast<size_t>(blocks()));
-    for (int64_t b = 0; b < blocks(); ++b) t[static_cast<size_t>(b)] = static_cast<int32_t>(blocks() - 1 - b);
-    return t;
-  }
-  template <typename T>
-  std::vector<T> pool(const std::vector<T>& rows) const {
-    std::vector<T> out(static_cast<size_t>(blocks() * block_size * width), from_float<T>(0.0f));
-    const std::vector<int32_t> t = table();
-    for (int64_t s = 0; s < positions; ++s) {
-      const int64_t slot = t[static_cast<size_t>(s / block_size)] * block_size + s % block_size;
-      std::copy_n(rows.begin() + s * width, width, out.begin() + slot * width);
-    }
-    return out;
-  }
-};
-
 TYPED_TEST(cuda_deepseek, layer_norm_matches_cpu) {
   PM_SKIP_WITHOUT_GPU();
   using T = TypeParam;
@@ -166,7 +144,8 @@ TYPED_TEST(cuda_deepseek, mla_attention_matches_cpu_dense_and_selected) {
   std::vector<int32_t> pos;
   for (int64_t t = 0; t < tokens; ++t) pos.push_back(static_cast<int32_t>(first + t));
   device_buffer<int32_t> dpos(pos);
-  device_buffer<float> qlat(static_cast<size_t>(tokens * heads * row)), olat(static_cast<size_t>(tokens * heads * latent));
+  cuda::gemm_handle gemm{};
+  ASSERT_EQ(cuda::gemm_handle_create(gemm), cudaSuccess);
   for (bool sparse : {false, true}) {
     std::vector<float> ref(static_cast<size_t>(tokens * heads * v));
     cpu::mla_attention({.q = qf.data(), .cache = cf.data(), .kv_b = kf.data(),
@@ -176,20 +155,22 @@ TYPED_TEST(cuda_deepseek, mla_attention_matches_cpu_dense_and_selected) {
                         .out_stride = heads * v, .selected_stride = topk, .scale = 0.15f});
     device_buffer<T> dout(ref.size());
     dout.poison();
-    ASSERT_EQ(cuda::mla_attention<T>(
-                  {.q = dq.get(), .kv_b = dkv.get(), .cache = dcache.get(),
-                   .block_tables = dtable.get(), .token_seq = dseq.get(), .token_pos = dpos.get(),
-                   .selected = sparse ? dsel.get() : nullptr, .out = dout.get(),
-                   .q_latent = qlat.get(), .o_latent = olat.get(), .tokens = tokens,
-                   .heads = heads, .nope = nope, .rope = rope, .v = v, .latent = latent,
-                   .q_stride = heads * (nope + rope), .out_stride = heads * v, .block_size = 4,
-                   .max_blocks_per_seq = seq.blocks(), .topk = topk, .scale = 0.15f},
-                  nullptr),
-              cudaSuccess);
+    cuda::mla_attention_params<T> p{
+        .q = dq.get(), .kv_b = dkv.get(), .cache = dcache.get(), .block_tables = dtable.get(),
+        .token_seq = dseq.get(), .token_pos = dpos.get(),
+        .selected = sparse ? dsel.get() : nullptr, .out = dout.get(), .workspace = nullptr,
+        .tokens = tokens, .heads = heads, .nope = nope, .rope = rope, .v = v, .latent = latent,
+        .q_stride = heads * (nope + rope), .out_stride = heads * v, .block_size = 4,
+        .max_blocks_per_seq = seq.blocks(), .topk = topk, .scale = 0.15f};
+    device_buffer<float> workspace(cuda::mla_attention_workspace_floats(p));
+    p.workspace = workspace.get();
+    ASSERT_EQ(cuda::mla_attention<T>(gemm, p, nullptr), cudaSuccess);
     const double rel = std::max(1e-4, static_cast<double>(output_tolerance<T>::rel));
     expect_all_near(dout.download(), ref, [&](size_t i) { return rel * (1 + std::abs(ref[i])); },
                     sparse ? "mla over a key list" : "mla over every position");
   }
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  ASSERT_EQ(cuda::gemm_handle_destroy(gemm), cudaSuccess);
 }
 
 TYPED_TEST(cuda_deepseek, index_topk_chooses_what_the_cpu_chooses) {

@@ -137,6 +137,66 @@ TEST_F(cuda_gemm, f32_path_is_true_fp32_not_tf32) {
   }
 }
 
+// MLA's per-head projections: `heads` problems over interleaved rows. x is [m, heads, k + pad]
+// (each head's k values, pad more after), w stacks the heads' matrices with a gap between them,
+// y is [m, heads, n] inside rows of heads · n + 3. Both w layouts: [n, k] (x · wᵀ) and [k, n]
+// (x · w). The tolerance is run_case's.
+template <typename A, typename O>
+void strided_batch_case(cuda::gemm_handle& handle, bool w_kn, uint32_t seed) {
+  SCOPED_TRACE(std::string(type_name(A{})) + (w_kn ? " w [k, n]" : " w [n, k]"));
+  const int64_t m = 9, n = 40, k = 24, heads = 5, pad = 8, gap = 16;
+  const int64_t x_ld = heads * (k + pad), w_batch = n * k + gap, y_ld = heads * n + 3;
+  std::mt19937 rng(seed);
+  std::vector<A> x = random_values<A>(static_cast<size_t>(m * x_ld), rng);
+  std::vector<A> w = random_values<A>(static_cast<size_t>(heads * w_batch), rng, 0.1f);
+  std::vector<double> ref(static_cast<size_t>(m * y_ld)), tol(ref.size());
+  const double rel = std::is_same_v<O, float> ? 0.0 : output_tolerance<O>::rel;
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = 0, mag = 0;
+        for (int64_t l = 0; l < k; ++l) {
+          const int64_t wi = h * w_batch + (w_kn ? l * n + j : j * k + l);
+          const double prod =
+              static_cast<double>(to_float(x[static_cast<size_t>(i * x_ld + h * (k + pad) + l)])) *
+              to_float(w[static_cast<size_t>(wi)]);
+          sum += prod;
+          mag += std::abs(prod);
+        }
+        ref[static_cast<size_t>(i * y_ld + h * n + j)] = sum;
+        tol[static_cast<size_t>(i * y_ld + h * n + j)] = 1e-5 * mag + rel * std::abs(sum);
+      }
+    }
+  }
+  device_buffer<A> dx(x), dw(w);
+  device_buffer<O> dy(ref.size());
+  dy.poison();
+  ASSERT_EQ(cuda::gemm(handle,
+                       {.x = dx.get(), .w = dw.get(), .bias = nullptr, .y = dy.get(), .m = m,
+                        .n = n, .k = k, .a_type = data_type<A>(), .out_type = data_type<O>(),
+                        .x_ld = x_ld, .y_ld = y_ld, .w_kn = w_kn, .batch = heads,
+                        .x_batch = k + pad, .w_batch = w_batch, .y_batch = n},
+                       nullptr),
+            cudaSuccess);
+  std::vector<O> y = dy.download();
+  for (int64_t i = 0; i < m; ++i) { // the columns past each row's heads · n stay untouched
+    for (int64_t j = heads * n; j < y_ld; ++j) {
+      const auto at = static_cast<size_t>(i * y_ld + j);
+      ASSERT_TRUE(std::isnan(to_float(y[at])));
+      y[at] = O{};
+    }
+  }
+  expect_all_near(y, ref, [&](size_t i) { return tol[i]; }, "y");
+}
+
+TEST_F(cuda_gemm, strided_batches_over_interleaved_rows) {
+  for (bool w_kn : {false, true}) {
+    strided_batch_case<__nv_bfloat16, __nv_bfloat16>(handle_, w_kn, 500);
+    strided_batch_case<__nv_bfloat16, float>(handle_, w_kn, 510);
+    strided_batch_case<float, float>(handle_, w_kn, 520);
+  }
+}
+
 TEST_F(cuda_gemm, rejects_nonsense) {
   device_buffer<float> buf(64);
   auto call = [&](int64_t m, int64_t n, int64_t k, cudaDataType_t a, cudaDataType_t o) {
@@ -149,6 +209,18 @@ TEST_F(cuda_gemm, rejects_nonsense) {
   EXPECT_EQ(call(2, 4, 4, CUDA_R_32F, CUDA_R_16BF), cudaErrorInvalidValue);
   EXPECT_EQ(call(2, 4, 4, CUDA_R_16F, CUDA_R_16F), cudaErrorInvalidValue);
   EXPECT_EQ(call(0, 4, 4, CUDA_R_32F, CUDA_R_32F), cudaSuccess);
+  auto strided = [&](int64_t x_ld, int64_t y_ld, int64_t batch, int64_t stride, bool bias) {
+    return cuda::gemm(handle_, {.x = buf.get(), .w = buf.get(), .bias = bias ? buf.get() : nullptr,
+                                .y = buf.get(), .m = 2, .n = 4, .k = 4, .a_type = CUDA_R_32F,
+                                .out_type = CUDA_R_32F, .x_ld = x_ld, .y_ld = y_ld,
+                                .batch = batch, .x_batch = stride},
+                      nullptr);
+  };
+  EXPECT_EQ(strided(3, 0, 1, 0, false), cudaErrorInvalidValue); // a row stride below k
+  EXPECT_EQ(strided(0, 3, 1, 0, false), cudaErrorInvalidValue); // below n
+  EXPECT_EQ(strided(0, 0, 0, 0, false), cudaErrorInvalidValue); // no batch
+  EXPECT_EQ(strided(0, 0, 2, -1, false), cudaErrorInvalidValue);
+  EXPECT_EQ(strided(0, 0, 2, 8, true), cudaErrorInvalidValue);  // a bias over batches
   cuda::gemm_handle empty{};
   EXPECT_EQ(cuda::gemm(empty, {.x = buf.get(), .w = buf.get(), .bias = nullptr, .y = buf.get(),
                                .m = 2, .n = 4, .k = 4, .a_type = CUDA_R_32F,

@@ -176,6 +176,30 @@ void expect_all_bitwise_equal(const std::vector<T>& got, const std::vector<T>& w
   EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << got.size() << " elements differ";
 }
 
+// One sequence's positions in a paged pool: block b of the sequence is pool block
+// (blocks - 1 - b), so every read goes through the table.
+struct paged_sequence {
+  int64_t positions, block_size, width;
+  int64_t blocks() const { return (positions + block_size - 1) / block_size; }
+  std::vector<int32_t> table() const {
+    std::vector<int32_t> t(static_cast<size_t>(blocks()));
+    for (int64_t b = 0; b < blocks(); ++b) {
+      t[static_cast<size_t>(b)] = static_cast<int32_t>(blocks() - 1 - b);
+    }
+    return t;
+  }
+  template <typename T>
+  std::vector<T> pool(const std::vector<T>& rows) const {
+    std::vector<T> out(static_cast<size_t>(blocks() * block_size * width), from_float<T>(0.0f));
+    const std::vector<int32_t> t = table();
+    for (int64_t s = 0; s < positions; ++s) {
+      const int64_t slot = t[static_cast<size_t>(s / block_size)] * block_size + s % block_size;
+      std::copy_n(rows.begin() + s * width, width, out.begin() + slot * width);
+    }
+    return out;
+  }
+};
+
 inline const char* type_name(float) { return "float"; }
 inline const char* type_name(__nv_bfloat16) { return "bf16"; }
 

@@ -6,6 +6,7 @@
 set -euo pipefail
 bench=${1:-build/bench/deepseek_bench}
 out=${BENCH_OUT:-$(mktemp -d)}
+mkdir -p "$out"
 python3 "$(dirname "$0")/peer_deepseek.py" "$out" | tee "$out/peer.jsonl"
 "$bench" "$out/deepseek_v32" | tee "$out/ours.jsonl"
 python3 - "$out" <<'PY'

@@ -1,9 +1,13 @@
-// Launch shapes: scores take blocks of 4 warps per (token, 64 positions), the query in shared
+// Launch shapes: scores (in bf16 at V3.2's widths, index_scores.cu's tensor-core kernel instead)
+// take blocks of 4 warps per (token, 64 positions), the query in shared
 // memory, one warp per key at a time (lanes over the head dimension, a warp reduction per head);
 // select takes one 256-thread block per token: four 8-bit histogram rounds find the k-th largest
 // score's bits exactly, then one warp lists the chosen positions in order with ballots.
 #include "kernels/cuda/element.cuh"
+#include "kernels/cuda/index_scores.cuh"
 #include "kernels/cuda/index_topk.cuh"
+
+#include <type_traits>
 
 namespace proofmesh::kernels::cuda {
 
@@ -149,6 +153,15 @@ cudaError_t index_topk(const index_topk_params<T>& p, cudaStream_t stream) {
     return cudaErrorInvalidValue;
   }
   const auto tokens = static_cast<unsigned>(p.tokens);
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    if (index_scores_mma_supports(p)) {
+      if (cudaError_t e = index_scores_mma(p, stream); e != cudaSuccess) {
+        return e;
+      }
+      select_kernel<T><<<tokens, select_threads, 0, stream>>>(p);
+      return cudaGetLastError();
+    }
+  }
   const auto chunks = static_cast<unsigned>((p.max_positions + keys_per_block - 1) / keys_per_block);
   const size_t shared = static_cast<size_t>(p.heads * p.head_dim) * sizeof(float);
   if (shared > 48 * 1024) {

@@ -3,15 +3,18 @@
 // and three stages of a 32-key tile of cache rows (also 576 wide: the latent, then the rope key),
 // rows swizzled as mma.cuh's `swizzled`. 184 KB: one block per SM, 8 warps to hide latency.
 //
-// Warp w takes the 16 heads 16·(w % 4) and the half w / 4 of the 512 value columns. Per tile:
-//   scores   S = Q Kᵀ over all 576 dims by mma; both halves compute the same S (a third more
-//            mma work than splitting the keys between them, but no exchange of P through shared
-//            memory and no second barrier per tile), scaled by scale · log2(e) for exp2;
+// Warp w takes the 16 heads 16·(w % 4) and the half w / 4 of the tile's keys for the scores and
+// of the 512 value columns for the output; warps w and w + 4 are a pair. Per tile:
+//   scores   S = Q Kᵀ over all 576 dims by mma, 16 heads by the warp's 16 keys, scaled by
+//            scale · log2(e) for exp2;
 //   mask     a key outside the list, a -1 of the indexer, or a position past the token's own
 //            scores -inf (the loader records which keys of the tile are real);
-//   softmax  online, in float32, as in flash_attention.cu;
-//   values   O += P V, V being the first 512 dims of the same shared rows (its half, 256 wide),
-//            read by transposing ldmatrix, P rounded to bf16 as the A operand.
+//   softmax  online, in float32, as in flash_attention.cu, the pair's row maxima exchanged
+//            through shared memory (a 64-thread named barrier) so both keep the same max;
+//   values   P, rounded to bf16, goes to the pair's shared rows (a second pair barrier); each
+//            warp then takes O += P V over all 32 keys for its 256 columns, V being the first
+//            512 dims of the same shared cache rows, read by transposing ldmatrix.
+// Splitting the keys rather than computing S twice saves a third of the mma work.
 // The next two tiles' gathers (through the block table, by cp.async) are in flight meanwhile.
 // Expected (2026-12-03, before measuring): memory-bound at bs = 1 (2,048 keys of 1,152 bytes per
 // token), mma-issue-bound in prefill near 300 TFLOP/s of useful work; the split merge reads
@@ -40,6 +43,7 @@ constexpr int q_bytes = rows * width * 2;
 constexpr int tile_bytes = tile_keys * width * 2;
 constexpr int smem_bytes = q_bytes + stages * tile_bytes;
 constexpr int partial_width = mla_flash_partial_width;
+constexpr int p_chunks = 8; // P's rows: 32 keys of bf16 in 4 chunks, padded to 8 to swizzle
 constexpr float log2e = 1.4426950408889634f;
 constexpr float ln2 = 0.6931471805599453f;
 
@@ -54,6 +58,11 @@ struct block_keys {
   const int32_t* table; // the token's block table row
   int context;          // positions the block table covers
 };
+
+// The two warps of a head group (rg and rg + 4) meet; barrier 0 is __syncthreads'.
+__device__ __forceinline__ void pair_sync(int rg) {
+  asm volatile("bar.sync %0, 64;\n" ::"r"(rg + 1));
+}
 
 // One tile of cache rows into a stage. Thread i copies chunks i % 8 + 8 j of row i / 8, so the
 // eight threads of a row share its slot lookup and read it in 128-byte runs.
@@ -109,6 +118,9 @@ __global__ void __launch_bounds__(threads, 1)
     mla_flash_kernel(mla_attention_params<bf16> p, mla_flash_args a) {
   extern __shared__ __align__(128) unsigned char smem[];
   __shared__ bool key_ok[stages][tile_keys];
+  __shared__ float pair_max[2][rows]; // per half, per head row: tile maxima, at the end sums
+  __shared__ __align__(128) unsigned char p_bytes[rows * p_chunks * 16];
+  const uint32_t p_s = shared_address(p_bytes);
   const int lane = static_cast<int>(threadIdx.x) % 32, warp = static_cast<int>(threadIdx.x) / 32;
   const int rg = warp % 4, half = warp / 4;
   const int g = lane / 4, t4 = lane % 4;
@@ -163,38 +175,50 @@ __global__ void __launch_bounds__(threads, 1)
       const bool* ok = key_ok[stage];
       stage = stage == stages - 1 ? 0 : stage + 1;
 
-      float s[4][4];
+      // S for this warp's 16 heads and its half of the tile's keys.
+      float s[2][4];
 #pragma unroll
-      for (int nt = 0; nt < 4; ++nt) {
+      for (int nt = 0; nt < 2; ++nt) {
         s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.0f;
       }
       const int q_row = rg * 16 + lane % 8 + ((lane / 8) % 2) * 8;
-#pragma unroll 2
+      const int key0 = half * 16;
+#pragma unroll 3
       for (int ks2 = 0; ks2 < chunks / 4; ++ks2) { // 32 dims a step
         uint32_t qa0[4], qa1[4];
         ldmatrix_x4(qa0, q_s + swizzled<chunks>(q_row, 4 * ks2 + lane / 16));
         ldmatrix_x4(qa1, q_s + swizzled<chunks>(q_row, 4 * ks2 + 2 + lane / 16));
 #pragma unroll
-        for (int nt = 0; nt < 4; ++nt) {
+        for (int nt = 0; nt < 2; ++nt) {
           uint32_t kb[4];
-          ldmatrix_x4(kb, k_s + swizzled<chunks>(nt * 8 + lane % 8, 4 * ks2 + lane / 8));
+          ldmatrix_x4(kb, k_s + swizzled<chunks>(key0 + nt * 8 + lane % 8, 4 * ks2 + lane / 8));
           mma_bf16_16816(s[nt], qa0, kb[0], kb[1]);
           mma_bf16_16816(s[nt], qa1, kb[2], kb[3]);
         }
       }
       float tile_max[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-      for (int nt = 0; nt < 4; ++nt) {
+      for (int nt = 0; nt < 2; ++nt) {
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-          s[nt][e] = ok[nt * 8 + 2 * t4 + (e & 1)] ? s[nt][e] * scale : -INFINITY;
+          s[nt][e] = ok[key0 + nt * 8 + 2 * t4 + (e & 1)] ? s[nt][e] * scale : -INFINITY;
           tile_max[e / 2] = fmaxf(tile_max[e / 2], s[nt][e]);
         }
       }
+      // The pair's row maxima meet in shared memory; both warps then hold the same running max.
+#pragma unroll
+      for (int hh = 0; hh < 2; ++hh) {
+        tile_max[hh] = quad_max(tile_max[hh]);
+        if (t4 == 0) {
+          pair_max[half][rg * 16 + g + 8 * hh] = tile_max[hh];
+        }
+      }
+      pair_sync(rg);
       float sub[2];
 #pragma unroll
       for (int hh = 0; hh < 2; ++hh) {
-        const float new_max = fmaxf(m[hh], quad_max(tile_max[hh]));
+        const int row = rg * 16 + g + 8 * hh;
+        const float new_max = fmaxf(m[hh], fmaxf(pair_max[0][row], pair_max[1][row]));
         sub[hh] = new_max == -INFINITY ? 0.0f : new_max;
         const float rescale = fast_exp2(m[hh] - sub[hh]);
         l[hh] *= rescale;
@@ -205,20 +229,26 @@ __global__ void __launch_bounds__(threads, 1)
         }
         m[hh] = new_max;
       }
+      // P for this warp's keys, rounded to bf16 into the pair's shared rows.
 #pragma unroll
-      for (int nt = 0; nt < 4; ++nt) {
+      for (int nt = 0; nt < 2; ++nt) {
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
           s[nt][e] = fast_exp2(s[nt][e] - sub[e / 2]);
           l[e / 2] += s[nt][e];
         }
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+          const int row = rg * 16 + g + 8 * hh;
+          *reinterpret_cast<uint32_t*>(p_bytes + swizzled<p_chunks>(row, half * 2 + nt) +
+                                       4 * t4) = pack_bf16(s[nt][2 * hh], s[nt][2 * hh + 1]);
+        }
       }
+      pair_sync(rg);
 #pragma unroll
       for (int kk = 0; kk < 2; ++kk) {
-        const uint32_t pa[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]),
-                                pack_bf16(s[2 * kk][2], s[2 * kk][3]),
-                                pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                                pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+        uint32_t pa[4];
+        ldmatrix_x4(pa, p_s + swizzled<p_chunks>(q_row, 2 * kk + lane / 16));
         const int v_row = kk * 16 + lane % 8 + ((lane / 8) % 2) * 8;
 #pragma unroll
         for (int d2 = 0; d2 < 16; ++d2) {
@@ -230,8 +260,20 @@ __global__ void __launch_bounds__(threads, 1)
       }
     }
     cp_async_wait<0>();
-    l[0] = quad_sum(l[0]);
-    l[1] = quad_sum(l[1]);
+    // Each warp summed the weights of its own keys: the pair adds its two halves.
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      l[hh] = quad_sum(l[hh]);
+      if (t4 == 0) {
+        pair_max[half][rg * 16 + g + 8 * hh] = l[hh];
+      }
+    }
+    pair_sync(rg);
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      const int row = rg * 16 + g + 8 * hh;
+      l[hh] = pair_max[0][row] + pair_max[1][row];
+    }
   }
 
 #pragma unroll

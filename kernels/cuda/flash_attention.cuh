@@ -10,10 +10,10 @@
 //            each run of them that shares a sequence, over the keys up to the run's last
 //            position, masked per row to the row's own position;
 //   decode   (a group of at most 16 heads; for decode batches, and for a mixed batch's lone tokens
-//            in a second launch, so that no prefill block walks them one by one) a block takes one token and
-//            its group's rows; the 4 warps split every key tile and merge through shared memory;
-//            with num_splits > 1 grid z splits the keys too and the block writes its partial
-//            (acc, max, sum) to the workspace for paged_attention's merge.
+//            in a second launch, so that no prefill block walks them one by one) a block takes
+//            one token and its group's rows; the 4 warps split every key tile and merge
+//            through shared memory; with num_splits > 1 grid z splits the keys too and the block
+//            writes its partial (acc, max, sum) to the workspace for paged_attention's merge.
 #pragma once
 
 #include "kernels/cuda/paged_attention.cuh"

@@ -1,7 +1,7 @@
 // The plain path's launch shapes: absorb and expand take one 128-thread block per (token, head);
-// attend takes one warp per (token, head), four heads per block. Each lane of an attending warp holds the
-// dimensions lane, lane + 32, ... of the query and of its latent sum, so every cache row is read
-// by the warp in coalesced 32-element runs.
+// attend takes one warp per (token, head), four heads per block. Each lane of an attending warp
+// holds the dimensions lane, lane + 32, ... of the query and of its latent sum, so every cache
+// row is read by the warp in coalesced 32-element runs. The fast path is fast_mla below.
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/mla_attention.cuh"
 #include "kernels/cuda/mla_flash.cuh"

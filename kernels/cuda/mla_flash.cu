@@ -17,8 +17,10 @@
 // Splitting the keys rather than computing S twice saves a third of the mma work.
 // The next two tiles' gathers (through the block table, by cp.async) are in flight meanwhile.
 // Expected (2026-12-03, before measuring): memory-bound at bs = 1 (2,048 keys of 1,152 bytes per
-// token), mma-issue-bound in prefill near 300 TFLOP/s of useful work; the split merge reads
-// splits · 2 KB per (token, head).
+// token), mma-issue-bound in prefill near 300 TFLOP/s of useful work. Measured: 130-165 TFLOP/s
+// in prefill and batched decode (with 128 heads a row serves ~240 FLOPs a byte, so both are
+// compute-bound), limited by mma.sync issue, ldmatrix traffic and the pair barriers together
+// (docs/PERFORMANCE.md); wgmma with Q resident is the next step.
 #include "kernels/cuda/mla_flash.cuh"
 #include "kernels/cuda/mma.cuh"
 

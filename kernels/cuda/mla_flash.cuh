@@ -6,7 +6,8 @@
 // Rules of the road: a block owns one token and 64 of its heads (rows past `heads` compute on
 // zeros and are not written), and the key list is cut into `splits` ranges of `split_keys`
 // along grid z. With one split the block writes o_latent; with more, each writes its unscaled
-// partial sums, max and sum to `partials`, and mla_flash_merge combines them.
+// partial sums, max and sum to `partials`, and a merge kernel combines them. A token without a
+// valid sequence and position, or without a key it may see, gets zeros (as the CPU reference).
 #pragma once
 
 #include "kernels/cuda/mla_attention.cuh"

@@ -64,6 +64,15 @@ T* device_fill(size_t n) {
   return p;
 }
 
+// A copy of host indices on the device.
+int32_t* device_copy(const std::vector<int32_t>& host) {
+  int32_t* p = nullptr;
+  check(cudaMalloc(&p, std::max<size_t>(1, host.size()) * sizeof(int32_t)), "cudaMalloc");
+  check(cudaMemcpy(p, host.data(), host.size() * sizeof(int32_t), cudaMemcpyHostToDevice),
+        "cudaMemcpy");
+  return p;
+}
+
 struct shape {
   const char* name;
   int64_t n, k;
@@ -163,13 +172,9 @@ void attention_rows() {
           seq[static_cast<size_t>(b)] = static_cast<int32_t>(b);
           pos[static_cast<size_t>(b)] = static_cast<int32_t>(ctx - 1);
         }
-        int32_t *dt = nullptr, *ds = nullptr, *dpos = nullptr;
-        cudaMalloc(&dt, tables.size() * 4);
-        cudaMalloc(&ds, seq.size() * 4);
-        cudaMalloc(&dpos, pos.size() * 4);
-        cudaMemcpy(dt, tables.data(), tables.size() * 4, cudaMemcpyHostToDevice);
-        cudaMemcpy(ds, seq.data(), seq.size() * 4, cudaMemcpyHostToDevice);
-        cudaMemcpy(dpos, pos.data(), pos.size() * 4, cudaMemcpyHostToDevice);
+        int32_t* dt = device_copy(tables);
+        int32_t* ds = device_copy(seq);
+        int32_t* dpos = device_copy(pos);
         const int splits = kc::paged_attention_splits(bs, heads, ctx, 132);
         auto* ws = device_fill<float>(std::max<size_t>(1, kc::paged_attention_workspace_floats(bs, heads, hd, splits)));
         for (int s : {1, splits}) {
@@ -240,13 +245,9 @@ void long_attention_rows() {
         pos.push_back(static_cast<int32_t>(t));
       }
     }
-    int32_t *dt = nullptr, *ds = nullptr, *dpos = nullptr;
-    cudaMalloc(&dt, tables.size() * 4);
-    cudaMalloc(&ds, seq.size() * 4);
-    cudaMalloc(&dpos, pos.size() * 4);
-    cudaMemcpy(dt, tables.data(), tables.size() * 4, cudaMemcpyHostToDevice);
-    cudaMemcpy(ds, seq.data(), seq.size() * 4, cudaMemcpyHostToDevice);
-    cudaMemcpy(dpos, pos.data(), pos.size() * 4, cudaMemcpyHostToDevice);
+    int32_t* dt = device_copy(tables);
+    int32_t* ds = device_copy(seq);
+    int32_t* dpos = device_copy(pos);
     const bool decode = lc.queries == 1;
     const int splits = decode ? kc::paged_attention_splits(tokens, heads, lc.ctx, 132) : 1;
     auto* ws = device_fill<float>(std::max<size_t>(
@@ -318,15 +319,10 @@ void mla_rows() {
         keys += static_cast<double>(seen);
       }
     }
-    int32_t* dt = nullptr; int32_t* ds = nullptr; int32_t* dp = nullptr; int32_t* dsel = nullptr;
-    cudaMalloc(&dt, tables.size() * 4);
-    cudaMalloc(&ds, seq.size() * 4);
-    cudaMalloc(&dp, pos.size() * 4);
-    cudaMalloc(&dsel, sel.size() * 4);
-    cudaMemcpy(dt, tables.data(), tables.size() * 4, cudaMemcpyHostToDevice);
-    cudaMemcpy(ds, seq.data(), seq.size() * 4, cudaMemcpyHostToDevice);
-    cudaMemcpy(dp, pos.data(), pos.size() * 4, cudaMemcpyHostToDevice);
-    cudaMemcpy(dsel, sel.data(), sel.size() * 4, cudaMemcpyHostToDevice);
+    int32_t* dt = device_copy(tables);
+    int32_t* ds = device_copy(seq);
+    int32_t* dp = device_copy(pos);
+    int32_t* dsel = device_copy(sel);
     kc::mla_attention_params<__nv_bfloat16> p{
         .q = q, .kv_b = kv_b, .cache = cache, .block_tables = dt, .token_seq = ds,
         .token_pos = dp, .selected = dsel, .out = out, .workspace = nullptr, .tokens = tokens,

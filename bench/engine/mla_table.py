@@ -17,22 +17,9 @@ import sys
 
 import torch
 
+from attention_table import time_ms  # this folder is on sys.path when run as a script
+
 HEADS, NOPE, ROPE, V, LATENT, TOPK = 128, 128, 64, 128, 512, 2048
-
-
-def time_ms(fn, reps):
-    for _ in range(3):
-        fn()
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    times = []
-    for _ in range(reps):
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    times.sort()
-    return times[len(times) // 2]
 
 
 def peer(row):

@@ -18,6 +18,7 @@
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/flash_attention.cuh"
 #include "kernels/cuda/mma.cuh"
+#include "kernels/cuda/shared_memory.cuh"
 
 #include <atomic>
 #include <climits>
@@ -379,25 +380,11 @@ __global__ void __launch_bounds__(threads)
   }
 }
 
-// Dynamic shared memory past 48 KB is opt-in, per kernel and per device.
 template <int HD, int WARPS_M>
 cudaError_t allow_shared_memory() {
   static std::atomic<uint64_t> done{0};
-  int device = 0;
-  if (cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) {
-    return e;
-  }
-  const uint64_t bit = uint64_t{1} << (device % 64);
-  if ((done.load() & bit) == 0) {
-    if (cudaError_t e = cudaFuncSetAttribute(flash_attention_kernel<HD, WARPS_M>,
-                                             cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                             tile_shape<HD, WARPS_M>::smem);
-        e != cudaSuccess) {
-      return e;
-    }
-    done.fetch_or(bit);
-  }
-  return cudaSuccess;
+  return opt_in_shared_memory(reinterpret_cast<const void*>(flash_attention_kernel<HD, WARPS_M>),
+                              tile_shape<HD, WARPS_M>::smem, done);
 }
 
 template <int HD, int WARPS_M>

@@ -10,8 +10,10 @@
 // the old kernel's warp per key with a shuffle reduction per head took 77% of a DeepSeek-V3.2
 // prefill step; a decode step reads each token's keys once (256 bytes a position). Measured on
 // the four-layer V3.2: 68x less time in prefill, 12x in decode (docs/PERFORMANCE.md).
+#include "kernels/cuda/element.cuh"
 #include "kernels/cuda/index_scores.cuh"
 #include "kernels/cuda/mma.cuh"
+#include "kernels/cuda/shared_memory.cuh"
 
 #include <atomic>
 #include <cmath>
@@ -155,36 +157,18 @@ __global__ void __launch_bounds__(threads)
   }
 }
 
-bool aligned16(const void* ptr) { return reinterpret_cast<uintptr_t>(ptr) % 16 == 0; }
-
-// Shared memory past 48 KB is opt-in, per kernel and device.
-cudaError_t allow_shared_memory() {
-  static std::atomic<uint64_t> done{0};
-  int device = 0;
-  if (cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) {
-    return e;
-  }
-  const uint64_t bit = uint64_t{1} << (device % 64);
-  if ((done.load() & bit) == 0) {
-    if (cudaError_t e = cudaFuncSetAttribute(
-            index_scores_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes);
-        e != cudaSuccess) {
-      return e;
-    }
-    done.fetch_or(bit);
-  }
-  return cudaSuccess;
-}
-
 } // namespace
 
 bool index_scores_mma_supports(const index_topk_params<bf16>& p) {
   return p.head_dim == head_dim && p.heads % 16 == 0 && p.heads <= max_heads &&
-         p.q_stride % 8 == 0 && aligned16(p.q) && aligned16(p.keys);
+         p.q_stride % 8 == 0 && is_aligned(p.q, 16) && is_aligned(p.keys, 16);
 }
 
 cudaError_t index_scores_mma(const index_topk_params<bf16>& p, cudaStream_t stream) {
-  if (cudaError_t e = allow_shared_memory(); e != cudaSuccess) {
+  static std::atomic<uint64_t> done{0};
+  if (cudaError_t e = opt_in_shared_memory(reinterpret_cast<const void*>(index_scores_kernel),
+                                           smem_bytes, done);
+      e != cudaSuccess) {
     return e;
   }
   const dim3 grid(static_cast<unsigned>(p.tokens),

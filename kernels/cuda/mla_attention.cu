@@ -154,15 +154,6 @@ fast_layout fast_layout_of(const mla_attention_params<__nv_bfloat16>& p) {
   return f;
 }
 
-template <typename T>
-bool takes_fast_path(const mla_attention_params<T>& p) {
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    return mla_flash_supports(p);
-  } else {
-    return false;
-  }
-}
-
 // Absorb, attend on tensor cores, expand.
 cudaError_t fast_mla(gemm_handle& handle, const mla_attention_params<__nv_bfloat16>& p,
                      cudaStream_t stream) {
@@ -196,7 +187,7 @@ cudaError_t fast_mla(gemm_handle& handle, const mla_attention_params<__nv_bfloat
 template <typename T>
 size_t mla_attention_workspace_floats(const mla_attention_params<T>& p) {
   if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    if (takes_fast_path(p)) {
+    if (mla_flash_supports(p)) {
       return fast_layout_of(p).floats;
     }
   }
@@ -222,7 +213,7 @@ cudaError_t mla_attention(gemm_handle& handle, const mla_attention_params<T>& p,
     return cudaErrorInvalidValue;
   }
   if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    if (takes_fast_path(p)) {
+    if (mla_flash_supports(p)) {
       return fast_mla(handle, p, stream);
     }
   }

@@ -21,8 +21,10 @@
 // in prefill and batched decode (with 128 heads a row serves ~240 FLOPs a byte, so both are
 // compute-bound), limited by mma.sync issue, ldmatrix traffic and the pair barriers together
 // (docs/PERFORMANCE.md); wgmma with Q resident is the next step.
+#include "kernels/cuda/element.cuh"
 #include "kernels/cuda/mla_flash.cuh"
 #include "kernels/cuda/mma.cuh"
+#include "kernels/cuda/shared_memory.cuh"
 
 #include <algorithm>
 #include <atomic>
@@ -64,6 +66,18 @@ struct block_keys {
 // The two warps of a head group (rg and rg + 4) meet; barrier 0 is __syncthreads'.
 __device__ __forceinline__ void pair_sync(int rg) {
   asm volatile("bar.sync %0, 64;\n" ::"r"(rg + 1));
+}
+
+// Posts this warp's value of each of its two rows (threads with t4 == 0 hold them, reduced over
+// the quad) to its half of `buf`, and waits for the partner warp to post the other half.
+__device__ __forceinline__ void pair_post(float (&buf)[2][rows], int half, int rg,
+                                          const float (&v)[2]) {
+  const int lane = static_cast<int>(threadIdx.x) % 32;
+  if (lane % 4 == 0) {
+    buf[half][rg * 16 + lane / 4] = v[0];
+    buf[half][rg * 16 + lane / 4 + 8] = v[1];
+  }
+  pair_sync(rg);
 }
 
 // One tile of cache rows into a stage. Thread i copies chunks i % 8 + 8 j of row i / 8, so the
@@ -208,14 +222,9 @@ __global__ void __launch_bounds__(threads, 1)
         }
       }
       // The pair's row maxima meet in shared memory; both warps then hold the same running max.
-#pragma unroll
-      for (int hh = 0; hh < 2; ++hh) {
-        tile_max[hh] = quad_max(tile_max[hh]);
-        if (t4 == 0) {
-          pair_max[half][rg * 16 + g + 8 * hh] = tile_max[hh];
-        }
-      }
-      pair_sync(rg);
+      tile_max[0] = quad_max(tile_max[0]);
+      tile_max[1] = quad_max(tile_max[1]);
+      pair_post(pair_max, half, rg, tile_max);
       float sub[2];
 #pragma unroll
       for (int hh = 0; hh < 2; ++hh) {
@@ -263,14 +272,9 @@ __global__ void __launch_bounds__(threads, 1)
     }
     cp_async_wait<0>();
     // Each warp summed the weights of its own keys: the pair adds its two halves.
-#pragma unroll
-    for (int hh = 0; hh < 2; ++hh) {
-      l[hh] = quad_sum(l[hh]);
-      if (t4 == 0) {
-        pair_max[half][rg * 16 + g + 8 * hh] = l[hh];
-      }
-    }
-    pair_sync(rg);
+    l[0] = quad_sum(l[0]);
+    l[1] = quad_sum(l[1]);
+    pair_post(pair_max, half, rg, l);
 #pragma unroll
     for (int hh = 0; hh < 2; ++hh) {
       const int row = rg * 16 + g + 8 * hh;
@@ -348,42 +352,30 @@ __global__ void __launch_bounds__(128) mla_merge_kernel(mla_flash_args a, int64_
   }
 }
 
-// Per-device facts, asked once: the SM count, and the opt-in to 184 KB of shared memory.
-struct device_facts {
-  int sms = 0;
-  cudaError_t error = cudaSuccess;
-};
-
-device_facts facts_of_current_device() {
+// The SM count of the current device, asked once per device (zero: not asked yet).
+cudaError_t sms_of_current_device(int& sms) {
   constexpr int max_devices = 64;
-  static std::atomic<int> sms[max_devices]; // zero: not asked yet
-  device_facts f;
+  static std::atomic<int> known[max_devices];
   int device = 0;
-  if ((f.error = cudaGetDevice(&device)) != cudaSuccess) {
-    return f;
+  if (cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) {
+    return e;
   }
-  std::atomic<int>& known = sms[device % max_devices];
-  f.sms = known.load();
-  if (f.sms == 0) {
-    if ((f.error = cudaDeviceGetAttribute(&f.sms, cudaDevAttrMultiProcessorCount, device)) !=
-            cudaSuccess ||
-        (f.error = cudaFuncSetAttribute(mla_flash_kernel,
-                                        cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                        smem_bytes)) != cudaSuccess) {
-      return f;
+  sms = known[device % max_devices].load();
+  if (sms == 0) {
+    if (cudaError_t e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+        e != cudaSuccess) {
+      return e;
     }
-    known.store(f.sms);
+    known[device % max_devices].store(sms);
   }
-  return f;
+  return cudaSuccess;
 }
-
-bool aligned16(const void* ptr) { return reinterpret_cast<uintptr_t>(ptr) % 16 == 0; }
 
 } // namespace
 
 bool mla_flash_supports(const mla_attention_params<bf16>& p) {
   return p.latent == mla_flash_latent && p.rope == mla_flash_rope && p.nope % 8 == 0 &&
-         p.q_stride % 8 == 0 && aligned16(p.q) && aligned16(p.cache);
+         p.q_stride % 8 == 0 && is_aligned(p.q, 16) && is_aligned(p.cache, 16);
 }
 
 mla_flash_args mla_flash_plan(const mla_attention_params<bf16>& p) {
@@ -392,7 +384,8 @@ mla_flash_args mla_flash_plan(const mla_attention_params<bf16>& p) {
       p.selected != nullptr ? p.topk : p.max_blocks_per_seq * p.block_size;
   const int64_t tiles = (longest + tile_keys - 1) / tile_keys;
   const int64_t blocks = p.tokens * ((p.heads + rows - 1) / rows);
-  const int sms = facts_of_current_device().sms;
+  int sms = 0;
+  sms_of_current_device(sms); // on failure 0: no splits, and the launch reports the error
   a.splits = 1;
   if (blocks > 0 && blocks < sms) {
     a.splits = std::max<int64_t>(1, std::min({(sms + blocks - 1) / blocks, tiles / 2,
@@ -405,8 +398,11 @@ mla_flash_args mla_flash_plan(const mla_attention_params<bf16>& p) {
 
 cudaError_t mla_flash_attend(const mla_attention_params<bf16>& p, const mla_flash_args& a,
                              cudaStream_t stream) {
-  if (const device_facts f = facts_of_current_device(); f.error != cudaSuccess) {
-    return f.error;
+  static std::atomic<uint64_t> done{0};
+  if (cudaError_t e = opt_in_shared_memory(reinterpret_cast<const void*>(mla_flash_kernel),
+                                           smem_bytes, done);
+      e != cudaSuccess) {
+    return e;
   }
   const dim3 grid(static_cast<unsigned>(p.tokens),
                   static_cast<unsigned>((p.heads + rows - 1) / rows),

@@ -32,10 +32,12 @@ step() {
 for b in "$kernels" "$runner" "$engine"; do
   step "$b"
 done
+grep -h "FP8 cache" "$log" || true # the engine binary's FP8 figures, for fp8_cache_runner_test
 models=$(mktemp -d)
 if step python3 tests/golden/real_shapes.py "$models" &&
    step python3 tests/golden/deepseek_real_width.py "$models"; then
   PM_REAL_SHAPE_MODELS=$models step "$real"
+  grep -hE "^(fp8 cache|float32 compute) against" "$log" || true # the FP8 cache's figures, for real_shape_test's comment
 fi
 rm -rf "$models"
 sanitizer=/usr/local/cuda/bin/compute-sanitizer

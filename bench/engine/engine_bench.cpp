@@ -1,7 +1,7 @@
 // bench/engine: the CUDA runner and the continuous-batching engine on random-weight models of
 // real shapes, in bf16. Prints one JSON line per case for bench/engine/run.sh, which sets them
 // beside the peer's figures from the same run.
-// Usage: engine_bench MODEL [CASE...]   (CASE: decode, fanout, offline; default all)
+// Usage: engine_bench MODEL [CASE...]   (CASE: decode, fanout, offline, offline_fp8; default all)
 // Cases (MODEL is llama-3.2-1b or llama-3-8b):
 //   decode      bs 1, 64, 256: 128-token prompts prefilled untimed, then 128 decode steps timed,
 //               each sampling on the device (temperature 1.0, top-p 0.95, as the reference
@@ -10,6 +10,8 @@
 //               (decode_greedy), to show what top-p sampling costs.
 //   offline     256 requests of 128 random tokens in, 2,048 out (no stop), through batch_engine;
 //               tokens/s of the whole run, and TTFT and TPOT medians per request.
+//   offline_fp8 the same with --kv-cache-dtype fp8: the cache holds twice the tokens, so more of
+//               the 256 run at once, and each decode step reads half the bytes.
 //   fanout      64 samples of one 4,096-token prompt through batch_engine, until each has its
 //               first token, against one request of another 4,096-token prompt alone.
 #include "actors/engine/runtime/engine_config.hpp"
@@ -124,8 +126,9 @@ std::map<pe::request_id, request_times> drain(pe::batch_engine& engine,
   return times;
 }
 
-void offline_case(pe::model_runner& runner, const std::string& model) {
+void offline_case(pe::model_runner& runner, const std::string& model, const char* name) {
   const int requests = 256, in = 128, out = 2048;
+  const int64_t blocks = runner.stats().free_kv_blocks; // what the cache holds, all free now
   pe::batch_engine engine(runner, nullptr, pe::scheduler_config_for(bench_engine));
   for (int r = 0; r < requests; ++r) {
     engine.submit({.prompt = prompt_tokens(in, 1000 + static_cast<uint64_t>(r)),
@@ -145,12 +148,13 @@ void offline_case(pe::model_runner& runner, const std::string& model) {
     }
     generated += t.tokens;
   }
-  std::printf("{\"engine\": \"proofmesh\", \"model\": \"%s\", \"case\": \"offline\", \"bs\": %d, "
+  std::printf("{\"engine\": \"proofmesh\", \"model\": \"%s\", \"case\": \"%s\", \"bs\": %d, "
               "\"in\": %d, \"out\": %d, \"tok_s\": %.1f, \"ttft_ms_p50\": %.1f, "
-              "\"tpot_ms_p50\": %.3f, \"preemptions\": %lld}\n",
-              model.c_str(), requests, in, out, static_cast<double>(generated) / sec,
+              "\"tpot_ms_p50\": %.3f, \"preemptions\": %lld, \"kv_blocks\": %lld}\n",
+              model.c_str(), name, requests, in, out, static_cast<double>(generated) / sec,
               median(ttft), median(tpot),
-              static_cast<long long>(engine.planner().num_preemptions()));
+              static_cast<long long>(engine.planner().num_preemptions()),
+              static_cast<long long>(blocks));
   std::fflush(stdout);
 }
 
@@ -219,7 +223,13 @@ int main(int argc, char** argv) {
     fanout_case(*runner, model);
   }
   if (wanted("offline")) {
-    offline_case(*runner, model);
+    offline_case(*runner, model, "offline");
+  }
+  if (wanted("offline_fp8")) {
+    runner.reset(); // the bf16 cache's memory goes back before the FP8 runner sizes its own
+    pe::engine_config fp8_engine = bench_engine;
+    fp8_engine.kv_dtype = pe::kv_cache_dtype::kv_cache_dtype_fp8;
+    offline_case(*pe::make_runner(fp8_engine, c, w), model, "offline_fp8");
   }
   return 0;
 }

@@ -14,6 +14,7 @@
 #include "kernels/cuda/sample.cuh"
 
 #include <cuda_bf16.h>
+#include <cuda_fp8.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -252,28 +253,46 @@ void long_attention_rows() {
     const int splits = decode ? kc::paged_attention_splits(tokens, heads, lc.ctx, 132) : 1;
     auto* ws = device_fill<float>(std::max<size_t>(
         1, kc::paged_attention_workspace_floats(tokens, heads, hd, splits)));
-    const double us = time_us([&](int) {
-      check(kc::paged_attention<__nv_bfloat16>(
-                {.q = q, .k_cache = kcache, .v_cache = vcache, .block_tables = dt,
-                 .token_seq = ds, .token_pos = dpos, .out = out, .tokens = tokens,
-                 .heads = heads, .kv_heads = kv_heads, .head_dim = hd, .q_stride = heads * hd,
-                 .out_stride = heads * hd, .block_size = block,
-                 .max_blocks_per_seq = blocks_per_seq, .scale = 0.088f, .num_splits = splits,
-                 .workspace = ws, .max_query_tokens = static_cast<int32_t>(lc.queries)},
-                nullptr), "attention");
-    }, decode ? 40 : 10);
+    const kc::paged_attention_params<__nv_bfloat16> params{
+        .q = q, .k_cache = kcache, .v_cache = vcache, .block_tables = dt, .token_seq = ds,
+        .token_pos = dpos, .out = out, .tokens = tokens, .heads = heads, .kv_heads = kv_heads,
+        .head_dim = hd, .q_stride = heads * hd, .out_stride = heads * hd, .block_size = block,
+        .max_blocks_per_seq = blocks_per_seq, .scale = 0.088f, .num_splits = splits,
+        .workspace = ws, .max_query_tokens = static_cast<int32_t>(lc.queries)};
+    // The FP8 cache of the same shape: codes 0x3c (1.5) and small finite scales.
+    auto* kcodes = device_fill<__nv_fp8_e4m3>(cache_n);
+    auto* vcodes = device_fill<__nv_fp8_e4m3>(cache_n);
+    const size_t scales_n = static_cast<size_t>(num_blocks * block * kv_heads);
+    auto* kscales = device_fill<float>(scales_n);
+    auto* vscales = device_fill<float>(scales_n);
+    const kc::fp8_attention_params fp8{
+        .q = q, .k_cache = kcodes, .v_cache = vcodes, .block_tables = dt, .token_seq = ds,
+        .token_pos = dpos, .out = out, .tokens = tokens, .heads = heads, .kv_heads = kv_heads,
+        .head_dim = hd, .q_stride = heads * hd, .out_stride = heads * hd, .block_size = block,
+        .max_blocks_per_seq = blocks_per_seq, .scale = 0.088f, .num_splits = splits,
+        .workspace = ws, .max_query_tokens = static_cast<int32_t>(lc.queries),
+        .k_scales = kscales, .v_scales = vscales};
     // Causal FLOPs: each of the queries sees its prefix; QK^T and PV, 2 FLOPs per MAC.
     double macs = 0;
     for (int64_t t = lc.ctx - lc.queries; t < lc.ctx; ++t) {
       macs += 2.0 * static_cast<double>(t + 1) * hd * heads;
     }
-    const double bytes = 2.0 * 2.0 * static_cast<double>(num_blocks * block * kv_heads * hd);
-    std::printf("{\"case\": \"%s\", \"bs\": %lld, \"ctx\": %lld, \"us\": %.1f, "
-                "\"tflops\": %.1f, \"hbm_pct\": %.1f, \"splits\": %d}\n",
-                decode ? "decode_attention" : "prefill_attention",
-                static_cast<long long>(lc.seqs), static_cast<long long>(lc.ctx), us,
-                2.0 * macs * static_cast<double>(lc.seqs) / us / 1e6,
-                100 * bytes / 4.3e12 * 1e6 / us, splits);
+    for (const bool quantised : {false, true}) {
+      const double us = time_us([&](int) {
+        check(quantised ? kc::paged_attention(fp8, nullptr) : kc::paged_attention(params, nullptr),
+              "attention");
+      }, decode ? 40 : 10);
+      // K and V read once each: bf16 values, or e4m3 codes and a float scale per head.
+      const double bytes = quantised ? 2.0 * (static_cast<double>(cache_n) + 4.0 * scales_n)
+                                     : 2.0 * 2.0 * static_cast<double>(cache_n);
+      std::printf("{\"case\": \"%s\", \"kv\": \"%s\", \"bs\": %lld, \"ctx\": %lld, "
+                  "\"us\": %.1f, \"tflops\": %.1f, \"hbm_pct\": %.1f, \"splits\": %d}\n",
+                  decode ? "decode_attention" : "prefill_attention", quantised ? "fp8" : "bf16",
+                  static_cast<long long>(lc.seqs), static_cast<long long>(lc.ctx), us,
+                  2.0 * macs * static_cast<double>(lc.seqs) / us / 1e6,
+                  100 * bytes / 4.3e12 * 1e6 / us, splits);
+    }
+    cudaFree(kcodes); cudaFree(vcodes); cudaFree(kscales); cudaFree(vscales);
     cudaFree(kcache); cudaFree(vcache); cudaFree(q); cudaFree(out); cudaFree(dt);
     cudaFree(ds); cudaFree(dpos); cudaFree(ws);
   }

@@ -15,6 +15,9 @@
 // The next two tiles' copies are in flight while this one is computed. A row whose max is still
 // -inf (masked so far, or no row at all) subtracts 0 instead, so no -inf - -inf NaN appears.
 // Keys past the range are zero-filled, not read: the cache may hold NaN there.
+// An FP8 cache's stages hold e4m3 codes and per-key scales, half the bytes in flight; after a
+// stage lands, the block widens it (code * scale, rounded to bf16) into one bf16 K/V tile that
+// the warps then compute on as above, at the cost of a second barrier per tile.
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/flash_attention.cuh"
 #include "kernels/cuda/mma.cuh"
@@ -23,12 +26,16 @@
 #include <atomic>
 #include <climits>
 #include <cmath>
+#include <type_traits>
 
 namespace proofmesh::kernels::cuda {
 
 namespace {
 
 using bf16 = __nv_bfloat16;
+using fp8 = __nv_fp8_e4m3;
+template <typename C>
+constexpr bool is_fp8 = std::is_same_v<C, fp8>;
 
 constexpr int threads = 128;
 constexpr int block_keys = 64;
@@ -39,17 +46,23 @@ constexpr int max_block_tokens = 64; // the prefill form's tokens per block, gro
 constexpr float log2e = 1.4426950408889634f;
 constexpr float ln2 = 0.6931471805599453f;
 
-template <int HD, int WARPS_M>
+template <int HD, int WARPS_M, typename C>
 struct tile_shape {
   static constexpr int rows = 16 * WARPS_M;      // query rows per block
   static constexpr int warps_n = 4 / WARPS_M;    // warps that split each key tile
   static constexpr int warp_keys = block_keys / warps_n;
-  static constexpr int chunks = HD / 8;          // 16-byte chunks per row
-  static constexpr int tile_bytes = block_keys * HD * 2;
+  static constexpr int chunks = HD / 8;          // 16-byte chunks per bf16 row
+  static constexpr int tile_bytes = block_keys * HD * 2; // a bf16 tile
   static constexpr int q_bytes = rows * HD * 2;
-  static constexpr int smem = q_bytes + stages * 2 * tile_bytes; // Q, then the K/V stages
+  static constexpr int code_bytes = block_keys * HD;     // an FP8 tile's codes
+  // A stage: bf16 K then V; or FP8 codes of K then V, then 64 K scales and 64 V scales.
+  static constexpr int stage_bytes = is_fp8<C> ? 2 * code_bytes + 2 * block_keys * 4
+                                               : 2 * tile_bytes;
+  static constexpr int widened_bytes = is_fp8<C> ? 2 * tile_bytes : 0; // FP8: the bf16 K/V
+  // Q, the widened tiles, then the stages.
+  static constexpr int smem = q_bytes + widened_bytes + stages * stage_bytes;
   // The decode form merges its warps' accumulators in the K/V region.
-  static_assert(WARPS_M == 4 || 4 * 16 * HD * 4 <= stages * 2 * tile_bytes);
+  static_assert(WARPS_M == 4 || 4 * 16 * HD * 4 <= widened_bytes + stages * stage_bytes);
 };
 
 // What one block works on: its kv head, its tokens and the run being attended.
@@ -63,33 +76,78 @@ struct block_work {
   const int32_t* table; // the run's block table row
 };
 
+// The cache slot of a key of the run's table; 0 for a key past the range (not read).
+__device__ __forceinline__ int64_t slot_of(const block_work& w, int key, int block_size) {
+  return key < w.key_end
+             ? static_cast<int64_t>(w.table[key / block_size]) * block_size + key % block_size
+             : 0;
+}
+
 // One 64-key tile of K and V into a stage of shared memory; keys at or past key_end are zeros.
-template <int HD>
-__device__ __forceinline__ void load_tile(const paged_attention_params<bf16>& p,
-                                          const block_work& w, int base, uint32_t k_dst,
-                                          uint32_t v_dst) {
-  constexpr int chunks = HD / 8;
+template <int HD, int WARPS_M, typename C>
+__device__ __forceinline__ void load_tile(const paged_attention_params<bf16, C>& p,
+                                          const block_work& w, int base, uint32_t stage) {
+  using S = tile_shape<HD, WARPS_M, C>;
   const int block_size = static_cast<int>(p.block_size);
-  for (int i = static_cast<int>(threadIdx.x); i < block_keys * chunks; i += threads) {
-    const int row = i / chunks, c = i % chunks;
-    const int key = base + row;
-    const bool fill = key < w.key_end;
-    int64_t slot = 0;
-    if (fill) {
-      slot = static_cast<int64_t>(w.table[key / block_size]) * block_size + key % block_size;
+  if constexpr (is_fp8<C>) {
+    constexpr int chunks = HD / 16; // 16 codes a chunk
+    for (int i = static_cast<int>(threadIdx.x); i < block_keys * chunks; i += threads) {
+      const int row = i / chunks, c = i % chunks;
+      const int64_t offset = (slot_of(w, base + row, block_size) * p.kv_heads + w.kvh) * HD;
+      const uint32_t at = stage + row * HD + c * 16;
+      cp_async_16(at, p.k_cache + offset + c * 16, base + row < w.key_end);
+      cp_async_16(at + S::code_bytes, p.v_cache + offset + c * 16, base + row < w.key_end);
     }
-    const int64_t offset = (slot * p.kv_heads + w.kvh) * HD + c * 8;
-    const uint32_t at = swizzled<chunks>(row, c);
-    cp_async_16(k_dst + at, p.k_cache + offset, fill);
-    cp_async_16(v_dst + at, p.v_cache + offset, fill);
+    const int row = static_cast<int>(threadIdx.x);
+    if (row < block_keys) {
+      const int64_t at = slot_of(w, base + row, block_size) * p.kv_heads + w.kvh;
+      const uint32_t scales = stage + 2 * S::code_bytes;
+      cp_async_4(scales + row * 4, p.k_scales + at, base + row < w.key_end);
+      cp_async_4(scales + (block_keys + row) * 4, p.v_scales + at, base + row < w.key_end);
+    }
+  } else {
+    constexpr int chunks = HD / 8;
+    for (int i = static_cast<int>(threadIdx.x); i < block_keys * chunks; i += threads) {
+      const int row = i / chunks, c = i % chunks;
+      const int64_t offset = (slot_of(w, base + row, block_size) * p.kv_heads + w.kvh) * HD;
+      const uint32_t at = swizzled<chunks>(row, c);
+      cp_async_16(stage + at, p.k_cache + offset + c * 8, base + row < w.key_end);
+      cp_async_16(stage + S::tile_bytes + at, p.v_cache + offset + c * 8,
+                  base + row < w.key_end);
+    }
+  }
+}
+
+// Two e4m3 codes times their key's scale, as a bf16 pair.
+__device__ __forceinline__ uint32_t widen_pair(uint32_t codes, float scale) {
+  const __half2 h(__nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(codes), __NV_E4M3));
+  const float2 f = __half22float2(h);
+  return pack_bf16(f.x * scale, f.y * scale);
+}
+
+// An FP8 stage widened into the bf16 K and V tiles (swizzled, as load_tile lays bf16 stages).
+template <int HD, int WARPS_M>
+__device__ __forceinline__ void widen_tile(const unsigned char* stage, unsigned char* tiles) {
+  using S = tile_shape<HD, WARPS_M, fp8>;
+  constexpr int groups = HD / 8; // 8 codes in, one 16-byte bf16 chunk out
+  const float* scales = reinterpret_cast<const float*>(stage + 2 * S::code_bytes);
+  for (int i = static_cast<int>(threadIdx.x); i < 2 * block_keys * groups; i += threads) {
+    const int which = i / (block_keys * groups); // 0: K, 1: V
+    const int row = i % (block_keys * groups) / groups, c = i % groups;
+    const uint2 codes =
+        *reinterpret_cast<const uint2*>(stage + which * S::code_bytes + row * HD + c * 8);
+    const float scale = scales[which * block_keys + row];
+    const uint4 out = {widen_pair(codes.x & 0xffffu, scale), widen_pair(codes.x >> 16, scale),
+                       widen_pair(codes.y & 0xffffu, scale), widen_pair(codes.y >> 16, scale)};
+    *reinterpret_cast<uint4*>(tiles + which * S::tile_bytes + swizzled<groups>(row, c)) = out;
   }
 }
 
 // The block's query rows of the run into shared memory; other rows are zeros.
-template <int HD, int WARPS_M>
-__device__ __forceinline__ void load_queries(const paged_attention_params<bf16>& p,
+template <int HD, int WARPS_M, typename C>
+__device__ __forceinline__ void load_queries(const paged_attention_params<bf16, C>& p,
                                              const block_work& w, uint32_t q_dst) {
-  using S = tile_shape<HD, WARPS_M>;
+  using S = tile_shape<HD, WARPS_M, C>;
   for (int i = static_cast<int>(threadIdx.x); i < S::rows * S::chunks; i += threads) {
     const int row = i / S::chunks, c = i % S::chunks;
     const int tok = row / w.group;
@@ -101,18 +159,19 @@ __device__ __forceinline__ void load_queries(const paged_attention_params<bf16>&
 }
 
 // Attends one run; the block's threads all call it. Leaves shared memory free for the next run.
-template <int HD, int WARPS_M>
-__device__ void attend_run(const paged_attention_params<bf16>& p, const block_work& w,
+template <int HD, int WARPS_M, typename C>
+__device__ void attend_run(const paged_attention_params<bf16, C>& p, const block_work& w,
                            const int32_t* tok_pos, unsigned char* smem, float* warp_max,
                            float* warp_sum) {
-  using S = tile_shape<HD, WARPS_M>;
+  using S = tile_shape<HD, WARPS_M, C>;
   constexpr int n_tiles = S::warp_keys / 8; // 8-key score tiles per warp
   constexpr int d_tiles = HD / 8;           // 8-dim output tiles per row
   const int lane = static_cast<int>(threadIdx.x) % 32, warp = static_cast<int>(threadIdx.x) / 32;
   const int warp_m = warp % WARPS_M, warp_n = warp / WARPS_M;
   const int g = lane / 4, t4 = lane % 4;
   const uint32_t q_s = shared_address(smem);
-  const uint32_t kv_s = q_s + S::q_bytes;
+  const uint32_t widened_s = q_s + S::q_bytes;
+  const uint32_t kv_s = widened_s + S::widened_bytes; // the stages
 
   // Copy groups, in order: Q, tile 0, tile 1, then one per iteration (empty ones included, so
   // that "all but the newest one" always means "up to the tile about to be computed").
@@ -122,8 +181,7 @@ __device__ void attend_run(const paged_attention_params<bf16>& p, const block_wo
   for (int i = 0; i < 2; ++i) {
     const int base = w.key_begin + i * block_keys;
     if (base < w.key_end) {
-      const uint32_t k_s = kv_s + i * 2 * S::tile_bytes;
-      load_tile<HD>(p, w, base, k_s, k_s + S::tile_bytes);
+      load_tile<HD, WARPS_M>(p, w, base, kv_s + i * S::stage_bytes);
     }
     cp_async_commit();
   }
@@ -162,18 +220,25 @@ __device__ void attend_run(const paged_attention_params<bf16>& p, const block_wo
 
   int stage = 0;
   for (int base = w.key_begin; base < w.key_end; base += block_keys) {
-    const uint32_t k_s = kv_s + stage * 2 * S::tile_bytes;
-    const uint32_t v_s = k_s + S::tile_bytes;
+    const int landed = stage;
+    uint32_t k_s = kv_s + landed * S::stage_bytes;
+    uint32_t v_s = k_s + S::tile_bytes;
     cp_async_wait<1>(); // this thread's copies of this tile have landed
     __syncthreads();    // everyone's have, and everyone is done with the previous tile
     const int ahead = base + 2 * block_keys;
     const int ahead_stage = stage == 0 ? 2 : stage - 1;
     if (ahead < w.key_end) {
-      const uint32_t next = kv_s + ahead_stage * 2 * S::tile_bytes;
-      load_tile<HD>(p, w, ahead, next, next + S::tile_bytes);
+      load_tile<HD, WARPS_M>(p, w, ahead, kv_s + ahead_stage * S::stage_bytes);
     }
     cp_async_commit();
     stage = stage == stages - 1 ? 0 : stage + 1;
+    if constexpr (is_fp8<C>) {
+      widen_tile<HD, WARPS_M>(smem + S::q_bytes + S::widened_bytes + landed * S::stage_bytes,
+                              smem + S::q_bytes);
+      __syncthreads(); // the widened tiles are whole
+      k_s = widened_s;
+      v_s = widened_s + S::tile_bytes;
+    }
 
     const int key0 = warp_n * S::warp_keys; // this warp's first key in the tile
     float s[n_tiles][4];
@@ -325,10 +390,10 @@ __device__ void attend_run(const paged_attention_params<bf16>& p, const block_wo
   __syncthreads();
 }
 
-template <int HD, int WARPS_M>
+template <int HD, int WARPS_M, typename C>
 __global__ void __launch_bounds__(threads)
-    flash_attention_kernel(paged_attention_params<bf16> p, int tokens_per_block, int split_keys,
-                           attention_tokens which) {
+    flash_attention_kernel(paged_attention_params<bf16, C> p, int tokens_per_block,
+                           int split_keys, attention_tokens which) {
   extern __shared__ __align__(128) unsigned char smem[];
   __shared__ int32_t tok_seq[max_block_tokens];
   __shared__ int32_t tok_pos[max_block_tokens];
@@ -375,23 +440,24 @@ __global__ void __launch_bounds__(threads)
     w.table = p.block_tables + static_cast<int64_t>(tok_seq[begin]) * p.max_blocks_per_seq;
     w.key_begin = split * split_keys;
     w.key_end = min(last + 1, w.key_begin + split_keys);
-    attend_run<HD, WARPS_M>(p, w, tok_pos, smem, warp_max, warp_sum);
+    attend_run<HD, WARPS_M, C>(p, w, tok_pos, smem, warp_max, warp_sum);
     begin = end;
   }
 }
 
-template <int HD, int WARPS_M>
+template <int HD, int WARPS_M, typename C>
 cudaError_t allow_shared_memory() {
   static std::atomic<uint64_t> done{0};
-  return opt_in_shared_memory(reinterpret_cast<const void*>(flash_attention_kernel<HD, WARPS_M>),
-                              tile_shape<HD, WARPS_M>::smem, done);
+  return opt_in_shared_memory(
+      reinterpret_cast<const void*>(flash_attention_kernel<HD, WARPS_M, C>),
+      tile_shape<HD, WARPS_M, C>::smem, done);
 }
 
-template <int HD, int WARPS_M>
-cudaError_t launch(const paged_attention_params<bf16>& p, attention_tokens which, int split_keys,
-                   cudaStream_t stream) {
-  using S = tile_shape<HD, WARPS_M>;
-  if (cudaError_t e = allow_shared_memory<HD, WARPS_M>(); e != cudaSuccess) {
+template <int HD, int WARPS_M, typename C>
+cudaError_t launch(const paged_attention_params<bf16, C>& p, attention_tokens which,
+                   int split_keys, cudaStream_t stream) {
+  using S = tile_shape<HD, WARPS_M, C>;
+  if (cudaError_t e = allow_shared_memory<HD, WARPS_M, C>(); e != cudaSuccess) {
     return e;
   }
   const int group = static_cast<int>(p.heads / p.kv_heads);
@@ -402,31 +468,43 @@ cudaError_t launch(const paged_attention_params<bf16>& p, attention_tokens which
   const int keys = WARPS_M == 1 && p.num_splits > 1
                        ? split_keys
                        : static_cast<int>(p.max_blocks_per_seq * p.block_size);
-  flash_attention_kernel<HD, WARPS_M>
+  flash_attention_kernel<HD, WARPS_M, C>
       <<<grid, threads, S::smem, stream>>>(p, tokens_per_block, keys, which);
   return cudaGetLastError();
 }
 
 } // namespace
 
-bool flash_attention_supports(const paged_attention_params<bf16>& p) {
+template <typename C>
+bool flash_attention_supports(const paged_attention_params<bf16, C>& p) {
   return (p.head_dim == 64 || p.head_dim == 128) && p.heads / p.kv_heads <= max_block_tokens &&
          is_aligned(p.q, 16) && is_aligned(p.k_cache, 16) && is_aligned(p.v_cache, 16) &&
          (p.q_stride % 8 == 0 || p.tokens == 1);
 }
 
-bool flash_decode_form_fits(const paged_attention_params<bf16>& p) {
+template <typename C>
+bool flash_decode_form_fits(const paged_attention_params<bf16, C>& p) {
   return p.heads / p.kv_heads <= 16;
 }
 
-cudaError_t flash_attention(const paged_attention_params<bf16>& p, bool decode_form,
+template <typename C>
+cudaError_t flash_attention(const paged_attention_params<bf16, C>& p, bool decode_form,
                             attention_tokens which, int split_keys, cudaStream_t stream) {
   if (p.head_dim == 64) {
-    return decode_form ? launch<64, 1>(p, which, split_keys, stream)
-                       : launch<64, 4>(p, which, split_keys, stream);
+    return decode_form ? launch<64, 1, C>(p, which, split_keys, stream)
+                       : launch<64, 4, C>(p, which, split_keys, stream);
   }
-  return decode_form ? launch<128, 1>(p, which, split_keys, stream)
-                     : launch<128, 4>(p, which, split_keys, stream);
+  return decode_form ? launch<128, 1, C>(p, which, split_keys, stream)
+                     : launch<128, 4, C>(p, which, split_keys, stream);
 }
+
+#define PM_FLASH_ATTENTION(C)                                                                    \
+  template bool flash_attention_supports(const paged_attention_params<bf16, C>&);               \
+  template bool flash_decode_form_fits(const paged_attention_params<bf16, C>&);                 \
+  template cudaError_t flash_attention(const paged_attention_params<bf16, C>&, bool,            \
+                                       attention_tokens, int, cudaStream_t);
+PM_FLASH_ATTENTION(bf16)
+PM_FLASH_ATTENTION(fp8)
+#undef PM_FLASH_ATTENTION
 
 } // namespace proofmesh::kernels::cuda

@@ -27,14 +27,18 @@ enum class attention_tokens : int { all = 0, lone = 1, in_runs = 2 };
 
 /// Whether the tensor-core kernel serves this launch: head_dim 64 or 128; q, the caches and q's
 /// row stride 16-byte aligned; a GQA group of at most 64 heads.
-bool flash_attention_supports(const paged_attention_params<__nv_bfloat16>& p);
+template <typename C>
+bool flash_attention_supports(const paged_attention_params<__nv_bfloat16, C>& p);
 
 /// Whether the decode form fits: a GQA group of at most 16 heads (one mma row tile).
-bool flash_decode_form_fits(const paged_attention_params<__nv_bfloat16>& p);
+template <typename C>
+bool flash_decode_form_fits(const paged_attention_params<__nv_bfloat16, C>& p);
 
 /// Launches one form over the tokens `which` selects; the decode form with num_splits > 1 splits
 /// the keys into ranges of `split_keys` (a multiple of 64) and leaves partials in the workspace.
-cudaError_t flash_attention(const paged_attention_params<__nv_bfloat16>& p, bool decode_form,
+/// C: __nv_bfloat16, or __nv_fp8_e4m3 for an FP8 cache (widened to bf16 tile by tile).
+template <typename C>
+cudaError_t flash_attention(const paged_attention_params<__nv_bfloat16, C>& p, bool decode_form,
                             attention_tokens which, int split_keys, cudaStream_t stream);
 
 /// A token's membership in `which`, for the split merge: seq[t] against its neighbours.

@@ -1,5 +1,5 @@
 // Warp-level tensor-core and asynchronous-copy primitives (sm_80 and later, so Hopper too):
-// cp.async of 16 bytes into shared memory, ldmatrix of four 8x8 bf16 matrices, and the bf16
+// cp.async of 16 and 4 bytes into shared memory, ldmatrix of four 8x8 bf16 matrices, and the bf16
 // mma.sync of shape m16n8k16 with float32 accumulators.
 // Rules of the road: fragment layouts are PTX's. For a thread, g = lane / 4 and t = lane % 4.
 //   A (16x16, row-major), 4 registers of 2 bf16: (g, 2t..2t+1), (g+8, 2t..), (g, 2t+8..),
@@ -26,6 +26,12 @@ __device__ __forceinline__ void cp_async_16(uint32_t dst, const void* src, bool 
   const int bytes = fill ? 16 : 0;
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
                "r"(bytes));
+}
+
+/// 4 bytes likewise (through L1: a scattered scale or index, not a row).
+__device__ __forceinline__ void cp_async_4(uint32_t dst, const void* src, bool fill) {
+  const int bytes = fill ? 4 : 0;
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(dst), "l"(src), "r"(bytes));
 }
 
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n"); }

@@ -222,9 +222,9 @@ __global__ void __launch_bounds__(warps_per_block * 32)
   }
 }
 
-template <typename T>
+template <typename T, typename C>
 __global__ void __launch_bounds__(warps_per_block * 32)
-    merge_splits_kernel(paged_attention_params<T> p, attention_tokens which) {
+    merge_splits_kernel(paged_attention_params<T, C> p, attention_tokens which) {
   const int warp = static_cast<int>(threadIdx.x) / 32;
   const int lane = static_cast<int>(threadIdx.x) % 32;
   const int64_t t = blockIdx.x;
@@ -283,8 +283,8 @@ cudaError_t launch(const paged_attention_params<T>& p, cudaStream_t stream) {
                                                                            split_keys);
   if (splits > 1) {
     const dim3 merge_grid(grid.x, grid.y);
-    merge_splits_kernel<T><<<merge_grid, warps_per_block * 32, 0, stream>>>(q,
-                                                                          attention_tokens::all);
+    merge_splits_kernel<T, T><<<merge_grid, warps_per_block * 32, 0, stream>>>(
+        q, attention_tokens::all);
   }
   return cudaGetLastError();
 }
@@ -292,7 +292,9 @@ cudaError_t launch(const paged_attention_params<T>& p, cudaStream_t stream) {
 // The tensor-core launches: a decode batch takes the decode form; a batch known to hold runs
 // takes the prefill form for its runs and the decode form for its lone tokens; an unknown one
 // takes the prefill form throughout. Decode-form launches with splits are merged after.
-cudaError_t flash_launches(const paged_attention_params<__nv_bfloat16>& p, cudaStream_t stream) {
+template <typename C>
+cudaError_t flash_launches(const paged_attention_params<__nv_bfloat16, C>& p,
+                           cudaStream_t stream) {
   const int64_t tiles = (p.max_blocks_per_seq * p.block_size + 63) / 64;
   const int split_keys = static_cast<int>((tiles + p.num_splits - 1) / p.num_splits * 64);
   const bool decodes = flash_decode_form_fits(p) && p.max_query_tokens >= 1;
@@ -303,7 +305,7 @@ cudaError_t flash_launches(const paged_attention_params<__nv_bfloat16>& p, cudaS
     if (p.num_splits > 1) {
       const dim3 grid(static_cast<unsigned>(p.tokens),
                       static_cast<unsigned>((p.heads + warps_per_block - 1) / warps_per_block));
-      merge_splits_kernel<__nv_bfloat16><<<grid, warps_per_block * 32, 0, stream>>>(p, which);
+      merge_splits_kernel<__nv_bfloat16, C><<<grid, warps_per_block * 32, 0, stream>>>(p, which);
     }
     return cudaGetLastError();
   };
@@ -318,6 +320,26 @@ cudaError_t flash_launches(const paged_attention_params<__nv_bfloat16>& p, cudaS
     return e;
   }
   return decode_form(attention_tokens::lone);
+}
+
+// The CUDA-core kernel, in the widest access K and V rows allow (they start at multiples of
+// head_dim elements from the cache bases).
+template <typename T>
+cudaError_t cuda_core_launches(const paged_attention_params<T>& p, cudaStream_t stream) {
+  constexpr int wide = max_vec<T>;
+  if (p.head_dim % wide == 0 && is_aligned(p.k_cache, sizeof(T) * wide) &&
+      is_aligned(p.v_cache, sizeof(T) * wide)) {
+    switch (p.head_dim) { // DISPATCH: the head sizes of the models we serve
+      case 64: return launch<T, wide, 64>(p, stream);
+      case 128: return launch<T, wide, 128>(p, stream);
+      default: return launch<T, wide, 0>(p, stream);
+    }
+  }
+  if (p.head_dim % 2 == 0 && is_aligned(p.k_cache, sizeof(T) * 2) &&
+      is_aligned(p.v_cache, sizeof(T) * 2)) {
+    return launch<T, 2, 0>(p, stream);
+  }
+  return launch<T, 1, 0>(p, stream);
 }
 
 } // namespace
@@ -343,8 +365,8 @@ size_t paged_attention_workspace_floats(int64_t tokens, int64_t heads, int64_t h
   return static_cast<size_t>(tokens * heads * num_splits * (head_dim + 2));
 }
 
-template <typename T>
-cudaError_t paged_attention(const paged_attention_params<T>& p, cudaStream_t stream) {
+template <typename T, typename C>
+cudaError_t paged_attention(const paged_attention_params<T, C>& p, cudaStream_t stream) {
   if (p.tokens < 0 || p.heads <= 0 || p.kv_heads <= 0 || p.heads % p.kv_heads != 0 ||
       p.num_splits < 1 || p.num_splits > max_attention_splits ||
       (p.num_splits > 1 && p.workspace == nullptr) ||
@@ -367,30 +389,25 @@ cudaError_t paged_attention(const paged_attention_params<T>& p, cudaStream_t str
       (p.tokens > 1 && (p.q_stride < width || p.out_stride < width))) {
     return cudaErrorInvalidValue;
   }
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    if (flash_attention_supports(p)) {
-      return flash_launches(p, stream);
+  if constexpr (!std::is_same_v<T, C>) { // an FP8 cache: only the tensor-core kernel reads it
+    if (p.k_scales == nullptr || p.v_scales == nullptr) {
+      return cudaErrorInvalidValue;
     }
-  }
-  // K and V rows start at multiples of head_dim elements from the cache bases.
-  constexpr int wide = max_vec<T>;
-  if (p.head_dim % wide == 0 && is_aligned(p.k_cache, sizeof(T) * wide) &&
-      is_aligned(p.v_cache, sizeof(T) * wide)) {
-    switch (p.head_dim) { // DISPATCH: the head sizes of the models we serve
-      case 64: return launch<T, wide, 64>(p, stream);
-      case 128: return launch<T, wide, 128>(p, stream);
-      default: return launch<T, wide, 0>(p, stream);
+    return flash_attention_supports(p) ? flash_launches(p, stream) : cudaErrorNotSupported;
+  } else {
+    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+      if (flash_attention_supports(p)) {
+        return flash_launches(p, stream);
+      }
     }
+    return cuda_core_launches(p, stream);
   }
-  if (p.head_dim % 2 == 0 && is_aligned(p.k_cache, sizeof(T) * 2) &&
-      is_aligned(p.v_cache, sizeof(T) * 2)) {
-    return launch<T, 2, 0>(p, stream);
-  }
-  return launch<T, 1, 0>(p, stream);
 }
 
 template cudaError_t paged_attention<float>(const paged_attention_params<float>&, cudaStream_t);
 template cudaError_t paged_attention<__nv_bfloat16>(const paged_attention_params<__nv_bfloat16>&,
                                                     cudaStream_t);
+template cudaError_t paged_attention<__nv_bfloat16, __nv_fp8_e4m3>(const fp8_attention_params&,
+                                                                   cudaStream_t);
 
 } // namespace proofmesh::kernels::cuda

@@ -16,9 +16,13 @@
 // paged_attention_splits plans the count; results agree with the unsplit path up to rounding.
 // bf16 launches of head_dim 64 or 128 run on tensor cores (flash_attention.cuh); their
 // probabilities are rounded to bf16 before the product with V, as flash attention's are.
+// An FP8 cache (C = __nv_fp8_e4m3, with T = bf16) holds e4m3 codes and a float scale per (slot,
+// kv head), as kv_cache_write_fp8 writes them; only the tensor-core kernel reads it, widening
+// each tile to bf16 (code * scale, rounded) in shared memory before the same products.
 #pragma once
 
 #include <cuda_bf16.h>
+#include <cuda_fp8.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -28,11 +32,11 @@ namespace proofmesh::kernels::cuda {
 inline constexpr int64_t max_attention_head_dim = 256;
 inline constexpr int32_t max_attention_splits = 32;
 
-template <typename T>
+template <typename T, typename C = T>
 struct paged_attention_params {
   const T* q;                   // [tokens, heads, head_dim] at q + t*q_stride + h*head_dim
-  const T* k_cache;             // [num_blocks, block_size, kv_heads, head_dim]
-  const T* v_cache;             // [num_blocks, block_size, kv_heads, head_dim]
+  const C* k_cache;             // [num_blocks, block_size, kv_heads, head_dim]
+  const C* v_cache;             // [num_blocks, block_size, kv_heads, head_dim]
   const int32_t* block_tables;  // [num_seqs, max_blocks_per_seq] physical block ids
   const int32_t* token_seq;     // [tokens] sequence index of each query token
   const int32_t* token_pos;     // [tokens] absolute position; the token attends to [0, pos]
@@ -54,7 +58,11 @@ struct paged_attention_params {
   // prefill form for the runs and the decode form for the lone tokens; 0 (unknown) the prefill
   // form throughout. Every choice is correct for any batch; only the speed differs.
   int32_t max_query_tokens = 0;
+  const float* k_scales = nullptr; // FP8 cache: [num_blocks, block_size, kv_heads]
+  const float* v_scales = nullptr; // FP8 cache: [num_blocks, block_size, kv_heads]
 };
+
+using fp8_attention_params = paged_attention_params<__nv_bfloat16, __nv_fp8_e4m3>;
 
 /// The split count for a launch: enough blocks for 8 per multiprocessor, and at least 32 keys
 /// (one tile) per split; 1 for short contexts or big batches.
@@ -66,8 +74,9 @@ size_t paged_attention_workspace_floats(int64_t tokens, int64_t heads, int64_t h
 
 /// cudaErrorInvalidValue on negative sizes, head_dim outside [1, 256], heads not a multiple of
 /// kv_heads, strides too small, num_splits outside [1, 32], or null pointers (the workspace too,
-/// when num_splits > 1); tokens == 0 is a no-op.
-template <typename T>
-cudaError_t paged_attention(const paged_attention_params<T>& p, cudaStream_t stream);
+/// when num_splits > 1; the scales, for an FP8 cache); cudaErrorNotSupported for an FP8 cache
+/// the tensor-core kernel does not serve (flash_attention_supports); tokens == 0 is a no-op.
+template <typename T, typename C = T>
+cudaError_t paged_attention(const paged_attention_params<T, C>& p, cudaStream_t stream);
 
 } // namespace proofmesh::kernels::cuda

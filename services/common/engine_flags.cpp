@@ -16,6 +16,9 @@ void add_engine_flags(CLI::App& app, engine_flags& f, const std::string& backend
   app.add_option("--dtype", f.dtype,
                  "cuda compute type: auto (float32 checkpoints stay float32, others bfloat16), "
                  "float32 or bfloat16; cpu computes in float32");
+  app.add_option("--kv-cache-dtype", f.kv_cache_dtype,
+                 "KV cache type: auto (the compute type) or fp8 (e4m3 with a scale per token and "
+                 "kv head: about twice the sequences fit; cuda: bfloat16, head_dim 64 or 128)");
   app.add_option("--kv-memory-fraction", c.kv_memory_fraction,
                  "cuda: share of the device memory free after loading the weights that the KV "
                  "cache takes (default 0.5)");
@@ -38,7 +41,12 @@ pe::engine_config engine_flags::resolve() const {
   if (!dtype_value) {
     throw input_error("--dtype must be auto, float32 or bfloat16, not '" + dtype + "'");
   }
+  const auto kv_value = pe::parse_kv_cache_dtype(kv_cache_dtype);
+  if (!kv_value) {
+    throw input_error("--kv-cache-dtype must be auto or fp8, not '" + kv_cache_dtype + "'");
+  }
   c.backend = *backend_value;
+  c.kv_dtype = *kv_value;
   c.dtype = *dtype_value;
   c.cuda_graphs = !no_cuda_graphs;
   pe::check_engine_config(c);
@@ -50,6 +58,7 @@ std::vector<std::string> engine_flags::to_args() const {
   fraction << config.kv_memory_fraction;
   std::vector<std::string> args = {"--backend", backend,
                                    "--dtype", dtype,
+                                   "--kv-cache-dtype", kv_cache_dtype,
                                    "--kv-memory-fraction", fraction.str(),
                                    "--kv-blocks", std::to_string(config.num_kv_blocks),
                                    "--block-size", std::to_string(config.block_size),

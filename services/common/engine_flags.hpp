@@ -17,6 +17,7 @@ namespace proofmesh::services {
 struct engine_flags {
   std::string backend = "cpu"; // cpu or cuda (the worker also takes openai, before resolve)
   std::string dtype = "auto";
+  std::string kv_cache_dtype = "auto";
   engine::engine_config config; // numeric fields, bound in place
   bool no_cuda_graphs = false;
 
@@ -27,7 +28,7 @@ struct engine_flags {
   std::vector<std::string> to_args() const;
 };
 
-/// Binds --backend, --dtype, --kv-memory-fraction, --kv-blocks, --block-size, --max-step-tokens,
+/// Binds --backend, --dtype, --kv-cache-dtype, --kv-memory-fraction, --kv-blocks, --block-size, --max-step-tokens,
 /// --max-running, --no-cuda-graphs and --device onto `flags`. `backend_help` describes --backend
 /// (the worker also takes openai).
 void add_engine_flags(CLI::App& app, engine_flags& flags,

@@ -38,6 +38,35 @@ const T* values_of(const weight& w) {
   return static_cast<const T*>(w.data);
 }
 
+// Attention over an FP8 cache: the step's keys and values quantised into it, then the
+// tensor-core kernel widening its tiles. Only bf16 compute gets here (make_cuda_runner checks).
+void fp8_cache_attention(const paged_kv_cache& cache, const cuda_step& step, int64_t layer,
+                         tensor q, tensor k, tensor v, tensor out, const attention_shape& shape,
+                         float* workspace, cudaStream_t stream) {
+  using bf16 = __nv_bfloat16;
+  auto* k_cache = reinterpret_cast<__nv_fp8_e4m3*>(cache.keys(layer));
+  auto* v_cache = reinterpret_cast<__nv_fp8_e4m3*>(cache.values(layer));
+  PM_CUDA_CHECK(kc::kv_cache_write_fp8(
+      {.k = rows_of<bf16>(k), .v = rows_of<bf16>(v), .k_cache = k_cache, .v_cache = v_cache,
+       .k_scales = cache.key_scales(layer), .v_scales = cache.value_scales(layer),
+       .slots = step.slots, .tokens = k.rows, .kv_heads = shape.kv_heads,
+       .head_dim = shape.head_dim, .src_stride = k.stride, .block_size = cache.block_size(),
+       .num_blocks = cache.num_blocks()},
+      stream));
+  PM_CUDA_CHECK(kc::paged_attention(
+      kc::fp8_attention_params{
+          .q = rows_of<bf16>(q), .k_cache = k_cache, .v_cache = v_cache,
+          .block_tables = step.block_tables, .token_seq = step.token_seq,
+          .token_pos = step.positions, .out = rows_of<bf16>(out), .tokens = q.rows,
+          .heads = shape.heads, .kv_heads = shape.kv_heads, .head_dim = shape.head_dim,
+          .q_stride = q.stride, .out_stride = out.stride, .block_size = cache.block_size(),
+          .max_blocks_per_seq = step.max_blocks, .scale = shape.scale,
+          .num_splits = step.attention_splits, .workspace = workspace,
+          .max_query_tokens = step.max_query_tokens, .k_scales = cache.key_scales(layer),
+          .v_scales = cache.value_scales(layer)},
+      stream));
+}
+
 } // namespace
 
 template <typename T>
@@ -323,6 +352,12 @@ void cuda_ops<T>::attention(int64_t layer, tensor q, tensor k, tensor v, tensor 
                             const attention_shape& shape) {
   const auto timed = timer_.time("attention");
   PM_ASSERT(k.stride == v.stride, "keys and values share a row stride");
+  if (cache_->fp8()) {
+    PM_ASSERT((std::is_same_v<T, __nv_bfloat16>), "an FP8 KV cache computes in bf16");
+    fp8_cache_attention(*cache_, step_, layer, q, k, v, out, shape, attention_workspace_.get(),
+                        stream_);
+    return;
+  }
   T* k_cache = reinterpret_cast<T*>(cache_->keys(layer));
   T* v_cache = reinterpret_cast<T*>(cache_->values(layer));
   PM_CUDA_CHECK(kc::kv_cache_write<T>(

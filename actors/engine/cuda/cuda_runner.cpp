@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 namespace proofmesh::engine {
 
@@ -90,7 +91,10 @@ public:
                                 .index_width = layout.index_dim,
                                 .block_size = params.block_size,
                                 .num_blocks = 1,
-                                .element_bytes = sizeof(T)};
+                                .element_bytes = sizeof(T),
+                                .fp8_scales = params.fp8_kv_cache ? layout.kv_heads : 0};
+    PM_ASSERT(!params.fp8_kv_cache || (std::is_same_v<T, __nv_bfloat16> && layout.value_dim > 0),
+              "an FP8 cache is bf16 and dense (checked by make_runner)");
     cache.num_blocks = pool_blocks(params, cache);
     cache_ = std::make_unique<paged_kv_cache>(cache);
     ops_->set_cache(cache_.get());

@@ -21,6 +21,8 @@ struct cuda_runner_params {
   int32_t block_size = 16;          // tokens per KV block
   int32_t num_kv_blocks = 0;        // 0: size the pool from kv_memory_fraction
   double kv_memory_fraction = 0.5;  // of the device memory free after the weights are loaded
+  bool fp8_kv_cache = false;        // e4m3 keys and values with scales (paged_kv_cache.hpp); bf16
+                                    // dense models only (engine_config checks)
   bool cuda_graphs = true;          // replay decode steps from captured graphs (decode_graphs.hpp)
   int device = 0;
 };

@@ -7,12 +7,27 @@
 
 namespace proofmesh::engine {
 
+namespace {
+
+// Bytes per token and layer of each pool: keys, values, indexer keys, key scales, value scales.
+std::array<size_t, 5> token_bytes(const paged_kv_cache_params& p) {
+  const size_t kv_bytes = p.fp8_scales > 0 ? 1 : p.element_bytes;
+  const auto scales = static_cast<size_t>(p.fp8_scales) * sizeof(float);
+  return {static_cast<size_t>(p.key_width) * kv_bytes,
+          static_cast<size_t>(p.value_width) * kv_bytes,
+          static_cast<size_t>(p.index_width) * p.element_bytes, scales,
+          p.value_width > 0 ? scales : 0};
+}
+
+} // namespace
+
 paged_kv_cache::paged_kv_cache(const paged_kv_cache_params& params)
     : params_(params), pool_(params.num_blocks) {
-  const int64_t widths[3] = {params.key_width, params.value_width, params.index_width};
-  device_array<std::byte>* pools[3] = {&keys_, &values_, &index_keys_};
-  for (int i = 0; i < 3; ++i) {
-    block_bytes_[i] = static_cast<size_t>(params.block_size * widths[i]) * params.element_bytes;
+  const std::array<size_t, num_pools> bytes = token_bytes(params);
+  device_array<std::byte>* pools[num_pools] = {&keys_, &values_, &index_keys_, &key_scales_,
+                                               &value_scales_};
+  for (int i = 0; i < num_pools; ++i) {
+    block_bytes_[i] = static_cast<size_t>(params.block_size) * bytes[static_cast<size_t>(i)];
     layer_bytes_[i] = block_bytes_[i] * static_cast<size_t>(params.num_blocks);
     if (layer_bytes_[i] > 0) {
       pools[i]->reserve(layer_bytes_[i] * static_cast<size_t>(params.num_layers));
@@ -21,9 +36,16 @@ paged_kv_cache::paged_kv_cache(const paged_kv_cache_params& params)
 }
 
 size_t paged_kv_cache::bytes_per_block(const paged_kv_cache_params& params) {
-  return static_cast<size_t>(params.num_layers * params.block_size *
-                             (params.key_width + params.value_width + params.index_width)) *
-         params.element_bytes;
+  size_t per_token = 0;
+  for (size_t b : token_bytes(params)) {
+    per_token += b;
+  }
+  return static_cast<size_t>(params.num_layers * params.block_size) * per_token;
+}
+
+std::array<std::byte*, paged_kv_cache::num_pools> paged_kv_cache::layer_pools(int64_t l) const {
+  return {keys(l), values(l), index_keys(l), pool_base(key_scales_, 3, l),
+          pool_base(value_scales_, 4, l)};
 }
 
 const paged_kv_cache::sequence& paged_kv_cache::find_sequence(sequence_id id) const {
@@ -172,8 +194,8 @@ void paged_kv_cache::append(sequence_id id, std::span<const int32_t> tokens, cud
       // index serve this sequence's tokens under the parent's hash.
       int32_t own = allocate_block();
       for (int64_t l = 0; l < params_.num_layers; ++l) {
-        std::byte* bases[3] = {keys(l), values(l), index_keys(l)};
-        for (int i = 0; i < 3; ++i) {
+        const std::array<std::byte*, num_pools> bases = layer_pools(l);
+        for (size_t i = 0; i < bases.size(); ++i) {
           if (bases[i] == nullptr) {
             continue;
           }

@@ -11,13 +11,16 @@
 //   indexed prefix of its prompt. Unreferenced indexed blocks are evicted least recently used.
 // Pool layout per layer: [num_blocks, block_size, width] for each of keys, values and the DSA
 // indexer's keys, apart; a pool of width 0 is absent (MLA caches its latent as keys and has no
-// values; only DeepSeek-V3.2 has indexer keys).
+// values; only DeepSeek-V3.2 has indexer keys). An FP8 cache keeps keys and values as e4m3 codes
+// and adds two pools of float scales, [num_blocks, block_size, kv_heads] (kv_cache_write.cuh
+// says which scales and why), so a block takes a little over half the bytes of bf16.
 #pragma once
 
 #include "actors/engine/cuda/device_array.hpp"
 #include "actors/engine/cuda/kv_block_pool.hpp"
 #include "actors/engine/model/model_runner.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -34,7 +37,9 @@ struct paged_kv_cache_params {
   int64_t index_width;  // the indexer's key per token and layer; 0: none
   int32_t block_size;   // tokens per block
   int32_t num_blocks;   // blocks per layer pool
-  size_t element_bytes; // sizeof the compute type
+  size_t element_bytes; // sizeof the compute type: every pool but an FP8 cache's
+  int64_t fp8_scales = 0; // > 0: keys and values are e4m3, with this many scales (kv_heads) per
+                          // token and layer for each
 };
 
 class paged_kv_cache {
@@ -70,6 +75,14 @@ public:
   std::byte* keys(int64_t layer) const { return pool_base(keys_, 0, layer); }
   std::byte* values(int64_t layer) const { return pool_base(values_, 1, layer); }
   std::byte* index_keys(int64_t layer) const { return pool_base(index_keys_, 2, layer); }
+  /// An FP8 cache's scales of layer `layer`'s keys (values); nullptr otherwise.
+  float* key_scales(int64_t layer) const {
+    return reinterpret_cast<float*>(pool_base(key_scales_, 3, layer));
+  }
+  float* value_scales(int64_t layer) const {
+    return reinterpret_cast<float*>(pool_base(value_scales_, 4, layer));
+  }
+  bool fp8() const { return params_.fp8_scales > 0; }
   /// Bytes one block takes over every layer and pool.
   static size_t bytes_per_block(const paged_kv_cache_params& params);
 
@@ -98,11 +111,16 @@ private:
                                     : pool.get() + static_cast<size_t>(layer) * layer_bytes_[which];
   }
 
-  size_t block_bytes_[3];  // keys, values, indexer keys
-  size_t layer_bytes_[3];
+  static constexpr int num_pools = 5;
+  std::array<std::byte*, num_pools> layer_pools(int64_t layer) const;
+
+  size_t block_bytes_[num_pools];  // keys, values, indexer keys, key scales, value scales
+  size_t layer_bytes_[num_pools];
   device_array<std::byte> keys_;
   device_array<std::byte> values_;
   device_array<std::byte> index_keys_;
+  device_array<std::byte> key_scales_;
+  device_array<std::byte> value_scales_;
   kv_block_pool pool_;
   std::map<sequence_id, sequence> sequences_;
   sequence_id next_id_ = 0;

@@ -3,6 +3,7 @@
 #include "actors/common/check.hpp"
 #include "actors/common/error.hpp"
 #include "actors/engine/weights/fp8_weight.hpp"
+#include "actors/engine/weights/half_precision.hpp"
 #include "actors/engine/weights/weight_source.hpp"
 #include "kernels/cpu/attention.hpp"
 #include "kernels/cpu/index_topk.hpp"
@@ -14,6 +15,8 @@
 #include "kernels/cpu/rope.hpp"
 #include "kernels/cpu/silu_mul.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace proofmesh::engine {
@@ -33,6 +36,24 @@ void append_rows(std::vector<float>& cache, const tensor& rows, const cpu_step_i
   }
 }
 const float* values_of(const weight& w) { return static_cast<const float*>(w.data); }
+
+// The last `rows` rows of a cache as the FP8 cache rounds them, in place: each head becomes
+// e4m3(x * (448 / max)) * (max / 448), the order kv_cache_write_fp8 computes in.
+void round_as_fp8(std::vector<float>& cache, int64_t rows, int64_t kv_heads, int64_t head_dim) {
+  float* first = cache.data() + cache.size() - static_cast<size_t>(rows * kv_heads * head_dim);
+  for (int64_t h = 0; h < rows * kv_heads; ++h) {
+    float* x = first + h * head_dim;
+    float amax = 0.0f;
+    for (int64_t d = 0; d < head_dim; ++d) {
+      amax = std::max(amax, std::fabs(x[d]));
+    }
+    const float inv = amax > 0.0f ? 448.0f / amax : 0.0f;
+    const float scale = amax / 448.0f;
+    for (int64_t d = 0; d < head_dim; ++d) {
+      x[d] = e4m3_to_f32(f32_to_e4m3(x[d] * inv)) * scale;
+    }
+  }
+}
 
 } // namespace
 
@@ -129,6 +150,10 @@ void cpu_ops::attention(int64_t layer, tensor q, tensor k, tensor v, tensor out,
     std::vector<float>& values = item.kv->values[li];
     append_rows(keys, k, item, kv_dim);
     append_rows(values, v, item, kv_dim);
+    if (fp8_kv_cache_) {
+      round_as_fp8(keys, item.tokens, shape.kv_heads, shape.head_dim);
+      round_as_fp8(values, item.tokens, shape.kv_heads, shape.head_dim);
+    }
     cpu::attention({.q = rows_of(q) + item.first_row * q.stride,
                     .k_cache = keys.data(),
                     .v_cache = values.data(),

@@ -30,6 +30,9 @@ struct cpu_step {
 class cpu_ops final : public ops {
 public:
   void set_step(cpu_step step) { step_ = std::move(step); }
+  /// Keys and values as the GPU's FP8 cache holds them: each kv head of each new row rounded to
+  /// e4m3 with its own scale (kernels/cuda/kv_cache_write.cuh), then kept as float32.
+  void set_fp8_kv_cache(bool on) { fp8_kv_cache_ = on; }
   /// The last step's logits, [rows, vocab].
   std::vector<float> take_logits() { return std::move(logits_); }
 
@@ -62,6 +65,7 @@ private:
   std::vector<int32_t> selected_; // [tokens, selected_topk_]: the last index_select's choice
   int64_t selected_topk_ = 0;
   cpu_step step_;
+  bool fp8_kv_cache_ = false;
 };
 
 } // namespace proofmesh::engine

@@ -4,8 +4,11 @@
 
 namespace proofmesh::engine {
 
-cpu_runner::cpu_runner(const model_config& config, const weight_source& source)
-    : model_(load_architecture(config, source, ops_, &load_)) {}
+cpu_runner::cpu_runner(const model_config& config, const weight_source& source,
+                       bool fp8_kv_cache)
+    : model_(load_architecture(config, source, ops_, &load_)) {
+  ops_.set_fp8_kv_cache(fp8_kv_cache);
+}
 
 sequence_id cpu_runner::create_sequence() {
   sequence_kv kv;

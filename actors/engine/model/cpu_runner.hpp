@@ -13,8 +13,9 @@ namespace proofmesh::engine {
 
 class cpu_runner final : public model_runner {
 public:
-  /// Loads the weights from `source` (widened to float32, one tensor at a time).
-  cpu_runner(const model_config& config, const weight_source& source);
+  /// Loads the weights from `source` (widened to float32, one tensor at a time). With
+  /// `fp8_kv_cache` the cache keeps what an FP8 cache would hold (cpu_ops::set_fp8_kv_cache).
+  cpu_runner(const model_config& config, const weight_source& source, bool fp8_kv_cache = false);
 
   const model_config& config() const override { return model_->config(); }
   sequence_id create_sequence() override;

@@ -85,4 +85,24 @@ float e4m3_to_f32(uint8_t bits) {
   return sign != 0 ? -magnitude : magnitude;
 }
 
+uint8_t f32_to_e4m3(float value) {
+  const uint32_t bits = std::bit_cast<uint32_t>(value);
+  const auto sign = static_cast<uint8_t>((bits >> 24) & 0x80);
+  const uint32_t magnitude = bits & 0x7FFF'FFFF;
+  if (magnitude > 0x7F80'0000) return static_cast<uint8_t>(sign | 0x7F);
+  // 448 (0x43E0'0000) and above, inf included, saturate; below it nothing rounds past 448.
+  if (magnitude >= 0x43E0'0000) return static_cast<uint8_t>(sign | 0x7E);
+  // 2^-6 (0x3C80'0000) and above are normal e4m3: rebias the exponent by 127 - 7 = 120 and round
+  // away 20 mantissa bits; a carry into the exponent field is again the right answer.
+  if (magnitude >= 0x3C80'0000) {
+    return static_cast<uint8_t>(sign | shift_right_rne(magnitude - (120u << 23), 20));
+  }
+  // At or below 2^-10 (half the smallest subnormal, 2^-9) the value rounds to zero (ties to even).
+  if (magnitude <= 0x3A80'0000) return sign;
+  // Subnormal: round(value / 2^-9) = round(mantissa_with_one * 2^(biased_exponent - 141)).
+  const uint32_t biased_exponent = magnitude >> 23;
+  const uint32_t mantissa = (magnitude & 0x7F'FFFF) | 0x80'0000;
+  return static_cast<uint8_t>(sign | shift_right_rne(mantissa, 141 - biased_exponent));
+}
+
 } // namespace proofmesh::engine

@@ -11,6 +11,11 @@
 // and, on the tensor-core path (head_dim 64 and 128), the rounding of each probability to bf16
 // before the product with V: at most 2^-9 of each term, so 2^-9 * sum_j p_j |v_j| per output,
 // a bound, not an estimate (doubled for the float32 sums around it).
+// FP8 cache (bf16 only): the cache the launch reads is each head quantised on the host as
+// kv_cache_write_fp8 does (fp8_cache_reference.hpp), and the reference attends over what the
+// kernel widens it to, so the tolerance is the bf16 one: what is checked is the reading of codes
+// and scales through the table, not the accuracy of FP8 (the runner tests measure that).
+#include "fp8_cache_reference.hpp"
 #include "gpu_test_support.hpp"
 #include "kernels/cuda/paged_attention.cuh"
 
@@ -53,6 +58,7 @@ struct attention_case {
   int32_t num_splits = 1;    // > 1: flash-decoding over a workspace, then the merge kernel
   bool ordered = false;      // tokens in sequence order, as the runner lays them out
   int32_t max_query_tokens = 0; // passed to the kernel: 1 selects the decode form
+  bool fp8 = false;             // bf16 only: an FP8 cache of codes and scales
 };
 
 template <typename T>
@@ -61,7 +67,8 @@ void run_case(const attention_case& c, uint32_t seed) {
                " head_dim " + std::to_string(c.head_dim) + " block " +
                std::to_string(c.block_size) + (c.misaligned ? " misaligned" : "") + " splits " +
                std::to_string(c.num_splits) + (c.ordered ? " ordered" : "") +
-               " max_query_tokens " + std::to_string(c.max_query_tokens));
+               " max_query_tokens " + std::to_string(c.max_query_tokens) +
+               (c.fp8 ? " fp8" : ""));
   std::mt19937 rng(seed);
   const int64_t hd = c.head_dim;
   const int64_t num_seqs = static_cast<int64_t>(c.seqs.size());
@@ -115,6 +122,33 @@ void run_case(const attention_case& c, uint32_t seed) {
     }
   }
 
+  // An FP8 cache: every head of every slot quantised (a head holding NaN gets NaN codes and a NaN
+  // scale, as poison), and the bf16 cache replaced by what the kernel widens the codes to.
+  std::vector<uint8_t> k_codes, v_codes;
+  std::vector<float> k_scales, v_scales;
+  if (c.fp8) {
+    auto quantise = [&](std::vector<T>& cache, std::vector<uint8_t>& codes,
+                        std::vector<float>& scales) {
+      codes.assign(cache_n, 0x7F);
+      scales.assign(cache_n / static_cast<size_t>(hd), std::numeric_limits<float>::quiet_NaN());
+      std::vector<float> head(static_cast<size_t>(hd));
+      for (size_t h = 0; h < scales.size(); ++h) {
+        T* x = cache.data() + h * static_cast<size_t>(hd);
+        std::transform(x, x + hd, head.begin(), [](T e) { return to_float(e); });
+        if (std::any_of(head.begin(), head.end(), [](float e) { return std::isnan(e); })) {
+          continue;
+        }
+        uint8_t* q8 = codes.data() + h * static_cast<size_t>(hd);
+        scales[h] = quantise_fp8_head(head.data(), hd, q8);
+        for (int64_t d = 0; d < hd; ++d) {
+          x[d] = from_float<T>(widened_fp8(q8[d], scales[h]));
+        }
+      }
+    };
+    quantise(k_cache, k_codes, k_scales);
+    quantise(v_cache, v_codes, v_scales);
+  }
+
   // Query tokens of all sequences, shuffled.
   std::vector<std::pair<int32_t, int32_t>> queries; // (seq, pos)
   for (int64_t s = 0; s < num_seqs; ++s) {
@@ -141,6 +175,7 @@ void run_case(const attention_case& c, uint32_t seed) {
   const double rel = output_tolerance<T>::rel;
   const bool rounds_probabilities =
       std::is_same_v<T, __nv_bfloat16> && (hd == 64 || hd == 128) && !c.misaligned;
+  ASSERT_TRUE(!c.fp8 || rounds_probabilities) << "FP8 cases are bf16 on the tensor-core path";
   std::vector<T> got_sel;
   std::vector<double> ref, bound; // bound: sum_j p_j |v_j| of each output
   const int64_t group = c.heads / c.kv_heads;
@@ -191,16 +226,34 @@ void run_case(const attention_case& c, uint32_t seed) {
   device_buffer<float> workspace(std::max<size_t>(
       1, cuda::paged_attention_workspace_floats(tokens, c.heads, hd, c.num_splits)));
   workspace.poison();
-  ASSERT_EQ(cuda::paged_attention<T>(
-                {.q = dq.get(), .k_cache = dk.get() + pad, .v_cache = dv.get() + pad,
-                 .block_tables = dtables.get(), .token_seq = dseq.get(), .token_pos = dpos.get(),
-                 .out = dout.get(), .tokens = tokens, .heads = c.heads, .kv_heads = c.kv_heads,
-                 .head_dim = hd, .q_stride = q_stride, .out_stride = out_stride,
-                 .block_size = c.block_size, .max_blocks_per_seq = max_blocks, .scale = scale,
-                 .num_splits = c.num_splits, .workspace = workspace.get(),
-                 .max_query_tokens = c.max_query_tokens},
-                nullptr),
-            cudaSuccess);
+  // The launch's parameters over a cache of element C (T itself, or FP8 codes).
+  auto params_for = [&](const auto* k_base, const auto* v_base) {
+    using C = std::remove_cv_t<std::remove_pointer_t<decltype(k_base)>>;
+    return cuda::paged_attention_params<T, C>{
+        .q = dq.get(), .k_cache = k_base, .v_cache = v_base, .block_tables = dtables.get(),
+        .token_seq = dseq.get(), .token_pos = dpos.get(), .out = dout.get(), .tokens = tokens,
+        .heads = c.heads, .kv_heads = c.kv_heads, .head_dim = hd, .q_stride = q_stride,
+        .out_stride = out_stride, .block_size = c.block_size, .max_blocks_per_seq = max_blocks,
+        .scale = scale, .num_splits = c.num_splits, .workspace = workspace.get(),
+        .max_query_tokens = c.max_query_tokens};
+  };
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    if (c.fp8) {
+      device_buffer<uint8_t> dkc(k_codes), dvc(v_codes);
+      device_buffer<float> dks(k_scales), dvs(v_scales);
+      cuda::fp8_attention_params f =
+          params_for(reinterpret_cast<const __nv_fp8_e4m3*>(dkc.get()),
+                     reinterpret_cast<const __nv_fp8_e4m3*>(dvc.get()));
+      f.k_scales = dks.get();
+      f.v_scales = dvs.get();
+      ASSERT_EQ(cuda::paged_attention(f, nullptr), cudaSuccess);
+      check_cuda(cudaDeviceSynchronize(), "fp8 attention");
+    }
+  }
+  if (!c.fp8) {
+    ASSERT_EQ(cuda::paged_attention(params_for(dk.get() + pad, dv.get() + pad), nullptr),
+              cudaSuccess);
+  }
   std::vector<T> out = dout.download();
   for (int64_t t = 0; t < tokens; ++t) {
     for (int64_t i = 0; i < c.heads * hd; ++i) {
@@ -306,16 +359,19 @@ std::vector<sequence_spec> runs_batch() {
           {.len = 65, .query_positions = positions(0, 65)}};
 }
 
+struct head_shape {
+  int64_t heads, kv_heads, head_dim, block_size;
+};
+// The prefill form's shapes: GQA groups of 1, 4, 8, 7 (a block's rows not a multiple of the
+// group) and 64 (one token per block); blocks of 16 slots and of 7 (tiles straddle blocks
+// anywhere).
+constexpr head_shape prefill_shapes[] = {
+    {8, 8, 128, 16}, {32, 8, 128, 16}, {16, 2, 64, 7}, {14, 2, 128, 16}, {64, 1, 64, 16}};
+
 TYPED_TEST(cuda_paged_attention, tensor_core_prefill_over_runs_of_tokens) {
   PM_SKIP_WITHOUT_GPU();
-  // GQA groups of 1, 4, 8, 7 (a block's rows not a multiple of the group) and 64 (one token per
-  // block); blocks of 16 slots and of 7 (tiles straddle blocks anywhere).
-  struct shape {
-    int64_t heads, kv_heads, head_dim, block_size;
-  };
   uint32_t seed = 40;
-  for (shape sh : {shape{8, 8, 128, 16}, shape{32, 8, 128, 16}, shape{16, 2, 64, 7},
-                   shape{14, 2, 128, 16}, shape{64, 1, 64, 16}}) {
+  for (const head_shape& sh : prefill_shapes) {
     run_case<TypeParam>({.heads = sh.heads, .kv_heads = sh.kv_heads, .head_dim = sh.head_dim,
                          .block_size = sh.block_size, .seqs = runs_batch(), .ordered = true},
                         seed++);
@@ -383,6 +439,67 @@ TYPED_TEST(cuda_paged_attention, tensor_core_paths_at_128k) {
                        .num_splits = cuda::paged_attention_splits(2, 8, 131328, 132),
                        .ordered = true, .max_query_tokens = 1},
                       71);
+}
+
+// The FP8 cache through every form: prefill runs over forks and partial blocks, GQA groups of 1
+// to 64, the decode form with splits, a mixed batch, large scores and a 128K context.
+TEST(cuda_paged_attention_fp8, reads_codes_and_scales_through_every_form) {
+  PM_SKIP_WITHOUT_GPU();
+  using bf16 = __nv_bfloat16;
+  uint32_t seed = 200;
+  for (const head_shape& sh : prefill_shapes) {
+    run_case<bf16>({.heads = sh.heads, .kv_heads = sh.kv_heads, .head_dim = sh.head_dim,
+                    .block_size = sh.block_size, .seqs = runs_batch(), .ordered = true,
+                    .fp8 = true},
+                   seed++);
+  }
+  std::vector<sequence_spec> decodes;
+  for (int64_t len : {1, 63, 64, 65, 1000, 4100}) {
+    decodes.push_back({.len = len, .query_positions = {static_cast<int32_t>(len - 1)}});
+  }
+  decodes.push_back({.len = 2000, .query_positions = {1999}, .fork_of = 4, .shared_blocks = 50});
+  for (const head_shape& sh : {head_shape{32, 8, 128, 16}, head_shape{14, 2, 64, 16}}) {
+    for (int32_t splits : {1, 3, 32}) {
+      run_case<bf16>({.heads = sh.heads, .kv_heads = sh.kv_heads, .head_dim = sh.head_dim,
+                      .block_size = sh.block_size, .seqs = decodes, .num_splits = splits,
+                      .ordered = true, .max_query_tokens = 1, .fp8 = true},
+                     seed++);
+    }
+  }
+  run_case<bf16>({.heads = 32, .kv_heads = 8, .head_dim = 128, .block_size = 16,
+                  .seqs = runs_batch(), .num_splits = 3, .ordered = true,
+                  .max_query_tokens = 300, .fp8 = true},
+                 seed++);
+  run_case<bf16>({.heads = 8, .kv_heads = 2, .head_dim = 128, .block_size = 16,
+                  .seqs = runs_batch(), .q_stddev = 30.0f, .abs_tol = 1e-4, .ordered = true,
+                  .fp8 = true},
+                 seed++);
+  const std::vector<sequence_spec> long_decode = {{.len = 131072, .query_positions = {131071}},
+                                                  {.len = 100, .query_positions = {99}}};
+  run_case<bf16>({.heads = 8, .kv_heads = 2, .head_dim = 128, .block_size = 256,
+                  .seqs = long_decode, .abs_tol = 1e-4,
+                  .num_splits = cuda::paged_attention_splits(2, 8, 131328, 132),
+                  .ordered = true, .max_query_tokens = 1, .fp8 = true},
+                 seed++);
+}
+
+TEST(cuda_paged_attention_fp8, refuses_what_the_tensor_cores_do_not_serve) {
+  PM_SKIP_WITHOUT_GPU();
+  device_buffer<__nv_bfloat16> q(4096), out(4096);
+  device_buffer<uint8_t> codes(4096);
+  device_buffer<float> scales(64);
+  device_buffer<int32_t> ints(16);
+  auto* c = reinterpret_cast<const __nv_fp8_e4m3*>(codes.get());
+  cuda::fp8_attention_params p{
+      .q = q.get(), .k_cache = c, .v_cache = c, .block_tables = ints.get(),
+      .token_seq = ints.get(), .token_pos = ints.get(), .out = out.get(), .tokens = 1,
+      .heads = 2, .kv_heads = 1, .head_dim = 96, .q_stride = 192, .out_stride = 192,
+      .block_size = 16, .max_blocks_per_seq = 1, .scale = 0.1f, .k_scales = scales.get(),
+      .v_scales = scales.get()};
+  EXPECT_EQ(cuda::paged_attention(p, nullptr), cudaErrorNotSupported); // head_dim 96
+  p.head_dim = 64;
+  p.v_scales = nullptr;
+  EXPECT_EQ(cuda::paged_attention(p, nullptr), cudaErrorInvalidValue);
 }
 
 TEST(cuda_paged_attention_plan, splits_only_small_batches_over_long_contexts) {

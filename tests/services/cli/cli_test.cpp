@@ -167,6 +167,10 @@ TEST_F(cli_test, bad_flags_and_values_exit_2_with_one_line) {
   expect_usage_error("frobnicate", "frobnicate");
   expect_usage_error("generate" + m + " --prompt-ids 1 --backend tpu", "--backend");
   expect_usage_error("generate" + m + " --prompt-ids 1 --dtype int4", "--dtype");
+  expect_usage_error("generate" + m + " --prompt-ids 1 --kv-cache-dtype fp4", "--kv-cache-dtype");
+  // Known before a weight loads: an FP8 cache computes in bf16 (the test model is float32).
+  expect_usage_error("generate" + m + " --prompt-ids 1 --backend cuda --kv-cache-dtype fp8",
+                     "--kv-cache-dtype fp8");
   expect_usage_error("generate" + m + " --prompt-ids 1 --kv-memory-fraction 0.99",
                      "--kv-memory-fraction");
   expect_usage_error("generate" + m + " --prompt-ids 1 --kv-memory-fraction 0",

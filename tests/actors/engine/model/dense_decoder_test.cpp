@@ -117,5 +117,25 @@ TEST(dense_decoder, bf16_model_loads_close_to_f32_model) {
   EXPECT_LT(max_rel_diff(b->forward(std::span(&fb, 1)), a->forward(std::span(&fa, 1))), 0.05);
 }
 
+// The CPU mirror of the FP8 cache: cached keys and values keep 3 mantissa bits, so the logits
+// move, a little; not moving at all would mean the flag reached nothing.
+TEST(dense_decoder, fp8_cache_mirror_moves_logits_a_little) {
+  testing::temp_dir dir;
+  init_random_model({.arch = model_arch::model_arch_llama, .seed = 5, .out_dir = dir.str()});
+  const model_config config = load_model_config(dir.str());
+  const weight_store store = weight_store::open(dir.str());
+  cpu_runner plain(config, store), fp8(config, store, true);
+  std::vector<int32_t> tokens = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9};
+  runner_item a{.seq = plain.create_sequence(), .tokens = tokens, .all_logits = true};
+  runner_item b{.seq = fp8.create_sequence(), .tokens = tokens, .all_logits = true};
+  const std::vector<float> want = plain.forward(std::span(&a, 1));
+  const std::vector<float> got = fp8.forward(std::span(&b, 1));
+  const double moved = max_rel_diff(got, want);
+  // e4m3 rounds each value by up to 2^-4 of itself; through the softmax's averaging and two
+  // layers, the tiny model's logits move by far less than a tenth of their range.
+  EXPECT_GT(moved, 1e-5);
+  EXPECT_LT(moved, 0.1);
+}
+
 } // namespace
 } // namespace proofmesh::engine

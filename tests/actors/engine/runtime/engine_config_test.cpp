@@ -45,6 +45,36 @@ TEST(engine_config, the_flags_spellings_parse) {
   EXPECT_EQ(parse_engine_dtype("bfloat16"), engine_dtype::engine_dtype_bf16);
   EXPECT_FALSE(parse_engine_backend("tpu"));
   EXPECT_FALSE(parse_engine_dtype("int4"));
+  EXPECT_EQ(parse_kv_cache_dtype("auto"), kv_cache_dtype::kv_cache_dtype_auto);
+  EXPECT_EQ(parse_kv_cache_dtype("fp8"), kv_cache_dtype::kv_cache_dtype_fp8);
+  EXPECT_EQ(parse_kv_cache_dtype("fp8_e4m3"), kv_cache_dtype::kv_cache_dtype_fp8);
+  EXPECT_FALSE(parse_kv_cache_dtype("fp8_e5m2"));
+}
+
+// What an FP8 cache cannot have is said before any weight loads (and before the device is
+// looked for), naming the flag; the CPU mirror serves any dense model.
+TEST(engine_config, an_fp8_cache_is_refused_where_it_cannot_run) {
+  testing::temp_dir dir;
+  init_random_model({.arch = model_arch::model_arch_qwen3, .seed = 2, .out_dir = dir.str()});
+  init_random_model({.arch = model_arch::model_arch_deepseek_v32, .seed = 2,
+                     .out_dir = dir.str("ds")});
+  const model_config model = load_model_config(dir.str());
+  const model_config deepseek = load_model_config(dir.str("ds"));
+  const weight_store store = weight_store::open(dir.str());
+  const weight_store ds_store = weight_store::open(dir.str("ds"));
+  constexpr auto fp8 = kv_cache_dtype::kv_cache_dtype_fp8;
+  constexpr auto cuda = engine_backend::engine_backend_cuda;
+  EXPECT_THAT([&] { make_runner({.kv_dtype = fp8}, deepseek, ds_store); },
+              ThrowsMessage<input_error>(HasSubstr("MLA")));
+  EXPECT_THAT([&] { make_runner({.backend = cuda, .kv_dtype = fp8}, model, store); },
+              ThrowsMessage<input_error>(HasSubstr("bfloat16"))); // a float32 checkpoint
+  EXPECT_THAT(
+      [&] {
+        make_runner({.backend = cuda, .dtype = engine_dtype::engine_dtype_bf16, .kv_dtype = fp8},
+                    model, store);
+      },
+      ThrowsMessage<input_error>(HasSubstr("head_dim 64 or 128"))); // the tiny model's is 8
+  EXPECT_NO_THROW(make_runner({.kv_dtype = fp8}, model, store));
 }
 
 TEST(engine_config, the_scheduler_plans_the_runners_block_size_and_pool) {

@@ -126,6 +126,33 @@ TEST(half_precision, e4m3_every_value) {
   }
 }
 
+// Narrowing to e4m3 with saturation: every finite code comes back as itself; each midpoint
+// between two neighbours rounds to the one with the even code; past 448 and inf saturate.
+TEST(half_precision, e4m3_narrowing_rounds_to_even_and_saturates) {
+  for (int b = 0; b < 256; ++b) {
+    if ((b & 0x7F) == 0x7F) continue;
+    EXPECT_EQ(f32_to_e4m3(e4m3_to_f32(static_cast<uint8_t>(b))), b) << b;
+  }
+  for (int b = 0; b < 0x7E; ++b) { // positive neighbours b, b + 1
+    const float lo = e4m3_to_f32(static_cast<uint8_t>(b));
+    const float hi = e4m3_to_f32(static_cast<uint8_t>(b + 1));
+    const float mid = (lo + hi) / 2; // exact in float
+    EXPECT_EQ(f32_to_e4m3(mid), (b % 2 == 0) ? b : b + 1) << b;
+    EXPECT_EQ(f32_to_e4m3(std::nextafter(mid, 0.0f)), b) << b;
+    EXPECT_EQ(f32_to_e4m3(std::nextafter(mid, 1e9f)), b + 1) << b;
+    EXPECT_EQ(f32_to_e4m3(-mid), 0x80 | ((b % 2 == 0) ? b : b + 1)) << b;
+  }
+  const float inf = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(f32_to_e4m3(464.0f), 0x7E); // rounds up to 480, past the largest finite: saturates
+  EXPECT_EQ(f32_to_e4m3(1e30f), 0x7E);
+  EXPECT_EQ(f32_to_e4m3(inf), 0x7E);
+  EXPECT_EQ(f32_to_e4m3(-inf), 0xFE);
+  EXPECT_EQ(f32_to_e4m3(std::numeric_limits<float>::quiet_NaN()) & 0x7F, 0x7F);
+  EXPECT_EQ(f32_to_e4m3(std::ldexp(1.0f, -10)), 0x00);  // half the smallest subnormal: even
+  EXPECT_EQ(f32_to_e4m3(std::ldexp(1.5f, -10)), 0x01);
+  EXPECT_EQ(f32_to_e4m3(-0.0f), 0x80);
+}
+
 TEST(half_precision, bf16_nan_stays_nan) {
   // 0x7F800001 would truncate to 0x7F80, which is inf.
   for (uint32_t bits : {0x7FC00000u, 0x7F800001u, 0xFF800001u, 0x7FFFFFFFu}) {

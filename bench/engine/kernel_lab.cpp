@@ -253,25 +253,27 @@ void long_attention_rows() {
     const int splits = decode ? kc::paged_attention_splits(tokens, heads, lc.ctx, 132) : 1;
     auto* ws = device_fill<float>(std::max<size_t>(
         1, kc::paged_attention_workspace_floats(tokens, heads, hd, splits)));
-    const kc::paged_attention_params<__nv_bfloat16> params{
-        .q = q, .k_cache = kcache, .v_cache = vcache, .block_tables = dt, .token_seq = ds,
-        .token_pos = dpos, .out = out, .tokens = tokens, .heads = heads, .kv_heads = kv_heads,
-        .head_dim = hd, .q_stride = heads * hd, .out_stride = heads * hd, .block_size = block,
-        .max_blocks_per_seq = blocks_per_seq, .scale = 0.088f, .num_splits = splits,
-        .workspace = ws, .max_query_tokens = static_cast<int32_t>(lc.queries)};
+    // One launch over either cache: bf16 values, or e4m3 codes with their scales.
+    auto params_over = [&]<typename C>(const C* k, const C* v, const float* k_scales,
+                                       const float* v_scales) {
+      return kc::paged_attention_params<__nv_bfloat16, C>{
+          .q = q, .k_cache = k, .v_cache = v, .block_tables = dt, .token_seq = ds,
+          .token_pos = dpos, .out = out, .tokens = tokens, .heads = heads, .kv_heads = kv_heads,
+          .head_dim = hd, .q_stride = heads * hd, .out_stride = heads * hd, .block_size = block,
+          .max_blocks_per_seq = blocks_per_seq, .scale = 0.088f, .num_splits = splits,
+          .workspace = ws, .max_query_tokens = static_cast<int32_t>(lc.queries),
+          .k_scales = k_scales, .v_scales = v_scales};
+    };
     // The FP8 cache of the same shape: codes 0x3c (1.5) and small finite scales.
     auto* kcodes = device_fill<__nv_fp8_e4m3>(cache_n);
     auto* vcodes = device_fill<__nv_fp8_e4m3>(cache_n);
     const size_t scales_n = static_cast<size_t>(num_blocks * block * kv_heads);
     auto* kscales = device_fill<float>(scales_n);
     auto* vscales = device_fill<float>(scales_n);
-    const kc::fp8_attention_params fp8{
-        .q = q, .k_cache = kcodes, .v_cache = vcodes, .block_tables = dt, .token_seq = ds,
-        .token_pos = dpos, .out = out, .tokens = tokens, .heads = heads, .kv_heads = kv_heads,
-        .head_dim = hd, .q_stride = heads * hd, .out_stride = heads * hd, .block_size = block,
-        .max_blocks_per_seq = blocks_per_seq, .scale = 0.088f, .num_splits = splits,
-        .workspace = ws, .max_query_tokens = static_cast<int32_t>(lc.queries),
-        .k_scales = kscales, .v_scales = vscales};
+    const auto params = params_over(static_cast<const __nv_bfloat16*>(kcache),
+                                    static_cast<const __nv_bfloat16*>(vcache), nullptr, nullptr);
+    const auto fp8 = params_over(static_cast<const __nv_fp8_e4m3*>(kcodes),
+                                 static_cast<const __nv_fp8_e4m3*>(vcodes), kscales, vscales);
     // Causal FLOPs: each of the queries sees its prefix; QK^T and PV, 2 FLOPs per MAC.
     double macs = 0;
     for (int64_t t = lc.ctx - lc.queries; t < lc.ctx; ++t) {

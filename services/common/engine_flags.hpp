@@ -28,9 +28,9 @@ struct engine_flags {
   std::vector<std::string> to_args() const;
 };
 
-/// Binds --backend, --dtype, --kv-cache-dtype, --kv-memory-fraction, --kv-blocks, --block-size, --max-step-tokens,
-/// --max-running, --no-cuda-graphs and --device onto `flags`. `backend_help` describes --backend
-/// (the worker also takes openai).
+/// Binds --backend, --dtype, --kv-cache-dtype, --kv-memory-fraction, --kv-blocks, --block-size,
+/// --max-step-tokens, --max-running, --no-cuda-graphs and --device onto `flags`. `backend_help`
+/// describes --backend (the worker also takes openai).
 void add_engine_flags(CLI::App& app, engine_flags& flags,
                       const std::string& backend_help = "cpu or cuda");
 

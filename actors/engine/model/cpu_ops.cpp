@@ -16,7 +16,6 @@
 #include "kernels/cpu/silu_mul.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 namespace proofmesh::engine {
@@ -37,20 +36,16 @@ void append_rows(std::vector<float>& cache, const tensor& rows, const cpu_step_i
 }
 const float* values_of(const weight& w) { return static_cast<const float*>(w.data); }
 
-// The last `rows` rows of a cache as the FP8 cache rounds them, in place: each head becomes
-// e4m3(x * (448 / max)) * (max / 448), the order kv_cache_write_fp8 computes in.
+// The last `rows` rows of a cache as the FP8 cache holds them, in place: each head of each row
+// becomes its e4m3 codes times its scale (quantise_e4m3).
 void round_as_fp8(std::vector<float>& cache, int64_t rows, int64_t kv_heads, int64_t head_dim) {
   float* first = cache.data() + cache.size() - static_cast<size_t>(rows * kv_heads * head_dim);
+  std::vector<uint8_t> codes(static_cast<size_t>(head_dim));
   for (int64_t h = 0; h < rows * kv_heads; ++h) {
-    float* x = first + h * head_dim;
-    float amax = 0.0f;
-    for (int64_t d = 0; d < head_dim; ++d) {
-      amax = std::max(amax, std::fabs(x[d]));
-    }
-    const float inv = amax > 0.0f ? 448.0f / amax : 0.0f;
-    const float scale = amax / 448.0f;
-    for (int64_t d = 0; d < head_dim; ++d) {
-      x[d] = e4m3_to_f32(f32_to_e4m3(x[d] * inv)) * scale;
+    const std::span<float> x(first + h * head_dim, static_cast<size_t>(head_dim));
+    const float scale = quantise_e4m3(x, codes);
+    for (size_t d = 0; d < x.size(); ++d) {
+      x[d] = e4m3_to_f32(codes[d]) * scale;
     }
   }
 }

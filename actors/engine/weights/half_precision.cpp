@@ -2,7 +2,9 @@
 // field boundaries; each carries the value it stands for.
 #include "actors/engine/weights/half_precision.hpp"
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
 
 namespace proofmesh::engine {
 
@@ -103,6 +105,18 @@ uint8_t f32_to_e4m3(float value) {
   const uint32_t biased_exponent = magnitude >> 23;
   const uint32_t mantissa = (magnitude & 0x7F'FFFF) | 0x80'0000;
   return static_cast<uint8_t>(sign | shift_right_rne(mantissa, 141 - biased_exponent));
+}
+
+float quantise_e4m3(std::span<const float> x, std::span<uint8_t> codes) {
+  float amax = 0.0f;
+  for (float v : x) {
+    amax = std::max(amax, std::fabs(v));
+  }
+  const float inv = amax > 0.0f ? 448.0f / amax : 0.0f;
+  for (size_t i = 0; i < x.size(); ++i) {
+    codes[i] = f32_to_e4m3(x[i] * inv);
+  }
+  return amax / 448.0f;
 }
 
 } // namespace proofmesh::engine

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 namespace proofmesh::engine {
 
@@ -20,5 +21,10 @@ float f16_to_f32(uint16_t bits);
 uint16_t f32_to_f16(float value);
 float e4m3_to_f32(uint8_t bits);
 uint8_t f32_to_e4m3(float value);
+/// `x` as e4m3 codes scaled so that its largest magnitude lands on 448; returns the scale
+/// (max |x| / 448; 0 for all zeros). `codes` holds x.size(). The FP8 KV cache's rounding of one
+/// head of one token, computed as x * (448 / max) like kernels/cuda/kv_cache_write.cu, so that
+/// the CPU and the GPU store the same bits.
+float quantise_e4m3(std::span<const float> x, std::span<uint8_t> codes);
 
 } // namespace proofmesh::engine

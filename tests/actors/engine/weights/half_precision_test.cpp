@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -186,6 +187,23 @@ TEST(half_precision, narrowing_matches_reference_on_random_floats) {
     ASSERT_TRUE(same_bits(f16_to_f32(f32_to_f16(x)), reference_f16(x))) << std::hexfloat << x;
     ASSERT_TRUE(same_bits(bf16_to_f32(f32_to_bf16(x)), reference_bf16(x))) << std::hexfloat << x;
   }
+}
+
+// A head's largest magnitude lands on +-448 whatever its size; the rest keep their ratio to it
+// to e4m3's precision; an all-zero head gets scale 0 and zero codes.
+TEST(half_precision, quantise_e4m3_scales_each_row_to_the_whole_range) {
+  const std::vector<float> x = {3e-3f, -6e-3f, 1.5e-3f, 0.0f};
+  std::vector<uint8_t> codes(x.size());
+  const float scale = quantise_e4m3(x, codes);
+  EXPECT_EQ(scale, 6e-3f / 448.0f);
+  EXPECT_EQ(codes[1], 0xFE); // -448
+  EXPECT_EQ(codes[0], f32_to_e4m3(224.0f));
+  EXPECT_EQ(codes[2], f32_to_e4m3(112.0f));
+  EXPECT_EQ(codes[3], 0x00);
+  const std::vector<float> zeros(8, 0.0f);
+  std::vector<uint8_t> zero_codes(8, 0xAB);
+  EXPECT_EQ(quantise_e4m3(zeros, zero_codes), 0.0f);
+  EXPECT_EQ(zero_codes, std::vector<uint8_t>(8, 0));
 }
 
 } // namespace

@@ -15,11 +15,19 @@
 // The next two tiles' copies are in flight while this one is computed. A row whose max is still
 // -inf (masked so far, or no row at all) subtracts 0 instead, so no -inf - -inf NaN appears.
 // Keys past the range are zero-filled, not read: the cache may hold NaN there.
-// An FP8 cache's stages hold e4m3 codes and per-key scales, half the bytes in flight; after a
-// stage lands, the block widens it (code * scale, rounded to bf16) into one bf16 K/V tile that
-// the warps then compute on as above, at the cost of a second barrier per tile.
+// An FP8 cache's stages hold e4m3 codes and per-key scales, half the bytes in flight.
+//   decode form   each warp reads its 16 keys' codes straight into f16 mma fragments
+//                 (fp8_fragments.cuh: codes widen exactly to f16); K's scales multiply the scores,
+//                 V's the probabilities, relative to a running unit (the largest V scale seen,
+//                 so the f16 probabilities stay at most 1) that the accumulators are kept in;
+//                 queries are taken as f16 with the softmax scale folded in. Half the shared
+//                 memory of a bf16 stage lets 3 blocks share an SM instead of 2.
+//   prefill form  all four warps read every key of a tile, so converting in registers would
+//                 convert it four times: the block widens a landed stage once (code * scale,
+//                 rounded to bf16) into one bf16 K/V tile, at the cost of a second barrier.
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/flash_attention.cuh"
+#include "kernels/cuda/fp8_fragments.cuh"
 #include "kernels/cuda/mma.cuh"
 #include "kernels/cuda/shared_memory.cuh"
 
@@ -58,11 +66,15 @@ struct tile_shape {
   // A stage: bf16 K then V; or FP8 codes of K then V, then 64 K scales and 64 V scales.
   static constexpr int stage_bytes = is_fp8<C> ? 2 * code_bytes + 2 * block_keys * 4
                                                : 2 * tile_bytes;
-  static constexpr int widened_bytes = is_fp8<C> ? 2 * tile_bytes : 0; // FP8: the bf16 K/V
+  // FP8 in the decode form: fragments from the codes; in the prefill form: widened bf16 K/V.
+  static constexpr bool registers = is_fp8<C> && WARPS_M == 1;
+  static constexpr int widened_bytes = is_fp8<C> && !registers ? 2 * tile_bytes : 0;
   // Q, the widened tiles, then the stages.
   static constexpr int smem = q_bytes + widened_bytes + stages * stage_bytes;
-  // The decode form merges its warps' accumulators in the K/V region.
-  static_assert(WARPS_M == 4 || 4 * 16 * HD * 4 <= widened_bytes + stages * stage_bytes);
+  // The decode form merges its warps' accumulators in the K/V region, rows of HD + 4 floats
+  // (the pad spreads a store's rows over the banks).
+  static constexpr int merge_stride = HD + 4;
+  static_assert(WARPS_M == 4 || 4 * 16 * merge_stride * 4 <= widened_bytes + stages * stage_bytes);
 };
 
 // What one block works on: its kv head, its tokens and the run being attended.
@@ -84,37 +96,49 @@ __device__ __forceinline__ int64_t slot_of(const block_work& w, int key, int blo
 }
 
 // One 64-key tile of K and V into a stage of shared memory; keys at or past key_end are zeros.
+// Consecutive lanes copy consecutive 16-byte chunks of a row (whole rows per warp instruction).
+// A warp's instructions cover 16 rows in all: lane l (mod 16) finds the cache slot of the
+// warp's l-th row, once per tile, and the copies take it by shuffle; per-chunk addressing would
+// repeat the division and the block-table read for every 16 bytes (prefill measured 20% slower).
 template <int HD, int WARPS_M, typename C>
 __device__ __forceinline__ void load_tile(const paged_attention_params<bf16, C>& p,
                                           const block_work& w, int base, uint32_t stage) {
   using S = tile_shape<HD, WARPS_M, C>;
-  const int block_size = static_cast<int>(p.block_size);
+  constexpr int row_chunks = is_fp8<C> ? HD / 16 : HD / 8; // 16-byte chunks a row
+  constexpr int rows_per_step = 32 / row_chunks;          // a warp instruction's rows
+  constexpr int steps = block_keys * row_chunks / threads;
+  static_assert(steps * rows_per_step == 16);
+  const int lane = static_cast<int>(threadIdx.x) % 32, warp = static_cast<int>(threadIdx.x) / 32;
+  auto row_of = [&](int step, int sub) {
+    return step * (threads / row_chunks) + warp * rows_per_step + sub;
+  };
+  const int l = lane % 16;
+  const int my_row = row_of(l / rows_per_step, l % rows_per_step);
+  const int64_t my_slot = slot_of(w, base + my_row, static_cast<int>(p.block_size));
+  const int c = lane % row_chunks;
+#pragma unroll
+  for (int step = 0; step < steps; ++step) {
+    const int row = row_of(step, lane / row_chunks);
+    const int64_t slot =
+        __shfl_sync(0xffffffffu, my_slot, step * rows_per_step + lane / row_chunks);
+    const int64_t offset = (slot * p.kv_heads + w.kvh) * HD;
+    const bool fill = base + row < w.key_end;
+    if constexpr (is_fp8<C>) {
+      const uint32_t at = stage + code_chunk<HD>(row, c);
+      cp_async_16(at, p.k_cache + offset + c * 16, fill);
+      cp_async_16(at + S::code_bytes, p.v_cache + offset + c * 16, fill);
+    } else {
+      const uint32_t at = stage + swizzled<row_chunks>(row, c);
+      cp_async_16(at, p.k_cache + offset + c * 8, fill);
+      cp_async_16(at + S::tile_bytes, p.v_cache + offset + c * 8, fill);
+    }
+  }
   if constexpr (is_fp8<C>) {
-    constexpr int chunks = HD / 16; // 16 codes a chunk
-    for (int i = static_cast<int>(threadIdx.x); i < block_keys * chunks; i += threads) {
-      const int row = i / chunks, c = i % chunks;
-      const int64_t offset = (slot_of(w, base + row, block_size) * p.kv_heads + w.kvh) * HD;
-      const uint32_t at = stage + row * HD + c * 16;
-      cp_async_16(at, p.k_cache + offset + c * 16, base + row < w.key_end);
-      cp_async_16(at + S::code_bytes, p.v_cache + offset + c * 16, base + row < w.key_end);
-    }
-    const int row = static_cast<int>(threadIdx.x);
-    if (row < block_keys) {
-      const int64_t at = slot_of(w, base + row, block_size) * p.kv_heads + w.kvh;
-      const uint32_t scales = stage + 2 * S::code_bytes;
-      cp_async_4(scales + row * 4, p.k_scales + at, base + row < w.key_end);
-      cp_async_4(scales + (block_keys + row) * 4, p.v_scales + at, base + row < w.key_end);
-    }
-  } else {
-    constexpr int chunks = HD / 8;
-    for (int i = static_cast<int>(threadIdx.x); i < block_keys * chunks; i += threads) {
-      const int row = i / chunks, c = i % chunks;
-      const int64_t offset = (slot_of(w, base + row, block_size) * p.kv_heads + w.kvh) * HD;
-      const uint32_t at = swizzled<chunks>(row, c);
-      cp_async_16(stage + at, p.k_cache + offset + c * 8, base + row < w.key_end);
-      cp_async_16(stage + S::tile_bytes + at, p.v_cache + offset + c * 8,
-                  base + row < w.key_end);
-    }
+    // The row's K scale from lanes 0-15, its V scale from lanes 16-31.
+    const int which = lane / 16;
+    const uint32_t at = stage + 2 * S::code_bytes + (which * block_keys + my_row) * 4;
+    cp_async_4(at, (which == 0 ? p.k_scales : p.v_scales) + my_slot * p.kv_heads + w.kvh,
+               base + my_row < w.key_end);
   }
 }
 
@@ -134,8 +158,8 @@ __device__ __forceinline__ void widen_tile(const unsigned char* stage, unsigned 
   for (int i = static_cast<int>(threadIdx.x); i < 2 * block_keys * groups; i += threads) {
     const int which = i / (block_keys * groups); // 0: K, 1: V
     const int row = i % (block_keys * groups) / groups, c = i % groups;
-    const uint2 codes =
-        *reinterpret_cast<const uint2*>(stage + which * S::code_bytes + row * HD + c * 8);
+    const uint2 codes = *reinterpret_cast<const uint2*>(stage + which * S::code_bytes +
+                                                        code_chunk<HD>(row, c / 2) + c % 2 * 8);
     const float scale = scales[which * block_keys + row];
     const uint4 out = {widen_pair(codes.x & 0xffffu, scale), widen_pair(codes.x >> 16, scale),
                        widen_pair(codes.y & 0xffffu, scale), widen_pair(codes.y >> 16, scale)};
@@ -156,6 +180,94 @@ __device__ __forceinline__ void load_queries(const paged_attention_params<bf16, 
     const bf16* src = p.q + (fill ? (w.first_token + tok) * p.q_stride + head * HD + c * 8 : 0);
     cp_async_16(q_dst + swizzled<S::chunks>(row, c), src, fill);
   }
+}
+
+// The decode form's 16 query rows (bf16 in shared memory) as f16 A fragments in the FP8
+// fragments' dim order, times the softmax scale in log2 units; past f16's range a value
+// saturates (NaN stays NaN).
+template <int HD>
+__device__ __forceinline__ void f16_queries(const unsigned char* q, float scale,
+                                            uint32_t (&qa)[HD / 16][4]) {
+  const int lane = static_cast<int>(threadIdx.x) % 32, g = lane / 4, t4 = lane % 4;
+  auto to_f16 = [scale](uint32_t pair) {
+    const float2 f = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&pair));
+    auto saturate = [](float x) { return fabsf(x) > 65504.0f ? copysignf(65504.0f, x) : x; };
+    return pack_f16(saturate(f.x * scale), saturate(f.y * scale));
+  };
+#pragma unroll
+  for (int ks = 0; ks < HD / 16; ++ks) {
+    const int dim = 64 * (ks / 4) + 16 * t4 + 4 * (ks % 4);
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const uint2 raw = *reinterpret_cast<const uint2*>(
+          q + swizzled<HD / 8>(g + 8 * half, dim / 8) + dim % 8 * 2);
+      qa[ks][half] = to_f16(raw.x);     // dims dim, dim + 1: the k pair (2t, 2t + 1)
+      qa[ks][2 + half] = to_f16(raw.y); // dims dim + 2, dim + 3: the k pair (2t + 8, 2t + 9)
+    }
+  }
+}
+
+// Scores of the warp's 16 keys from an FP8 K tile: score tile nt's column n is key
+// 4(n / 2) + 2nt + n % 2, so a thread's B operand is its key's row, four k-steps a chunk.
+template <int HD>
+__device__ __forceinline__ void fp8_scores(const unsigned char* k_codes, int key0,
+                                           const uint32_t (&qa)[HD / 16][4], float (&s)[2][4]) {
+  const int lane = static_cast<int>(threadIdx.x) % 32, g = lane / 4, t4 = lane % 4;
+#pragma unroll
+  for (int nt = 0; nt < 2; ++nt) {
+    s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.0f;
+    const int row = key0 + 4 * (g / 2) + 2 * nt + g % 2;
+#pragma unroll
+    for (int h = 0; h < HD / 64; ++h) {
+      const uint4 c = *reinterpret_cast<const uint4*>(k_codes + code_chunk<HD>(row, 4 * h + t4));
+      const uint32_t words[4] = {c.x, c.y, c.z, c.w};
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        uint32_t b0, b1;
+        e4m3x4_to_f16x2(words[j], b0, b1);
+        mma_f16_16816(s[nt], qa[4 * h + j], b0, b1);
+      }
+    }
+  }
+}
+
+// O += P V over the warp's 16 keys from an FP8 V tile. A thread's keys are 4t..4t+3 (its
+// scores' keys, so P needs no shuffle); output tile d's column n is dim (HD / 8) n + d, so its
+// V operand is HD / 8 consecutive codes of each of the four rows, byte-transposed to key pairs.
+template <int HD>
+__device__ __forceinline__ void fp8_values(const unsigned char* v_codes, int key0,
+                                           const uint32_t (&pa)[4], float (&o)[HD / 8][4]) {
+  constexpr int words = HD / 32; // 4-code words a thread takes from each row
+  const int lane = static_cast<int>(threadIdx.x) % 32, g = lane / 4, t4 = lane % 4;
+  uint32_t w[4][words];
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const int row = key0 + 4 * t4 + j;
+    if constexpr (HD == 128) {
+      const uint4 c = *reinterpret_cast<const uint4*>(v_codes + code_chunk<HD>(row, g));
+      w[j][0] = c.x, w[j][1] = c.y, w[j][2] = c.z, w[j][3] = c.w;
+    } else {
+      const uint2 c =
+          *reinterpret_cast<const uint2*>(v_codes + code_chunk<HD>(row, g / 2) + g % 2 * 8);
+      w[j][0] = c.x, w[j][1] = c.y;
+    }
+  }
+#pragma unroll
+  for (int q = 0; q < words; ++q) {
+    const uint32_t in[4] = {w[0][q], w[1][q], w[2][q], w[3][q]};
+    uint32_t pairs[4]; // pairs[i]: keys 4t..4t+3 of dim (HD / 8) g + 4q + i
+    transpose_bytes(in, pairs);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      uint32_t b0, b1;
+      e4m3x4_to_f16x2(pairs[i], b0, b1);
+      mma_f16_16816(o[4 * q + i], pa, b0, b1);
+    }
+  }
+}
+
+__device__ __forceinline__ float lane_of(const float4& v, int i) {
+  return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
 }
 
 // Attends one run; the block's threads all call it. Leaves shared memory free for the next run.
@@ -188,11 +300,16 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
   cp_async_wait<2>();
   __syncthreads();
 
+  const float scale = p.scale * log2e;
   uint32_t qa[HD / 16][4];
+  if constexpr (S::registers) {
+    f16_queries<HD>(smem, scale, qa);
+  } else {
 #pragma unroll
-  for (int ks = 0; ks < HD / 16; ++ks) {
-    const int row = warp_m * 16 + lane % 8 + ((lane / 8) % 2) * 8;
-    ldmatrix_x4(qa[ks], q_s + swizzled<S::chunks>(row, 2 * ks + lane / 16));
+    for (int ks = 0; ks < HD / 16; ++ks) {
+      const int row = warp_m * 16 + lane % 8 + ((lane / 8) % 2) * 8;
+      ldmatrix_x4(qa[ks], q_s + swizzled<S::chunks>(row, 2 * ks + lane / 16));
+    }
   }
   // The positions of this thread's two rows; -1 masks every key (no row, or not in the run).
   int pos[2];
@@ -209,7 +326,6 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
   for (int o = 16; o > 0; o /= 2) {
     least = min(least, __shfl_xor_sync(0xffffffffu, least, o));
   }
-  const float scale = p.scale * log2e;
 
   float o[d_tiles][4];
 #pragma unroll
@@ -217,6 +333,8 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
     o[d][0] = o[d][1] = o[d][2] = o[d][3] = 0.0f;
   }
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+  // FP8 fragments: the accumulators hold O / unit, unit the largest V scale so far (0: none yet).
+  float unit = S::registers ? 0.0f : 1.0f;
 
   int stage = 0;
   for (int base = w.key_begin; base < w.key_end; base += block_keys) {
@@ -232,7 +350,7 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
     }
     cp_async_commit();
     stage = stage == stages - 1 ? 0 : stage + 1;
-    if constexpr (is_fp8<C>) {
+    if constexpr (is_fp8<C> && !S::registers) {
       widen_tile<HD, WARPS_M>(smem + S::q_bytes + S::widened_bytes + landed * S::stage_bytes,
                               smem + S::q_bytes);
       __syncthreads(); // the widened tiles are whole
@@ -242,24 +360,42 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
 
     const int key0 = warp_n * S::warp_keys; // this warp's first key in the tile
     float s[n_tiles][4];
+    // FP8 fragments: the stage, and the K and V scales of this thread's keys 4t..4t+3.
+    const unsigned char* codes = smem + S::q_bytes + landed * S::stage_bytes;
+    float4 k_scale{}, v_scale{};
+    if constexpr (S::registers) {
+      const float* scales = reinterpret_cast<const float*>(codes + 2 * S::code_bytes);
+      k_scale = *reinterpret_cast<const float4*>(scales + key0 + 4 * t4);
+      v_scale = *reinterpret_cast<const float4*>(scales + block_keys + key0 + 4 * t4);
+      fp8_scores<HD>(codes, key0, qa, s);
+    } else {
 #pragma unroll
-    for (int nt = 0; nt < n_tiles; ++nt) {
-      s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.0f;
+      for (int nt = 0; nt < n_tiles; ++nt) {
+        s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.0f;
 #pragma unroll
-      for (int ks2 = 0; ks2 < HD / 32; ++ks2) {
-        uint32_t kb[4];
-        ldmatrix_x4(kb, k_s + swizzled<S::chunks>(key0 + nt * 8 + lane % 8, 4 * ks2 + lane / 8));
-        mma_bf16_16816(s[nt], qa[2 * ks2], kb[0], kb[1]);
-        mma_bf16_16816(s[nt], qa[2 * ks2 + 1], kb[2], kb[3]);
+        for (int ks2 = 0; ks2 < HD / 32; ++ks2) {
+          uint32_t kb[4];
+          ldmatrix_x4(kb,
+                      k_s + swizzled<S::chunks>(key0 + nt * 8 + lane % 8, 4 * ks2 + lane / 8));
+          mma_bf16_16816(s[nt], qa[2 * ks2], kb[0], kb[1]);
+          mma_bf16_16816(s[nt], qa[2 * ks2 + 1], kb[2], kb[3]);
+        }
       }
     }
+    // The key of score (nt, e) within the tile, and what its score is multiplied by.
+    auto key_of = [&](int nt, int e) {
+      return S::registers ? key0 + 4 * t4 + 2 * nt + (e & 1) : key0 + nt * 8 + 2 * t4 + (e & 1);
+    };
+    auto factor = [&](int nt, int e) {
+      return S::registers ? lane_of(k_scale, 2 * nt + (e & 1)) : scale;
+    };
     float tile_max[2] = {-INFINITY, -INFINITY};
     if (base + block_keys <= w.key_end && base + block_keys - 1 <= least) {
 #pragma unroll
       for (int nt = 0; nt < n_tiles; ++nt) {
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-          s[nt][e] *= scale;
+          s[nt][e] *= factor(nt, e);
           tile_max[e / 2] = fmaxf(tile_max[e / 2], s[nt][e]);
         }
       }
@@ -268,26 +404,45 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
       for (int nt = 0; nt < n_tiles; ++nt) {
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
-          const int key = base + key0 + nt * 8 + 2 * t4 + (e & 1);
+          const int key = base + key_of(nt, e);
           const bool seen = key < w.key_end && key <= pos[e / 2];
-          s[nt][e] = seen ? s[nt][e] * scale : -INFINITY;
+          s[nt][e] = seen ? s[nt][e] * factor(nt, e) : -INFINITY;
           tile_max[e / 2] = fmaxf(tile_max[e / 2], s[nt][e]);
         }
       }
     }
-    float sub[2];
+    // FP8 fragments: the unit grows to this tile's largest V scale (the quad holds all 16 keys'),
+    // carry moves the accumulators to it, and v_rel takes P to P * scale / unit, at most 1.
+    float carry = 1.0f;
+    float4 v_rel{};
+    if constexpr (S::registers) {
+      const float grown = fmaxf(
+          unit, quad_max(fmaxf(fmaxf(v_scale.x, v_scale.y), fmaxf(v_scale.z, v_scale.w))));
+      carry = grown > 0.0f ? unit / grown : 1.0f;
+      unit = grown;
+      const float inv = grown > 0.0f ? 1.0f / grown : 0.0f;
+      v_rel = make_float4(v_scale.x * inv, v_scale.y * inv, v_scale.z * inv, v_scale.w * inv);
+    }
+    float sub[2], o_rescale[2];
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       const float new_max = fmaxf(m[half], quad_max(tile_max[half]));
       sub[half] = new_max == -INFINITY ? 0.0f : new_max;
       const float rescale = fast_exp2(m[half] - sub[half]);
       l[half] *= rescale;
+      o_rescale[half] = S::registers ? rescale * carry : rescale;
+      m[half] = new_max;
+    }
+    // Deep into a long context the max rarely moves: a warp none of whose rows changed its max
+    // (or unit) has rescales of exactly 1 and skips the HD / 2 multiplies.
+    if (__any_sync(0xffffffffu, o_rescale[0] != 1.0f || o_rescale[1] != 1.0f)) {
 #pragma unroll
       for (int d = 0; d < d_tiles; ++d) {
-        o[d][2 * half] *= rescale;
-        o[d][2 * half + 1] *= rescale;
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          o[d][e] *= o_rescale[e / 2];
+        }
       }
-      m[half] = new_max;
     }
 #pragma unroll
     for (int nt = 0; nt < n_tiles; ++nt) {
@@ -297,8 +452,15 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
         l[e / 2] += s[nt][e];
       }
     }
+    if constexpr (S::registers) {
+      const uint32_t pa[4] = {pack_f16(s[0][0] * v_rel.x, s[0][1] * v_rel.y),
+                              pack_f16(s[0][2] * v_rel.x, s[0][3] * v_rel.y),
+                              pack_f16(s[1][0] * v_rel.z, s[1][1] * v_rel.w),
+                              pack_f16(s[1][2] * v_rel.z, s[1][3] * v_rel.w)};
+      fp8_values<HD>(codes + S::code_bytes, key0, pa, o);
+    }
 #pragma unroll
-    for (int kk = 0; kk < S::warp_keys / 16; ++kk) {
+    for (int kk = 0; kk < (S::registers ? 0 : S::warp_keys / 16); ++kk) {
       const uint32_t pa[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]),
                               pack_bf16(s[2 * kk][2], s[2 * kk][3]),
                               pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
@@ -341,7 +503,7 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
     }
   } else {
     // Decode form: the 4 warps hold the same 16 rows over different keys; merge them.
-    float* o_s = reinterpret_cast<float*>(smem + S::q_bytes); // [warp][16][HD]
+    float* o_s = reinterpret_cast<float*>(smem + S::q_bytes); // [warp][16][merge_stride]
     __syncthreads();
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
@@ -352,8 +514,11 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
       }
 #pragma unroll
       for (int d = 0; d < d_tiles; ++d) {
-        o_s[(warp_n * 16 + row) * HD + d * 8 + 2 * t4] = o[d][2 * half];
-        o_s[(warp_n * 16 + row) * HD + d * 8 + 2 * t4 + 1] = o[d][2 * half + 1];
+#pragma unroll
+        for (int b = 0; b < 2; ++b) { // column 2t + b of output tile d
+          const int dim = S::registers ? d_tiles * (2 * t4 + b) + d : d * 8 + 2 * t4 + b;
+          o_s[(warp_n * 16 + row) * S::merge_stride + dim] = o[d][2 * half + b] * unit;
+        }
       }
     }
     __syncthreads();
@@ -370,7 +535,7 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
 #pragma unroll
       for (int v = 0; v < 4; ++v) {
         const float weight = exp2f(warp_max[v * 16 + row] - sub);
-        num += weight * o_s[(v * 16 + row) * HD + d];
+        num += weight * o_s[(v * 16 + row) * S::merge_stride + d];
         den += weight * warp_sum[v * 16 + row];
       }
       if (partial) {
@@ -390,8 +555,13 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
   __syncthreads();
 }
 
+// The FP8 decode form's shared memory would let 4 blocks share an SM; its registers are held to
+// 3 (168 a thread), as at 4 (128) ptxas spills and the kernel lab measured bs 16 at 32K keys
+// 17% slower (0 below leaves ptxas its own choice).
+constexpr int fp8_decode_blocks = 3;
 template <int HD, int WARPS_M, typename C>
-__global__ void __launch_bounds__(threads)
+__global__ void __launch_bounds__(threads,
+                                  tile_shape<HD, WARPS_M, C>::registers ? fp8_decode_blocks : 0)
     flash_attention_kernel(paged_attention_params<bf16, C> p, int tokens_per_block,
                            int split_keys, attention_tokens which) {
   extern __shared__ __align__(128) unsigned char smem[];

@@ -59,6 +59,8 @@ struct attention_case {
   bool ordered = false;      // tokens in sequence order, as the runner lays them out
   int32_t max_query_tokens = 0; // passed to the kernel: 1 selects the decode form
   bool fp8 = false;             // bf16 only: an FP8 cache of codes and scales
+  float v_decades = 0.0f;       // > 0: value rows scaled by 10^(v_decades sin(key / 97)), so
+                                // their magnitudes rise and fall over the keys
 };
 
 template <typename T>
@@ -112,12 +114,15 @@ void run_case(const attention_case& c, uint32_t seed) {
                c.block_size +
            j % c.block_size;
   };
+  auto v_scale = [&](int64_t j) {
+    return std::pow(10.0f, c.v_decades * std::sin(static_cast<float>(j) / 97.0f));
+  };
   for (int64_t s = 0; s < num_seqs; ++s) {
     for (int64_t j = 0; j < c.seqs[static_cast<size_t>(s)].len; ++j) {
       const size_t base = static_cast<size_t>(slot_of(s, j) * slot_width);
       for (int64_t i = 0; i < slot_width; ++i) {
         k_cache[base + static_cast<size_t>(i)] = from_float<T>(normal(rng));
-        v_cache[base + static_cast<size_t>(i)] = from_float<T>(normal(rng));
+        v_cache[base + static_cast<size_t>(i)] = from_float<T>(normal(rng) * v_scale(j));
       }
     }
   }
@@ -442,7 +447,8 @@ TYPED_TEST(cuda_paged_attention, tensor_core_paths_at_128k) {
 }
 
 // The FP8 cache through every form: prefill runs over forks and partial blocks, GQA groups of 1
-// to 64, the decode form with splits, a mixed batch, large scores and a 128K context.
+// to 64, the decode form with splits (also over values whose magnitudes span six decades), a
+// mixed batch, large scores and a 128K context.
 TEST(cuda_paged_attention_fp8, reads_codes_and_scales_through_every_form) {
   PM_SKIP_WITHOUT_GPU();
   using bf16 = __nv_bfloat16;
@@ -463,6 +469,17 @@ TEST(cuda_paged_attention_fp8, reads_codes_and_scales_through_every_form) {
       run_case<bf16>({.heads = sh.heads, .kv_heads = sh.kv_heads, .head_dim = sh.head_dim,
                       .block_size = sh.block_size, .seqs = decodes, .num_splits = splits,
                       .ordered = true, .max_query_tokens = 1, .fp8 = true},
+                     seed++);
+    }
+  }
+  // The decode form keeps its accumulators relative to the largest V scale seen: values that
+  // rise and fall over six decades move that unit up tile after tile and leave small keys far
+  // below it.
+  for (const head_shape& sh : {head_shape{32, 8, 128, 16}, head_shape{14, 2, 64, 16}}) {
+    for (int32_t splits : {1, 3}) {
+      run_case<bf16>({.heads = sh.heads, .kv_heads = sh.kv_heads, .head_dim = sh.head_dim,
+                      .block_size = sh.block_size, .seqs = decodes, .num_splits = splits,
+                      .ordered = true, .max_query_tokens = 1, .fp8 = true, .v_decades = 3.0f},
                      seed++);
     }
   }

@@ -36,7 +36,8 @@ bool flash_decode_form_fits(const paged_attention_params<__nv_bfloat16, C>& p);
 
 /// Launches one form over the tokens `which` selects; the decode form with num_splits > 1 splits
 /// the keys into ranges of `split_keys` (a multiple of 64) and leaves partials in the workspace.
-/// C: __nv_bfloat16, or __nv_fp8_e4m3 for an FP8 cache (widened to bf16 tile by tile).
+/// C: __nv_bfloat16, or __nv_fp8_e4m3 for an FP8 cache (the decode form reads its codes into
+/// f16 fragments; the prefill form widens each tile to bf16 once).
 template <typename C>
 cudaError_t flash_attention(const paged_attention_params<__nv_bfloat16, C>& p, bool decode_form,
                             attention_tokens which, int split_keys, cudaStream_t stream);

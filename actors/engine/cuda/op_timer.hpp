@@ -1,7 +1,8 @@
 // Where a CUDA step's time goes, op by op: with PM_OP_TIMES=1 in the environment, every op of
 // cuda_ops records a CUDA event before and after its launches, the runner collects the elapsed
 // times after each step's synchronisation, and the totals per op print to stderr when the backend
-// goes. The machine has no profiler, and this needs none. Off (the default), a scope costs one
+// goes (PM_OP_TIMES=steps also prints each step's line as it is collected, to tell a slow step
+// from a slow start). The machine has no profiler, and this needs none. Off (the default), a scope costs one
 // branch. Timing events cannot sit inside a graph capture, so the runner runs every step eagerly
 // while it is on.
 #pragma once
@@ -49,6 +50,8 @@ private:
 
   cudaStream_t stream_;
   bool enabled_;
+  bool per_step_; // PM_OP_TIMES=steps
+  long steps_ = 0;
   std::vector<cudaEvent_t> events_;                 // a pool, two per recorded op
   std::vector<std::pair<const char*, size_t>> open_; // op and its first event, this step
   size_t used_ = 0;

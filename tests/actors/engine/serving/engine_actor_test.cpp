@@ -115,10 +115,12 @@ TEST_F(engine_actor_test, bad_requests_get_a_typed_error_and_the_actor_keeps_ser
 
 TEST_F(engine_actor_test, a_failed_step_fails_requests_in_flight_and_the_actor_keeps_serving) {
   engine_actor engine = start([make = cpu_runners()] {
-    return std::make_unique<testing::flaky_runner>(make(), /*fail_at=*/10);
+    // The 10th step that holds both requests fails, so both are in flight when it does; each
+    // could run 1,000 steps, so neither ends before the other arrives, however late.
+    return std::make_unique<testing::flaky_runner>(make(), /*fail_at=*/10, /*min_batch=*/2);
   });
-  request_id a = submit(engine, request(0, 50)).value();
-  request_id b = submit(engine, request(1, 50)).value();
+  request_id a = submit(engine, request(0, 1000)).value();
+  request_id b = submit(engine, request(1, 1000)).value();
   listen_until_ended({a, b});
   for (request_id id : {a, b}) {
     EXPECT_FALSE(heard_[id].last.has_value()) << "request " << id << " finished normally";

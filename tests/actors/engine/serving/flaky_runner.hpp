@@ -1,5 +1,7 @@
 // A model runner that fails once, for the engine actor's failure test: it forwards everything to
-// a real runner, except that its `fail_at`-th forward call throws instead. Rules of the road:
+// a real runner, except that its `fail_at`-th forward call of at least `min_batch` items throws
+// instead (counting only batches that hold every request the test has in flight makes the
+// failure land while they all are, however late the test's thread submits). Rules of the road:
 // test-only; it throws before touching the inner runner, so the inner caches stay consistent and
 // the engine can release them afterwards, as it would after a real failed launch.
 #pragma once
@@ -13,8 +15,8 @@ namespace proofmesh::testing {
 
 class flaky_runner final : public engine::model_runner {
 public:
-  flaky_runner(std::unique_ptr<engine::model_runner> inner, int64_t fail_at)
-      : inner_(std::move(inner)), fail_at_(fail_at) {}
+  flaky_runner(std::unique_ptr<engine::model_runner> inner, int64_t fail_at, size_t min_batch = 1)
+      : inner_(std::move(inner)), fail_at_(fail_at), min_batch_(min_batch) {}
 
   const engine::model_config& config() const override { return inner_->config(); }
   engine::sequence_id create_sequence() override { return inner_->create_sequence(); }
@@ -26,7 +28,7 @@ public:
     return inner_->adopt_cached_prefix(seq, tokens);
   }
   std::vector<float> forward(std::span<const engine::runner_item> batch) override {
-    count_forward();
+    count_forward(batch.size());
     return inner_->forward(batch);
   }
   engine::runner_stats stats() const override { return inner_->stats(); }
@@ -34,20 +36,21 @@ public:
   std::vector<engine::sample_result> forward_sample(
       std::span<const engine::runner_item> batch,
       std::span<const engine::sample_spec> specs) override {
-    count_forward();
+    count_forward(batch.size());
     return inner_->forward_sample(batch, specs);
   }
 
 private:
-  void count_forward() {
-    if (++num_forwards_ == fail_at_) {
+  void count_forward(size_t items) {
+    if (items >= min_batch_ && ++num_forwards_ == fail_at_) {
       throw std::runtime_error("injected runner failure");
     }
   }
 
   std::unique_ptr<engine::model_runner> inner_;
-  int64_t fail_at_;          // 1-based forward call that throws
-  int64_t num_forwards_ = 0; // forward calls so far
+  int64_t fail_at_;          // 1-based counted forward call that throws
+  size_t min_batch_;         // forward calls of fewer items are not counted
+  int64_t num_forwards_ = 0; // counted forward calls so far
 };
 
 } // namespace proofmesh::testing

@@ -36,9 +36,6 @@ services::metric& tasks(services::metrics_registry& m, pt::role r, const char* s
 worker_frame::worker_frame(const worker_config& c, const std::string& serving)
     : log_({{"service", "worker"}, {"role", role_list(c)}, {"worker", c.worker_id}}),
       dropped_(metrics_.gauge("proofmesh_worker_wire_dropped", "received messages dropped")),
-      endpoint_(c.metrics_port > 0
-                    ? std::make_unique<services::metrics_server>(metrics_, c.metrics_port)
-                    : nullptr),
       budget_(static_cast<uint32_t>(c.slots), c.roles.size()),
       slots_(static_cast<uint32_t>(c.slots)) {
   for (size_t i = 0; i < c.roles.size(); ++i) {
@@ -65,6 +62,11 @@ worker_frame::worker_frame(const worker_config& c, const std::string& serving)
                                       .served = r,
                                       .heartbeat_interval = c.heartbeat,
                                       .capacity = 0});
+  }
+  // Served once every family is registered: a scrape in between would see a page without the
+  // per-role series (the metrics_names test caught one on a loaded machine).
+  if (c.metrics_port > 0) {
+    endpoint_ = std::make_unique<services::metrics_server>(metrics_, c.metrics_port);
   }
   const std::vector<uint32_t> grants = budget_.start();
   for (size_t i = 0; i < links_.size(); ++i) {

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <map>
+#include <ostream>
 #include <random>
 
 namespace proofmesh::engine {
@@ -36,6 +37,8 @@ struct long_case {
   const char* arch;
   bool cuda;
 };
+
+void PrintTo(const long_case& c, std::ostream* os) { *os << c.arch << (c.cuda ? " cuda" : " cpu"); }
 
 class long_prompt_test : public ::testing::TestWithParam<long_case> {
 protected:

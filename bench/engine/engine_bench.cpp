@@ -1,13 +1,17 @@
 // bench/engine: the CUDA runner and the continuous-batching engine on random-weight models of
 // real shapes, in bf16. Prints one JSON line per case for bench/engine/run.sh, which sets them
 // beside the peer's figures from the same run.
-// Usage: engine_bench MODEL [CASE...]   (CASE: decode, fanout, offline, offline_fp8; default all)
+// Usage: engine_bench MODEL [CASE...]
+//        (CASE: decode, decode_long, fanout, offline, offline_fp8; default all)
 // Cases (MODEL is llama-3.2-1b or llama-3-8b):
 //   decode      bs 1, 64, 256: 128-token prompts prefilled untimed, then 128 decode steps timed,
 //               each sampling on the device (temperature 1.0, top-p 0.95, as the reference
 //               pipeline) and bringing the tokens to the host; the same at bs 1 with CUDA graphs
 //               off (decode_eager, 1B only), to show what the graphs are worth, and greedy at bs 1
 //               (decode_greedy), to show what top-p sampling costs.
+//   decode_long bs 16 over 32,768-token contexts (a distinct prompt each, prefilled untimed in
+//               8,192-token chunks), 64 decode steps timed: the long-proof case, against the
+//               roofline of the weights plus every sequence's KV read once a step.
 //   offline     256 requests of 128 random tokens in, 2,048 out (no stop), through batch_engine;
 //               tokens/s of the whole run, and TTFT and TPOT medians per request.
 //   offline_fp8 the same with --kv-cache-dtype fp8: the cache holds twice the tokens, so more of
@@ -53,9 +57,9 @@ std::vector<int32_t> prompt_tokens(int64_t length, uint64_t salt) {
 }
 
 void decode_case(pe::model_runner& runner, const std::string& model, const char* name, int bs,
-                 float temperature = 1.0f) {
+                 float temperature = 1.0f, int prompt_len = 128, int steps = 128) {
   const pe::model_config& c = runner.config();
-  const int prompt_len = 128, steps = 128;
+  constexpr int prefill_tokens = 8192; // a prefill call's most tokens: bounds its activations
   std::vector<pe::sequence_id> seqs;
   std::vector<std::vector<int32_t>> prompts;
   std::vector<pe::runner_item> items;
@@ -64,9 +68,30 @@ void decode_case(pe::model_runner& runner, const std::string& model, const char*
   }
   for (int b = 0; b < bs; ++b) {
     seqs.push_back(runner.create_sequence());
-    items.push_back({.seq = seqs.back(), .tokens = prompts[static_cast<size_t>(b)]});
   }
-  runner.forward(items); // prefill, untimed
+  // Prefill, untimed: short prompts many to a call, long ones in chunks, one piece of a
+  // sequence a call (its chunks go in order).
+  int in_call = 0;
+  auto flush = [&] {
+    if (!items.empty()) {
+      runner.forward(items);
+    }
+    items.clear();
+    in_call = 0;
+  };
+  for (int b = 0; b < bs; ++b) {
+    for (int at = 0; at < prompt_len; at += prefill_tokens) {
+      const int n = std::min(prefill_tokens, prompt_len - at);
+      if (in_call + n > prefill_tokens || (!items.empty() && at > 0)) {
+        flush();
+      }
+      items.push_back({.seq = seqs[static_cast<size_t>(b)],
+                       .tokens = std::span(prompts[static_cast<size_t>(b)]).subspan(
+                           static_cast<size_t>(at), static_cast<size_t>(n))});
+      in_call += n;
+    }
+  }
+  flush();
   std::vector<int32_t> next(static_cast<size_t>(bs), 42);
   std::vector<pe::sample_spec> specs(static_cast<size_t>(bs),
                                      {.params = {.temperature = temperature, .top_p = 0.95f}});
@@ -91,8 +116,8 @@ void decode_case(pe::model_runner& runner, const std::string& model, const char*
   double roofline = bs * pb::h200_bandwidth /
                     (pb::weight_bytes(c) + pb::kv_bytes(c, (prompt_len + 4 + steps / 2.0) * bs));
   std::printf("{\"engine\": \"proofmesh\", \"model\": \"%s\", \"case\": \"%s\", \"bs\": %d, "
-              "\"tok_s\": %.1f, \"tpot_ms\": %.3f, \"roofline_tok_s\": %.1f}\n",
-              model.c_str(), name, bs, bs * steps / sec, 1e3 * sec / steps, roofline);
+              "\"ctx\": %d, \"tok_s\": %.1f, \"tpot_ms\": %.3f, \"roofline_tok_s\": %.1f}\n",
+              model.c_str(), name, bs, prompt_len, bs * steps / sec, 1e3 * sec / steps, roofline);
   std::fflush(stdout);
   for (auto s : seqs) {
     runner.release_sequence(s);
@@ -218,6 +243,9 @@ int main(int argc, char** argv) {
       decode_case(*runner, model, "decode", bs);
     }
     decode_case(*runner, model, "decode_greedy", 1, 0.0f); // the sampler's share: argmax only
+  }
+  if (wanted("decode_long")) {
+    decode_case(*runner, model, "decode_long", 16, 1.0f, 32768, 64);
   }
   if (wanted("fanout")) {
     fanout_case(*runner, model);

@@ -12,6 +12,9 @@ Cases, matching engine_bench's JSON keys (model, case, bs):
                   would take most of the device budget). Shorter contexts favour the peer.
   fanout          64 samples of one 4,096-token prompt: transformers has no prefix sharing, so
                   prefill of a [64, 4096] batch (in chunks of 16) against one [1, 4096] prefill.
+  decode_long     bs 16 over 32,768-token contexts, static cache + torch.compile through
+                  generate(): time per step is the difference of two runs (96 and 32 new tokens)
+                  over 64 steps, so the prefill of the [16, 32768] batch drops out.
 A case that fails prints an "transformers-error" line; bs=1 then falls back to the dynamic cache.
 """
 import json
@@ -91,6 +94,22 @@ def decode_static_compiled(model, name):
          tpot_ms=round(1e3 * per_token, 3), peer="transformers static cache + torch.compile")
 
 
+def decode_long(model, name, bs=16, ctx=32768):
+    ids = torch.randint(0, 128000, (bs, ctx), device="cuda")
+    args = dict(do_sample=True, temperature=1.0, top_p=0.95, top_k=0,
+                cache_implementation="static", pad_token_id=0)
+
+    def run(n):
+        return model.generate(ids, max_new_tokens=n, min_new_tokens=n, **args)
+    with torch.no_grad():
+        run(32)  # compiles the decode step
+        long, _ = timed(lambda: run(96))
+        short, _ = timed(lambda: run(32))
+    per_step = (long - short) / 64
+    emit(model=name, case="decode_long", bs=bs, ctx=ctx, tok_s=round(bs / per_step, 1),
+         tpot_ms=round(1e3 * per_step, 3), peer="transformers static cache + torch.compile")
+
+
 def offline(model, name, bs=256, new=256):
     ids = torch.randint(0, 128000, (bs, 128), device="cuda")
     args = dict(do_sample=True, temperature=1.0, top_p=0.95, top_k=0, pad_token_id=0)
@@ -132,7 +151,9 @@ def guarded(case, name, bs, fn):
 
 def main():
     name = sys.argv[1] if len(sys.argv) > 1 else "llama-3.2-1b"
-    cfg = LlamaConfig(vocab_size=128256, max_position_embeddings=8192, **SHAPES[name])
+    # Room for decode_long's 32K contexts (RoPE reads no table; llama3 scaling uses its own
+    # original_max_position_embeddings).
+    cfg = LlamaConfig(vocab_size=128256, max_position_embeddings=40960, **SHAPES[name])
     with torch.device("cuda"):
         model = AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16).eval()
     if not guarded("decode", name, 1, lambda: decode_static_compiled(model, name)):
@@ -141,6 +162,7 @@ def main():
         guarded("decode", name, bs, lambda: decode_dynamic(model, name, bs))
     guarded("fanout", name, 64, lambda: fanout(model, name))
     guarded("offline", name, 256, lambda: offline(model, name))
+    guarded("decode_long", name, 16, lambda: decode_long(model, name))
 
 
 if __name__ == "__main__":

@@ -70,6 +70,9 @@ def main():
             ptok = g and g["tok_s"]
             ratio = ptok and r["tok_s"] / ptok
         else:
+            if case == "decode_long":  # the target is 80% of its own roofline (weights + KV)
+                target = roof and int(0.8 * roof)
+                notes += f"; context {r.get('ctx', '-')}"
             notes += f"; TPOT {r['tpot_ms']:.2f} ms vs {fmt(p.get('tpot_ms'), '.2f')}"
             if p.get("peer"):
                 notes += f"; peer: {p['peer']}"

@@ -37,7 +37,8 @@ models=$(mktemp -d)
 if step python3 tests/golden/real_shapes.py "$models" &&
    step python3 tests/golden/deepseek_real_width.py "$models"; then
   PM_REAL_SHAPE_MODELS=$models step "$real"
-  grep -hE "^(fp8 cache|float32 compute) against" "$log" || true # the FP8 cache's figures, for real_shape_test's comment
+  # The FP8 cache's figures, for real_shape_test's comment.
+  grep -hE "^(fp8 cache|float32 compute) against" "$log" || true
 fi
 rm -rf "$models"
 sanitizer=/usr/local/cuda/bin/compute-sanitizer

@@ -69,8 +69,8 @@ void decode_case(pe::model_runner& runner, const std::string& model, const char*
   for (int b = 0; b < bs; ++b) {
     seqs.push_back(runner.create_sequence());
   }
-  // Prefill, untimed: short prompts many to a call, long ones in chunks, one piece of a
-  // sequence a call (its chunks go in order).
+  // Prefill, untimed: short prompts many to a call, long ones in chunks (every chunk but the
+  // last fills a call, so a sequence never has two pieces in one call).
   int in_call = 0;
   auto flush = [&] {
     if (!items.empty()) {
@@ -82,7 +82,7 @@ void decode_case(pe::model_runner& runner, const std::string& model, const char*
   for (int b = 0; b < bs; ++b) {
     for (int at = 0; at < prompt_len; at += prefill_tokens) {
       const int n = std::min(prefill_tokens, prompt_len - at);
-      if (in_call + n > prefill_tokens || (!items.empty() && at > 0)) {
+      if (in_call + n > prefill_tokens) {
         flush();
       }
       items.push_back({.seq = seqs[static_cast<size_t>(b)],

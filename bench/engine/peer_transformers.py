@@ -77,35 +77,34 @@ def decode_dynamic(model, name, bs, steps=128):
          tpot_ms=round(1e3 * sec / steps, 3), peer="transformers dynamic cache")
 
 
-def decode_static_compiled(model, name):
-    ids = torch.randint(0, 128000, (1, 128), device="cuda")
+def static_step_seconds(model, ids, short, long, warm_long=False):
+    """Seconds per decode step of generate() with the static cache (torch.compile): the
+    difference of a run of `long` and one of `short` new tokens, so prefill and compilation drop
+    out. The first run compiles; warm_long runs the long one untimed too."""
     args = dict(do_sample=True, temperature=1.0, top_p=0.95, top_k=0,
                 cache_implementation="static", pad_token_id=0)
 
     def run(n):
         return model.generate(ids, max_new_tokens=n, min_new_tokens=n, **args)
     with torch.no_grad():
-        run(160)  # compiles the decode step
-        run(288)
-        long, _ = timed(lambda: run(288))
-        short, _ = timed(lambda: run(160))
-    per_token = (long - short) / 128
+        run(short)  # compiles the decode step
+        if warm_long:
+            run(long)
+        long_s, _ = timed(lambda: run(long))
+        short_s, _ = timed(lambda: run(short))
+    return (long_s - short_s) / (long - short)
+
+
+def decode_static_compiled(model, name):
+    ids = torch.randint(0, 128000, (1, 128), device="cuda")
+    per_token = static_step_seconds(model, ids, 160, 288, warm_long=True)
     emit(model=name, case="decode", bs=1, tok_s=round(1 / per_token, 1),
          tpot_ms=round(1e3 * per_token, 3), peer="transformers static cache + torch.compile")
 
 
 def decode_long(model, name, bs=16, ctx=32768):
     ids = torch.randint(0, 128000, (bs, ctx), device="cuda")
-    args = dict(do_sample=True, temperature=1.0, top_p=0.95, top_k=0,
-                cache_implementation="static", pad_token_id=0)
-
-    def run(n):
-        return model.generate(ids, max_new_tokens=n, min_new_tokens=n, **args)
-    with torch.no_grad():
-        run(32)  # compiles the decode step
-        long, _ = timed(lambda: run(96))
-        short, _ = timed(lambda: run(32))
-    per_step = (long - short) / 64
+    per_step = static_step_seconds(model, ids, 32, 96)
     emit(model=name, case="decode_long", bs=bs, ctx=ctx, tok_s=round(bs / per_step, 1),
          tpot_ms=round(1e3 * per_step, 3), peer="transformers static cache + torch.compile")
 

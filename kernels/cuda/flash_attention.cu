@@ -430,7 +430,7 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
       sub[half] = new_max == -INFINITY ? 0.0f : new_max;
       const float rescale = fast_exp2(m[half] - sub[half]);
       l[half] *= rescale;
-      o_rescale[half] = S::registers ? rescale * carry : rescale;
+      o_rescale[half] = rescale * carry;
       m[half] = new_max;
     }
     // Deep into a long context the max rarely moves: a warp none of whose rows changed its max
@@ -458,20 +458,21 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
                               pack_f16(s[1][0] * v_rel.z, s[1][1] * v_rel.w),
                               pack_f16(s[1][2] * v_rel.z, s[1][3] * v_rel.w)};
       fp8_values<HD>(codes + S::code_bytes, key0, pa, o);
-    }
+    } else {
 #pragma unroll
-    for (int kk = 0; kk < (S::registers ? 0 : S::warp_keys / 16); ++kk) {
-      const uint32_t pa[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]),
-                              pack_bf16(s[2 * kk][2], s[2 * kk][3]),
-                              pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                              pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-      const int row = key0 + kk * 16 + lane % 8 + ((lane / 8) % 2) * 8;
+      for (int kk = 0; kk < S::warp_keys / 16; ++kk) {
+        const uint32_t pa[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]),
+                                pack_bf16(s[2 * kk][2], s[2 * kk][3]),
+                                pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                                pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+        const int row = key0 + kk * 16 + lane % 8 + ((lane / 8) % 2) * 8;
 #pragma unroll
-      for (int d2 = 0; d2 < HD / 16; ++d2) {
-        uint32_t vb[4];
-        ldmatrix_x4_trans(vb, v_s + swizzled<S::chunks>(row, 2 * d2 + lane / 16));
-        mma_bf16_16816(o[2 * d2], pa, vb[0], vb[1]);
-        mma_bf16_16816(o[2 * d2 + 1], pa, vb[2], vb[3]);
+        for (int d2 = 0; d2 < HD / 16; ++d2) {
+          uint32_t vb[4];
+          ldmatrix_x4_trans(vb, v_s + swizzled<S::chunks>(row, 2 * d2 + lane / 16));
+          mma_bf16_16816(o[2 * d2], pa, vb[0], vb[1]);
+          mma_bf16_16816(o[2 * d2 + 1], pa, vb[2], vb[3]);
+        }
       }
     }
   }

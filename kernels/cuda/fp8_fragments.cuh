@@ -1,7 +1,8 @@
 // mma.sync fragments read straight from an FP8 (e4m3) K/V tile in shared memory, for the flash
 // kernel's decode form: no widened copy of the tile, no second barrier. e4m3 codes widen exactly
-// to f16 (cvt.f16x2.e4m3x2), so the products run as f16 mma with float32 accumulators; the
-// per-key scales are applied outside the products (K's to the scores, V's to the probabilities).
+// to f16 (cvt.f16x2.e4m3x2), so the products run as f16 mma (mma.cuh) with float32 accumulators;
+// the per-key scales are applied outside the products (K's to the scores, V's to the
+// probabilities).
 //
 // Layout of a tile: 64 key rows of HD codes, 16-byte chunks swizzled by code_chunk below.
 // Two permutations make every fragment a wide load of consecutive codes, which a sum over the
@@ -14,8 +15,6 @@
 //   the output dims of P V: output tile d's column n is dim (HD/8) n + d, so a thread's V operand
 //     for all HD/8 tiles is one run of HD/8 codes per key, transposed by byte permutes.
 #pragma once
-
-#include <cuda_fp16.h>
 
 #include <cstdint>
 
@@ -40,12 +39,6 @@ __device__ __forceinline__ void e4m3x4_to_f16x2(uint32_t codes, uint32_t& lo, ui
       : "r"(codes));
 }
 
-/// Two floats rounded to f16 and packed, the first in the low half.
-__device__ __forceinline__ uint32_t pack_f16(float lo, float hi) {
-  const __half2 v = __floats2half2_rn(lo, hi);
-  return *reinterpret_cast<const uint32_t*>(&v);
-}
-
 /// A 4x4 byte transpose: byte i of in[j] becomes byte j of out[i].
 __device__ __forceinline__ void transpose_bytes(const uint32_t (&in)[4], uint32_t (&out)[4]) {
   const uint32_t lo01 = __byte_perm(in[0], in[1], 0x5140), hi01 = __byte_perm(in[0], in[1], 0x7362);
@@ -54,16 +47,6 @@ __device__ __forceinline__ void transpose_bytes(const uint32_t (&in)[4], uint32_
   out[1] = __byte_perm(lo01, lo23, 0x7632);
   out[2] = __byte_perm(hi01, hi23, 0x5410);
   out[3] = __byte_perm(hi01, hi23, 0x7632);
-}
-
-/// c += a * b for one 16x8x16 tile of f16 with float32 accumulators.
-__device__ __forceinline__ void mma_f16_16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
-                                              uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
-      "{%8, %9}, {%0, %1, %2, %3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 } // namespace proofmesh::kernels::cuda

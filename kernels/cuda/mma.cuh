@@ -1,6 +1,7 @@
 // Warp-level tensor-core and asynchronous-copy primitives (sm_80 and later, so Hopper too):
 // cp.async of 16 and 4 bytes into shared memory, ldmatrix of four 8x8 bf16 matrices, and the bf16
-// mma.sync of shape m16n8k16 with float32 accumulators.
+// and f16 mma.sync of shape m16n8k16 with float32 accumulators (f16: an FP8 cache's codes, which
+// widen to it exactly).
 // Rules of the road: fragment layouts are PTX's. For a thread, g = lane / 4 and t = lane % 4.
 //   A (16x16, row-major), 4 registers of 2 bf16: (g, 2t..2t+1), (g+8, 2t..), (g, 2t+8..),
 //     (g+8, 2t+8..).
@@ -11,6 +12,7 @@
 #pragma once
 
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 #include <cstdint>
 
@@ -64,6 +66,16 @@ __device__ __forceinline__ void mma_bf16_16816(float (&c)[4], const uint32_t (&a
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+/// c += a * b for one 16x8x16 tile of f16 with float32 accumulators.
+__device__ __forceinline__ void mma_f16_16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                              uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+      "{%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
 /// The byte offset of 16-byte chunk `chunk` of row `row` in a tile of CHUNKS chunks a row,
 /// swizzled (chunk c of row r sits at c ^ (r % 8); CHUNKS a multiple of 8) so that the eight rows
 /// one ldmatrix reads at a column fall in distinct bank groups.
@@ -94,6 +106,12 @@ __device__ __forceinline__ float quad_sum(float v) {
 /// Two floats rounded to bf16 and packed, the first in the low half (the lower column).
 __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
   const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&v);
+}
+
+/// Two floats rounded to f16 and packed, the first in the low half.
+__device__ __forceinline__ uint32_t pack_f16(float lo, float hi) {
+  const __half2 v = __floats2half2_rn(lo, hi);
   return *reinterpret_cast<const uint32_t*>(&v);
 }
 

@@ -17,8 +17,8 @@
 // bf16 launches of head_dim 64 or 128 run on tensor cores (flash_attention.cuh); their
 // probabilities are rounded to bf16 before the product with V, as flash attention's are.
 // An FP8 cache (C = __nv_fp8_e4m3, with T = bf16) holds e4m3 codes and a float scale per (slot,
-// kv head), as kv_cache_write_fp8 writes them; only the tensor-core kernel reads it, widening
-// each tile to bf16 (code * scale, rounded) in shared memory before the same products.
+// kv head), as kv_cache_write_fp8 writes them; only the tensor-core kernel reads it (its decode
+// form straight into f16 fragments, its prefill form widening each tile to bf16 once).
 #pragma once
 
 #include <cuda_bf16.h>

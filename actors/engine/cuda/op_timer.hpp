@@ -2,8 +2,8 @@
 // cuda_ops records a CUDA event before and after its launches, the runner collects the elapsed
 // times after each step's synchronisation, and the totals per op print to stderr when the backend
 // goes (PM_OP_TIMES=steps also prints each step's line as it is collected, to tell a slow step
-// from a slow start). The machine has no profiler, and this needs none. Off (the default), a scope costs one
-// branch. Timing events cannot sit inside a graph capture, so the runner runs every step eagerly
+// from a slow start). The machine has no profiler, and this needs none. Off (the default), a
+// scope costs one branch. Timing events cannot sit inside a graph capture, so the runner runs every step eagerly
 // while it is on.
 #pragma once
 

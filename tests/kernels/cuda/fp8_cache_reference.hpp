@@ -1,6 +1,7 @@
 // The FP8 KV cache as the tests expect it, computed on the host: one head of one token becomes
 // e4m3 codes of x * (448 / max |x|) and the scale max |x| / 448 (engine::quantise_e4m3, which the
-// CPU runner's mirror uses too), and attention reads code * scale rounded to bf16.
+// CPU runner's mirror uses too). The prefill form reads code * scale rounded to bf16; the decode
+// form uses code * scale unrounded, within the bf16 tolerance of that reference.
 #pragma once
 
 #include "actors/engine/weights/half_precision.hpp"
@@ -9,12 +10,7 @@
 
 namespace proofmesh::kernels::test {
 
-/// Quantises the `n` values at `x` into `codes`; returns the head's scale.
-inline float quantise_fp8_head(const float* x, int64_t n, uint8_t* codes) {
-  return engine::quantise_e4m3({x, static_cast<size_t>(n)}, {codes, static_cast<size_t>(n)});
-}
-
-/// What the attention kernel widens a code to: code * scale, rounded to bf16.
+/// What the prefill form widens a code to: code * scale, rounded to bf16.
 inline float widened_fp8(uint8_t code, float scale) {
   return engine::bf16_to_f32(engine::f32_to_bf16(engine::e4m3_to_f32(code) * scale));
 }

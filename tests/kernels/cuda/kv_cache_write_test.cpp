@@ -2,8 +2,8 @@
 // check is bitwise over the whole cache. K and V rows sit inside wider fused qkv rows; slots are
 // shuffled over the blocks; negative slots and slots past the cache are skipped, and every slot
 // not written keeps its previous contents. The FP8 form against the host's quantiser
-// (fp8_cache_reference.hpp), bitwise too: codes and scales are exact functions of the bf16 input.
-#include "fp8_cache_reference.hpp"
+// (engine::quantise_e4m3), bitwise too: codes and scales are exact functions of the bf16 input.
+#include "actors/engine/weights/half_precision.hpp"
 #include "gpu_test_support.hpp"
 #include "kernels/cuda/kv_cache_write.cuh"
 
@@ -154,8 +154,9 @@ TEST(cuda_kv_cache_write_fp8, quantises_each_head_with_its_own_scale) {
         }
         const size_t row = static_cast<size_t>((s * kv_heads + h) * head_dim);
         const size_t scale = static_cast<size_t>(s * kv_heads + h);
-        want_ks[scale] = test::quantise_fp8_head(k.data(), head_dim, want_k.data() + row);
-        want_vs[scale] = test::quantise_fp8_head(v.data(), head_dim, want_v.data() + row);
+        const auto n = static_cast<size_t>(head_dim);
+        want_ks[scale] = engine::quantise_e4m3(k, {want_k.data() + row, n});
+        want_vs[scale] = engine::quantise_e4m3(v, {want_v.data() + row, n});
         if (t == 4) {
           EXPECT_EQ(want_k[row + 5], 0x7E); // the outlier is the head's 448
         }

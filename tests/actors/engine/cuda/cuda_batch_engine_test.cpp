@@ -6,6 +6,7 @@
 #include "actors/engine/scheduling/batch_engine.hpp"
 #include "actors/engine/weights/weight_store.hpp"
 #include "tests/support/read_file.hpp"
+#include "tests/support/prefix_samples.hpp"
 #include "tests/support/source_path.hpp"
 
 #include <gtest/gtest.h>
@@ -89,25 +90,14 @@ TEST_P(cuda_batch_engine_test, samples_of_one_prompt_prefill_it_once) {
   // the prompt, the other seven wait for it and share its first 20 tokens (five full blocks of
   // 4), computing only the last prompt token; each still equals its own solo run (draws are
   // keyed by seed, stream and step).
-  std::vector<int32_t> prompt;
-  for (int32_t i = 0; i < 21; ++i) {
-    prompt.push_back((i * 31 + 7) % static_cast<int32_t>(config_.vocab_size));
-  }
-  const sampling_params sampling{.temperature = 1.0f, .top_p = 0.9f, .seed = 3};
+  const std::vector<int32_t> prompt = testing::prefix_sample_prompt(config_.vocab_size);
   auto r = runner(256);
   batch_engine engine(*r, nullptr, {.max_running = 16, .max_step_tokens = 4096, .block_size = 4,
                                     .total_blocks = 256});
   for (uint64_t i = 0; i < 8; ++i) {
-    engine.submit({.prompt = prompt, .max_tokens = 6, .sampling = sampling, .stream = i});
+    engine.submit(testing::prefix_sample(prompt, i));
   }
-  std::map<request_id, std::vector<int32_t>> done;
-  for (int steps = 0; !engine.idle() && steps < 200; ++steps) {
-    for (auto& e : engine.step()) {
-      if (e.finished) {
-        done[e.id] = e.finished->ids;
-      }
-    }
-  }
+  const auto done = testing::run_to_end(engine);
   ASSERT_EQ(done.size(), 8u);
   // The leader's 21 prompt tokens, one per follower, then 5 decodes each.
   EXPECT_EQ(engine.num_computed_tokens(), 21 + 7 * 1 + 8 * 5);
@@ -115,16 +105,9 @@ TEST_P(cuda_batch_engine_test, samples_of_one_prompt_prefill_it_once) {
     auto solo = runner(256);
     batch_engine one(*solo, nullptr, {.max_running = 1, .max_step_tokens = 4096,
                                       .block_size = 4, .total_blocks = 256});
-    one.submit({.prompt = prompt, .max_tokens = 6, .sampling = sampling, .stream = i});
-    std::vector<int32_t> ids;
-    while (!one.idle()) {
-      for (auto& e : one.step()) {
-        if (e.finished) {
-          ids = e.finished->ids;
-        }
-      }
-    }
-    EXPECT_EQ(done[static_cast<request_id>(i)], ids) << "stream " << i;
+    const request_id id = one.submit(testing::prefix_sample(prompt, i));
+    EXPECT_EQ(done.at(static_cast<request_id>(i)), testing::run_to_end(one)[id])
+        << "stream " << i;
   }
 }
 

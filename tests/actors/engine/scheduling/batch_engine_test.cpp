@@ -8,6 +8,7 @@
 #include "actors/engine/model/model_init.hpp"
 #include "actors/engine/tokenizer/tokenizer.hpp"
 #include "actors/engine/weights/weight_store.hpp"
+#include "tests/support/prefix_samples.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -120,28 +121,13 @@ TEST_F(batch_engine_test, samples_of_one_prompt_prefill_it_once) {
   // the prompt; the other seven wait for it, fork its cache up to the last prompt token and
   // compute only that token. Each equals its own run alone (a request's draws follow its seed
   // and stream, whatever ran beside it).
-  std::vector<int32_t> prompt;
-  for (int32_t i = 0; i < 21; ++i) {
-    prompt.push_back((i * 31 + 7) % static_cast<int32_t>(config_.vocab_size));
-  }
-  const sampling_params sampling{.temperature = 1.0f, .top_p = 0.9f, .seed = 3};
-  auto sample = [&](uint64_t stream) {
-    return engine_request{.prompt = prompt, .max_tokens = 6, .sampling = sampling,
-                          .stream = stream};
-  };
+  const std::vector<int32_t> prompt = testing::prefix_sample_prompt(config_.vocab_size);
   batch_engine engine(*runner_, nullptr, {.max_running = 16, .max_step_tokens = 4096,
                                           .block_size = 4, .total_blocks = 1000});
   for (uint64_t i = 0; i < 8; ++i) {
-    engine.submit(sample(i));
+    engine.submit(testing::prefix_sample(prompt, i));
   }
-  std::map<request_id, std::vector<int32_t>> done;
-  for (int steps = 0; !engine.idle() && steps < 200; ++steps) {
-    for (auto& e : engine.step()) {
-      if (e.finished) {
-        done[e.id] = e.finished->ids;
-      }
-    }
-  }
+  const auto done = testing::run_to_end(engine);
   ASSERT_EQ(done.size(), 8u);
   // The leader's 21 prompt tokens, one per follower, then 5 decodes each.
   EXPECT_EQ(engine.num_computed_tokens(), 21 + 7 * 1 + 8 * 5);
@@ -154,16 +140,9 @@ TEST_F(batch_engine_test, samples_of_one_prompt_prefill_it_once) {
     cpu_runner runner(config_, weight_store::open(dir_.str()));
     batch_engine one(runner, nullptr, {.max_running = 1, .max_step_tokens = 4096,
                                        .block_size = 4, .total_blocks = 1000});
-    one.submit(sample(i));
-    std::vector<int32_t> ids;
-    while (!one.idle()) {
-      for (auto& e : one.step()) {
-        if (e.finished) {
-          ids = e.finished->ids;
-        }
-      }
-    }
-    EXPECT_EQ(done[static_cast<request_id>(i)], ids) << "stream " << i;
+    const request_id id = one.submit(testing::prefix_sample(prompt, i));
+    EXPECT_EQ(done.at(static_cast<request_id>(i)), testing::run_to_end(one)[id])
+        << "stream " << i;
   }
 }
 

@@ -250,13 +250,18 @@ __global__ void __launch_bounds__(warps_per_block * 32)
   const float sum =
       warp_sum(lane < p.num_splits ? weight * parts[lane * (head_dim + 2) + head_dim + 1] : 0.0f);
   const float inv_sum = 1.0f / sum;
-  for (int d = lane; d < head_dim; d += 32) {
+  // The bound is warp-uniform, so every lane joins every shuffle: a head_dim below 32 (or not a
+  // multiple of it) leaves lanes idle, and a full-mask shuffle they skip is undefined.
+  for (int d0 = 0; d0 < head_dim; d0 += 32) {
+    const int d = d0 + lane;
     float acc = 0.0f;
     for (int s = 0; s < p.num_splits; ++s) {
       const float w = __shfl_sync(full_mask, weight, s);
-      acc += w * parts[s * (head_dim + 2) + d];
+      acc += d < head_dim ? w * parts[s * (head_dim + 2) + d] : 0.0f;
     }
-    out[d] = from_float<T>(acc * inv_sum);
+    if (d < head_dim) {
+      out[d] = from_float<T>(acc * inv_sum);
+    }
   }
 }
 

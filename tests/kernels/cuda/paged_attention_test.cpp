@@ -346,6 +346,23 @@ TYPED_TEST(cuda_paged_attention, split_keys_match_the_unsplit_reference) {
                        .abs_tol = 1e-4, .num_splits = planned}, 26);
 }
 
+TYPED_TEST(cuda_paged_attention, split_merge_serves_head_dims_off_the_warp_width) {
+  PM_SKIP_WITHOUT_GPU();
+  // The merge walks head_dim 32 lanes at a time: head_dim 8 (the tiny golden models) leaves 24
+  // lanes idle, and 80 leaves 16 in its last pass, yet every lane must join the shuffles that
+  // hand out each split's weight. A chunk's tail and a decode, over a 2K context.
+  std::vector<int32_t> tail(8);
+  std::iota(tail.begin(), tail.end(), 2040);
+  for (int64_t hd : {8, 80}) {
+    for (int32_t splits : {11, 32}) {
+      run_case<TypeParam>({.heads = 4, .kv_heads = 2, .head_dim = hd, .block_size = 16,
+                           .seqs = {{.len = 2048, .query_positions = tail},
+                                    {.len = 1500, .query_positions = {1499}}},
+                           .num_splits = splits}, 40 + splits);
+    }
+  }
+}
+
 std::vector<int32_t> positions(int32_t begin, int32_t end) {
   std::vector<int32_t> p(static_cast<size_t>(end - begin));
   std::iota(p.begin(), p.end(), begin);

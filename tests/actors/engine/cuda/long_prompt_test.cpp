@@ -3,7 +3,9 @@
 // both, so that the younger is preempted at long context and recomputed. Float32 on the tiny
 // golden models (their position limit raised; RoPE needs no table), so that greedy ids compare
 // exactly: each request's ids equal its run alone with its whole prompt in one step, and what it
-// streamed is those ids, each once. On the CUDA runner at full size; on the CPU backend, in
+// streamed is those ids, each once. Below the ids, the logits of chunked prefills among decodes
+// and of the decode after them equal the whole prompt's (and, on the GPU, the CPU backend's):
+// the check that found the split merge's shuffle skipped by idle lanes at head_dim 8. On the CUDA runner at full size; on the CPU backend, in
 // `make test`, at 1/16 of every length (8K prompt, 512-token steps: the same step counts), as a
 // 128K prompt there takes tens of minutes. (Kept out of the memcheck pass: a 128K prompt on the
 // CUDA-core attention is long under the sanitizer; the kernel tests memcheck the attention
@@ -17,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <ostream>
 #include <random>
@@ -25,6 +28,15 @@ namespace proofmesh::engine {
 namespace {
 
 constexpr int32_t block = 16;
+
+float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  float worst = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    worst = std::max(worst, std::abs(a[i] - b[i]));
+  }
+  return worst;
+}
 
 // What a run of requests through one engine produced, per request (in submission order).
 struct outcome {
@@ -159,6 +171,62 @@ TEST_P(long_prompt_test, preemption_at_long_context_loses_and_repeats_nothing) {
     EXPECT_EQ(got.ids[i].size(), static_cast<size_t>(requests[i].max_tokens)) << "request " << i;
     EXPECT_EQ(got.ids[i], alone(requests[i])) << "request " << i;
     EXPECT_EQ(got.streamed[i], got.ids[i]) << "request " << i;
+  }
+}
+
+TEST_P(long_prompt_test, chunked_prefill_and_decode_logits_match_the_whole_prompt) {
+  // Below the ids, the logits: one prompt prefilled in one forward, and in chunks of 8,190 tokens
+  // (they end inside blocks) with two short neighbours decoding a token in every chunk's forward,
+  // as in the engine's mixed steps; then one decode step on each. The last chunk and the decode
+  // are small steps over a long context, which split the keys (flash-decoding) where the whole
+  // prompt's step does not. On the GPU, the whole prompt is also checked against the CPU backend
+  // at the shorter length (the CPU takes a while over 128K). The CPU backend, whose sums run in
+  // one order whatever the chunking, takes only the shorter length (512 tokens at its scale).
+  for (const int32_t full : {8192, 131072}) {
+    if (!GetParam().cuda && full > 8192) {
+      continue;
+    }
+    const engine_request r = greedy(sized(full), 1, 7);
+    const std::vector<int32_t> next = {17};
+    const int32_t pool = sized(full) / block + 64;
+    auto last_row = [&](std::vector<float> rows) {
+      rows.resize(static_cast<size_t>(config_.vocab_size));
+      return rows;
+    };
+    std::vector<float> whole, whole_decode;
+    {
+      auto own = runner(pool);
+      const runner_item item{.seq = own->create_sequence(), .tokens = r.prompt};
+      whole = own->forward(std::span(&item, 1));
+      const runner_item step{.seq = item.seq, .tokens = next};
+      whole_decode = own->forward(std::span(&step, 1));
+    }
+    if (GetParam().cuda && full == 8192) {
+      cpu_runner cpu(config_, weights_);
+      const runner_item item{.seq = cpu.create_sequence(), .tokens = r.prompt};
+      EXPECT_LE(max_abs_diff(whole, cpu.forward(std::span(&item, 1))), 1e-4f);
+    }
+    auto own = runner(pool);
+    const sequence_id seq = own->create_sequence();
+    const std::vector<int32_t> short_a = greedy(9, 1, 1).prompt, short_b = greedy(5, 1, 3).prompt;
+    const std::vector<runner_item> shorts = {{.seq = own->create_sequence(), .tokens = short_a},
+                                             {.seq = own->create_sequence(), .tokens = short_b}};
+    own->forward(shorts);
+    const auto chunk = static_cast<size_t>(sized(8192) - 2);
+    const std::span<const int32_t> prompt(r.prompt);
+    std::vector<float> chunked;
+    for (size_t at = 0; at < prompt.size(); at += chunk) {
+      const std::vector<runner_item> items = {
+          {.seq = seq, .tokens = prompt.subspan(at, std::min(chunk, prompt.size() - at))},
+          {.seq = shorts[0].seq, .tokens = next},
+          {.seq = shorts[1].seq, .tokens = next}};
+      chunked = last_row(own->forward(items));
+    }
+    const runner_item step{.seq = seq, .tokens = next};
+    const std::vector<float> chunked_decode = own->forward(std::span(&step, 1));
+    // float32 throughout: only the order of the sums differs.
+    EXPECT_LE(max_abs_diff(chunked, whole), 1e-4f) << sized(full) << " tokens";
+    EXPECT_LE(max_abs_diff(chunked_decode, whole_decode), 1e-4f) << sized(full) << " tokens";
   }
 }
 

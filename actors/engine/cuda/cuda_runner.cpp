@@ -41,7 +41,7 @@ struct step_plan {
 // A decode step: one new token per item, logits of that token only.
 bool is_decode(std::span<const runner_item> batch) {
   return std::all_of(batch.begin(), batch.end(), [](const runner_item& item) {
-    return item.tokens.size() == 1 && !item.all_logits;
+    return item.tokens.size() == 1 && !item.all_logits && item.draws == 1;
   });
 }
 
@@ -130,7 +130,7 @@ public:
   }
 
   std::vector<float> forward(std::span<const runner_item> batch) override {
-    step_plan plan = make_plan(batch);
+    step_plan plan = make_plan(batch, false);
     execute(plan);
     return download_logits(plan);
   }
@@ -141,13 +141,16 @@ public:
   // to the host.
   std::vector<sample_result> forward_sample(std::span<const runner_item> batch,
                                             std::span<const sample_spec> specs) override {
-    PM_ASSERT(batch.size() == specs.size(), "one sample spec per item");
+    size_t draws = 0;
     for (const runner_item& item : batch) {
-      PM_ASSERT(!item.all_logits, "sampling reads the last position only");
+      PM_ASSERT(!item.all_logits && item.draws >= 1, "sampling reads the last position only");
+      draws += static_cast<size_t>(item.draws);
     }
-    step_plan plan = make_plan(batch);
+    PM_ASSERT(draws == specs.size(), "one sample spec per draw");
+    step_plan plan = make_plan(batch, true);
     execute(plan);
-    const auto rows = static_cast<int64_t>(batch.size());
+    // One logits row per draw: an item drawn n times has its last position's row n times.
+    const auto rows = static_cast<int64_t>(specs.size());
     int32_t k = 0;
     host_specs_.reserve(specs.size());
     for (size_t r = 0; r < specs.size(); ++r) {
@@ -188,8 +191,8 @@ public:
     }
     PM_CUDA_CHECK(cudaStreamSynchronize(stream_));
     ops_->collect_op_times();
-    std::vector<sample_result> out(batch.size());
-    for (size_t r = 0; r < batch.size(); ++r) {
+    std::vector<sample_result> out(specs.size());
+    for (size_t r = 0; r < specs.size(); ++r) {
       out[r].token = ids[r];
       const int32_t want = specs[r].params.num_logprobs;
       auto row_ids = ids.begin() + static_cast<std::ptrdiff_t>(rows + static_cast<int64_t>(r) * k);
@@ -217,7 +220,7 @@ private:
   // Describe and plan: reuse cached prefixes, then cache slots for every new token, block
   // tables and logit rows. All prefix matches happen before any append, so a batch never reads
   // blocks that another of its own items is still writing.
-  step_plan make_plan(std::span<const runner_item> batch) {
+  step_plan make_plan(std::span<const runner_item> batch, bool draw_rows) {
     step_plan plan;
     std::vector<size_t> skip(batch.size(), 0);
     for (size_t b = 0; b < batch.size(); ++b) {
@@ -245,7 +248,9 @@ private:
         int32_t id = fresh[static_cast<size_t>(t)];
         PM_ASSERT(id >= 0 && id < config_.vocab_size, "token id checked by the caller");
         if (item.all_logits || t == n - 1) {
-          plan.logit_rows.push_back(static_cast<int32_t>(plan.ids.size()));
+          const int32_t copies = draw_rows && t == n - 1 ? item.draws : 1;
+          plan.logit_rows.insert(plan.logit_rows.end(), static_cast<size_t>(copies),
+                                 static_cast<int32_t>(plan.ids.size()));
         }
         plan.ids.push_back(id);
         plan.positions.push_back(static_cast<int32_t>(start + t));

@@ -23,6 +23,8 @@ struct runner_item {
   sequence_id seq;                 // from create_sequence or fork_sequence
   std::span<const int32_t> tokens; // new tokens, appended at the sequence's length; non-empty
   bool all_logits = false;         // logits for every new token, not just the last
+  int32_t draws = 1;               // forward_sample: tokens drawn from its last position (n
+                                   // samples of one prompt share its logits); forward ignores it
 };
 
 // How to pick the next token of one item on the device: the stream (completion index) and step
@@ -75,8 +77,9 @@ public:
 
   /// Whether forward_sample is available: the runner samples next to its logits.
   virtual bool samples_on_device() const { return false; }
-  /// Forward, then one sampled token per item from its last position's logits. Only runners
-  /// whose samples_on_device() is true implement it.
+  /// Forward, then `draws` sampled tokens per item from its last position's logits: one spec
+  /// and one result per draw, in item order. Only runners whose samples_on_device() is true
+  /// implement it.
   virtual std::vector<sample_result> forward_sample(std::span<const runner_item> batch,
                                                     std::span<const sample_spec> specs);
 };

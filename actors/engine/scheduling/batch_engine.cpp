@@ -224,8 +224,8 @@ std::vector<engine_event> batch_engine::step() {
     return events;
   }
   const step_schedule plan = schedule();
-  std::vector<sample_result> picked = run(plan);
-  postprocess(plan, std::move(picked), events);
+  step_draws draws = run(plan);
+  postprocess(plan, std::move(draws), events);
   return events;
 }
 
@@ -248,61 +248,119 @@ step_schedule batch_engine::schedule() {
   return plan;
 }
 
+// Followers whose whole prompt equals `leader`'s (n samples of one prompt) and that wait for it,
+// in arrival order, at most `room`: when the leader's last prompt chunk runs they draw their
+// first tokens from its logits and join as decodes, so n samples cost one prefill and no step
+// of their own.
+std::vector<request_id> batch_engine::twins_of(request_id leader, int64_t room) const {
+  std::vector<request_id> twins;
+  auto donor = donors_.find(leader);
+  if (room <= 0 || donor == donors_.end() || donor->second.followers == 0) {
+    return twins;
+  }
+  const active_request& l = active_.at(leader);
+  for (const auto& [id, a] : active_) {
+    if (static_cast<int64_t>(twins.size()) == room) {
+      break;
+    }
+    if (a.leader == leader && !a.seq && a.tokens == l.tokens && !cancelled_.contains(id)) {
+      twins.push_back(id);
+    }
+  }
+  return twins;
+}
+
 // One batch of token chunks; sampled rows come back as tokens, drawn on the device or here from
-// the logits.
-std::vector<sample_result> batch_engine::run(const step_schedule& plan) {
+// the logits. A leader whose prompt ends this step is drawn once more for each of its twins.
+batch_engine::step_draws batch_engine::run(const step_schedule& plan) {
   std::vector<runner_item> batch;
   std::vector<sample_spec> specs;
-  for (const scheduled_item& item : plan.items) {
+  std::vector<std::vector<request_id>> twins(plan.items.size());
+  int64_t room = config_.max_running - scheduler_.num_running();
+  auto spec_of = [](const active_request& a) {
+    return sample_spec{.params = a.request.sampling,
+                       .stream = a.request.stream,
+                       .step = static_cast<uint64_t>(a.track.num_generated())};
+  };
+  for (size_t b = 0; b < plan.items.size(); ++b) {
+    const scheduled_item& item = plan.items[b];
     active_request& a = active_.at(item.id);
     if (!a.seq) {
       a.seq = runner_.create_sequence();
       release_follower(a);
     }
+    if (item.samples && a.track.num_generated() == 0) {
+      twins[b] = twins_of(item.id, room);
+      room -= static_cast<int64_t>(twins[b].size());
+    }
     batch.push_back({.seq = *a.seq,
                      .tokens = std::span<const int32_t>(a.tokens).subspan(
-                         static_cast<size_t>(item.start), static_cast<size_t>(item.count))});
-    specs.push_back({.params = a.request.sampling,
-                     .stream = a.request.stream,
-                     .step = static_cast<uint64_t>(a.track.num_generated())});
+                         static_cast<size_t>(item.start), static_cast<size_t>(item.count)),
+                     .draws = 1 + static_cast<int32_t>(twins[b].size())});
+    specs.push_back(spec_of(a));
+    for (request_id t : twins[b]) {
+      specs.push_back(spec_of(active_.at(t)));
+    }
   }
-  std::vector<sample_result> picked(plan.items.size());
+  // Draws in item order, each item's own first and then its twins'.
+  std::vector<sample_result> drawn(specs.size());
   if (runner_.samples_on_device()) {
-    picked = runner_.forward_sample(batch, specs);
+    drawn = runner_.forward_sample(batch, specs);
   } else {
     std::vector<float> logits = runner_.forward(batch);
     const auto vocab = static_cast<size_t>(runner_.config().vocab_size);
-    for (size_t b = 0; b < plan.items.size(); ++b) {
+    size_t d = 0;
+    for (size_t b = 0; b < plan.items.size(); ++b, ++d) {
+      std::span<const float> row(logits.data() + b * vocab, vocab);
       if (plan.items[b].samples) {
-        std::span<const float> row(logits.data() + b * vocab, vocab);
-        picked[b] = active_.at(plan.items[b].id).host_sampler.sample(row);
+        drawn[d] = active_.at(plan.items[b].id).host_sampler.sample(row);
+      }
+      for (request_id t : twins[b]) {
+        drawn[++d] = active_.at(t).host_sampler.sample(row);
       }
     }
   }
   scheduler_.complete(plan);
-  for (const scheduled_item& item : plan.items) {
-    computed_tokens_ += item.count;
+  step_draws out;
+  size_t d = 0;
+  for (size_t b = 0; b < plan.items.size(); ++b) {
+    computed_tokens_ += plan.items[b].count;
+    out.items.push_back(std::move(drawn[d++]));
+    // The leader's cache now holds the whole prompt: each twin forks it and decodes next step.
+    const sequence_id leader_seq = *active_.at(plan.items[b].id).seq;
+    for (request_id t : twins[b]) {
+      active_request& a = active_.at(t);
+      a.seq = runner_.fork_sequence(leader_seq);
+      scheduler_.join(t);
+      release_follower(a);
+      out.twins.emplace_back(t, std::move(drawn[d++]));
+    }
   }
-  return picked;
+  return out;
 }
 
 // Sampled tokens extend their requests; finished ones leave.
-void batch_engine::postprocess(const step_schedule& plan, std::vector<sample_result> picked,
+void batch_engine::postprocess(const step_schedule& plan, step_draws draws,
                                std::vector<engine_event>& events) {
   for (size_t b = 0; b < plan.items.size(); ++b) {
-    const scheduled_item& item = plan.items[b];
-    if (!item.samples) {
-      continue;
+    if (plan.items[b].samples) {
+      accept(plan.items[b].id, std::move(draws.items[b]), events);
     }
-    active_request& a = active_.at(item.id);
-    a.tokens.push_back(picked[b].token);
-    engine_event e{.id = item.id, .token = picked[b].token, .logprobs = picked[b].logprobs};
-    e.text = a.track.accept(std::move(picked[b]));
-    if (a.track.done()) {
-      finish(item.id, e);
-    }
-    events.push_back(std::move(e));
   }
+  for (auto& [id, picked] : draws.twins) {
+    accept(id, std::move(picked), events);
+  }
+}
+
+void batch_engine::accept(request_id id, sample_result picked, std::vector<engine_event>& events) {
+  active_request& a = active_.at(id);
+  a.tokens.push_back(picked.token);
+  engine_event e{.id = id, .token = picked.token, .logprobs = picked.logprobs};
+  e.text = a.track.accept(std::move(picked));
+  if (a.track.done()) {
+    finish(id, e);
+  }
+  events.push_back(std::move(e));
 }
 
 } // namespace proofmesh::engine

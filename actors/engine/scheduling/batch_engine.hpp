@@ -78,11 +78,19 @@ private:
     std::optional<request_id> leader;   // the request whose prompt prefix this one shares
   };
 
+  // What a step drew: one result per plan item (read where it samples), and the first tokens
+  // of the twins that joined, drawn from their leader's logits.
+  struct step_draws {
+    std::vector<sample_result> items;
+    std::vector<std::pair<request_id, sample_result>> twins;
+  };
+
   std::vector<engine_event> take_cancellations();
   step_schedule schedule();
-  std::vector<sample_result> run(const step_schedule& plan);
-  void postprocess(const step_schedule& plan, std::vector<sample_result> picked,
-                   std::vector<engine_event>& events);
+  step_draws run(const step_schedule& plan);
+  std::vector<request_id> twins_of(request_id leader, int64_t room) const;
+  void postprocess(const step_schedule& plan, step_draws draws, std::vector<engine_event>& events);
+  void accept(request_id id, sample_result picked, std::vector<engine_event>& events);
   std::optional<request_id> find_prefix_leader(request_id id, active_request& a);
   void adopt_cached_prefixes();
   bool fork_from_leader(request_id id, active_request& a);

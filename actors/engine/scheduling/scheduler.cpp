@@ -55,6 +55,18 @@ void scheduler::set_cached(request_id id, int64_t tokens) {
   r.copy_pending = tokens % config_.block_size != 0;
 }
 
+void scheduler::join(request_id id) {
+  request& r = requests_.at(id);
+  PM_ASSERT(std::find(waiting_.begin(), waiting_.end(), id) != waiting_.end() && r.computed == 0 &&
+                r.generated == 0 && can_join(),
+            "a waiting request with nothing computed joins while running has room");
+  r.computed = r.prompt;
+  r.generated = 1;
+  r.copy_pending = r.prompt % config_.block_size != 0; // its first write copies the shared block
+  std::erase(waiting_, id);
+  running_.push_back(id);
+}
+
 void scheduler::remove(request_id id) {
   requests_.erase(id);
   std::erase(waiting_, id);
@@ -82,12 +94,14 @@ step_schedule scheduler::schedule(int64_t free_blocks) {
       continue; // preempted earlier in this loop
     }
     request& r = requests_.at(id);
-    int64_t need = blocks_to_reach(r, r.computed + 1);
+    // A joined fork's first decode copies the partial block it shares with its twin.
+    int64_t need = blocks_to_reach(r, r.computed + 1) + (r.copy_pending ? 1 : 0);
     while (need > free_blocks) {
       request_id victim = running_.back();
       request& v = requests_.at(victim);
       free_blocks += blocks_for(v.computed);
       v.computed = 0;
+      v.copy_pending = false;
       running_.pop_back();
       waiting_.push_front(victim);
       step.preempted.push_back(victim);
@@ -108,6 +122,7 @@ step_schedule scheduler::schedule(int64_t free_blocks) {
     }
     free_blocks -= need;
     budget -= 1;
+    r.copy_pending = false;
     step.items.push_back({.id = id, .start = r.computed, .count = 1, .samples = true});
   }
 

@@ -13,7 +13,9 @@
 // - Shared prefixes: a request may wait `after` another one that computes the same prompt
 //   prefix, and is admitted once that one's prompt is in the cache (n samples of one prompt,
 //   m verifications of one proof: one prefill, not n). A request whose first tokens the runner
-//   already holds starts from there (set_cached), so they cost neither budget nor blocks.
+//   already holds starts from there (set_cached), so they cost neither budget nor blocks. One
+//   whose whole prompt equals its leader's does not wait at all past the leader's last chunk:
+//   its first token is drawn from the leader's logits in that step and it joins as a decode.
 // Pure bookkeeping: no model, no device. The engine executes the plan and reports back.
 #pragma once
 
@@ -60,6 +62,11 @@ public:
   std::vector<request_id> admission_candidates(int64_t limit) const;
   /// A waiting request's first `tokens` tokens are in the runner's cache already.
   void set_cached(request_id id, int64_t tokens);
+  /// A waiting request whose whole prompt is in the cache (a fork of a twin's just-computed
+  /// prompt) and whose first token was drawn from the twin's logits in the step that ran: it
+  /// joins the running sequences as a decode. Only while running has room (can_join).
+  void join(request_id id);
+  bool can_join() const { return static_cast<int32_t>(running_.size()) < config_.max_running; }
   /// Drops a request wherever it is (finished, stopped or cancelled); frees its blocks.
   void remove(request_id id);
 

@@ -87,9 +87,9 @@ TEST_P(cuda_batch_engine_test, batched_runs_equal_solo_runs_and_transformers) {
 
 TEST_P(cuda_batch_engine_test, samples_of_one_prompt_prefill_it_once) {
   // Eight sampled completions of one 21-token prompt, submitted together: one request computes
-  // the prompt, the other seven wait for it and share its first 20 tokens (five full blocks of
-  // 4), computing only the last prompt token; each still equals its own solo run (draws are
-  // keyed by seed, stream and step).
+  // the prompt, the other seven draw their first tokens from its logits row in that step (one
+  // item drawn eight times), fork its cache, partial block included, and decode beside it; each
+  // still equals its own solo run (draws are keyed by seed, stream and step).
   const std::vector<int32_t> prompt = testing::prefix_sample_prompt(config_.vocab_size);
   auto r = runner(256);
   batch_engine engine(*r, nullptr, {.max_running = 16, .max_step_tokens = 4096, .block_size = 4,
@@ -99,8 +99,8 @@ TEST_P(cuda_batch_engine_test, samples_of_one_prompt_prefill_it_once) {
   }
   const auto done = testing::run_to_end(engine);
   ASSERT_EQ(done.size(), 8u);
-  // The leader's 21 prompt tokens, one per follower, then 5 decodes each.
-  EXPECT_EQ(engine.num_computed_tokens(), 21 + 7 * 1 + 8 * 5);
+  // The leader's 21 prompt tokens, then 5 decodes each: the followers compute no prompt token.
+  EXPECT_EQ(engine.num_computed_tokens(), 21 + 8 * 5);
   for (uint64_t i = 0; i < 8; ++i) {
     auto solo = runner(256);
     batch_engine one(*solo, nullptr, {.max_running = 1, .max_step_tokens = 4096,
@@ -112,15 +112,16 @@ TEST_P(cuda_batch_engine_test, samples_of_one_prompt_prefill_it_once) {
 }
 
 TEST_P(cuda_batch_engine_test, followers_fork_a_leader_that_already_ended) {
-  // max_tokens 1: the leader finishes in the step that computes the prompt, before any follower
-  // is admitted; its cache stays as a donor until the seven followers have forked it, then every
+  // max_tokens 1 and one sequence at a time: the leader finishes in the step that computes the
+  // prompt, with no room for its twins to join; its cache stays as a donor until the seven
+  // followers have forked it one by one (computing the last prompt token each), then every
   // block returns to the pool.
   std::vector<int32_t> prompt;
   for (int32_t i = 0; i < 21; ++i) {
     prompt.push_back((i * 17 + 3) % static_cast<int32_t>(config_.vocab_size));
   }
   auto r = runner(256);
-  batch_engine engine(*r, nullptr, {.max_running = 16, .max_step_tokens = 4096, .block_size = 4,
+  batch_engine engine(*r, nullptr, {.max_running = 1, .max_step_tokens = 4096, .block_size = 4,
                                     .total_blocks = 256});
   for (uint64_t i = 0; i < 8; ++i) {
     engine.submit({.prompt = prompt, .max_tokens = 1, .sampling = {.temperature = 0},

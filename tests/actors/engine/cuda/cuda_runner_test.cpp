@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <set>
 
 namespace proofmesh::engine {
 namespace {
@@ -292,6 +293,43 @@ TEST_P(cuda_runner_test, device_sampling_greedy_matches_cpu_logits) {
     auto top3 = top_logprobs(row, 3).top_ids;
     EXPECT_NE(std::find(top3.begin(), top3.end(), a[r].token), top3.end());
   }
+}
+
+TEST_P(cuda_runner_test, draws_of_one_item_equal_draws_of_its_copies) {
+  // n samples of one prompt: one item drawn 6 times (streams 0..5, with logprobs) beside an
+  // item drawn once, against the same specs on 6 separate copies of the prompt. Draws are keyed
+  // by (seed, stream, step), so each must match its copy's, and the streams must not all agree.
+  auto cuda = gpu(compute_dtype::compute_dtype_f32);
+  const std::vector<int32_t> prompt = model_.expected["prompt_ids"];
+  const std::vector<int32_t> other = {4, 8, 15, 16};
+  std::vector<sample_spec> specs;
+  for (uint64_t i = 0; i < 6; ++i) {
+    specs.push_back({.params = {.temperature = 1.0f, .seed = 5, .num_logprobs = 3}, .stream = i});
+  }
+  const sample_spec lone{.params = {.temperature = 0}};
+  std::vector<runner_item> shared = {
+      {.seq = cuda->create_sequence(), .tokens = prompt, .draws = 6},
+      {.seq = cuda->create_sequence(), .tokens = other}};
+  std::vector<sample_spec> shared_specs = specs;
+  shared_specs.push_back(lone);
+  const auto got = cuda->forward_sample(shared, shared_specs);
+  ASSERT_EQ(got.size(), 7u);
+  std::vector<runner_item> copies;
+  for (int i = 0; i < 6; ++i) {
+    copies.push_back({.seq = cuda->create_sequence(), .tokens = prompt});
+  }
+  copies.push_back({.seq = cuda->create_sequence(), .tokens = other});
+  const auto want = cuda->forward_sample(copies, shared_specs);
+  std::set<int32_t> tokens;
+  for (size_t r = 0; r < 7; ++r) {
+    EXPECT_EQ(got[r].token, want[r].token) << r;
+    EXPECT_EQ(got[r].logprobs.top_ids, want[r].logprobs.top_ids) << r;
+    if (r < 6) {
+      EXPECT_NEAR(got[r].logprobs.token_logprob, want[r].logprobs.token_logprob, 1e-4) << r;
+      tokens.insert(got[r].token);
+    }
+  }
+  EXPECT_GT(tokens.size(), 1u) << "the streams drew alike: the comparison shows nothing";
 }
 
 TEST_P(cuda_runner_test, decode_graphs_match_eager_steps) {

@@ -118,9 +118,9 @@ TEST_F(batch_engine_test, batched_chunked_and_preempted_runs_equal_solo_runs) {
 
 TEST_F(batch_engine_test, samples_of_one_prompt_prefill_it_once) {
   // Eight sampled completions of one 21-token prompt, submitted together: one request computes
-  // the prompt; the other seven wait for it, fork its cache up to the last prompt token and
-  // compute only that token. Each equals its own run alone (a request's draws follow its seed
-  // and stream, whatever ran beside it).
+  // the prompt; the other seven wait for it, draw their first tokens from its logits in the same
+  // step, fork its cache and decode alongside it. Each equals its own run alone (a request's
+  // draws follow its seed and stream, whatever ran beside it).
   const std::vector<int32_t> prompt = testing::prefix_sample_prompt(config_.vocab_size);
   batch_engine engine(*runner_, nullptr, {.max_running = 16, .max_step_tokens = 4096,
                                           .block_size = 4, .total_blocks = 1000});
@@ -129,8 +129,8 @@ TEST_F(batch_engine_test, samples_of_one_prompt_prefill_it_once) {
   }
   const auto done = testing::run_to_end(engine);
   ASSERT_EQ(done.size(), 8u);
-  // The leader's 21 prompt tokens, one per follower, then 5 decodes each.
-  EXPECT_EQ(engine.num_computed_tokens(), 21 + 7 * 1 + 8 * 5);
+  // The leader's 21 prompt tokens, then 5 decodes each: the followers compute no prompt token.
+  EXPECT_EQ(engine.num_computed_tokens(), 21 + 8 * 5);
   std::set<std::vector<int32_t>> distinct;
   for (const auto& [id, ids] : done) {
     distinct.insert(ids);
@@ -143,6 +143,46 @@ TEST_F(batch_engine_test, samples_of_one_prompt_prefill_it_once) {
     const request_id id = one.submit(testing::prefix_sample(prompt, i));
     EXPECT_EQ(done.at(static_cast<request_id>(i)), testing::run_to_end(one)[id])
         << "stream " << i;
+  }
+}
+
+TEST_F(batch_engine_test, twins_past_the_running_cap_and_other_followers_take_the_usual_way) {
+  // Eight samples of one prompt under a cap of 3 running: the leader and two twins start in the
+  // prompt's step, the others wait for room and then fork the (ended) leader's cache up to its
+  // last prompt token, computing that one. A ninth request shares the prompt's full blocks
+  // but not its last token: a follower, not a twin. One twin is cancelled before any step.
+  // Every completion equals its run alone.
+  const std::vector<int32_t> prompt = testing::prefix_sample_prompt(config_.vocab_size);
+  std::vector<int32_t> other = prompt;
+  other.back() = (other.back() + 1) % static_cast<int32_t>(config_.vocab_size);
+  batch_engine engine(*runner_, nullptr, {.max_running = 3, .max_step_tokens = 4096,
+                                          .block_size = 4, .total_blocks = 1000});
+  std::vector<engine_request> requests;
+  for (uint64_t i = 0; i < 8; ++i) {
+    requests.push_back(testing::prefix_sample(prompt, i));
+  }
+  requests.push_back(testing::prefix_sample(other, 8));
+  for (const engine_request& r : requests) {
+    engine.submit(r);
+  }
+  engine.cancel(1);
+  const auto done = testing::run_to_end(engine);
+  ASSERT_EQ(done.size(), 9u);
+  EXPECT_TRUE(done.at(1).empty());
+  // The leader's 21 tokens; one each for the four late twins (#1 is cancelled, #2 and #3 join in
+  // the prompt's step) and the ninth request (whose 20 shared tokens are 5 full blocks); 5
+  // decodes for each of the eight that ran.
+  EXPECT_EQ(engine.num_computed_tokens(), 21 + 4 + 1 + 8 * 5);
+  for (uint64_t i = 0; i < requests.size(); ++i) {
+    if (i == 1) {
+      continue;
+    }
+    cpu_runner runner(config_, weight_store::open(dir_.str()));
+    batch_engine one(runner, nullptr, {.max_running = 1, .max_step_tokens = 4096,
+                                       .block_size = 4, .total_blocks = 1000});
+    const request_id id = one.submit(requests[i]);
+    EXPECT_EQ(done.at(static_cast<request_id>(i)), testing::run_to_end(one)[id])
+        << "request " << i;
   }
 }
 

@@ -77,6 +77,50 @@ TEST(scheduler, a_shared_partial_block_costs_one_more_block) {
   EXPECT_EQ(one.items[0].count, 1);
 }
 
+TEST(scheduler, a_twin_joins_as_a_decode_and_its_first_write_copies_the_shared_block) {
+  // #2's prompt equals #1's (21 tokens, block size 4): when #1's prompt step runs, #2 draws its
+  // first token from #1's logits and joins with the whole prompt computed. Its next step is a
+  // decode at position 22, inside the 6th block it shares with #1, so the write copies that block
+  // first: one free block is needed though its tokens fit the blocks it has.
+  scheduler s({.max_running = 2, .max_step_tokens = 64, .block_size = 4, .total_blocks = 100});
+  ASSERT_TRUE(s.add(1, 21, 5));
+  ASSERT_TRUE(s.add(2, 21, 5, 1));
+  ASSERT_TRUE(s.add(3, 21, 5, 1));
+  auto a = s.schedule(100);
+  ASSERT_EQ(a.items.size(), 1u);
+  s.complete(a);
+  ASSERT_TRUE(s.can_join());
+  s.join(2);
+  EXPECT_FALSE(s.can_join()); // max_running 2: #3 waits and follows the usual way
+  EXPECT_EQ(s.computed(2), 21);
+  EXPECT_EQ(s.num_running(), 2);
+  auto b = s.schedule(1); // #1 needs no block (22 fits 6); #2 needs one for its copy
+  ASSERT_EQ(b.items.size(), 2u);
+  EXPECT_EQ(find(b, 2)->start, 21);
+  EXPECT_EQ(find(b, 2)->count, 1);
+  EXPECT_TRUE(find(b, 2)->samples);
+  s.complete(b);
+  auto c = s.schedule(0); // the copy is made: the next decodes fit the blocks held
+  EXPECT_EQ(c.items.size(), 2u);
+  EXPECT_TRUE(c.preempted.empty());
+}
+
+TEST(scheduler, a_twin_without_a_free_block_for_its_copy_is_preempted) {
+  scheduler s({.max_running = 4, .max_step_tokens = 64, .block_size = 4, .total_blocks = 100});
+  ASSERT_TRUE(s.add(1, 21, 5));
+  ASSERT_TRUE(s.add(2, 21, 5, 1));
+  s.complete(s.schedule(100));
+  s.join(2);
+  auto b = s.schedule(0); // #1 decodes in its own blocks; #2's copy finds none: #2 goes back
+  ASSERT_NE(find(b, 1), nullptr);
+  EXPECT_EQ(find(b, 1)->count, 1);
+  EXPECT_EQ(b.preempted, (std::vector<request_id>{2}));
+  // Recomputed from its prompt plus its token (the count takes its blocks as freed).
+  ASSERT_NE(find(b, 2), nullptr);
+  EXPECT_EQ(find(b, 2)->start, 0);
+  EXPECT_EQ(find(b, 2)->count, 22);
+}
+
 TEST(scheduler, chunks_long_prompts_under_the_token_budget_and_decodes_go_first) {
   scheduler s({.max_running = 8, .max_step_tokens = 10, .block_size = 4, .total_blocks = 100});
   ASSERT_TRUE(s.add(1, 3, 5));

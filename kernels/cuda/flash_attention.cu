@@ -1,12 +1,17 @@
 // Launch shape: grid (ceil(tokens / tokens_per_block), kv_heads, splits), 128 threads; dynamic
 // shared memory holds the block's query rows and three stages of a K tile and a V tile, each tile
-// 64 keys by head_dim, rows swizzled (16-byte chunk c of row r sits at c ^ (r % 8)) so that the
-// eight rows one ldmatrix reads at a column fall in distinct bank groups.
+// 64 keys by head_dim in slabs of 64 dims: a slab is 64 rows of 128 bytes, 16-byte chunk c of row
+// r at c ^ (r % 8). That is wgmma's 128-byte swizzle, so its descriptors read a tile as it lands,
+// and the eight rows one ldmatrix reads at a column fall in distinct bank groups.
 //
 // Per tile of 64 keys, each warp, on its 16 rows and its share of the keys (all 64 in the
 // prefill form, 16 in the decode form):
 //   scores   S = Q K^T by mma (Q's fragments stay in registers for the whole walk; K's come from
-//            shared memory by ldmatrix), scaled by scale * log2(e) so exp2 serves as exp;
+//            shared memory by ldmatrix), scaled by scale * log2(e) so exp2 serves as exp. On
+//            sm_90a at head_dim 128 the prefill form's four warps are one warpgroup and both
+//            products are wgmma
+//            (A from registers, B read from the stage by descriptor): the tile is read from
+//            shared memory once for all 64 rows instead of once per warp, which bound mma.sync;
 //   mask     a key past the run's range or past the row's own position scores -inf;
 //   softmax  the row max of the tile is reduced over the four threads that share a row; the
 //            running max, the per-thread partial sums and the accumulators are rescaled;
@@ -30,6 +35,7 @@
 #include "kernels/cuda/fp8_fragments.cuh"
 #include "kernels/cuda/mma.cuh"
 #include "kernels/cuda/shared_memory.cuh"
+#include "kernels/cuda/wgmma.cuh"
 
 #include <atomic>
 #include <climits>
@@ -95,6 +101,20 @@ __device__ __forceinline__ int64_t slot_of(const block_work& w, int key, int blo
              : 0;
 }
 
+// The byte offset of 16-byte chunk c of key row `row` in a bf16 K or V tile. The prefill form's
+// tiles are slabs of 64 dims, rows of 128 bytes swizzled within the row (wgmma's layout, the
+// launch shape's comment); the decode form keeps whole rows (the same at head_dim 64), whose
+// addressing at 128 measured fewer registers (168 against 237).
+template <int HD, int WARPS_M>
+__device__ __forceinline__ uint32_t kv_chunk(int row, int c) {
+  if constexpr (WARPS_M == 1) {
+    return swizzled<HD / 8>(row, c);
+  } else {
+    return static_cast<uint32_t>((c / 8) * block_keys * 128 + row * 128 +
+                                 ((c % 8) ^ (row % 8)) * 16);
+  }
+}
+
 // One 64-key tile of K and V into a stage of shared memory; keys at or past key_end are zeros.
 // Consecutive lanes copy consecutive 16-byte chunks of a row (whole rows per warp instruction).
 // A warp's instructions cover 16 rows in all: lane l (mod 16) finds the cache slot of the
@@ -128,7 +148,7 @@ __device__ __forceinline__ void load_tile(const paged_attention_params<bf16, C>&
       cp_async_16(at, p.k_cache + offset + c * 16, fill);
       cp_async_16(at + S::code_bytes, p.v_cache + offset + c * 16, fill);
     } else {
-      const uint32_t at = stage + swizzled<row_chunks>(row, c);
+      const uint32_t at = stage + kv_chunk<HD, WARPS_M>(row, c);
       cp_async_16(at, p.k_cache + offset + c * 8, fill);
       cp_async_16(at + S::tile_bytes, p.v_cache + offset + c * 8, fill);
     }
@@ -163,7 +183,7 @@ __device__ __forceinline__ void widen_tile(const unsigned char* stage, unsigned 
     const float scale = scales[which * block_keys + row];
     const uint4 out = {widen_pair(codes.x & 0xffffu, scale), widen_pair(codes.x >> 16, scale),
                        widen_pair(codes.y & 0xffffu, scale), widen_pair(codes.y >> 16, scale)};
-    *reinterpret_cast<uint4*>(tiles + which * S::tile_bytes + swizzled<groups>(row, c)) = out;
+    *reinterpret_cast<uint4*>(tiles + which * S::tile_bytes + kv_chunk<HD, WARPS_M>(row, c)) = out;
   }
 }
 
@@ -278,6 +298,12 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
   using S = tile_shape<HD, WARPS_M, C>;
   constexpr int n_tiles = S::warp_keys / 8; // 8-key score tiles per warp
   constexpr int d_tiles = HD / 8;           // 8-dim output tiles per row
+  // The prefill form's products as wgmma (the block is one warpgroup of 64 rows), at head_dim
+  // 128. At 64 the same code failed the kernel tests on the H200 (runs over several tiles, small
+  // errors: some keys' contributions wrong), and its only instruction that 128 does not also use
+  // is P V's m64n64k16 with B MN-major, one swizzle atom wide; until that is understood, 64 keeps
+  // mma.sync.
+  constexpr bool hgmma = PM_HAS_WGMMA && WARPS_M == 4 && HD == 128;
   const int lane = static_cast<int>(threadIdx.x) % 32, warp = static_cast<int>(threadIdx.x) / 32;
   const int warp_m = warp % WARPS_M, warp_n = warp / WARPS_M;
   const int g = lane / 4, t4 = lane % 4;
@@ -342,7 +368,12 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
     uint32_t k_s = kv_s + landed * S::stage_bytes;
     uint32_t v_s = k_s + S::tile_bytes;
     cp_async_wait<1>(); // this thread's copies of this tile have landed
-    __syncthreads();    // everyone's have, and everyone is done with the previous tile
+#if PM_HAS_WGMMA
+    if constexpr (hgmma && !is_fp8<C>) {
+      fence_proxy_async(); // ... and are visible to the tensor cores' reads
+    }
+#endif
+    __syncthreads(); // everyone's have, and everyone is done with the previous tile
     const int ahead = base + 2 * block_keys;
     const int ahead_stage = stage == 0 ? 2 : stage - 1;
     if (ahead < w.key_end) {
@@ -353,6 +384,11 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
     if constexpr (is_fp8<C> && !S::registers) {
       widen_tile<HD, WARPS_M>(smem + S::q_bytes + S::widened_bytes + landed * S::stage_bytes,
                               smem + S::q_bytes);
+#if PM_HAS_WGMMA
+      if constexpr (hgmma) {
+        fence_proxy_async();
+      }
+#endif
       __syncthreads(); // the widened tiles are whole
       k_s = widened_s;
       v_s = widened_s + S::tile_bytes;
@@ -368,6 +404,19 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
       k_scale = *reinterpret_cast<const float4*>(scales + key0 + 4 * t4);
       v_scale = *reinterpret_cast<const float4*>(scales + block_keys + key0 + 4 * t4);
       fp8_scores<HD>(codes, key0, qa, s);
+    } else if constexpr (hgmma) {
+#if PM_HAS_WGMMA
+      // Step ks reads dims 16ks..16ks+15 of all 64 keys: 32 bytes into each row of its slab.
+      wgmma_fence();
+#pragma unroll
+      for (int ks = 0; ks < HD / 16; ++ks) {
+        const uint64_t k_desc =
+            wgmma_descriptor(k_s + kv_chunk<HD, WARPS_M>(0, 2 * ks), 16, 1024);
+        wgmma_rs<64>::run<0>(s, qa[ks], k_desc, ks > 0);
+      }
+      wgmma_commit();
+      wgmma_wait<0>();
+#endif
     } else {
 #pragma unroll
       for (int nt = 0; nt < n_tiles; ++nt) {
@@ -376,7 +425,7 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
         for (int ks2 = 0; ks2 < HD / 32; ++ks2) {
           uint32_t kb[4];
           ldmatrix_x4(kb,
-                      k_s + swizzled<S::chunks>(key0 + nt * 8 + lane % 8, 4 * ks2 + lane / 8));
+                      k_s + kv_chunk<HD, WARPS_M>(key0 + nt * 8 + lane % 8, 4 * ks2 + lane / 8));
           mma_bf16_16816(s[nt], qa[2 * ks2], kb[0], kb[1]);
           mma_bf16_16816(s[nt], qa[2 * ks2 + 1], kb[2], kb[3]);
         }
@@ -458,6 +507,27 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
                               pack_f16(s[1][0] * v_rel.z, s[1][1] * v_rel.w),
                               pack_f16(s[1][2] * v_rel.z, s[1][3] * v_rel.w)};
       fp8_values<HD>(codes + S::code_bytes, key0, pa, o);
+    } else if constexpr (hgmma) {
+#if PM_HAS_WGMMA
+      // Step kk reads keys 16kk..16kk+15 (two 8-row atoms, 1,024 bytes apart) MN-major, all HD
+      // dims (slabs of 64 dims, a tile's 64 rows apart).
+      uint32_t pa[4][4];
+#pragma unroll
+      for (int kk = 0; kk < 4; ++kk) {
+        pa[kk][0] = pack_bf16(s[2 * kk][0], s[2 * kk][1]);
+        pa[kk][1] = pack_bf16(s[2 * kk][2], s[2 * kk][3]);
+        pa[kk][2] = pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]);
+        pa[kk][3] = pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+      }
+      wgmma_fence();
+#pragma unroll
+      for (int kk = 0; kk < 4; ++kk) {
+        wgmma_rs<HD>::run<1>(o, pa[kk],
+                             wgmma_descriptor(v_s + kk * 16 * 128, block_keys * 128, 1024), 1);
+      }
+      wgmma_commit();
+      wgmma_wait<0>();
+#endif
     } else {
 #pragma unroll
       for (int kk = 0; kk < S::warp_keys / 16; ++kk) {
@@ -469,7 +539,7 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
 #pragma unroll
         for (int d2 = 0; d2 < HD / 16; ++d2) {
           uint32_t vb[4];
-          ldmatrix_x4_trans(vb, v_s + swizzled<S::chunks>(row, 2 * d2 + lane / 16));
+          ldmatrix_x4_trans(vb, v_s + kv_chunk<HD, WARPS_M>(row, 2 * d2 + lane / 16));
           mma_bf16_16816(o[2 * d2], pa, vb[0], vb[1]);
           mma_bf16_16816(o[2 * d2 + 1], pa, vb[2], vb[3]);
         }
@@ -565,10 +635,16 @@ __global__ void __launch_bounds__(threads,
                                   tile_shape<HD, WARPS_M, C>::registers ? fp8_decode_blocks : 0)
     flash_attention_kernel(paged_attention_params<bf16, C> p, int tokens_per_block,
                            int split_keys, attention_tokens which) {
-  extern __shared__ __align__(128) unsigned char smem[];
+  // 1,024-aligned: wgmma's swizzle atoms (the static arrays below are 1 KB, so nothing is lost).
+  extern __shared__ __align__(1024) unsigned char smem[];
   __shared__ int32_t tok_seq[max_block_tokens];
   __shared__ int32_t tok_pos[max_block_tokens];
   __shared__ float warp_max[4 * 16], warp_sum[4 * 16];
+#if PM_HAS_WGMMA
+  if (WARPS_M == 4 && (shared_address(smem) & 1023u) != 0) {
+    __trap(); // the compiler did not honour the alignment the descriptors assume
+  }
+#endif
   block_work w{};
   w.first_token = static_cast<int64_t>(blockIdx.x) * tokens_per_block;
   const int64_t left = p.tokens - w.first_token;

@@ -101,17 +101,18 @@ __device__ __forceinline__ int64_t slot_of(const block_work& w, int key, int blo
              : 0;
 }
 
-// The byte offset of 16-byte chunk c of key row `row` in a bf16 K or V tile. The prefill form's
-// tiles are slabs of 64 dims, rows of 128 bytes swizzled within the row (wgmma's layout, the
-// launch shape's comment); the decode form keeps whole rows (the same at head_dim 64), whose
-// addressing at 128 measured fewer registers (168 against 237).
+// The byte offset of 16-byte chunk c of key row `row` in a bf16 K or V tile. The wgmma path's
+// tiles (the prefill form at head_dim 128) are slabs of 64 dims, rows of 128 bytes swizzled
+// within the row (the launch shape's comment); the others keep whole rows, the same bytes at
+// head_dim 64, whose addressing ptxas compiles to fewer registers (at 128 in the decode form 168
+// against 237; at 64 in the prefill form 135 against 230, a block an SM fewer).
 template <int HD, int WARPS_M>
 __device__ __forceinline__ uint32_t kv_chunk(int row, int c) {
-  if constexpr (WARPS_M == 1) {
-    return swizzled<HD / 8>(row, c);
-  } else {
+  if constexpr (WARPS_M == 4 && HD == 128) {
     return static_cast<uint32_t>((c / 8) * block_keys * 128 + row * 128 +
                                  ((c % 8) ^ (row % 8)) * 16);
+  } else {
+    return swizzled<HD / 8>(row, c);
   }
 }
 
@@ -646,7 +647,11 @@ __global__ void __launch_bounds__(threads,
   }
 #endif
   block_work w{};
-  w.first_token = static_cast<int64_t>(blockIdx.x) * tokens_per_block;
+  // The prefill form takes its token blocks last first: a causal run's later tokens attend more
+  // keys, so the heaviest blocks start in the first wave and the light ones fill the tail
+  // (longest first), instead of the heaviest starting last and running alone.
+  const int64_t bx = WARPS_M == 4 ? gridDim.x - 1 - blockIdx.x : blockIdx.x;
+  w.first_token = bx * tokens_per_block;
   const int64_t left = p.tokens - w.first_token;
   w.tokens = left < tokens_per_block ? static_cast<int>(left) : tokens_per_block;
   w.kvh = static_cast<int>(blockIdx.y);

@@ -53,6 +53,26 @@ void scheduler::set_cached(request_id id, int64_t tokens) {
   PM_ASSERT(tokens >= 0 && tokens < known_tokens(r), "the last known token is always computed");
   r.computed = tokens;
   r.copy_pending = tokens % config_.block_size != 0;
+  share_with_leader(r, tokens);
+}
+
+// The first `tokens` of r's cache are another cache's blocks: r's full blocks (its partial one is
+// copy_pending's) and, while its leader is still here, the leader's blocks up to there.
+void scheduler::share_with_leader(request& r, int64_t tokens) {
+  r.shared_blocks = tokens / config_.block_size;
+  if (r.after) {
+    if (auto leader = requests_.find(*r.after); leader != requests_.end()) {
+      leader->second.shared_blocks = std::max(leader->second.shared_blocks, blocks_for(tokens));
+    }
+  }
+}
+
+// What preempting r gives back for sure: a block another cache may share stays held. The count
+// is conservative (a partner that finished leaves its blocks r's alone, uncredited), so a
+// preemption may take one victim more than it needed, never admit work the pool cannot hold.
+int64_t scheduler::blocks_freed_by_drop(const request& r) const {
+  return std::max<int64_t>(
+      0, blocks_for(r.computed) - r.shared_blocks - (r.copy_pending ? 1 : 0));
 }
 
 void scheduler::join(request_id id) {
@@ -63,6 +83,7 @@ void scheduler::join(request_id id) {
   r.computed = r.prompt;
   r.generated = 1;
   r.copy_pending = r.prompt % config_.block_size != 0; // its first write copies the shared block
+  share_with_leader(r, r.prompt);
   std::erase(waiting_, id);
   running_.push_back(id);
 }
@@ -99,9 +120,10 @@ step_schedule scheduler::schedule(int64_t free_blocks) {
     while (need > free_blocks) {
       request_id victim = running_.back();
       request& v = requests_.at(victim);
-      free_blocks += blocks_for(v.computed);
+      free_blocks += blocks_freed_by_drop(v);
       v.computed = 0;
       v.copy_pending = false;
+      v.shared_blocks = 0;
       running_.pop_back();
       waiting_.push_front(victim);
       step.preempted.push_back(victim);

@@ -60,7 +60,8 @@ public:
            std::optional<request_id> after = std::nullopt);
   /// Waiting requests that the next schedule may admit, in arrival order, at most `limit`.
   std::vector<request_id> admission_candidates(int64_t limit) const;
-  /// A waiting request's first `tokens` tokens are in the runner's cache already.
+  /// A waiting request's first `tokens` tokens are in the runner's cache already (adopted from
+  /// its leader or the prefix cache, so their blocks may be shared).
   void set_cached(request_id id, int64_t tokens);
   /// A waiting request whose whole prompt is in the cache (a fork of a twin's just-computed
   /// prompt) and whose first token was drawn from the twin's logits in the step that ran: it
@@ -97,7 +98,12 @@ private:
     std::optional<request_id> after; // waits for this request's prompt
     bool copy_pending = false;       // its cache ends inside a shared block: the first write
                                      // copies that block, one more block than its tokens need
+    int64_t shared_blocks = 0;       // its first blocks, which another request's cache may
+                                     // share (a fork, or the leader of one): dropping its cache
+                                     // frees them only if nobody else holds them
   };
+  void share_with_leader(request& r, int64_t tokens);
+  int64_t blocks_freed_by_drop(const request& r) const;
   bool blocked(const request& r) const;
   int64_t known_tokens(const request& r) const { return r.prompt + r.generated; }
   int64_t blocks_for(int64_t tokens) const;

@@ -115,10 +115,37 @@ TEST(scheduler, a_twin_without_a_free_block_for_its_copy_is_preempted) {
   ASSERT_NE(find(b, 1), nullptr);
   EXPECT_EQ(find(b, 1)->count, 1);
   EXPECT_EQ(b.preempted, (std::vector<request_id>{2}));
-  // Recomputed from its prompt plus its token (the count takes its blocks as freed).
-  ASSERT_NE(find(b, 2), nullptr);
-  EXPECT_EQ(find(b, 2)->start, 0);
-  EXPECT_EQ(find(b, 2)->count, 22);
+  // Its six blocks were all #1's too: dropping it frees none, so it is not recomputed into
+  // blocks the pool does not have (the runner would fail the whole step) ...
+  EXPECT_EQ(find(b, 2), nullptr);
+  s.complete(b);
+  // ... but from its prompt plus its token once there is room.
+  auto c = s.schedule(6);
+  ASSERT_NE(find(c, 2), nullptr);
+  EXPECT_EQ(find(c, 2)->start, 0);
+  EXPECT_EQ(find(c, 2)->count, 22);
+}
+
+TEST(scheduler, preempting_a_leader_that_a_fork_shares_credits_only_the_blocks_it_holds_alone) {
+  // #2 forked #1's 16-token prompt (4 blocks of 4) and waits; #0's decode then needs a block
+  // with none free. Preempting #1, the youngest running, frees none of those 4 blocks while #2
+  // holds them, so #0 preempts itself rather than being granted blocks that do not exist, and
+  // #1 is not recomputed into them either.
+  scheduler s({.max_running = 2, .max_step_tokens = 64, .block_size = 4, .total_blocks = 100});
+  ASSERT_TRUE(s.add(0, 8, 8));
+  ASSERT_TRUE(s.add(1, 16, 8));
+  ASSERT_TRUE(s.add(2, 17, 8, 1));
+  auto a = s.schedule(100);
+  ASSERT_EQ(a.items.size(), 2u);
+  s.complete(a);
+  s.set_cached(2, 16); // max_running 2: #2 holds its fork but is not admitted
+  auto b = s.schedule(0);
+  EXPECT_EQ(b.preempted, (std::vector<request_id>{1, 0}));
+  // #0 gives back its own 2 blocks and restarts in them; #1's 16 tokens would need 4.
+  ASSERT_EQ(b.items.size(), 1u);
+  EXPECT_EQ(b.items[0].id, 0);
+  EXPECT_EQ(b.items[0].start, 0);
+  EXPECT_EQ(b.items[0].count, 8);
 }
 
 TEST(scheduler, chunks_long_prompts_under_the_token_budget_and_decodes_go_first) {

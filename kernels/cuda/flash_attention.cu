@@ -1,17 +1,18 @@
 // Launch shape: grid (ceil(tokens / tokens_per_block), kv_heads, splits), 128 threads; dynamic
 // shared memory holds the block's query rows and three stages of a K tile and a V tile, each tile
-// 64 keys by head_dim in slabs of 64 dims: a slab is 64 rows of 128 bytes, 16-byte chunk c of row
-// r at c ^ (r % 8). That is wgmma's 128-byte swizzle, so its descriptors read a tile as it lands,
-// and the eight rows one ldmatrix reads at a column fall in distinct bank groups.
+// 64 keys by head_dim, rows swizzled (16-byte chunk c of row r sits at c ^ (r % 8)) so that the
+// eight rows one ldmatrix reads at a column fall in distinct bank groups. The prefill form at
+// head_dim 128 lays its tiles in slabs of 64 dims (64 rows of 128 bytes, swizzled the same way
+// within a row): that is wgmma's 128-byte swizzle, so its descriptors read a tile as it lands.
 //
 // Per tile of 64 keys, each warp, on its 16 rows and its share of the keys (all 64 in the
 // prefill form, 16 in the decode form):
 //   scores   S = Q K^T by mma (Q's fragments stay in registers for the whole walk; K's come from
 //            shared memory by ldmatrix), scaled by scale * log2(e) so exp2 serves as exp. On
 //            sm_90a at head_dim 128 the prefill form's four warps are one warpgroup and both
-//            products are wgmma
-//            (A from registers, B read from the stage by descriptor): the tile is read from
-//            shared memory once for all 64 rows instead of once per warp, which bound mma.sync;
+//            products are wgmma (A from registers, B read from the stage by descriptor): the
+//            tile is read from shared memory once for all 64 rows instead of once per warp,
+//            which bound mma.sync;
 //   mask     a key past the run's range or past the row's own position scores -inf;
 //   softmax  the row max of the tile is reduced over the four threads that share a row; the
 //            running max, the per-thread partial sums and the accumulators are rescaled;

@@ -4,8 +4,8 @@
 // group) pair, so each K/V tile read from the cache serves the whole group. K and V tiles of 64
 // keys stream into shared memory by cp.async, three stages deep; scores and the weighted sum of
 // values are bf16 mma.sync with float32 accumulators (wgmma in the prefill form at head_dim 128
-// on sm_90a); the softmax is online, in float32, with
-// the probabilities rounded to bf16 for the second product (as flash attention does).
+// on sm_90a); the softmax is online, in float32, with the probabilities rounded to bf16 for the
+// second product (as flash attention does).
 // Two forms:
 //   prefill  4 warps of 16 rows each: a block takes 64 / group consecutive tokens and attends
 //            each run of them that shares a sequence, over the keys up to the run's last

@@ -54,6 +54,8 @@ public:
   /// Per-op times (PM_OP_TIMES): the runner calls this once a step's work has finished.
   void collect_op_times() { timer_.collect(); }
   void set_op_phase(const char* phase) { timer_.set_phase(phase); }
+  /// Times work outside the ops (the runner's sampling) under `name` in the same totals.
+  op_timer::scope time_op(const char* name) { return timer_.time(name); }
 
   weight load(const weight_source& source, std::span<const weight_part> parts) override;
   weight load_table(std::span<const float> values) override;

@@ -156,30 +156,38 @@ public:
     for (size_t r = 0; r < specs.size(); ++r) {
       const sample_spec& s = specs[r];
       k = std::max(k, s.params.num_logprobs);
-      host_specs_.get()[r] = kc::sample_row_params({.temperature = s.params.temperature, .top_k = s.params.top_k,
-                             .top_p = s.params.top_p, .seed = s.params.seed,
-                             .stream = s.stream, .step = s.step});
+      host_specs_.get()[r] = kc::sample_row_params({.temperature = s.params.temperature,
+                                                    .top_k = s.params.top_k,
+                                                    .top_p = s.params.top_p,
+                                                    .seed = s.params.seed,
+                                                    .stream = s.stream,
+                                                    .step = s.step});
     }
     if (k > kc::max_sample_logprobs) {
       throw input_error("at most " + std::to_string(kc::max_sample_logprobs) +
                         " logprobs per token on the cuda backend");
     }
-    specs_.reserve(specs.size());
-    sampled_.reserve(static_cast<size_t>(rows * (1 + k)));
-    // Each row's top k, then every row's sampled-token logprob.
-    sampled_logprobs_.reserve(static_cast<size_t>(std::max<int64_t>(1, rows * (k + 1))));
-    PM_CUDA_CHECK(cudaMemcpyAsync(specs_.get(), host_specs_.get(),
-                                  specs.size() * sizeof(kc::sample_row_params),
-                                  cudaMemcpyHostToDevice, stream_));
-    int32_t* tokens = sampled_.get();
-    sample_workspace_.reserve(kc::sample_workspace_bytes(rows));
-    PM_CUDA_CHECK(kc::sample({.logits = ops_->logits(), .params = specs_.get(), .tokens = tokens,
-                              .top_ids = k ? tokens + rows : nullptr,
-                              .top_logprobs = k ? sampled_logprobs_.get() : nullptr,
-                              .token_logprobs = k ? sampled_logprobs_.get() + rows * k : nullptr,
-                              .rows = rows, .vocab = config_.vocab_size, .num_logprobs = k,
-                              .workspace = sample_workspace_.get()},
-                             stream_));
+    // The sampler's share of a step (#13 wants it under 3%): its upload and kernels.
+    int32_t* tokens = nullptr;
+    {
+      const auto timed = ops_->time_op("sample");
+      specs_.reserve(specs.size());
+      sampled_.reserve(static_cast<size_t>(rows * (1 + k)));
+      // Each row's top k, then every row's sampled-token logprob.
+      sampled_logprobs_.reserve(static_cast<size_t>(std::max<int64_t>(1, rows * (k + 1))));
+      PM_CUDA_CHECK(cudaMemcpyAsync(specs_.get(), host_specs_.get(),
+                                    specs.size() * sizeof(kc::sample_row_params),
+                                    cudaMemcpyHostToDevice, stream_));
+      tokens = sampled_.get();
+      sample_workspace_.reserve(kc::sample_workspace_bytes(rows));
+      PM_CUDA_CHECK(kc::sample({.logits = ops_->logits(), .params = specs_.get(), .tokens = tokens,
+                                .top_ids = k ? tokens + rows : nullptr,
+                                .top_logprobs = k ? sampled_logprobs_.get() : nullptr,
+                                .token_logprobs = k ? sampled_logprobs_.get() + rows * k : nullptr,
+                                .rows = rows, .vocab = config_.vocab_size, .num_logprobs = k,
+                                .workspace = sample_workspace_.get()},
+                               stream_));
+    }
     std::vector<int32_t> ids(static_cast<size_t>(rows * (1 + k)));
     std::vector<float> logprobs(static_cast<size_t>(k ? rows * (k + 1) : 0));
     PM_CUDA_CHECK(cudaMemcpyAsync(ids.data(), tokens, ids.size() * sizeof(int32_t),

@@ -73,12 +73,14 @@ bench-pipeline: $(if $(shell nvidia-smi -L 2>/dev/null),$(GPU_DEPS),build)
 	  && $(BUILD_DIR)/bench/pipeline_bench --model $(DEMO_DIR) --lengths $(BUILD_DIR)/proof-lengths.txt; fi
 
 # With a GPU: bench/engine (our engine and transformers on the 1B and 8B shapes, one table),
-# then the attention kernels alone against torch's flash attention (#13's kernel rows).
-# Without: the CPU backend's throughput.
+# then the attention kernels alone against torch's flash attention (#13's kernel rows), then
+# bench/pipeline's streaming against staged (#13's last row). Without: the CPU backend's
+# throughput.
 bench: $(if $(shell nvidia-smi -L 2>/dev/null),$(GPU_DEPS),build)
 	@if nvidia-smi -L >/dev/null 2>&1; then \
 	  bench/engine/run.sh build-portable/bench/engine_bench && \
-	  python3 bench/engine/attention_table.py build-portable/bench/kernel_lab; \
+	  python3 bench/engine/attention_table.py build-portable/bench/kernel_lab && \
+	  $(MAKE) --no-print-directory bench-pipeline PREBUILT=1; \
 	else bench/cpu_generate.sh $(BUILD_DIR); fi
 
 # Binaries that run on machines without our Debian packages (the GPU machine): static PCRE2, ICU

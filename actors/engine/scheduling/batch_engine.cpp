@@ -231,18 +231,28 @@ std::vector<engine_event> batch_engine::step() {
 
 // Adopt cached prefixes (which may take evictable blocks), then plan against the runner's free
 // blocks, or our own count where the runner has no bound; preempted requests give their blocks
-// back.
+// back. The planner credits a victim only with blocks it knows the victim holds alone, so a step
+// may preempt everything it runs and plan nothing; by then the victims' caches are released, and
+// planning again against what is free now makes progress.
 step_schedule batch_engine::schedule() {
   adopt_cached_prefixes();
-  int64_t free_blocks = runner_.stats().free_kv_blocks;
-  if (free_blocks < 0) {
-    free_blocks = config_.total_blocks - scheduler_.blocks_held();
-  }
-  step_schedule plan = scheduler_.schedule(free_blocks);
-  for (request_id id : plan.preempted) {
-    active_request& a = active_.at(id);
-    runner_.release_sequence(*a.seq);
-    a.seq.reset();
+  step_schedule plan;
+  for (;;) {
+    int64_t free_blocks = runner_.stats().free_kv_blocks;
+    if (free_blocks < 0) {
+      free_blocks = config_.total_blocks - scheduler_.blocks_held();
+    }
+    step_schedule next = scheduler_.schedule(free_blocks);
+    for (request_id id : next.preempted) {
+      active_request& a = active_.at(id);
+      runner_.release_sequence(*a.seq);
+      a.seq.reset();
+    }
+    plan.items = std::move(next.items);
+    plan.preempted.insert(plan.preempted.end(), next.preempted.begin(), next.preempted.end());
+    if (!plan.items.empty() || next.preempted.empty()) {
+      break;
+    }
   }
   PM_ASSERT(!plan.items.empty(), "work is queued, so the scheduler plans something");
   return plan;

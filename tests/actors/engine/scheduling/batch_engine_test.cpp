@@ -186,6 +186,33 @@ TEST_F(batch_engine_test, twins_past_the_running_cap_and_other_followers_take_th
   }
 }
 
+TEST_F(batch_engine_test, twins_under_a_tight_cache_are_preempted_and_still_equal_their_runs) {
+  // Four samples of a 21-token prompt with 20 blocks of 4 in all: the twins join the prompt's
+  // step holding no block of their own, but this runner has no pool, so the planner counts every
+  // running sequence's blocks in full (24 of 20) and the next decodes preempt. Preemption
+  // credits only blocks a victim holds alone (none, for a twin or its leader), so a step can
+  // preempt everything and plan nothing; the engine then plans again against the blocks the
+  // victims gave back. Every completion equals its run alone.
+  const std::vector<int32_t> prompt = testing::prefix_sample_prompt(config_.vocab_size);
+  batch_engine engine(*runner_, nullptr, {.max_running = 8, .max_step_tokens = 4096,
+                                          .block_size = 4, .total_blocks = 20});
+  for (uint64_t i = 0; i < 4; ++i) {
+    engine.submit(testing::prefix_sample(prompt, i));
+  }
+  const auto done = testing::run_to_end(engine);
+  ASSERT_EQ(done.size(), 4u);
+  EXPECT_GT(engine.planner().num_preemptions(), 0)
+      << "the cache was not tight: nothing was tested";
+  for (uint64_t i = 0; i < 4; ++i) {
+    cpu_runner runner(config_, weight_store::open(dir_.str()));
+    batch_engine one(runner, nullptr, {.max_running = 1, .max_step_tokens = 4096,
+                                       .block_size = 4, .total_blocks = 1000});
+    const request_id id = one.submit(testing::prefix_sample(prompt, i));
+    EXPECT_EQ(done.at(static_cast<request_id>(i)), testing::run_to_end(one)[id])
+        << "stream " << i;
+  }
+}
+
 TEST_F(batch_engine_test, cancel_ends_a_request_with_what_it_has) {
   batch_engine engine(*runner_, tok_.get(),
                       {.max_running = 8, .max_step_tokens = 4096, .block_size = 4,

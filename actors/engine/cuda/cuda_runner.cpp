@@ -113,6 +113,9 @@ public:
   sequence_id create_sequence() override { return cache_->create(); }
   sequence_id fork_sequence(sequence_id parent) override { return cache_->fork(parent); }
   void release_sequence(sequence_id seq) override { cache_->release(seq); }
+  int64_t blocks_freed_by_release(sequence_id seq) const override {
+    return cache_->blocks_freed_by_release(seq);
+  }
   std::optional<sequence_id> fork_prefix(sequence_id parent, int64_t length) override {
     return cache_->fork(parent, length);
   }

@@ -98,6 +98,15 @@ void paged_kv_cache::release(sequence_id id) {
   sequences_.erase(it);
 }
 
+int32_t paged_kv_cache::blocks_freed_by_release(sequence_id id) const {
+  auto it = sequences_.find(id);
+  if (it == sequences_.end()) {
+    return 0;
+  }
+  return static_cast<int32_t>(std::count_if(it->second.blocks.begin(), it->second.blocks.end(),
+                                            [&](int32_t b) { return pool_.ref_count(b) == 1; }));
+}
+
 bool paged_kv_cache::must_copy(int32_t block) const {
   return pool_.ref_count(block) > 1 || block_hash_.contains(block);
 }

@@ -52,6 +52,8 @@ public:
   /// too, copied on its first write).
   sequence_id fork(sequence_id parent, int64_t length);
   void release(sequence_id seq);
+  /// Blocks release(seq) would make available now: those of seq's no other sequence holds.
+  int32_t blocks_freed_by_release(sequence_id seq) const;
 
   /// For an empty `seq`: adopts the longest cached prefix of `tokens` that leaves at least one
   /// token to compute (its logits are needed), and returns how many tokens it covers.

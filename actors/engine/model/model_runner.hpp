@@ -53,6 +53,12 @@ public:
   /// A new sequence whose cache starts as a copy of `parent`'s.
   virtual sequence_id fork_sequence(sequence_id parent) = 0;
   virtual void release_sequence(sequence_id seq) = 0;
+  /// KV blocks that release_sequence(seq) would make available now (those no other sequence
+  /// holds); -1 where the runner keeps no block pool.
+  virtual int64_t blocks_freed_by_release(sequence_id seq) const {
+    (void)seq;
+    return -1;
+  }
   /// A new sequence sharing the first `length` cached tokens of `parent`, where the runner can
   /// share a partial block; nullopt where it cannot (the caller falls back to
   /// adopt_cached_prefix).

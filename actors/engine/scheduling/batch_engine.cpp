@@ -242,7 +242,10 @@ step_schedule batch_engine::schedule() {
     if (free_blocks < 0) {
       free_blocks = config_.total_blocks - scheduler_.blocks_held();
     }
-    step_schedule next = scheduler_.schedule(free_blocks);
+    step_schedule next = scheduler_.schedule(free_blocks, [this](request_id id) -> int64_t {
+      const active_request& a = active_.at(id);
+      return a.seq ? runner_.blocks_freed_by_release(*a.seq) : 0;
+    });
     for (request_id id : next.preempted) {
       active_request& a = active_.at(id);
       runner_.release_sequence(*a.seq);

@@ -67,9 +67,11 @@ void scheduler::share_with_leader(request& r, int64_t tokens) {
   }
 }
 
-// What preempting r gives back for sure: a block another cache may share stays held. The count
-// is conservative (a partner that finished leaves its blocks r's alone, uncredited), so a
-// preemption may take one victim more than it needed, never admit work the pool cannot hold.
+// What preempting r gives back for sure, where the runner cannot say: a block another cache may
+// share stays held. The count is conservative for the sharing it knows of (a partner that
+// finished leaves its blocks r's alone, uncredited, so a preemption may take one victim more
+// than it needed); sharing through the prefix cache it does not see, which is why the runner's
+// own count comes first.
 int64_t scheduler::blocks_freed_by_drop(const request& r) const {
   return std::max<int64_t>(
       0, blocks_for(r.computed) - r.shared_blocks - (r.copy_pending ? 1 : 0));
@@ -94,7 +96,7 @@ void scheduler::remove(request_id id) {
   std::erase(running_, id);
 }
 
-step_schedule scheduler::schedule(int64_t free_blocks) {
+step_schedule scheduler::schedule(int64_t free_blocks, const freed_by_drop& freed) {
   step_schedule step;
   int64_t budget = config_.max_step_tokens;
   auto blocks_to_reach = [&](const request& r, int64_t tokens) {
@@ -120,7 +122,8 @@ step_schedule scheduler::schedule(int64_t free_blocks) {
     while (need > free_blocks) {
       request_id victim = running_.back();
       request& v = requests_.at(victim);
-      free_blocks += blocks_freed_by_drop(v);
+      const int64_t counted = freed ? freed(victim) : -1;
+      free_blocks += counted >= 0 ? counted : blocks_freed_by_drop(v);
       v.computed = 0;
       v.copy_pending = false;
       v.shared_blocks = 0;

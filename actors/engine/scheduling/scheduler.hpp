@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <vector>
@@ -71,8 +72,11 @@ public:
   /// Drops a request wherever it is (finished, stopped or cancelled); frees its blocks.
   void remove(request_id id);
 
+  /// What dropping a request's cache frees now, as the runner counts it (the blocks no other
+  /// sequence holds); -1: unknown, the planner's own conservative count serves.
+  using freed_by_drop = std::function<int64_t(request_id)>;
   /// The next step, given the blocks the runner has free now.
-  step_schedule schedule(int64_t free_blocks);
+  step_schedule schedule(int64_t free_blocks, const freed_by_drop& freed = {});
   /// Records that a scheduled step ran; sampled items gained one generated token.
   void complete(const step_schedule& step);
 

@@ -148,6 +148,52 @@ TEST(scheduler, preempting_a_leader_that_a_fork_shares_credits_only_the_blocks_i
   EXPECT_EQ(b.items[0].count, 8);
 }
 
+TEST(scheduler, the_runners_count_of_what_a_drop_frees_comes_before_the_planners) {
+  // #0 and #1 decode at 8 tokens (2 blocks each, block size 4) and need a third block each, with
+  // none free. The planner alone would take #1's 2 blocks as freed; the runner says otherwise.
+  auto setup = [](scheduler& s) {
+    ASSERT_TRUE(s.add(0, 8, 8));
+    ASSERT_TRUE(s.add(1, 8, 8));
+    s.complete(s.schedule(100));
+  };
+  {
+    // #1's blocks are shared through the prefix cache, which the planner does not see: dropping
+    // it frees none, so #0 cannot take them and goes back too; nothing is planned into blocks
+    // that do not exist.
+    scheduler s({.max_running = 4, .max_step_tokens = 64, .block_size = 4, .total_blocks = 100});
+    setup(s);
+    auto b = s.schedule(0, [](request_id) { return int64_t{0}; });
+    EXPECT_EQ(b.preempted, (std::vector<request_id>{1, 0}));
+    EXPECT_TRUE(b.items.empty());
+  }
+  {
+    // Without the runner's count the planner credits #1's 2 blocks: #0 decodes into one.
+    scheduler s({.max_running = 4, .max_step_tokens = 64, .block_size = 4, .total_blocks = 100});
+    setup(s);
+    auto b = s.schedule(0);
+    EXPECT_EQ(b.preempted, (std::vector<request_id>{1}));
+    ASSERT_NE(find(b, 0), nullptr);
+    EXPECT_EQ(find(b, 0)->count, 1);
+  }
+  {
+    // #1 is a twin of #0, which ended after one token and let go of the shared blocks; the
+    // planner, which cannot see that, credits #1 none of them, the runner all 2: #2 decodes
+    // after preempting #1 alone instead of going back as well.
+    scheduler s({.max_running = 4, .max_step_tokens = 64, .block_size = 4, .total_blocks = 100});
+    ASSERT_TRUE(s.add(0, 8, 1));
+    ASSERT_TRUE(s.add(1, 8, 8, 0));
+    ASSERT_TRUE(s.add(2, 8, 8));
+    s.complete(s.schedule(100));
+    s.join(1);
+    s.remove(0);
+    auto alone = [](request_id id) { return id == 1 ? int64_t{2} : int64_t{-1}; };
+    auto b = s.schedule(0, alone);
+    EXPECT_EQ(b.preempted, (std::vector<request_id>{1}));
+    ASSERT_NE(find(b, 2), nullptr);
+    EXPECT_EQ(find(b, 2)->start, 8);
+  }
+}
+
 TEST(scheduler, chunks_long_prompts_under_the_token_budget_and_decodes_go_first) {
   scheduler s({.max_running = 8, .max_step_tokens = 10, .block_size = 4, .total_blocks = 100});
   ASSERT_TRUE(s.add(1, 3, 5));

@@ -57,14 +57,40 @@ void scheduler::set_cached(request_id id, int64_t tokens) {
 }
 
 // The first `tokens` of r's cache are another cache's blocks: r's full blocks (its partial one is
-// copy_pending's) and, while its leader is still here, the leader's blocks up to there.
+// copy_pending's) and, while its leader is still here, the leader's blocks up to there. A leader
+// whose next write lands in the partial block it now shares copies it first, as r does: both
+// reserve the copy (the runner copies for every writer but the last, so this is one block
+// conservative), since r may not write in the same step (waiting for room) while the leader does.
 void scheduler::share_with_leader(request& r, int64_t tokens) {
   r.shared_blocks = tokens / config_.block_size;
   if (r.after) {
     if (auto leader = requests_.find(*r.after); leader != requests_.end()) {
-      leader->second.shared_blocks = std::max(leader->second.shared_blocks, blocks_for(tokens));
+      request& l = leader->second;
+      l.shared_blocks = std::max(l.shared_blocks, blocks_for(tokens));
+      if (tokens % config_.block_size != 0 && l.computed % config_.block_size != 0 &&
+          blocks_for(l.computed) == blocks_for(tokens)) {
+        l.copy_pending = true;
+      }
     }
   }
+}
+
+// A fork `v` dropped its cache: if no other fork of its leader still shares the leader's partial
+// block, the leader holds it alone again and its next write needs no copy.
+void scheduler::release_shared_partial(const request& v) {
+  if (!v.after) {
+    return;
+  }
+  auto leader = requests_.find(*v.after);
+  if (leader == requests_.end() || !leader->second.copy_pending) {
+    return;
+  }
+  for (const auto& [id, q] : requests_) {
+    if (&q != &v && q.after == v.after && q.copy_pending && q.computed > 0) {
+      return;
+    }
+  }
+  leader->second.copy_pending = false;
 }
 
 // What preempting r gives back for sure, where the runner cannot say: a block another cache may
@@ -117,8 +143,9 @@ step_schedule scheduler::schedule(int64_t free_blocks, const freed_by_drop& free
       continue; // preempted earlier in this loop
     }
     request& r = requests_.at(id);
-    // A joined fork's first decode copies the partial block it shares with its twin.
-    int64_t need = blocks_to_reach(r, r.computed + 1) + (r.copy_pending ? 1 : 0);
+    // A first write into a shared partial block copies it (a joined twin's, its leader's).
+    auto need_of = [&] { return blocks_to_reach(r, r.computed + 1) + (r.copy_pending ? 1 : 0); };
+    int64_t need = need_of();
     while (need > free_blocks) {
       request_id victim = running_.back();
       request& v = requests_.at(victim);
@@ -141,6 +168,8 @@ step_schedule scheduler::schedule(int64_t free_blocks, const freed_by_drop& free
       if (victim == id) {
         break;
       }
+      release_shared_partial(v);
+      need = need_of(); // the victim may have been the last to share this one's partial block
     }
     if (std::find(running_.begin(), running_.end(), id) == running_.end() || budget < 1) {
       continue;

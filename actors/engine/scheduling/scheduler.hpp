@@ -107,6 +107,7 @@ private:
                                      // frees them only if nobody else holds them
   };
   void share_with_leader(request& r, int64_t tokens);
+  void release_shared_partial(const request& v);
   int64_t blocks_freed_by_drop(const request& r) const;
   bool blocked(const request& r) const;
   int64_t known_tokens(const request& r) const { return r.prompt + r.generated; }

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -79,9 +80,11 @@ TEST(scheduler, a_shared_partial_block_costs_one_more_block) {
 
 TEST(scheduler, a_twin_joins_as_a_decode_and_its_first_write_copies_the_shared_block) {
   // #2's prompt equals #1's (21 tokens, block size 4): when #1's prompt step runs, #2 draws its
-  // first token from #1's logits and joins with the whole prompt computed. Its next step is a
-  // decode at position 22, inside the 6th block it shares with #1, so the write copies that block
-  // first: one free block is needed though its tokens fit the blocks it has.
+  // first token from #1's logits and joins with the whole prompt computed. Both next decode at
+  // position 22, inside the 6th block they share, so each write copies that block first (the
+  // runner copies for the first writer and lets the last write in place; a sharer that waits
+  // would not write, so each reserves its copy): a free block each, though their tokens fit the
+  // blocks they have.
   scheduler s({.max_running = 2, .max_step_tokens = 64, .block_size = 4, .total_blocks = 100});
   ASSERT_TRUE(s.add(1, 21, 5));
   ASSERT_TRUE(s.add(2, 21, 5, 1));
@@ -94,8 +97,21 @@ TEST(scheduler, a_twin_joins_as_a_decode_and_its_first_write_copies_the_shared_b
   EXPECT_FALSE(s.can_join()); // max_running 2: #3 waits and follows the usual way
   EXPECT_EQ(s.computed(2), 21);
   EXPECT_EQ(s.num_running(), 2);
-  auto b = s.schedule(1); // #1 needs no block (22 fits 6); #2 needs one for its copy
+  auto one = s.schedule(1); // one block: #1 copies, and #2 finds none for its copy
+  EXPECT_EQ(one.preempted, (std::vector<request_id>{2}));
+  ASSERT_EQ(one.items.size(), 1u);
+  EXPECT_EQ(one.items[0].id, 1);
+}
+
+TEST(scheduler, twins_that_decode_together_reserve_a_copy_each) {
+  scheduler s({.max_running = 2, .max_step_tokens = 64, .block_size = 4, .total_blocks = 100});
+  ASSERT_TRUE(s.add(1, 21, 5));
+  ASSERT_TRUE(s.add(2, 21, 5, 1));
+  s.complete(s.schedule(100));
+  s.join(2);
+  auto b = s.schedule(2);
   ASSERT_EQ(b.items.size(), 2u);
+  EXPECT_TRUE(b.preempted.empty());
   EXPECT_EQ(find(b, 2)->start, 21);
   EXPECT_EQ(find(b, 2)->count, 1);
   EXPECT_TRUE(find(b, 2)->samples);
@@ -111,7 +127,9 @@ TEST(scheduler, a_twin_without_a_free_block_for_its_copy_is_preempted) {
   ASSERT_TRUE(s.add(2, 21, 5, 1));
   s.complete(s.schedule(100));
   s.join(2);
-  auto b = s.schedule(0); // #1 decodes in its own blocks; #2's copy finds none: #2 goes back
+  // #1's copy finds no block: #2, the youngest, goes back, and #1, which then holds the shared
+  // block alone, writes into it in place.
+  auto b = s.schedule(0);
   ASSERT_NE(find(b, 1), nullptr);
   EXPECT_EQ(find(b, 1)->count, 1);
   EXPECT_EQ(b.preempted, (std::vector<request_id>{2}));
@@ -305,6 +323,176 @@ TEST(scheduler, random_workloads_finish_within_memory_and_budget) {
   }
   EXPECT_EQ(roomy, 0);
   EXPECT_GT(tight, 0) << "the tight workload never exercised preemption";
+}
+
+// A block pool as the CUDA cache keeps it: reference-counted blocks, forks that share them, and
+// copy-on-write of a shared partial block at a sequence's next write. An allocation past the
+// pool is the runner's "KV cache is full", which fails a whole step.
+class shared_pool {
+public:
+  shared_pool(int64_t total, int32_t block_size) : total_(total), bs_(block_size) {}
+
+  int64_t free() const { return total_ - static_cast<int64_t>(refs_.size()); }
+  int64_t tokens(request_id id) const {
+    auto it = seqs_.find(id);
+    return it == seqs_.end() ? 0 : it->second.tokens;
+  }
+  void fork(request_id parent, request_id child) {
+    seqs_[child] = seqs_.at(parent);
+    for (int64_t b : seqs_[child].blocks) {
+      ++refs_[b];
+    }
+  }
+  void release(request_id id) {
+    for (int64_t b : seqs_[id].blocks) {
+      if (--refs_[b] == 0) {
+        refs_.erase(b);
+      }
+    }
+    seqs_.erase(id);
+  }
+  // Blocks a release would free: those nobody else holds.
+  int64_t exclusive(request_id id) const {
+    auto it = seqs_.find(id);
+    if (it == seqs_.end()) {
+      return 0;
+    }
+    return std::count_if(it->second.blocks.begin(), it->second.blocks.end(),
+                         [&](int64_t b) { return refs_.at(b) == 1; });
+  }
+  // Appends `count` tokens; false if the pool ran out.
+  bool append(request_id id, int64_t count) {
+    seq& q = seqs_[id];
+    if (q.tokens % bs_ != 0 && refs_.at(q.blocks.back()) > 1) { // copy on write
+      if (free() <= 0) {
+        return false;
+      }
+      --refs_[q.blocks.back()];
+      q.blocks.back() = fresh();
+    }
+    q.tokens += count;
+    while (static_cast<int64_t>(q.blocks.size()) * bs_ < q.tokens) {
+      if (free() <= 0) {
+        return false;
+      }
+      q.blocks.push_back(fresh());
+    }
+    return true;
+  }
+
+private:
+  struct seq {
+    std::vector<int64_t> blocks;
+    int64_t tokens = 0;
+  };
+  int64_t fresh() {
+    refs_[next_] = 1;
+    return next_++;
+  }
+
+  int64_t total_;
+  int32_t bs_;
+  int64_t next_ = 0;
+  std::map<int64_t, int64_t> refs_; // live blocks and their holders
+  std::map<request_id, seq> seqs_;
+};
+
+// Plays the batch engine with twins (n samples of one prompt: a leader and requests that wait
+// for it, join as decodes when its prompt step runs and fork its blocks) over a shared pool, and
+// checks that no step asks for more blocks than the pool has.
+int64_t simulate_twins(uint32_t seed, int64_t total_blocks, int32_t max_running) {
+  const int32_t bs = 4;
+  scheduler s({.max_running = max_running, .max_step_tokens = 64, .block_size = bs,
+               .total_blocks = total_blocks});
+  shared_pool pool(total_blocks, bs);
+  std::mt19937 rng(seed);
+  std::map<request_id, int64_t> generated, max_new;
+  std::map<request_id, std::vector<request_id>> twins; // leader -> its waiting twins
+  request_id next = 0;
+  for (int group = 0; group < 6; ++group) {
+    const int64_t prompt = 1 + static_cast<int64_t>(rng() % 14);
+    const int n = 1 + static_cast<int>(rng() % 4);
+    const request_id leader = next;
+    for (int i = 0; i < n; ++i, ++next) {
+      const int64_t gen = 1 + static_cast<int64_t>(rng() % 8);
+      EXPECT_TRUE(i == 0 ? s.add(next, prompt, gen) : s.add(next, prompt, gen, leader));
+      if (i > 0) {
+        twins[leader].push_back(next);
+      }
+      generated[next] = 0;
+      max_new[next] = gen;
+    }
+  }
+  const auto total = static_cast<size_t>(next);
+  size_t finished = 0;
+  auto finish = [&](request_id id) {
+    s.remove(id);
+    pool.release(id);
+    ++finished;
+  };
+  for (int steps = 0; !s.empty(); ++steps) {
+    if (steps > 10000) {
+      ADD_FAILURE() << "no progress";
+      return -1;
+    }
+    step_schedule step;
+    for (;;) { // as batch_engine::schedule: plan again when a step preempts all and plans nothing
+      step_schedule got =
+          s.schedule(pool.free(), [&](request_id id) { return pool.exclusive(id); });
+      for (request_id id : got.preempted) {
+        pool.release(id);
+      }
+      step.items = got.items;
+      if (!got.items.empty() || got.preempted.empty()) {
+        break;
+      }
+    }
+    if (step.items.empty()) {
+      ADD_FAILURE() << "an idle step with work queued";
+      return -1;
+    }
+    for (const auto& item : step.items) {
+      EXPECT_EQ(item.start, pool.tokens(item.id));
+      EXPECT_TRUE(pool.append(item.id, item.count))
+          << "the pool ran out at step " << steps << " (seed " << seed << ")";
+    }
+    s.complete(step);
+    for (const auto& item : step.items) {
+      if (!item.samples) {
+        continue;
+      }
+      const bool first = generated[item.id]++ == 0;
+      // The leader's prompt step: its waiting twins draw from its logits and join, while the
+      // running set has room.
+      if (first && twins.contains(item.id)) {
+        auto& waiting = twins[item.id];
+        while (!waiting.empty() && s.can_join() && s.computed(waiting.front()) == 0 &&
+               pool.tokens(waiting.front()) == 0) {
+          const request_id t = waiting.front();
+          waiting.erase(waiting.begin());
+          pool.fork(item.id, t);
+          s.join(t);
+          if (++generated[t] == max_new[t]) {
+            finish(t);
+          }
+        }
+      }
+      if (generated[item.id] == max_new[item.id]) {
+        finish(item.id);
+      }
+    }
+  }
+  EXPECT_EQ(finished, total);
+  return s.num_preemptions();
+}
+
+TEST(scheduler, twins_over_a_shared_pool_never_ask_for_blocks_it_lacks) {
+  int64_t tight = 0;
+  for (uint32_t seed = 1; seed <= 40; ++seed) {
+    simulate_twins(seed, 1000, 16);
+    tight += simulate_twins(seed, 12, 8);
+  }
+  EXPECT_GT(tight, 0) << "the tight pool never preempted";
 }
 
 TEST(scheduler, tight_memory_preempts_the_youngest_and_still_finishes_everyone) {

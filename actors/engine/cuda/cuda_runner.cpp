@@ -291,8 +291,9 @@ private:
   // Upload the plan, then run the forward pass: eagerly, or as the replay of its decode graph.
   void execute(const step_plan& plan) {
     upload(plan);
-    // One token per item, each with its logits: a decode step; anything else holds a prefill.
-    ops_->set_op_phase(plan.ids.size() == plan.logit_rows.size() ? "decode" : "prefill");
+    // One new token per sequence: a decode step; anything else holds a prefill (counted by
+    // tokens, not logit rows, which repeat for n samples drawn from one prompt).
+    ops_->set_op_phase(plan.max_query_tokens <= 1 ? "decode" : "prefill");
     if (plan.graph_bucket == 0) {
       run(plan);
       return;

@@ -102,6 +102,13 @@ __device__ __forceinline__ int64_t slot_of(const block_work& w, int key, int blo
              : 0;
 }
 
+// The path whose tiles wgmma reads by descriptor: the prefill form at head_dim 128 (at 64 the same
+// code failed the kernel tests on the H200: runs over several tiles, small errors; its only
+// instruction that 128 does not also use is P V's m64n64k16 with B MN-major, one swizzle atom
+// wide; until that is understood, 64 keeps mma.sync).
+template <int HD, int WARPS_M>
+constexpr bool wgmma_tiles = WARPS_M == 4 && HD == 128;
+
 // The byte offset of 16-byte chunk c of key row `row` in a bf16 K or V tile. The wgmma path's
 // tiles (the prefill form at head_dim 128) are slabs of 64 dims, rows of 128 bytes swizzled
 // within the row (the launch shape's comment); the others keep whole rows, the same bytes at
@@ -109,7 +116,7 @@ __device__ __forceinline__ int64_t slot_of(const block_work& w, int key, int blo
 // against 237; at 64 in the prefill form 135 against 230, a block an SM fewer).
 template <int HD, int WARPS_M>
 __device__ __forceinline__ uint32_t kv_chunk(int row, int c) {
-  if constexpr (WARPS_M == 4 && HD == 128) {
+  if constexpr (wgmma_tiles<HD, WARPS_M>) {
     return static_cast<uint32_t>((c / 8) * block_keys * 128 + row * 128 +
                                  ((c % 8) ^ (row % 8)) * 16);
   } else {
@@ -300,12 +307,8 @@ __device__ void attend_run(const paged_attention_params<bf16, C>& p, const block
   using S = tile_shape<HD, WARPS_M, C>;
   constexpr int n_tiles = S::warp_keys / 8; // 8-key score tiles per warp
   constexpr int d_tiles = HD / 8;           // 8-dim output tiles per row
-  // The prefill form's products as wgmma (the block is one warpgroup of 64 rows), at head_dim
-  // 128. At 64 the same code failed the kernel tests on the H200 (runs over several tiles, small
-  // errors: some keys' contributions wrong), and its only instruction that 128 does not also use
-  // is P V's m64n64k16 with B MN-major, one swizzle atom wide; until that is understood, 64 keeps
-  // mma.sync.
-  constexpr bool hgmma = PM_HAS_WGMMA && WARPS_M == 4 && HD == 128;
+  // The prefill form's products as wgmma (the block is one warpgroup of 64 rows).
+  constexpr bool hgmma = PM_HAS_WGMMA && wgmma_tiles<HD, WARPS_M>;
   const int lane = static_cast<int>(threadIdx.x) % 32, warp = static_cast<int>(threadIdx.x) / 32;
   const int warp_m = warp % WARPS_M, warp_n = warp / WARPS_M;
   const int g = lane / 4, t4 = lane % 4;
@@ -643,7 +646,7 @@ __global__ void __launch_bounds__(threads,
   __shared__ int32_t tok_pos[max_block_tokens];
   __shared__ float warp_max[4 * 16], warp_sum[4 * 16];
 #if PM_HAS_WGMMA
-  if (WARPS_M == 4 && (shared_address(smem) & 1023u) != 0) {
+  if (wgmma_tiles<HD, WARPS_M> && (shared_address(smem) & 1023u) != 0) {
     __trap(); // the compiler did not honour the alignment the descriptors assume
   }
 #endif

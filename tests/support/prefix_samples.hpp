@@ -1,6 +1,6 @@
 // Sampled completions of one prompt, as the batch engine's prefix-sharing tests on both backends
 // submit them: the 21-token prompt (five full blocks of 4 and one token more), each sample's
-// request, and a loop that runs an engine to the end. Draws follow a request's seed and stream,
+// request, a loop that runs an engine to the end, and a request's run alone. Draws follow a request's seed and stream,
 // so each sample can be compared with its own run alone.
 #pragma once
 
@@ -37,6 +37,17 @@ inline std::map<engine::request_id, std::vector<int32_t>> run_to_end(engine::bat
     }
   }
   return done;
+}
+
+/// `request` run alone on `runner`, one sequence at a time (blocks of 4): the ids its batched run
+/// must equal.
+inline std::vector<int32_t> run_alone(engine::model_runner& runner,
+                                      const engine::engine_request& request,
+                                      int64_t total_blocks) {
+  engine::batch_engine one(runner, nullptr, {.max_running = 1, .max_step_tokens = 4096,
+                                             .block_size = 4, .total_blocks = total_blocks});
+  const engine::request_id id = one.submit(request);
+  return run_to_end(one)[id];
 }
 
 } // namespace proofmesh::testing

@@ -236,16 +236,17 @@ std::vector<engine_event> batch_engine::step() {
 // planning again against what is free now makes progress.
 step_schedule batch_engine::schedule() {
   adopt_cached_prefixes();
+  const scheduler::freed_by_drop freed = [this](request_id id) -> int64_t {
+    const active_request& a = active_.at(id);
+    return a.seq ? runner_.blocks_freed_by_release(*a.seq) : 0;
+  };
   step_schedule plan;
   for (;;) {
     int64_t free_blocks = runner_.stats().free_kv_blocks;
     if (free_blocks < 0) {
       free_blocks = config_.total_blocks - scheduler_.blocks_held();
     }
-    step_schedule next = scheduler_.schedule(free_blocks, [this](request_id id) -> int64_t {
-      const active_request& a = active_.at(id);
-      return a.seq ? runner_.blocks_freed_by_release(*a.seq) : 0;
-    });
+    step_schedule next = scheduler_.schedule(free_blocks, freed);
     for (request_id id : next.preempted) {
       active_request& a = active_.at(id);
       runner_.release_sequence(*a.seq);
@@ -276,7 +277,7 @@ std::vector<request_id> batch_engine::twins_of(request_id leader, int64_t room) 
     if (static_cast<int64_t>(twins.size()) == room) {
       break;
     }
-    if (a.leader == leader && !a.seq && a.tokens == l.tokens && !cancelled_.contains(id)) {
+    if (a.leader == leader && !a.seq && a.tokens == l.tokens) {
       twins.push_back(id);
     }
   }

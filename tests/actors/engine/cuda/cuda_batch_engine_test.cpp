@@ -103,10 +103,8 @@ TEST_P(cuda_batch_engine_test, samples_of_one_prompt_prefill_it_once) {
   EXPECT_EQ(engine.num_computed_tokens(), 21 + 8 * 5);
   for (uint64_t i = 0; i < 8; ++i) {
     auto solo = runner(256);
-    batch_engine one(*solo, nullptr, {.max_running = 1, .max_step_tokens = 4096,
-                                      .block_size = 4, .total_blocks = 256});
-    const request_id id = one.submit(testing::prefix_sample(prompt, i));
-    EXPECT_EQ(done.at(static_cast<request_id>(i)), testing::run_to_end(one)[id])
+    EXPECT_EQ(done.at(static_cast<request_id>(i)),
+              testing::run_alone(*solo, testing::prefix_sample(prompt, i), 256))
         << "stream " << i;
   }
 }

@@ -40,6 +40,12 @@ protected:
             .sampling = {.temperature = 0, .num_logprobs = 2}, .stream = i};
   }
 
+  // A request's ids run alone on a fresh CPU runner.
+  std::vector<int32_t> solo(const engine_request& r) {
+    cpu_runner runner(config_, weight_store::open(dir_.str()));
+    return testing::run_alone(runner, r, 1000);
+  }
+
   completion alone(size_t i, int32_t max_tokens) {
     cpu_runner runner(config_, weight_store::open(dir_.str()));
     return generate(runner, tok_.get(),
@@ -137,11 +143,7 @@ TEST_F(batch_engine_test, samples_of_one_prompt_prefill_it_once) {
   }
   EXPECT_GT(distinct.size(), 1u) << "the streams drew alike: the comparison below shows nothing";
   for (uint64_t i = 0; i < 8; ++i) {
-    cpu_runner runner(config_, weight_store::open(dir_.str()));
-    batch_engine one(runner, nullptr, {.max_running = 1, .max_step_tokens = 4096,
-                                       .block_size = 4, .total_blocks = 1000});
-    const request_id id = one.submit(testing::prefix_sample(prompt, i));
-    EXPECT_EQ(done.at(static_cast<request_id>(i)), testing::run_to_end(one)[id])
+    EXPECT_EQ(done.at(static_cast<request_id>(i)), solo(testing::prefix_sample(prompt, i)))
         << "stream " << i;
   }
 }
@@ -177,12 +179,7 @@ TEST_F(batch_engine_test, twins_past_the_running_cap_and_other_followers_take_th
     if (i == 1) {
       continue;
     }
-    cpu_runner runner(config_, weight_store::open(dir_.str()));
-    batch_engine one(runner, nullptr, {.max_running = 1, .max_step_tokens = 4096,
-                                       .block_size = 4, .total_blocks = 1000});
-    const request_id id = one.submit(requests[i]);
-    EXPECT_EQ(done.at(static_cast<request_id>(i)), testing::run_to_end(one)[id])
-        << "request " << i;
+    EXPECT_EQ(done.at(static_cast<request_id>(i)), solo(requests[i])) << "request " << i;
   }
 }
 
@@ -204,11 +201,7 @@ TEST_F(batch_engine_test, twins_under_a_tight_cache_are_preempted_and_still_equa
   EXPECT_GT(engine.planner().num_preemptions(), 0)
       << "the cache was not tight: nothing was tested";
   for (uint64_t i = 0; i < 4; ++i) {
-    cpu_runner runner(config_, weight_store::open(dir_.str()));
-    batch_engine one(runner, nullptr, {.max_running = 1, .max_step_tokens = 4096,
-                                       .block_size = 4, .total_blocks = 1000});
-    const request_id id = one.submit(testing::prefix_sample(prompt, i));
-    EXPECT_EQ(done.at(static_cast<request_id>(i)), testing::run_to_end(one)[id])
+    EXPECT_EQ(done.at(static_cast<request_id>(i)), solo(testing::prefix_sample(prompt, i)))
         << "stream " << i;
   }
 }

@@ -103,12 +103,17 @@ TEST(scheduler, a_twin_joins_as_a_decode_and_its_first_write_copies_the_shared_b
   EXPECT_EQ(one.items[0].id, 1);
 }
 
-TEST(scheduler, twins_that_decode_together_reserve_a_copy_each) {
-  scheduler s({.max_running = 2, .max_step_tokens = 64, .block_size = 4, .total_blocks = 100});
+// #1's 21-token prompt (blocks of 4) computed, and #2, its twin, joined as a decode.
+void join_a_twin(scheduler& s) {
   ASSERT_TRUE(s.add(1, 21, 5));
   ASSERT_TRUE(s.add(2, 21, 5, 1));
   s.complete(s.schedule(100));
   s.join(2);
+}
+
+TEST(scheduler, twins_that_decode_together_reserve_a_copy_each) {
+  scheduler s({.max_running = 2, .max_step_tokens = 64, .block_size = 4, .total_blocks = 100});
+  join_a_twin(s);
   auto b = s.schedule(2);
   ASSERT_EQ(b.items.size(), 2u);
   EXPECT_TRUE(b.preempted.empty());
@@ -123,10 +128,7 @@ TEST(scheduler, twins_that_decode_together_reserve_a_copy_each) {
 
 TEST(scheduler, a_twin_without_a_free_block_for_its_copy_is_preempted) {
   scheduler s({.max_running = 4, .max_step_tokens = 64, .block_size = 4, .total_blocks = 100});
-  ASSERT_TRUE(s.add(1, 21, 5));
-  ASSERT_TRUE(s.add(2, 21, 5, 1));
-  s.complete(s.schedule(100));
-  s.join(2);
+  join_a_twin(s);
   // #1's copy finds no block: #2, the youngest, goes back, and #1, which then holds the shared
   // block alone, writes into it in place.
   auto b = s.schedule(0);

@@ -3,6 +3,7 @@
 // size, and shows where a decode step's time goes. Weights rotate among enough copies (> 2x the
 // 60 MB L2) that every timed call reads HBM, as a real step does.
 // Usage: kernel_lab            (prints one table; run on the GPU machine)
+//        kernel_lab linear     (the linear rows alone)
 //        kernel_lab attention  (#13's long attention cases and the GEMM ceiling, as JSON lines
 //                               for bench/engine/attention_table.py, which adds the peer)
 //        kernel_lab mla        (DeepSeek-V3.2's sparse MLA alone, as JSON lines for
@@ -90,18 +91,29 @@ void linear_rows(const char* model, const std::vector<shape>& shapes, kc::gemm_h
     auto* x = device_fill<__nv_bfloat16>(static_cast<size_t>(256 * s.k));
     auto* y = device_fill<float>(static_cast<size_t>(256 * s.n));
     const cudaDataType_t out = s.n > 100000 ? CUDA_R_32F : CUDA_R_16BF;
+    // Each timing is `calls` launches in a row over rotating weights, divided by calls: a decode
+    // step's kernels run back to back, so one kernel's ramp can hide under the one before
+    // (programmatic dependent launch, for gemv), and a lone launch between events would also
+    // time the host's submission.
+    constexpr int calls = 8;
     for (int64_t m : {1, 2, 4, 8, 16, 64, 256}) {
       double lt = time_us([&](int i) {
-        check(kc::gemm(h, {.x = x, .w = ws[static_cast<size_t>(i % copies)], .bias = nullptr,
-                           .y = y, .m = m, .n = s.n, .k = s.k, .a_type = CUDA_R_16BF,
-                           .out_type = out}, nullptr), "gemm");
-      });
+        for (int c = 0; c < calls; ++c) {
+          check(kc::gemm(h, {.x = x, .w = ws[static_cast<size_t>((i * calls + c) % copies)],
+                             .bias = nullptr, .y = y, .m = m, .n = s.n, .k = s.k,
+                             .a_type = CUDA_R_16BF, .out_type = out}, nullptr), "gemm");
+        }
+      }) / calls;
       double gv = -1;
-      if (m <= kc::max_gemv_rows) {
+      if (kc::gemv_supports({.x = x, .w = ws[0], .bias = nullptr, .y = y, .m = m, .n = s.n,
+                             .k = s.k, .out_type = out})) {
         gv = time_us([&](int i) {
-          check(kc::gemv({.x = x, .w = ws[static_cast<size_t>(i % copies)], .bias = nullptr,
-                          .y = y, .m = m, .n = s.n, .k = s.k, .out_type = out}, nullptr), "gemv");
-        });
+          for (int c = 0; c < calls; ++c) {
+            check(kc::gemv({.x = x, .w = ws[static_cast<size_t>((i * calls + c) % copies)],
+                            .bias = nullptr, .y = y, .m = m, .n = s.n, .k = s.k,
+                            .out_type = out}, nullptr), "gemv");
+          }
+        }) / calls;
       }
       const double floor_us = 1e6 * 2.0 * static_cast<double>(w_elems) / 4.3e12;
       std::printf("%-12s %-8s m=%-4lld cublasLt %8.1f us (%5.1f%% of HBM)   gemv %8.1f us (%5.1f%%)"
@@ -412,8 +424,10 @@ int main(int argc, char** argv) {
                                {"down", 2048, 8192}, {"logits", 128256, 2048}}, h);
   linear_rows("llama-3-8b", {{"qkv", 6144, 4096}, {"o", 4096, 4096}, {"gate_up", 28672, 4096},
                              {"down", 4096, 14336}, {"logits", 128256, 4096}}, h);
-  sample_rows();
-  attention_rows();
+  if (argc == 1) {
+    sample_rows();
+    attention_rows();
+  }
   kc::gemm_handle_destroy(h);
   return 0;
 }

@@ -31,6 +31,7 @@
 //   prefill form  all four warps read every key of a tile, so converting in registers would
 //                 convert it four times: the block widens a landed stage once (code * scale,
 //                 rounded to bf16) into one bf16 K/V tile, at the cost of a second barrier.
+#include "kernels/cuda/dependent_launch.cuh"
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/flash_attention.cuh"
 #include "kernels/cuda/fp8_fragments.cuh"
@@ -650,6 +651,8 @@ __global__ void __launch_bounds__(threads,
     __trap(); // the compiler did not honour the alignment the descriptors assume
   }
 #endif
+  wait_for_upstream();
+  release_dependents();
   block_work w{};
   // The prefill form takes its token blocks last first: a causal run's later tokens attend more
   // keys, so the heaviest blocks start in the first wave and the light ones fill the tail
@@ -724,9 +727,8 @@ cudaError_t launch(const paged_attention_params<bf16, C>& p, attention_tokens wh
   const int keys = WARPS_M == 1 && p.num_splits > 1
                        ? split_keys
                        : static_cast<int>(p.max_blocks_per_seq * p.block_size);
-  flash_attention_kernel<HD, WARPS_M, C>
-      <<<grid, threads, S::smem, stream>>>(p, tokens_per_block, keys, which);
-  return cudaGetLastError();
+  return launch_dependent(flash_attention_kernel<HD, WARPS_M, C>, grid, threads, S::smem, stream, p,
+                          tokens_per_block, keys, which);
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 // Launch shape: one 128-thread block per output row, each thread copying VEC elements at a time
 // (16-byte accesses where the table, its stride and the output allow).
+#include "kernels/cuda/dependent_launch.cuh"
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/gather_rows.cuh"
 
@@ -11,6 +12,8 @@ constexpr int block_threads = 128;
 
 template <typename T, int VEC>
 __global__ void __launch_bounds__(block_threads) gather_rows_kernel(gather_rows_params<T> p) {
+  wait_for_upstream();
+  release_dependents();
   const int64_t row = blockIdx.x;
   const int64_t id = p.ids[row];
   T* out = p.out + row * p.dim;
@@ -46,11 +49,9 @@ cudaError_t gather_rows(const gather_rows_params<T>& p, cudaStream_t stream) {
   }
   const unsigned grid = static_cast<unsigned>(p.count);
   if (vec_width_for<T>({p.table, p.out}, {p.dim, p.table_stride}) == max_vec<T>) {
-    gather_rows_kernel<T, max_vec<T>><<<grid, block_threads, 0, stream>>>(p);
-  } else {
-    gather_rows_kernel<T, 1><<<grid, block_threads, 0, stream>>>(p);
+    return launch_dependent(gather_rows_kernel<T, max_vec<T>>, grid, block_threads, 0, stream, p);
   }
-  return cudaGetLastError();
+  return launch_dependent(gather_rows_kernel<T, 1>, grid, block_threads, 0, stream, p);
 }
 
 template cudaError_t gather_rows<float>(const gather_rows_params<float>&, cudaStream_t);

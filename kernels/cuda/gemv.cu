@@ -1,12 +1,13 @@
-// Launch shape: 256 threads (8 warps) per block, one output feature per warp, grid n / 8. The
-// block first stages x (m rows of k bf16) in shared memory; then each lane issues up to 16 of its
-// row's 16-byte weight loads before using any, so a row of k <= 4096 costs one memory round trip
-// (the kernel lab showed 4-deep batches paying four round trips on short rows). A lane holds M
-// float accumulators. Weights are read with the non-coherent, no-L1-allocate path: each is used
+// Launch shape: 256 threads (8 warps) per block, one output feature per warp, grid n / 8. Each
+// lane first issues up to 16 of its row's 16-byte weight loads, so a row of k <= 4096 costs one
+// memory round trip (the kernel lab showed 4-deep batches paying four round trips on short
+// rows); then the block stages x (m rows of k bf16) in shared memory while they fly. A lane holds
+// M float accumulators. Weights are read with the non-coherent, no-L1-allocate path: each is used
 // once.
 #include "kernels/cuda/gemv.cuh"
 
 #include "kernels/cuda/cuda_check.cuh"
+#include "kernels/cuda/dependent_launch.cuh"
 #include "kernels/cuda/element.cuh"
 
 #include <array>
@@ -17,7 +18,14 @@ namespace proofmesh::kernels::cuda {
 namespace {
 
 constexpr int warps_per_block = 8;
-constexpr int batch = 16;            // weight vectors in flight per lane
+// Weight vectors in flight per lane: 16 cover a row of k <= 4,096 in one round trip, at 128
+// registers (2 blocks an SM; ptxas's own choice was 148, one block). Rows of k <= 2,048 (the
+// 1B shape's qkv, o and gate_up) need only 8; that form is held to 80 registers, 3 blocks an
+// SM: half again the rows in flight, so a short matrix takes fewer waves of round trips.
+constexpr int long_batch = 16;
+constexpr int short_batch = 8;
+constexpr int long_blocks_per_sm = 2;
+constexpr int short_blocks_per_sm = 3;
 constexpr size_t max_x_bytes = 96 * 1024;
 
 __device__ __forceinline__ uint4 load_streaming(const uint4* p) {
@@ -37,35 +45,46 @@ __device__ __forceinline__ void unpack(uint4 v, float (&f)[8]) {
   }
 }
 
-template <int M, typename Out>
-__global__ void __launch_bounds__(warps_per_block * 32) gemv_kernel(gemv_params p) {
+template <int M, typename Out, int BATCH>
+__global__ void __launch_bounds__(warps_per_block * 32,
+                                  BATCH == short_batch ? short_blocks_per_sm : long_blocks_per_sm)
+    gemv_kernel(gemv_params p) {
   extern __shared__ uint4 x_shared[]; // [M, k / 8]
   const int lane = static_cast<int>(threadIdx.x) % 32;
   const int64_t vecs = p.k / 8;
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * warps_per_block + threadIdx.x / 32;
+  const bool active = row < p.n;
+  const uint4* w = reinterpret_cast<const uint4*>(p.w + (active ? row : 0) * p.k);
+  // The row's first batch of weights is asked for before anything else: no kernel writes
+  // weights, so the loads go ahead of wait_for_upstream (they overlap the previous kernel's
+  // tail) and of x's staging (whose round trip they overlap too).
+  uint4 wv[BATCH];
+#pragma unroll
+  for (int u = 0; u < BATCH; ++u) {
+    const int64_t v = lane + u * 32;
+    wv[u] = active && v < vecs ? load_streaming(w + v) : make_uint4(0, 0, 0, 0);
+  }
+  wait_for_upstream();
+  release_dependents();
+  // x through L2 (.cg), not the read-only path: the kernel before wrote it while this grid was
+  // already resident, so the non-coherent path's promise (unchanged for the kernel's lifetime)
+  // would not hold.
   const uint4* x_global = reinterpret_cast<const uint4*>(p.x);
   for (int64_t i = threadIdx.x; i < M * vecs; i += warps_per_block * 32) {
-    x_shared[i] = __ldg(x_global + i);
+    x_shared[i] = __ldcg(x_global + i);
   }
   __syncthreads();
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * warps_per_block + threadIdx.x / 32;
-  if (row >= p.n) {
+  if (!active) {
     return;
   }
-  const uint4* w = reinterpret_cast<const uint4*>(p.w + row * p.k);
   float acc[M];
 #pragma unroll
   for (int m = 0; m < M; ++m) {
     acc[m] = 0.0f;
   }
-  for (int64_t base = lane; base < vecs; base += 32 * batch) {
-    uint4 wv[batch];
+  for (int64_t base = lane;;) {
 #pragma unroll
-    for (int u = 0; u < batch; ++u) {
-      const int64_t v = base + u * 32;
-      wv[u] = v < vecs ? load_streaming(w + v) : make_uint4(0, 0, 0, 0);
-    }
-#pragma unroll
-    for (int u = 0; u < batch; ++u) {
+    for (int u = 0; u < BATCH; ++u) {
       const int64_t v = base + u * 32;
       if (v < vecs) {
         float wf[8];
@@ -80,6 +99,15 @@ __global__ void __launch_bounds__(warps_per_block * 32) gemv_kernel(gemv_params 
           }
         }
       }
+    }
+    base += 32 * BATCH;
+    if (base >= vecs) {
+      break;
+    }
+#pragma unroll
+    for (int u = 0; u < BATCH; ++u) {
+      const int64_t v = base + u * 32;
+      wv[u] = v < vecs ? load_streaming(w + v) : make_uint4(0, 0, 0, 0);
     }
   }
 #pragma unroll
@@ -98,7 +126,7 @@ __global__ void __launch_bounds__(warps_per_block * 32) gemv_kernel(gemv_params 
   }
 }
 
-template <int M, typename Out>
+template <int M, typename Out, int BATCH>
 cudaError_t launch_rows(const gemv_params& p, cudaStream_t stream) {
   const auto grid = static_cast<unsigned>((p.n + warps_per_block - 1) / warps_per_block);
   const size_t smem = static_cast<size_t>(p.m * p.k) * sizeof(__nv_bfloat16);
@@ -108,28 +136,34 @@ cudaError_t launch_rows(const gemv_params& p, cudaStream_t stream) {
   int device = 0;
   PM_CUDA_TRY(cudaGetDevice(&device));
   if (device >= static_cast<int>(raised.size()) || !raised[static_cast<size_t>(device)].load()) {
-    PM_CUDA_TRY(cudaFuncSetAttribute(gemv_kernel<M, Out>,
+    PM_CUDA_TRY(cudaFuncSetAttribute(gemv_kernel<M, Out, BATCH>,
                                      cudaFuncAttributeMaxDynamicSharedMemorySize,
                                      static_cast<int>(max_x_bytes)));
     if (device < static_cast<int>(raised.size())) {
       raised[static_cast<size_t>(device)].store(true);
     }
   }
-  gemv_kernel<M, Out><<<grid, warps_per_block * 32, smem, stream>>>(p);
-  return cudaGetLastError();
+  return launch_dependent(gemv_kernel<M, Out, BATCH>, grid, warps_per_block * 32, smem, stream, p);
 }
 
 template <typename Out>
 cudaError_t launch(const gemv_params& p, cudaStream_t stream) {
+  // The short form only where the engine calls gemv (1 and 2 rows): more rows hold more
+  // accumulators and x values than its 80 registers.
+  const bool short_rows = p.k <= 32 * 8 * short_batch;
   switch (p.m) {
-    case 1: return launch_rows<1, Out>(p, stream);
-    case 2: return launch_rows<2, Out>(p, stream);
-    case 3: return launch_rows<3, Out>(p, stream);
-    case 4: return launch_rows<4, Out>(p, stream);
-    case 5: return launch_rows<5, Out>(p, stream);
-    case 6: return launch_rows<6, Out>(p, stream);
-    case 7: return launch_rows<7, Out>(p, stream);
-    default: return launch_rows<8, Out>(p, stream);
+    case 1:
+      return short_rows ? launch_rows<1, Out, short_batch>(p, stream)
+                        : launch_rows<1, Out, long_batch>(p, stream);
+    case 2:
+      return short_rows ? launch_rows<2, Out, short_batch>(p, stream)
+                        : launch_rows<2, Out, long_batch>(p, stream);
+    case 3: return launch_rows<3, Out, long_batch>(p, stream);
+    case 4: return launch_rows<4, Out, long_batch>(p, stream);
+    case 5: return launch_rows<5, Out, long_batch>(p, stream);
+    case 6: return launch_rows<6, Out, long_batch>(p, stream);
+    case 7: return launch_rows<7, Out, long_batch>(p, stream);
+    default: return launch_rows<8, Out, long_batch>(p, stream);
   }
 }
 

@@ -2,6 +2,7 @@
 // accesses (16 bytes when the row width, src_stride and all four pointers allow). The FP8 form
 // gives each (token, kv head) a warp: its lanes stride the head's values, a shuffle reduction
 // finds the largest magnitude, and every lane writes its codes.
+#include "kernels/cuda/dependent_launch.cuh"
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/kv_cache_write.cuh"
 
@@ -13,6 +14,8 @@ constexpr int block_threads = 128;
 
 template <typename T, int VEC>
 __global__ void __launch_bounds__(block_threads) kv_cache_write_kernel(kv_cache_write_params<T> p) {
+  wait_for_upstream();
+  release_dependents();
   const int64_t t = blockIdx.x;
   const int64_t slot = p.slots[t];
   if (slot < 0 || slot >= p.num_blocks * p.block_size) {
@@ -59,6 +62,8 @@ __device__ __forceinline__ void quantise_head(const __nv_bfloat16* x, __nv_fp8_e
 
 __global__ void __launch_bounds__(block_threads)
     kv_cache_write_fp8_kernel(kv_cache_write_fp8_params p) {
+  wait_for_upstream();
+  release_dependents();
   const int64_t pair = static_cast<int64_t>(blockIdx.x) * (block_threads / 32) + threadIdx.x / 32;
   if (pair >= p.tokens * p.kv_heads) {
     return;
@@ -97,8 +102,8 @@ cudaError_t kv_cache_write_fp8(const kv_cache_write_fp8_params& p, cudaStream_t 
   if (blocks > INT32_MAX) {
     return cudaErrorInvalidValue;
   }
-  kv_cache_write_fp8_kernel<<<static_cast<unsigned>(blocks), block_threads, 0, stream>>>(p);
-  return cudaGetLastError();
+  return launch_dependent(kv_cache_write_fp8_kernel, static_cast<unsigned>(blocks), block_threads, 0,
+                          stream, p);
 }
 
 template <typename T>
@@ -119,11 +124,9 @@ cudaError_t kv_cache_write(const kv_cache_write_params<T>& p, cudaStream_t strea
   const void* v = p.v != nullptr ? static_cast<const void*>(p.v) : p.k;
   const void* v_cache = p.v_cache != nullptr ? static_cast<const void*>(p.v_cache) : p.k_cache;
   if (vec_width_for<T>({p.k, v, p.k_cache, v_cache}, {width, p.src_stride}) == max_vec<T>) {
-    kv_cache_write_kernel<T, max_vec<T>><<<grid, block_threads, 0, stream>>>(p);
-  } else {
-    kv_cache_write_kernel<T, 1><<<grid, block_threads, 0, stream>>>(p);
+    return launch_dependent(kv_cache_write_kernel<T, max_vec<T>>, grid, block_threads, 0, stream, p);
   }
-  return cudaGetLastError();
+  return launch_dependent(kv_cache_write_kernel<T, 1>, grid, block_threads, 0, stream, p);
 }
 
 template cudaError_t kv_cache_write<float>(const kv_cache_write_params<float>&, cudaStream_t);

@@ -18,6 +18,8 @@
 // workspace instead of out; merge_splits_kernel, one warp per (token, head), rescales each
 // split's sum and accumulators by exp(split max - global max) and writes acc / sum. An empty
 // range (a short sequence in a long batch) writes max -inf and sum 0, which weigh nothing.
+#include "kernels/cuda/cuda_check.cuh"
+#include "kernels/cuda/dependent_launch.cuh"
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/flash_attention.cuh"
 #include "kernels/cuda/paged_attention.cuh"
@@ -64,6 +66,8 @@ template <typename T, int VEC, int HD>
 __global__ void __launch_bounds__(warps_per_block * 32)
     paged_attention_kernel(paged_attention_params<T> p, int runtime_lanes_per_key,
                            int split_keys) {
+  wait_for_upstream();
+  release_dependents();
   constexpr int chunks_per_lane = acc_per_lane / VEC;
   constexpr int fixed_lanes = lanes_for(HD > 0 ? HD : VEC, VEC);
   const int lanes_per_key = HD > 0 ? fixed_lanes : runtime_lanes_per_key;
@@ -225,6 +229,8 @@ __global__ void __launch_bounds__(warps_per_block * 32)
 template <typename T, typename C>
 __global__ void __launch_bounds__(warps_per_block * 32)
     merge_splits_kernel(paged_attention_params<T, C> p, attention_tokens which) {
+  wait_for_upstream();
+  release_dependents();
   const int warp = static_cast<int>(threadIdx.x) / 32;
   const int lane = static_cast<int>(threadIdx.x) % 32;
   const int64_t t = blockIdx.x;
@@ -284,14 +290,14 @@ cudaError_t launch(const paged_attention_params<T>& p, cudaStream_t stream) {
   const dim3 grid(static_cast<unsigned>(p.tokens),
                   static_cast<unsigned>((p.heads + warps_per_block - 1) / warps_per_block),
                   static_cast<unsigned>(splits));
-  paged_attention_kernel<T, VEC, HD><<<grid, warps_per_block * 32, 0, stream>>>(q, lanes_per_key,
-                                                                           split_keys);
+  PM_CUDA_TRY(launch_dependent(paged_attention_kernel<T, VEC, HD>, grid, warps_per_block * 32, 0,
+                               stream, q, lanes_per_key, split_keys));
   if (splits > 1) {
     const dim3 merge_grid(grid.x, grid.y);
-    merge_splits_kernel<T, T><<<merge_grid, warps_per_block * 32, 0, stream>>>(
-        q, attention_tokens::all);
+    return launch_dependent(merge_splits_kernel<T, T>, merge_grid, warps_per_block * 32, 0, stream,
+                            q, attention_tokens::all);
   }
-  return cudaGetLastError();
+  return cudaSuccess;
 }
 
 // The tensor-core launches: a decode batch takes the decode form; a batch known to hold runs
@@ -310,9 +316,10 @@ cudaError_t flash_launches(const paged_attention_params<__nv_bfloat16, C>& p,
     if (p.num_splits > 1) {
       const dim3 grid(static_cast<unsigned>(p.tokens),
                       static_cast<unsigned>((p.heads + warps_per_block - 1) / warps_per_block));
-      merge_splits_kernel<__nv_bfloat16, C><<<grid, warps_per_block * 32, 0, stream>>>(p, which);
+      return launch_dependent(merge_splits_kernel<__nv_bfloat16, C>, grid, warps_per_block * 32, 0,
+                              stream, p, which);
     }
-    return cudaGetLastError();
+    return cudaSuccess;
   };
   if (decodes && p.max_query_tokens == 1) {
     return decode_form(attention_tokens::all);

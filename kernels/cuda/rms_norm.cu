@@ -3,6 +3,7 @@
 // elements. Two passes over the row: sum of squares (storing x + residual on the way), then the
 // scaled output; the second pass touches exactly the elements the same thread touched in the
 // first, so the aliasing of out and x needs no extra barrier.
+#include "kernels/cuda/dependent_launch.cuh"
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/rms_norm.cuh"
 
@@ -15,6 +16,8 @@ constexpr int64_t warp_row_max_dim = 1024;
 
 template <typename T, int VEC, int ROW_THREADS>
 __global__ void __launch_bounds__(block_threads) rms_norm_kernel(rms_norm_params<T> p) {
+  wait_for_upstream();
+  release_dependents();
   constexpr int rows_per_block = block_threads / ROW_THREADS;
   const int lane = static_cast<int>(threadIdx.x) % ROW_THREADS;
   const int64_t r =
@@ -86,15 +89,14 @@ cudaError_t launch(const rms_norm_params<T>& p, int64_t sub_rows, cudaStream_t s
     if (blocks > INT32_MAX) {
       return cudaErrorInvalidValue;
     }
-    rms_norm_kernel<T, VEC, 32><<<static_cast<unsigned>(blocks), block_threads, 0, stream>>>(p);
-  } else {
-    if (sub_rows > INT32_MAX) {
-      return cudaErrorInvalidValue;
-    }
-    rms_norm_kernel<T, VEC, block_threads>
-        <<<static_cast<unsigned>(sub_rows), block_threads, 0, stream>>>(p);
+    return launch_dependent(rms_norm_kernel<T, VEC, 32>, static_cast<unsigned>(blocks),
+                            block_threads, 0, stream, p);
   }
-  return cudaGetLastError();
+  if (sub_rows > INT32_MAX) {
+    return cudaErrorInvalidValue;
+  }
+  return launch_dependent(rms_norm_kernel<T, VEC, block_threads>, static_cast<unsigned>(sub_rows),
+                          block_threads, 0, stream, p);
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 // head_dim/2 angles once into shared memory (precise sincosf is costly at large angles), then
 // rotates every (head, pair) of the token; consecutive threads take consecutive pairs, so loads
 // and stores of each half are coalesced.
+#include "kernels/cuda/dependent_launch.cuh"
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/rope.cuh"
 
@@ -15,6 +16,8 @@ template <typename T>
 __global__ void __launch_bounds__(block_threads) rope_kernel(rope_params<T> p) {
   __shared__ float cos_s[max_rope_head_dim / 2];
   __shared__ float sin_s[max_rope_head_dim / 2];
+  wait_for_upstream();
+  release_dependents();
   const int64_t t = blockIdx.x;
   const int half = static_cast<int>(p.head_dim / 2);
   const float pos = static_cast<float>(p.positions[t]);
@@ -62,8 +65,8 @@ cudaError_t rope(const rope_params<T>& p, cudaStream_t stream) {
       (p.tokens > 1 && p.token_stride < p.heads * head_stride)) {
     return cudaErrorInvalidValue;
   }
-  rope_kernel<T><<<static_cast<unsigned>(p.tokens), block_threads, 0, stream>>>(p);
-  return cudaGetLastError();
+  return launch_dependent(rope_kernel<T>, static_cast<unsigned>(p.tokens), block_threads, 0, stream,
+                          p);
 }
 
 template cudaError_t rope<float>(const rope_params<float>&, cudaStream_t);

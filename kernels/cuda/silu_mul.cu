@@ -1,5 +1,6 @@
 // Launch shape: one 256-thread block per token, each thread handling VEC consecutive columns at a
 // time (16-byte accesses when inter and both pointers allow).
+#include "kernels/cuda/dependent_launch.cuh"
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/silu_mul.cuh"
 
@@ -11,6 +12,8 @@ constexpr int block_threads = 256;
 
 template <typename T, int VEC>
 __global__ void __launch_bounds__(block_threads) silu_mul_kernel(silu_mul_params<T> p) {
+  wait_for_upstream();
+  release_dependents();
   const int64_t t = blockIdx.x;
   const T* gate = p.gate_up + t * 2 * p.inter;
   const T* up = gate + p.inter;
@@ -42,11 +45,9 @@ cudaError_t silu_mul(const silu_mul_params<T>& p, cudaStream_t stream) {
   }
   const unsigned grid = static_cast<unsigned>(p.tokens);
   if (vec_width_for<T>({p.gate_up, p.out}, {p.inter}) == max_vec<T>) {
-    silu_mul_kernel<T, max_vec<T>><<<grid, block_threads, 0, stream>>>(p);
-  } else {
-    silu_mul_kernel<T, 1><<<grid, block_threads, 0, stream>>>(p);
+    return launch_dependent(silu_mul_kernel<T, max_vec<T>>, grid, block_threads, 0, stream, p);
   }
-  return cudaGetLastError();
+  return launch_dependent(silu_mul_kernel<T, 1>, grid, block_threads, 0, stream, p);
 }
 
 template cudaError_t silu_mul<float>(const silu_mul_params<float>&, cudaStream_t);

@@ -241,12 +241,15 @@ private:
         skip[b] = static_cast<size_t>(cache_->match_prefix(item.seq, item.tokens));
       }
     }
+    // The whole step's need, before any append: items that each fit alone can still run the
+    // pool dry together, and an append past the pool's end is an assertion, not an error.
+    std::vector<std::pair<sequence_id, int64_t>> appends(batch.size());
     for (size_t b = 0; b < batch.size(); ++b) {
-      int64_t n = static_cast<int64_t>(batch[b].tokens.size() - skip[b]);
-      if (!cache_->can_append(batch[b].seq, n)) {
-        throw input_error("KV cache is full: " + std::to_string(cache_->num_free_blocks()) +
-                          " free blocks");
-      }
+      appends[b] = {batch[b].seq, static_cast<int64_t>(batch[b].tokens.size() - skip[b])};
+    }
+    if (!cache_->can_append_all(appends)) {
+      throw input_error("KV cache is full: " + std::to_string(cache_->num_free_blocks()) +
+                        " free blocks");
     }
     for (size_t b = 0; b < batch.size(); ++b) {
       const runner_item& item = batch[b];

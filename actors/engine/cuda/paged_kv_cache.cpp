@@ -107,21 +107,41 @@ int32_t paged_kv_cache::blocks_freed_by_release(sequence_id id) const {
                                             [&](int32_t b) { return pool_.ref_count(b) == 1; }));
 }
 
-bool paged_kv_cache::must_copy(int32_t block) const {
-  return pool_.ref_count(block) > 1 || block_hash_.contains(block);
+bool paged_kv_cache::must_copy(int32_t block, int32_t copied_away) const {
+  return pool_.ref_count(block) - copied_away > 1 || block_hash_.contains(block);
 }
 
-int64_t paged_kv_cache::blocks_needed(const sequence& s, int64_t count) const {
+int64_t paged_kv_cache::blocks_needed(const sequence& s, int64_t count,
+                                      int32_t copied_away) const {
   int64_t bs = params_.block_size;
   int64_t total = (s.length() + count + bs - 1) / bs;
   int64_t fresh = total - static_cast<int64_t>(s.blocks.size());
   bool copy_first = s.length() % bs != 0 && count > 0 &&
-                    must_copy(s.blocks[static_cast<size_t>(s.length() / bs)]);
+                    must_copy(s.blocks[static_cast<size_t>(s.length() / bs)], copied_away);
   return fresh + (copy_first ? 1 : 0);
 }
 
 bool paged_kv_cache::can_append(sequence_id id, int64_t count) const {
   return blocks_needed(find_sequence(id), count) <= pool_.num_available();
+}
+
+bool paged_kv_cache::can_append_all(
+    std::span<const std::pair<sequence_id, int64_t>> appends) const {
+  const int64_t bs = params_.block_size;
+  std::unordered_map<int32_t, int32_t> copied_away; // partial block -> holders that copied it
+  int64_t needed = 0;
+  for (const auto& [id, count] : appends) {
+    const sequence& s = find_sequence(id);
+    const bool writes_partial = s.length() % bs != 0 && count > 0;
+    const int32_t partial = writes_partial ? s.blocks[static_cast<size_t>(s.length() / bs)] : -1;
+    const int32_t gone = writes_partial ? copied_away[partial] : 0;
+    const int64_t mine = blocks_needed(s, count, gone);
+    if (writes_partial && must_copy(partial, gone)) {
+      ++copied_away[partial];
+    }
+    needed += mine;
+  }
+  return needed <= pool_.num_available();
 }
 
 uint64_t paged_kv_cache::block_hash(uint64_t parent, std::span<const int32_t> tokens) const {

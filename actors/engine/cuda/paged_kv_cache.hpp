@@ -26,6 +26,7 @@
 #include <map>
 #include <span>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace proofmesh::engine {
@@ -61,6 +62,10 @@ public:
 
   /// Whether `count` more tokens of `seq` fit in the available blocks.
   bool can_append(sequence_id seq, int64_t count) const;
+  /// Whether all of one step's appends fit together, made in this order: each (seq, count)
+  /// fitting alone is not enough when they share the pool. Of the holders of one shared partial
+  /// block, each copies it but the last, which then holds it alone and writes in place.
+  bool can_append_all(std::span<const std::pair<sequence_id, int64_t>> appends) const;
   /// Extends `seq` by `tokens` and appends their cache slots (block * block_size + offset) to
   /// `slots`. Copies a shared partial block first, on `stream`. Check can_append first.
   void append(sequence_id seq, std::span<const int32_t> tokens, cudaStream_t stream,
@@ -100,9 +105,12 @@ private:
     std::vector<int32_t> tokens; // [block_size], to tell a hash collision from a hit
   };
   const sequence& find_sequence(sequence_id id) const;
-  int64_t blocks_needed(const sequence& s, int64_t count) const;
-  /// Whether writing into `block` must copy it first: it is shared, or indexed as a prefix.
-  bool must_copy(int32_t block) const;
+  /// Blocks `count` more tokens of s take; `copied_away` holders of its partial last block
+  /// have already copied it in the same step (and so no longer hold it).
+  int64_t blocks_needed(const sequence& s, int64_t count, int32_t copied_away = 0) const;
+  /// Whether writing into `block` must copy it first: it is shared (by more holders than the
+  /// `copied_away` that let go of it), or indexed as a prefix.
+  bool must_copy(int32_t block, int32_t copied_away = 0) const;
   int32_t allocate_block();
   void index_full_blocks(sequence& s);
   uint64_t block_hash(uint64_t parent, std::span<const int32_t> tokens) const;

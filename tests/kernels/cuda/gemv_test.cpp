@@ -3,7 +3,8 @@
 // but not of the 256 elements a warp reads per pass. Tolerance as gemm_test: float32 accumulation
 // of exact bf16 products, 1e-5 of s = Σ|x·w| + |bias|, plus one output rounding for bf16.
 // The launcher must refuse what it cannot serve (k % 8, misaligned x, m outside [1, 8], an x
-// too big to stage in shared memory). k = 8200 runs more than one 16-vector batch per lane.
+// too big to stage in shared memory). k = 4104 runs more than one 16-vector batch per lane;
+// k = 96 and 264 at 1 and 2 rows take the 8-vector form of rows up to k = 2,048.
 #include "gpu_test_support.hpp"
 #include "kernels/cuda/gemv.cuh"
 

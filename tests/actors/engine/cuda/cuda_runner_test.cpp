@@ -4,6 +4,7 @@
 // (~1e-6 relative), so logits must agree to 1e-4 and greedy ids exactly. In bf16 every weight and
 // activation is rounded to 8 mantissa bits; logits move by a few percent of their range, so we
 // check 5e-2 relative and that the bf16 argmax is one of the float32 top 3.
+#include "actors/common/error.hpp"
 #include "actors/engine/cuda/cuda_runner.hpp"
 #include "actors/engine/model/cpu_runner.hpp"
 #include "actors/engine/sampling/sampler.hpp"
@@ -250,6 +251,29 @@ TEST_P(cuda_runner_test, prefix_cache_evicts_least_recently_used_blocks_when_ful
   }
   EXPECT_EQ(cuda->stats().prefix_hit_tokens, 0);
   EXPECT_EQ(cuda->stats().free_kv_blocks, 4);
+}
+
+TEST_P(cuda_runner_test, a_step_the_pool_cannot_hold_together_fails_as_bad_input) {
+  // Four blocks of 4: each 9-token prompt needs three, so either fits alone and both together
+  // do not. The step is refused before any append (a typed error, the process keeps running),
+  // and the pool is whole again once the caller lets the sequences go.
+  auto cuda = make_cuda_runner(model_.config, model_.weights,
+                               {.dtype = compute_dtype::compute_dtype_f32, .block_size = 4,
+                                .num_kv_blocks = 4});
+  std::vector<int32_t> a = model_.expected["prompt_ids"];
+  std::vector<int32_t> b = {11, 12, 13, 14, 15, 16, 17, 18, 19};
+  ASSERT_EQ(a.size(), 9u);
+  const sequence_id sa = cuda->create_sequence(), sb = cuda->create_sequence();
+  std::vector<runner_item> both{{.seq = sa, .tokens = a}, {.seq = sb, .tokens = b}};
+  EXPECT_THROW(cuda->forward(both), input_error);
+  cuda->release_sequence(sa);
+  cuda->release_sequence(sb);
+  EXPECT_EQ(cuda->stats().free_kv_blocks, 4);
+  cpu_runner cpu(model_.config, model_.weights);
+  runner_item alone{.seq = cuda->create_sequence(), .tokens = b};
+  runner_item ref{.seq = cpu.create_sequence(), .tokens = b};
+  EXPECT_LT(max_rel_diff(cuda->forward(std::span(&alone, 1)), cpu.forward(std::span(&ref, 1))),
+            1e-4);
 }
 
 TEST_P(cuda_runner_test, device_sampling_greedy_matches_cpu_logits) {

@@ -104,22 +104,29 @@ void linear_rows(const char* model, const std::vector<shape>& shapes, kc::gemm_h
                              .a_type = CUDA_R_16BF, .out_type = out}, nullptr), "gemm");
         }
       }) / calls;
-      double gv = -1;
-      if (kc::gemv_supports({.x = x, .w = ws[0], .bias = nullptr, .y = y, .m = m, .n = s.n,
-                             .k = s.k, .out_type = out})) {
-        gv = time_us([&](int i) {
+      // gemv in each form it serves at this m (-1: not served).
+      auto gemv_us = [&](kc::gemv_form form) {
+        const kc::gemv_params g{.x = x, .w = ws[0], .bias = nullptr, .y = y, .m = m, .n = s.n,
+                                .k = s.k, .out_type = out, .form = form};
+        if (!kc::gemv_supports(g)) {
+          return -1.0;
+        }
+        return time_us([&](int i) {
           for (int c = 0; c < calls; ++c) {
-            check(kc::gemv({.x = x, .w = ws[static_cast<size_t>((i * calls + c) % copies)],
-                            .bias = nullptr, .y = y, .m = m, .n = s.n, .k = s.k,
-                            .out_type = out}, nullptr), "gemv");
+            kc::gemv_params gi = g;
+            gi.w = ws[static_cast<size_t>((i * calls + c) % copies)];
+            check(kc::gemv(gi, nullptr), "gemv");
           }
         }) / calls;
-      }
+      };
+      const double gv = gemv_us(kc::gemv_form::per_row);
+      const double st = gemv_us(kc::gemv_form::streaming);
       const double floor_us = 1e6 * 2.0 * static_cast<double>(w_elems) / 4.3e12;
+      auto share = [&](double us) { return us > 0 ? 100 * floor_us / us : 0.0; };
       std::printf("%-12s %-8s m=%-4lld cublasLt %8.1f us (%5.1f%% of HBM)   gemv %8.1f us (%5.1f%%)"
-                  "   floor %6.1f us\n",
-                  model, s.name, static_cast<long long>(m), lt, 100 * floor_us / lt, gv,
-                  gv > 0 ? 100 * floor_us / gv : 0.0, floor_us);
+                  "   streaming %8.1f us (%5.1f%%)   floor %6.1f us\n",
+                  model, s.name, static_cast<long long>(m), lt, share(lt), gv, share(gv), st,
+                  share(st), floor_us);
     }
     for (auto* w : ws) {
       cudaFree(w);

@@ -9,6 +9,7 @@
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/dependent_launch.cuh"
 #include "kernels/cuda/element.cuh"
+#include "kernels/cuda/shared_memory.cuh"
 
 #include <array>
 #include <atomic>
@@ -126,6 +127,167 @@ __global__ void __launch_bounds__(warps_per_block * 32,
   }
 }
 
+// The streaming form. A warp owns rows [first_row, end_row) and walks them as one sequence of
+// chunks: chunk c is part c % parts of row c / parts, and a lane's share of a chunk is
+// chunk_vecs 16-byte vectors, 32 apart. Two register buffers alternate: the next chunk's loads
+// are issued before the current chunk is used, so a warp always has a chunk in flight, and the
+// grid, resident in one wave, never drains between rows.
+constexpr int chunk_vecs = 8;                   // per lane: a warp's chunk is 4 KB of weights
+constexpr int chunk_span = 32 * chunk_vecs;     // vectors of a row one chunk covers
+constexpr int streaming_blocks_per_sm = 2;
+
+struct chunk_pos {
+  int64_t row;
+  int64_t part;
+};
+
+__device__ __forceinline__ void advance(chunk_pos& c, int64_t parts) {
+  if (++c.part == parts) {
+    c.part = 0;
+    ++c.row;
+  }
+}
+
+__device__ __forceinline__ void fetch_chunk(const gemv_params& p, chunk_pos c, int lane,
+                                            int64_t vecs, uint4 (&wv)[chunk_vecs]) {
+  const uint4* w = reinterpret_cast<const uint4*>(p.w + c.row * p.k);
+#pragma unroll
+  for (int u = 0; u < chunk_vecs; ++u) {
+    const int64_t v = c.part * chunk_span + u * 32 + lane;
+    wv[u] = v < vecs ? load_streaming(w + v) : make_uint4(0, 0, 0, 0);
+  }
+}
+
+// acc += this chunk's products; at a row's last part, the row's sums go out and acc restarts.
+template <int M, typename Out>
+__device__ __forceinline__ void use_chunk(const gemv_params& p, chunk_pos c, int64_t parts,
+                                          int lane, int64_t vecs, const uint4* x_shared,
+                                          const uint4 (&wv)[chunk_vecs], float (&acc)[M]) {
+#pragma unroll
+  for (int u = 0; u < chunk_vecs; ++u) {
+    const int64_t v = c.part * chunk_span + u * 32 + lane;
+    if (v < vecs) {
+      float wf[8];
+      unpack(wv[u], wf);
+#pragma unroll
+      for (int m = 0; m < M; ++m) {
+        float xf[8];
+        unpack(x_shared[m * vecs + v], xf);
+#pragma unroll
+        for (int e = 0; e < 8; ++e) {
+          acc[m] = fmaf(wf[e], xf[e], acc[m]);
+        }
+      }
+    }
+  }
+  if (c.part != parts - 1) {
+    return;
+  }
+#pragma unroll
+  for (int m = 0; m < M; ++m) {
+    for (int o = 16; o > 0; o /= 2) {
+      acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], o);
+    }
+  }
+  if (lane == 0) {
+    Out* y = static_cast<Out*>(p.y);
+    const float b = p.bias == nullptr ? 0.0f : to_float(static_cast<const Out*>(p.bias)[c.row]);
+#pragma unroll
+    for (int m = 0; m < M; ++m) {
+      y[m * p.n + c.row] = from_float<Out>(acc[m] + b);
+    }
+  }
+#pragma unroll
+  for (int m = 0; m < M; ++m) {
+    acc[m] = 0.0f;
+  }
+}
+
+template <int M, typename Out>
+__global__ void __launch_bounds__(warps_per_block * 32, streaming_blocks_per_sm)
+    gemv_streaming_kernel(gemv_params p, int64_t rows_per_warp) {
+  extern __shared__ uint4 x_shared[]; // [M, k / 8]
+  const int lane = static_cast<int>(threadIdx.x) % 32;
+  const int64_t vecs = p.k / 8;
+  const int64_t parts = (vecs + chunk_span - 1) / chunk_span;
+  const int64_t warp = static_cast<int64_t>(blockIdx.x) * warps_per_block + threadIdx.x / 32;
+  const int64_t first_row = warp * rows_per_warp;
+  const int64_t end_row = first_row + rows_per_warp < p.n ? first_row + rows_per_warp : p.n;
+  const int64_t chunks = end_row > first_row ? (end_row - first_row) * parts : 0;
+  uint4 a[chunk_vecs], b[chunk_vecs];
+  chunk_pos at{first_row, 0};
+  if (chunks > 0) {
+    fetch_chunk(p, at, lane, vecs, a); // weights only: ahead of the wait, as the per-row form
+  }
+  wait_for_upstream();
+  release_dependents();
+  const uint4* x_global = reinterpret_cast<const uint4*>(p.x);
+  for (int64_t i = threadIdx.x; i < M * vecs; i += warps_per_block * 32) {
+    x_shared[i] = __ldcg(x_global + i); // L2, not the read-only path: see the per-row form
+  }
+  __syncthreads();
+  float acc[M];
+#pragma unroll
+  for (int m = 0; m < M; ++m) {
+    acc[m] = 0.0f;
+  }
+  chunk_pos next = at;
+  advance(next, parts);
+  // Unrolled by two so the buffers swap roles without copies.
+  for (int64_t c = 0; c < chunks;) {
+    if (c + 1 < chunks) {
+      fetch_chunk(p, next, lane, vecs, b);
+    }
+    use_chunk<M, Out>(p, at, parts, lane, vecs, x_shared, a, acc);
+    at = next;
+    advance(next, parts);
+    if (++c == chunks) {
+      break;
+    }
+    if (c + 1 < chunks) {
+      fetch_chunk(p, next, lane, vecs, a);
+    }
+    use_chunk<M, Out>(p, at, parts, lane, vecs, x_shared, b, acc);
+    at = next;
+    advance(next, parts);
+    ++c;
+  }
+}
+
+// SMs of the current device, asked once per device (0 on a failed query: no streaming).
+int device_sms() {
+  static std::array<std::atomic<int>, 64> sms_on{};
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess || device >= static_cast<int>(sms_on.size())) {
+    cudaGetLastError();
+    return 0;
+  }
+  int sms = sms_on[static_cast<size_t>(device)].load();
+  if (sms == 0) {
+    if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
+      cudaGetLastError();
+      return 0;
+    }
+    sms_on[static_cast<size_t>(device)].store(sms);
+  }
+  return sms;
+}
+
+template <int M, typename Out>
+cudaError_t launch_streaming(const gemv_params& p, int sms, cudaStream_t stream) {
+  // Every warp the same count of rows, in as many resident warps as that allows.
+  const int64_t resident_warps = int64_t{sms} * streaming_blocks_per_sm * warps_per_block;
+  const int64_t rows_per_warp = (p.n + resident_warps - 1) / resident_warps;
+  const int64_t warps = (p.n + rows_per_warp - 1) / rows_per_warp;
+  const auto grid = static_cast<unsigned>((warps + warps_per_block - 1) / warps_per_block);
+  const size_t smem = static_cast<size_t>(p.m * p.k) * sizeof(__nv_bfloat16);
+  static std::atomic<uint64_t> raised{0};
+  PM_CUDA_TRY(opt_in_shared_memory(reinterpret_cast<const void*>(gemv_streaming_kernel<M, Out>),
+                                   static_cast<int>(max_x_bytes), raised));
+  return launch_dependent(gemv_streaming_kernel<M, Out>, grid, warps_per_block * 32, smem, stream,
+                          p, rows_per_warp);
+}
+
 template <int M, typename Out, int BATCH>
 cudaError_t launch_rows(const gemv_params& p, cudaStream_t stream) {
   const auto grid = static_cast<unsigned>((p.n + warps_per_block - 1) / warps_per_block);
@@ -148,6 +310,15 @@ cudaError_t launch_rows(const gemv_params& p, cudaStream_t stream) {
 
 template <typename Out>
 cudaError_t launch(const gemv_params& p, cudaStream_t stream) {
+  // automatic stays per_row until the kernel lab has timed the streaming form on the H200.
+  if (p.form == gemv_form::streaming) {
+    const int sms = device_sms();
+    if (sms == 0) {
+      return cudaErrorInvalidValue;
+    }
+    return p.m == 1 ? launch_streaming<1, Out>(p, sms, stream)
+                    : launch_streaming<2, Out>(p, sms, stream);
+  }
   // The short form only where the engine calls gemv (1 and 2 rows): more rows hold more
   // accumulators and x values than its 80 registers.
   const bool short_rows = p.k <= 32 * 8 * short_batch;
@@ -174,7 +345,8 @@ bool gemv_supports(const gemv_params& p) {
          p.k >= 8 && p.k % 8 == 0 && p.x != nullptr && p.w != nullptr && p.y != nullptr &&
          static_cast<size_t>(p.m * p.k) * sizeof(__nv_bfloat16) <= max_x_bytes &&
          is_aligned(p.x, 16) && is_aligned(p.w, 16) &&
-         (p.out_type == CUDA_R_16BF || p.out_type == CUDA_R_32F);
+         (p.out_type == CUDA_R_16BF || p.out_type == CUDA_R_32F) &&
+         (p.form != gemv_form::streaming || p.m <= max_streaming_gemv_rows);
 }
 
 cudaError_t gemv(const gemv_params& p, cudaStream_t stream) {

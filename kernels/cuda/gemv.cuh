@@ -19,6 +19,15 @@
 namespace proofmesh::kernels::cuda {
 
 inline constexpr int64_t max_gemv_rows = 8;
+/// Rows of x the streaming form serves (the engine's 1 and 2).
+inline constexpr int64_t max_streaming_gemv_rows = 2;
+
+/// How the kernel walks the weights. per_row: one launch-wide wave of warps per 8 output
+/// features, each warp one row, one round trip for a row of k <= 4,096. streaming: a resident
+/// grid (two blocks an SM) whose warps each walk a contiguous run of rows in 4 KB chunks, the
+/// next chunk's loads in flight while the current one is used, so no wave boundary drains the
+/// loads in flight. automatic: the form the kernel lab measured faster for the shape.
+enum class gemv_form : uint8_t { automatic, per_row, streaming };
 
 struct gemv_params {
   const __nv_bfloat16* x;  // [m, k] row-major, 16-byte aligned
@@ -29,6 +38,7 @@ struct gemv_params {
   int64_t n;
   int64_t k;               // multiple of 8
   cudaDataType_t out_type; // CUDA_R_16BF or CUDA_R_32F
+  gemv_form form = gemv_form::automatic; // streaming needs m <= max_streaming_gemv_rows
 };
 
 /// Whether gemv serves these sizes and pointers.

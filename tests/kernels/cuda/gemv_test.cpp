@@ -4,7 +4,8 @@
 // of exact bf16 products, 1e-5 of s = Σ|x·w| + |bias|, plus one output rounding for bf16.
 // The launcher must refuse what it cannot serve (k % 8, misaligned x, m outside [1, 8], an x
 // too big to stage in shared memory). k = 4104 runs more than one 16-vector batch per lane;
-// k = 96 and 264 at 1 and 2 rows take the 8-vector form of rows up to k = 2,048.
+// k = 96 and 264 at 1 and 2 rows take the 8-vector form of rows up to k = 2,048. The streaming
+// form runs the same checks at 1 and 2 rows.
 #include "gpu_test_support.hpp"
 #include "kernels/cuda/gemv.cuh"
 
@@ -21,9 +22,11 @@ using namespace test;
 using bf16 = __nv_bfloat16;
 
 template <typename O>
-void run_case(int64_t m, int64_t n, int64_t k, bool with_bias, uint32_t seed) {
+void run_case(int64_t m, int64_t n, int64_t k, bool with_bias, uint32_t seed,
+              cuda::gemv_form form = cuda::gemv_form::automatic) {
   SCOPED_TRACE(std::string("-> ") + type_name(O{}) + " m " + std::to_string(m) + " n " +
-               std::to_string(n) + " k " + std::to_string(k) + (with_bias ? " bias" : ""));
+               std::to_string(n) + " k " + std::to_string(k) + (with_bias ? " bias" : "") +
+               (form == cuda::gemv_form::streaming ? " streaming" : ""));
   std::mt19937 rng(seed);
   std::vector<bf16> x = random_values<bf16>(static_cast<size_t>(m * k), rng);
   std::vector<bf16> w = random_values<bf16>(static_cast<size_t>(n * k), rng, 0.1f);
@@ -52,7 +55,8 @@ void run_case(int64_t m, int64_t n, int64_t k, bool with_bias, uint32_t seed) {
   dy.poison();
   ASSERT_EQ(cuda::gemv({.x = dx.get(), .w = dw.get(), .bias = with_bias ? dbias.get() : nullptr,
                         .y = dy.get(), .m = m, .n = n, .k = k,
-                        .out_type = std::is_same_v<O, float> ? CUDA_R_32F : CUDA_R_16BF},
+                        .out_type = std::is_same_v<O, float> ? CUDA_R_32F : CUDA_R_16BF,
+                        .form = form},
                        nullptr),
             cudaSuccess);
   expect_all_near(dy.download(), ref, [&](size_t i) { return tol[i]; }, "y");
@@ -67,6 +71,23 @@ TEST(cuda_gemv, matches_float64_for_every_row_count) {
         run_case<bf16>(m, n, k, bias, seed++);
         run_case<float>(m, n, k, bias, seed++);
       }
+    }
+  }
+}
+
+// The streaming form at the engine's 1 and 2 rows: rows of one and of several 4 KB chunks
+// (k = 2056 and 4104 span 2 and 3), fewer rows than the resident warps (most warps idle), and
+// enough that each warp walks several rows, so chunks of one row follow the last of another.
+TEST(cuda_gemv, streaming_form_matches_float64) {
+  PM_SKIP_WITHOUT_GPU();
+  uint32_t seed = 100;
+  for (int64_t m = 1; m <= cuda::max_streaming_gemv_rows; ++m) {
+    for (auto [n, k] : {std::pair<int64_t, int64_t>{9, 4104}, {1001, 264}, {5003, 2056},
+                        {70001, 96}, {9000, 4104}}) {
+      run_case<bf16>(m, n, k, seed % 2 == 0, seed, cuda::gemv_form::streaming);
+      ++seed;
+      run_case<float>(m, n, k, seed % 2 == 0, seed, cuda::gemv_form::streaming);
+      ++seed;
     }
   }
 }
@@ -86,6 +107,10 @@ TEST(cuda_gemv, refuses_what_it_cannot_serve) {
   EXPECT_FALSE(cuda::gemv_supports(params(9, 16, x.get())));
   EXPECT_FALSE(cuda::gemv_supports(params(8, 8192, x.get()))); // x over the 96 KB it stages
   EXPECT_EQ(cuda::gemv(params(9, 16, x.get()), nullptr), cudaErrorInvalidValue);
+  cuda::gemv_params three = params(3, 16, x.get());
+  EXPECT_TRUE(cuda::gemv_supports(three));
+  three.form = cuda::gemv_form::streaming; // serves 1 and 2 rows only
+  EXPECT_FALSE(cuda::gemv_supports(three));
 }
 
 } // namespace

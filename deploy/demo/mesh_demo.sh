@@ -24,9 +24,21 @@ for role in generator verifier meta_verifier; do
   "$build/proofmesh" model init --arch qwen3 --preset tiny --out "$models/$role" "${args[@]}" \
     2>/dev/null
 done
-redis_port=$((20000 + RANDOM % 20000))
-base_port=$((40000 + RANDOM % 20000))
-gateway_port=$((base_port + 3))
+# Ports below Linux's ephemeral range (32768 and up), where the kernel gives other processes'
+# outgoing sockets theirs (a test's clients, run beside this one by ctest -j), and each one free
+# when picked: Redis at R, the role sockets at B..B+2, the gateway at B+3.
+ports_free() {
+  python3 -c 'import socket, sys
+for p in sys.argv[1:]:
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", int(p))); s.close()' "$@" 2>/dev/null
+}
+for _ in $(seq 1 50); do
+  redis_port=$((10000 + RANDOM % 10000))
+  base_port=$((20000 + RANDOM % 12000))
+  gateway_port=$((base_port + 3))
+  ports_free "$redis_port" "$base_port" $((base_port + 1)) $((base_port + 2)) "$gateway_port" && break
+done
 "$build/proofmesh" up --model "$models/generator" --role-model "verifier=$models/verifier" \
   --role-model "meta_verifier=$models/meta_verifier" --log-dir "$logs" \
   --redis-port "$redis_port" --base-port "$base_port" --gateway-port "$gateway_port" \

@@ -75,12 +75,14 @@ bench-pipeline: $(if $(shell nvidia-smi -L 2>/dev/null),$(GPU_DEPS),build)
 # With a GPU: bench/engine (our engine and transformers on the 1B and 8B shapes, one table),
 # then the attention kernels alone against torch's flash attention (#13's kernel rows), then
 # bench/pipeline's streaming against staged (#13's last row). Without: the CPU backend's
-# throughput.
+# throughput. Each part's output stays in BENCH_OUT and every run ends with the report of all
+# that the folder holds, so the parts can run in separate calls (a machine that stops a command
+# after 10 minutes: `make bench PREBUILT=1 BENCH_PARTS=engine-8b`, then the others).
+BENCH_PARTS ?= engine-1b engine-8b attention pipeline
+BENCH_OUT ?= build-portable/bench-out
 bench: $(if $(shell nvidia-smi -L 2>/dev/null),$(GPU_DEPS),build)
 	@if nvidia-smi -L >/dev/null 2>&1; then \
-	  bench/engine/run.sh build-portable/bench/engine_bench && \
-	  python3 bench/engine/attention_table.py build-portable/bench/kernel_lab && \
-	  $(MAKE) --no-print-directory bench-pipeline PREBUILT=1; \
+	  bench/engine/parts.sh $(BENCH_OUT) $(BENCH_PARTS); \
 	else bench/cpu_generate.sh $(BUILD_DIR); fi
 
 # Binaries that run on machines without our Debian packages (the GPU machine): static PCRE2, ICU

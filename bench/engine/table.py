@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints bench/engine's table from ours.jsonl and peer.jsonl in the folder given."""
+"""Prints bench/engine's table from the ours-*.jsonl and peer-*.jsonl files in the folder given."""
 import json
 import pathlib
 import sys
@@ -13,12 +13,13 @@ TARGETS = {  # issue #13's targets, where it sets one
 }
 
 
-def rows(path):
+def rows(folder, prefix):
     out = {}
-    for line in path.read_text().splitlines():
-        if line.startswith("{"):
-            r = json.loads(line)
-            out[(r["model"], r["case"], r["bs"])] = r
+    for path in sorted(folder.glob(f"{prefix}-*.jsonl")):
+        for line in path.read_text().splitlines():
+            if line.startswith("{"):
+                r = json.loads(line)
+                out[(r["model"], r["case"], r["bs"])] = r
     return out
 
 
@@ -28,7 +29,7 @@ def fmt(v, spec=".1f"):
 
 def main():
     d = pathlib.Path(sys.argv[1])
-    ours, peer = rows(d / "ours.jsonl"), rows(d / "peer.jsonl")
+    ours, peer = rows(d, "ours"), rows(d, "peer")
     print(f"\n{'model':13} {'case':13} {'bs':>4} {'proofmesh':>10} {'peer':>10} {'ratio':>6} "
           f"{'roofline':>9} {'of roof':>8} {'target':>8}  unit / notes")
     for key in sorted(ours, key=lambda k: (k[0], k[1] != "decode", k[1], k[2])):
@@ -79,9 +80,10 @@ def main():
         print(f"{model:13} {case:13} {bs:>4} {r['tok_s']:>10.1f} {fmt(ptok):>10} "
               f"{fmt(ratio, '.2f'):>6} {fmt(roof, '.0f'):>9} {fmt(of_roof, '.1f'):>7}% "
               f"{fmt(target, 'd'):>8}  {notes}")
-    for line in (d / "peer.jsonl").read_text().splitlines():
-        if '"transformers-error"' in line:
-            print("peer error:", line)
+    for path in sorted(d.glob("peer-*.jsonl")):
+        for line in path.read_text().splitlines():
+            if '"transformers-error"' in line:
+                print("peer error:", line)
 
 
 if __name__ == "__main__":

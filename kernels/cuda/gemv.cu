@@ -312,19 +312,9 @@ template <int M, typename Out, int BATCH>
 cudaError_t launch_rows(const gemv_params& p, cudaStream_t stream) {
   const auto grid = static_cast<unsigned>((p.n + warps_per_block - 1) / warps_per_block);
   const size_t smem = static_cast<size_t>(p.m * p.k) * sizeof(__nv_bfloat16);
-  // Function attributes are per device: raise the dynamic shared-memory limit once on each
-  // device this instantiation runs on (a failure is returned, never remembered).
-  static std::array<std::atomic<bool>, 64> raised{};
-  int device = 0;
-  PM_CUDA_TRY(cudaGetDevice(&device));
-  if (device >= static_cast<int>(raised.size()) || !raised[static_cast<size_t>(device)].load()) {
-    PM_CUDA_TRY(cudaFuncSetAttribute(gemv_kernel<M, Out, BATCH>,
-                                     cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                     static_cast<int>(max_x_bytes)));
-    if (device < static_cast<int>(raised.size())) {
-      raised[static_cast<size_t>(device)].store(true);
-    }
-  }
+  static std::atomic<uint64_t> raised{0};
+  PM_CUDA_TRY(opt_in_shared_memory(reinterpret_cast<const void*>(gemv_kernel<M, Out, BATCH>),
+                                   static_cast<int>(max_x_bytes), raised));
   return launch_dependent(gemv_kernel<M, Out, BATCH>, grid, warps_per_block * 32, smem, stream, p);
 }
 

@@ -132,14 +132,20 @@ bool paged_kv_cache::can_append_all(
   int64_t needed = 0;
   for (const auto& [id, count] : appends) {
     const sequence& s = find_sequence(id);
+    // Only a partial block that others hold changes with the order (most of a decode step's
+    // items hold theirs alone: no map work for them).
     const bool writes_partial = s.length() % bs != 0 && count > 0;
     const int32_t partial = writes_partial ? s.blocks[static_cast<size_t>(s.length() / bs)] : -1;
-    const int32_t gone = writes_partial ? copied_away[partial] : 0;
-    const int64_t mine = blocks_needed(s, count, gone);
-    if (writes_partial && must_copy(partial, gone)) {
+    const bool shared = writes_partial && pool_.ref_count(partial) > 1;
+    int32_t gone = 0;
+    if (shared) {
+      const auto it = copied_away.find(partial);
+      gone = it == copied_away.end() ? 0 : it->second;
+    }
+    needed += blocks_needed(s, count, gone);
+    if (shared && must_copy(partial, gone)) {
       ++copied_away[partial];
     }
-    needed += mine;
   }
   return needed <= pool_.num_available();
 }

@@ -46,35 +46,6 @@ __device__ __forceinline__ void unpack(uint4 v, float (&f)[8]) {
   }
 }
 
-// x's m rows into shared memory, by ordinary cached loads after the wait: not the read-only
-// path, whose promise (unchanged for the kernel's lifetime) does not hold when the kernel before
-// writes x while this grid is resident. Every block stages the same x, so L1 keeps it for an
-// SM's next block; L2-only loads (.cg) were timed 1-2.6 µs slower on rows of k = 4,096 (H100
-// lab). A gated x is staged as silu(gate) · up, the silu_mul kernel's arithmetic and rounding.
-template <int M>
-__device__ __forceinline__ void stage_x(const gemv_params& p, uint4* x_shared, int64_t vecs) {
-  const uint4* x_global = reinterpret_cast<const uint4*>(p.x);
-  for (int64_t i = threadIdx.x; i < M * vecs; i += warps_per_block * 32) {
-    if (!p.gated) {
-      x_shared[i] = __ldca(x_global + i);
-      continue;
-    }
-    const int64_t m = i / vecs, v = i % vecs;
-    float g[8], u[8];
-    unpack(__ldca(x_global + m * 2 * vecs + v), g);
-    unpack(__ldca(x_global + m * 2 * vecs + vecs + v), u);
-    uint32_t words[4];
-#pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      const float lo = (g[2 * e] / (1.0f + expf(-g[2 * e]))) * u[2 * e];
-      const float hi = (g[2 * e + 1] / (1.0f + expf(-g[2 * e + 1]))) * u[2 * e + 1];
-      words[e] = static_cast<uint32_t>(__bfloat16_as_ushort(from_float<__nv_bfloat16>(lo))) |
-                 static_cast<uint32_t>(__bfloat16_as_ushort(from_float<__nv_bfloat16>(hi))) << 16;
-    }
-    x_shared[i] = make_uint4(words[0], words[1], words[2], words[3]);
-  }
-}
-
 template <int M, typename Out, int BATCH>
 __global__ void __launch_bounds__(warps_per_block * 32,
                                   BATCH == short_batch ? short_blocks_per_sm : long_blocks_per_sm)
@@ -96,7 +67,14 @@ __global__ void __launch_bounds__(warps_per_block * 32,
   }
   wait_for_upstream();
   release_dependents();
-  stage_x<M>(p, x_shared, vecs);
+  // x by ordinary cached loads (.ca), after the wait: not the read-only path, whose promise
+  // (unchanged for the kernel's lifetime) does not hold when the kernel before writes x while
+  // this grid is resident. Every block stages the same x, so L1 keeps it for an SM's next
+  // block; L2-only loads (.cg) were timed 1-2.6 µs slower on rows of k = 4,096 (H100 lab).
+  const uint4* x_global = reinterpret_cast<const uint4*>(p.x);
+  for (int64_t i = threadIdx.x; i < M * vecs; i += warps_per_block * 32) {
+    x_shared[i] = __ldca(x_global + i);
+  }
   __syncthreads();
   if (!active) {
     return;
@@ -244,7 +222,10 @@ __global__ void __launch_bounds__(warps_per_block * 32, streaming_blocks_per_sm)
   }
   wait_for_upstream();
   release_dependents();
-  stage_x<M>(p, x_shared, vecs);
+  const uint4* x_global = reinterpret_cast<const uint4*>(p.x);
+  for (int64_t i = threadIdx.x; i < M * vecs; i += warps_per_block * 32) {
+    x_shared[i] = __ldca(x_global + i); // cached, after the wait: see the per-row form
+  }
   __syncthreads();
   float acc[M];
 #pragma unroll

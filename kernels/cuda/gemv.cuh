@@ -39,10 +39,6 @@ struct gemv_params {
   int64_t k;               // multiple of 8
   cudaDataType_t out_type; // CUDA_R_16BF or CUDA_R_32F
   gemv_form form = gemv_form::automatic; // streaming needs m <= max_streaming_gemv_rows
-  // x holds [m, 2k] rows of gate | up (the MLP's gate_up product), and the product reads
-  // silu(gate) · up in its place, rounded to bf16 as the silu_mul kernel stores it: the down
-  // projection without the activation's own kernel.
-  bool gated = false;
 };
 
 /// Whether gemv serves these sizes and pointers.

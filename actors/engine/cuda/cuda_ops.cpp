@@ -23,9 +23,6 @@ namespace kc = kernels::cuda;
 
 namespace {
 
-// The lab: gemv beats cuBLASLt at 1 and 2 rows on every decode shape, and loses from 4.
-constexpr int64_t gemv_rows = 2;
-
 template <typename T>
 constexpr cudaDataType_t cuda_type() {
   return std::is_same_v<T, float> ? CUDA_R_32F : CUDA_R_16BF;
@@ -391,25 +388,6 @@ void cuda_ops<T>::silu_mul(tensor gate_up, tensor out) {
                                 stream_));
 }
 
-// One and two rows take gemv over gate_up itself (it stages silu(gate) · up as the silu_mul
-// kernel would store it, so the result is the same bits): one kernel a layer fewer, and act is
-// neither written nor read. Timed as the linear it mostly is.
-template <typename T>
-void cuda_ops<T>::gated_linear(tensor gate_up, tensor act, const weight& w, tensor y) {
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    const kc::gemv_params g{.x = rows_of<T>(gate_up), .w = values_of<T>(w), .bias = nullptr,
-                            .y = y.data, .m = gate_up.rows, .n = w.rows, .k = w.cols,
-                            .out_type = cuda_type<T>(), .gated = true};
-    if (gate_up.rows <= gemv_rows && gate_up.stride == 2 * w.cols && y.stride == y.cols &&
-        y.cols == w.rows && kc::gemv_supports(g)) {
-      const auto timed = timer_.time("linear");
-      PM_CUDA_CHECK(kc::gemv(g, stream_));
-      return;
-    }
-  }
-  ops::gated_linear(gate_up, act, w, y);
-}
-
 template <typename T>
 void cuda_ops<T>::logits(tensor x, const weight& head) {
   const auto timed = timer_.time("logits");
@@ -427,6 +405,8 @@ template <typename T>
 void cuda_ops<T>::matmul(const T* x, const weight& w, const void* bias, void* y, int64_t m,
                          cudaDataType_t out_type) {
   if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    // The lab: gemv beats cuBLASLt at 1 and 2 rows on every decode shape, and loses from 4.
+    constexpr int64_t gemv_rows = 2;
     const kc::gemv_params g{.x = x, .w = values_of<T>(w), .bias = bias, .y = y, .m = m,
                             .n = w.rows, .k = w.cols, .out_type = out_type};
     if (m <= gemv_rows && kc::gemv_supports(g)) {

@@ -78,7 +78,6 @@ public:
                     const index_shape& shape) override;
   void moe(tensor x, const moe_weights& w, const moe_shape& shape, tensor out) override;
   void silu_mul(tensor gate_up, tensor out) override;
-  void gated_linear(tensor gate_up, tensor act, const weight& w, tensor y) override;
   void logits(tensor x, const weight& head) override;
 
 private:

@@ -373,7 +373,8 @@ private:
     const tensor gate_up = lw.moe ? a_.shared_gate_up : a_.gate_up;
     const tensor act = lw.moe ? a_.shared_act : a_.act;
     o.linear(a_.x, lw.mlp.gate_up, {}, gate_up);
-    o.gated_linear(gate_up, act, lw.mlp.down, a_.mlp);
+    o.silu_mul(gate_up, act);
+    o.linear(act, lw.mlp.down, {}, a_.mlp);
     if (lw.moe) {
       const moe_config& e = c.moe;
       o.moe(a_.x, lw.mlp.routed,

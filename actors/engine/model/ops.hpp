@@ -191,13 +191,6 @@ public:
   virtual void moe(tensor x, const moe_weights& w, const moe_shape& shape, tensor out) = 0;
   /// out = silu(gate) · up, where each row of gate_up holds gate then up (cols = 2 * out.cols).
   virtual void silu_mul(tensor gate_up, tensor out) = 0;
-  /// The MLP's down projection: y = (silu(gate) · up) · wᵀ, with act = silu(gate) · up its
-  /// [rows, w.cols] scratch. This form is silu_mul, then linear; a backend may fuse the two
-  /// (the CUDA one does for one and two rows), and then need not fill act.
-  virtual void gated_linear(tensor gate_up, tensor act, const weight& w, tensor y) {
-    silu_mul(gate_up, act);
-    linear(act, w, {}, y);
-  }
   /// float32 logits of the step's wanted rows of x, against `head` ([vocab, cols]).
   virtual void logits(tensor x, const weight& head) = 0;
 };

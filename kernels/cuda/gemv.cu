@@ -13,6 +13,7 @@
 
 #include <array>
 #include <atomic>
+#include <type_traits>
 
 namespace proofmesh::kernels::cuda {
 
@@ -46,16 +47,19 @@ __device__ __forceinline__ void unpack(uint4 v, float (&f)[8]) {
   }
 }
 
-template <int M, typename Out, int BATCH>
+template <int M, typename Out, int BATCH, bool GATED>
 __global__ void __launch_bounds__(warps_per_block * 32,
                                   BATCH == short_batch ? short_blocks_per_sm : long_blocks_per_sm)
     gemv_kernel(gemv_params p) {
   extern __shared__ uint4 x_shared[]; // [M, k / 8]
   const int lane = static_cast<int>(threadIdx.x) % 32;
   const int64_t vecs = p.k / 8;
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * warps_per_block + threadIdx.x / 32;
-  const bool active = row < p.n;
-  const uint4* w = reinterpret_cast<const uint4*>(p.w + (active ? row : 0) * p.k);
+  // GATED: warp `feature` reads rows feature (gate) and n / 2 + feature (up) and writes
+  // silu(gate) · up; otherwise it reads and writes row `feature`.
+  const int64_t outputs = GATED ? p.n / 2 : p.n;
+  const int64_t feature = static_cast<int64_t>(blockIdx.x) * warps_per_block + threadIdx.x / 32;
+  const bool active = feature < outputs;
+  const uint4* w = reinterpret_cast<const uint4*>(p.w + (active ? feature : 0) * p.k);
   // The row's first batch of weights is asked for before anything else: no kernel writes
   // weights, so the loads go ahead of wait_for_upstream (they overlap the previous kernel's
   // tail) and of x's staging (whose round trip they overlap too).
@@ -79,51 +83,78 @@ __global__ void __launch_bounds__(warps_per_block * 32,
   if (!active) {
     return;
   }
-  float acc[M];
+  float acc[M], gate[M];
 #pragma unroll
-  for (int m = 0; m < M; ++m) {
-    acc[m] = 0.0f;
-  }
-  for (int64_t base = lane;;) {
+  for (int r = 0; r < (GATED ? 2 : 1); ++r) {
+    if (r == 1) { // the up row: its first batch now (a second round trip)
+      w = reinterpret_cast<const uint4*>(p.w + (outputs + feature) * p.k);
 #pragma unroll
-    for (int u = 0; u < BATCH; ++u) {
-      const int64_t v = base + u * 32;
-      if (v < vecs) {
-        float wf[8];
-        unpack(wv[u], wf);
+      for (int u = 0; u < BATCH; ++u) {
+        const int64_t v = lane + u * 32;
+        wv[u] = v < vecs ? load_streaming(w + v) : make_uint4(0, 0, 0, 0);
+      }
+    }
 #pragma unroll
-        for (int m = 0; m < M; ++m) {
-          float xf[8];
-          unpack(x_shared[m * vecs + v], xf);
+    for (int m = 0; m < M; ++m) {
+      acc[m] = 0.0f;
+    }
+    for (int64_t base = lane;;) {
 #pragma unroll
-          for (int e = 0; e < 8; ++e) {
-            acc[m] = fmaf(wf[e], xf[e], acc[m]);
+      for (int u = 0; u < BATCH; ++u) {
+        const int64_t v = base + u * 32;
+        if (v < vecs) {
+          float wf[8];
+          unpack(wv[u], wf);
+#pragma unroll
+          for (int m = 0; m < M; ++m) {
+            float xf[8];
+            unpack(x_shared[m * vecs + v], xf);
+#pragma unroll
+            for (int e = 0; e < 8; ++e) {
+              acc[m] = fmaf(wf[e], xf[e], acc[m]);
+            }
           }
         }
       }
-    }
-    base += 32 * BATCH;
-    if (base >= vecs) {
-      break;
-    }
+      base += 32 * BATCH;
+      if (base >= vecs) {
+        break;
+      }
 #pragma unroll
-    for (int u = 0; u < BATCH; ++u) {
-      const int64_t v = base + u * 32;
-      wv[u] = v < vecs ? load_streaming(w + v) : make_uint4(0, 0, 0, 0);
+      for (int u = 0; u < BATCH; ++u) {
+        const int64_t v = base + u * 32;
+        wv[u] = v < vecs ? load_streaming(w + v) : make_uint4(0, 0, 0, 0);
+      }
     }
-  }
-#pragma unroll
-  for (int m = 0; m < M; ++m) {
-    for (int o = 16; o > 0; o /= 2) {
-      acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], o);
-    }
-  }
-  if (lane == 0) {
-    Out* y = static_cast<Out*>(p.y);
-    const float b = p.bias == nullptr ? 0.0f : to_float(static_cast<const Out*>(p.bias)[row]);
 #pragma unroll
     for (int m = 0; m < M; ++m) {
-      y[m * p.n + row] = from_float<Out>(acc[m] + b);
+      for (int o = 16; o > 0; o /= 2) {
+        acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], o);
+      }
+      if (r == 0) {
+        gate[m] = acc[m]; // GATED: the gate row's sum; acc goes on to the up row's
+      }
+    }
+  }
+  if (lane != 0) {
+    return;
+  }
+  Out* y = static_cast<Out*>(p.y);
+  if constexpr (GATED) {
+    // As the unfused pair computes it: gate and up rounded to bf16 (the gate_up product's
+    // stores), then the silu_mul kernel's arithmetic and rounding.
+#pragma unroll
+    for (int m = 0; m < M; ++m) {
+      const float g = to_float(from_float<__nv_bfloat16>(gate[m]));
+      const float u = to_float(from_float<__nv_bfloat16>(acc[m]));
+      y[m * outputs + feature] = from_float<Out>((g / (1.0f + expf(-g))) * u);
+    }
+  } else {
+    const float b =
+        p.bias == nullptr ? 0.0f : to_float(static_cast<const Out*>(p.bias)[feature]);
+#pragma unroll
+    for (int m = 0; m < M; ++m) {
+      y[m * outputs + feature] = from_float<Out>(acc[m] + b);
     }
   }
 }
@@ -289,14 +320,17 @@ cudaError_t launch_streaming(const gemv_params& p, int sms, cudaStream_t stream)
                           p, rows_per_warp);
 }
 
-template <int M, typename Out, int BATCH>
+template <int M, typename Out, int BATCH, bool GATED = false>
 cudaError_t launch_rows(const gemv_params& p, cudaStream_t stream) {
-  const auto grid = static_cast<unsigned>((p.n + warps_per_block - 1) / warps_per_block);
+  const int64_t outputs = GATED ? p.n / 2 : p.n;
+  const auto grid = static_cast<unsigned>((outputs + warps_per_block - 1) / warps_per_block);
   const size_t smem = static_cast<size_t>(p.m * p.k) * sizeof(__nv_bfloat16);
   static std::atomic<uint64_t> raised{0};
-  PM_CUDA_TRY(opt_in_shared_memory(reinterpret_cast<const void*>(gemv_kernel<M, Out, BATCH>),
-                                   static_cast<int>(max_x_bytes), raised));
-  return launch_dependent(gemv_kernel<M, Out, BATCH>, grid, warps_per_block * 32, smem, stream, p);
+  PM_CUDA_TRY(opt_in_shared_memory(
+      reinterpret_cast<const void*>(gemv_kernel<M, Out, BATCH, GATED>),
+      static_cast<int>(max_x_bytes), raised));
+  return launch_dependent(gemv_kernel<M, Out, BATCH, GATED>, grid, warps_per_block * 32, smem,
+                          stream, p);
 }
 
 template <typename Out>
@@ -313,6 +347,16 @@ cudaError_t launch(const gemv_params& p, cudaStream_t stream) {
   // The short form only where the engine calls gemv (1 and 2 rows): more rows hold more
   // accumulators and x values than its 80 registers.
   const bool short_rows = p.k <= 32 * 8 * short_batch;
+  if constexpr (std::is_same_v<Out, __nv_bfloat16>) {
+    if (p.gated) { // 1 or 2 rows (gemv_supports)
+      if (p.m == 1) {
+        return short_rows ? launch_rows<1, Out, short_batch, true>(p, stream)
+                          : launch_rows<1, Out, long_batch, true>(p, stream);
+      }
+      return short_rows ? launch_rows<2, Out, short_batch, true>(p, stream)
+                        : launch_rows<2, Out, long_batch, true>(p, stream);
+    }
+  }
   switch (p.m) {
     case 1:
       return short_rows ? launch_rows<1, Out, short_batch>(p, stream)
@@ -337,7 +381,9 @@ bool gemv_supports(const gemv_params& p) {
          static_cast<size_t>(p.m * p.k) * sizeof(__nv_bfloat16) <= max_x_bytes &&
          is_aligned(p.x, 16) && is_aligned(p.w, 16) &&
          (p.out_type == CUDA_R_16BF || p.out_type == CUDA_R_32F) &&
-         (p.form != gemv_form::streaming || p.m <= max_streaming_gemv_rows);
+         (p.form != gemv_form::streaming || p.m <= max_streaming_gemv_rows) &&
+         (!p.gated || (p.n % 2 == 0 && p.m <= max_gated_gemv_rows && p.bias == nullptr &&
+                       p.out_type == CUDA_R_16BF && p.form != gemv_form::streaming));
 }
 
 cudaError_t gemv(const gemv_params& p, cudaStream_t stream) {

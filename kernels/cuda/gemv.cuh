@@ -19,8 +19,9 @@
 namespace proofmesh::kernels::cuda {
 
 inline constexpr int64_t max_gemv_rows = 8;
-/// Rows of x the streaming form serves (the engine's 1 and 2).
+/// Rows of x the streaming and gated forms serve (the engine's 1 and 2).
 inline constexpr int64_t max_streaming_gemv_rows = 2;
+inline constexpr int64_t max_gated_gemv_rows = 2;
 
 /// How the kernel walks the weights. per_row: one launch-wide wave of warps per 8 output
 /// features, each warp one row, one round trip for a row of k <= 4,096. streaming: a resident
@@ -39,6 +40,11 @@ struct gemv_params {
   int64_t k;               // multiple of 8
   cudaDataType_t out_type; // CUDA_R_16BF or CUDA_R_32F
   gemv_form form = gemv_form::automatic; // streaming needs m <= max_streaming_gemv_rows
+  // The MLP's gate_up product with its activation: w stacks [gate; up] (n rows, n even), and
+  // y is [m, n / 2] of silu(x · gateᵀ) · (x · upᵀ), with gate and up rounded to bf16 first as
+  // the gate_up product stores them and the silu_mul kernel's arithmetic after: the same bits as
+  // the two kernels. bf16 out, no bias, per-row form, m <= max_gated_gemv_rows.
+  bool gated = false;
 };
 
 /// Whether gemv serves these sizes and pointers.

@@ -78,6 +78,7 @@ public:
                     const index_shape& shape) override;
   void moe(tensor x, const moe_weights& w, const moe_shape& shape, tensor out) override;
   void silu_mul(tensor gate_up, tensor out) override;
+  void mlp_activation(tensor x, const weight& w, tensor gate_up, tensor act) override;
   void logits(tensor x, const weight& head) override;
 
 private:

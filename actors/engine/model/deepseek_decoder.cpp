@@ -372,8 +372,7 @@ private:
     // The dense MLP, or the shared experts: down(silu(gate(x)) * up(x)).
     const tensor gate_up = lw.moe ? a_.shared_gate_up : a_.gate_up;
     const tensor act = lw.moe ? a_.shared_act : a_.act;
-    o.linear(a_.x, lw.mlp.gate_up, {}, gate_up);
-    o.silu_mul(gate_up, act);
+    o.mlp_activation(a_.x, lw.mlp.gate_up, gate_up, act);
     o.linear(act, lw.mlp.down, {}, a_.mlp);
     if (lw.moe) {
       const moe_config& e = c.moe;

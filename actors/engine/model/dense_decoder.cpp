@@ -151,8 +151,7 @@ public:
 
       // MLP block: h += o; x = norm(h); mlp = down(silu(gate(x)) * up(x)).
       o.rms_norm(a_.h, &a_.o, lw.post_norm, a_.x, eps);
-      o.linear(a_.x, lw.w_gate_up, {}, a_.gate_up);
-      o.silu_mul(a_.gate_up, a_.act);
+      o.mlp_activation(a_.x, lw.w_gate_up, a_.gate_up, a_.act);
       o.linear(a_.act, lw.w_down, {}, a_.mlp);
     }
     // h += mlp; x = final_norm(h); float32 logits of the wanted rows.

@@ -191,6 +191,13 @@ public:
   virtual void moe(tensor x, const moe_weights& w, const moe_shape& shape, tensor out) = 0;
   /// out = silu(gate) · up, where each row of gate_up holds gate then up (cols = 2 * out.cols).
   virtual void silu_mul(tensor gate_up, tensor out) = 0;
+  /// The MLP's activation: act = silu(x · gateᵀ) · (x · upᵀ), w stacking [gate; up], with
+  /// gate_up ([rows, w.rows]) its scratch. This form is linear, then silu_mul; a backend may
+  /// fuse the two (the CUDA one does for one and two rows), and then need not fill gate_up.
+  virtual void mlp_activation(tensor x, const weight& w, tensor gate_up, tensor act) {
+    linear(x, w, {}, gate_up);
+    silu_mul(gate_up, act);
+  }
   /// float32 logits of the step's wanted rows of x, against `head` ([vocab, cols]).
   virtual void logits(tensor x, const weight& head) = 0;
 };

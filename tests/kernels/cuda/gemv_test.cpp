@@ -5,7 +5,8 @@
 // The launcher must refuse what it cannot serve (k % 8, misaligned x, m outside [1, 8], an x
 // too big to stage in shared memory). k = 4104 runs more than one 16-vector batch per lane;
 // k = 96 and 264 at 1 and 2 rows take the 8-vector form of rows up to k = 2,048. The streaming
-// form runs the same checks at 1 and 2 rows.
+// form runs the same checks at 1 and 2 rows; the gated form (gate_up with its activation) has
+// its own reference.
 #include "gpu_test_support.hpp"
 #include "kernels/cuda/gemv.cuh"
 
@@ -75,6 +76,62 @@ TEST(cuda_gemv, matches_float64_for_every_row_count) {
   }
 }
 
+// The gated form: w stacks [gate; up] (n rows), y is [m, n / 2] of silu(gate) · up. The reference
+// takes gate and up in float64; the kernel rounds both to bf16 before the activation (as the
+// gate_up product stores them), then rounds the activation: each rounding is allowed as one
+// bf16 step (2^-8) of what it rounds, carried through silu's slope, plus the float32 sums' own
+// tolerance.
+void run_gated_case(int64_t m, int64_t n, int64_t k, uint32_t seed) {
+  SCOPED_TRACE("-> gated m " + std::to_string(m) + " n " + std::to_string(n) + " k " +
+               std::to_string(k));
+  std::mt19937 rng(seed);
+  std::vector<bf16> x = random_values<bf16>(static_cast<size_t>(m * k), rng);
+  std::vector<bf16> w = random_values<bf16>(static_cast<size_t>(n * k), rng, 0.1f);
+  const int64_t half = n / 2;
+  std::vector<double> ref(static_cast<size_t>(m * half)), tol(ref.size());
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < half; ++j) {
+      double sums[2] = {0, 0}, mags[2] = {0, 0};
+      for (int r = 0; r < 2; ++r) {
+        for (int64_t l = 0; l < k; ++l) {
+          const double prod = static_cast<double>(to_float(x[static_cast<size_t>(i * k + l)])) *
+                              to_float(w[static_cast<size_t>((r * half + j) * k + l)]);
+          sums[r] += prod;
+          mags[r] += std::abs(prod);
+        }
+      }
+      const double g = sums[0], u = sums[1];
+      const double sig = 1.0 / (1.0 + std::exp(-g));
+      const double act = g * sig * u;
+      const double slope = std::abs(sig * (1.0 + g * (1.0 - sig)) * u); // d act / d gate
+      const double dg = std::abs(g) / 256 + 1e-5 * mags[0];
+      const double du = std::abs(u) / 256 + 1e-5 * mags[1];
+      ref[static_cast<size_t>(i * half + j)] = act;
+      tol[static_cast<size_t>(i * half + j)] =
+          slope * dg + std::abs(g * sig) * du + 2.0 * std::abs(act) / 256 + 1e-6;
+    }
+  }
+  device_buffer<bf16> dx(x), dw(w), dy(static_cast<size_t>(m * half));
+  dy.poison();
+  ASSERT_EQ(cuda::gemv({.x = dx.get(), .w = dw.get(), .bias = nullptr, .y = dy.get(), .m = m,
+                        .n = n, .k = k, .out_type = CUDA_R_16BF, .gated = true},
+                       nullptr),
+            cudaSuccess);
+  expect_all_near(dy.download(), ref, [&](size_t i) { return tol[i]; }, "act");
+}
+
+TEST(cuda_gemv, gated_form_writes_silu_of_gate_times_up) {
+  PM_SKIP_WITHOUT_GPU();
+  uint32_t seed = 300;
+  for (int64_t m = 1; m <= cuda::max_gated_gemv_rows; ++m) {
+    // The 8-vector form (k <= 2,048), the 16-vector one, and rows of several batches.
+    for (auto [n, k] : {std::pair<int64_t, int64_t>{134, 96}, {2002, 2048}, {66, 4104},
+                        {512, 14336}}) {
+      run_gated_case(m, n, k, seed++);
+    }
+  }
+}
+
 // The streaming form at the engine's 1 and 2 rows: rows of one and of several 4 KB chunks
 // (k = 2056 and 4104 span 2 and 3), fewer rows than the resident warps (most warps idle), and
 // enough that each warp walks several rows, so chunks of one row follow the last of another.
@@ -111,6 +168,13 @@ TEST(cuda_gemv, refuses_what_it_cannot_serve) {
   EXPECT_TRUE(cuda::gemv_supports(three));
   three.form = cuda::gemv_form::streaming; // serves 1 and 2 rows only
   EXPECT_FALSE(cuda::gemv_supports(three));
+  cuda::gemv_params gated = params(1, 16, x.get());
+  gated.gated = true;
+  EXPECT_FALSE(cuda::gemv_supports(gated)); // float out: the activation is bf16
+  gated.out_type = CUDA_R_16BF;
+  EXPECT_TRUE(cuda::gemv_supports(gated));
+  gated.n = 3; // gate and up rows come in pairs
+  EXPECT_FALSE(cuda::gemv_supports(gated));
 }
 
 } // namespace

@@ -1,9 +1,10 @@
-// Launch shape: 256 threads (8 warps) per block, one output feature per warp, grid n / 8. Each
-// lane first issues up to 16 of its row's 16-byte weight loads, so a row of k <= 4096 costs one
-// memory round trip (the kernel lab showed 4-deep batches paying four round trips on short
-// rows); then the block stages x (m rows of k bf16) in shared memory while they fly. A lane holds
-// M float accumulators. Weights are read with the non-coherent, no-L1-allocate path: each is used
-// once.
+// Two forms (gemv_form). Per row: 256 threads (8 warps) per block, one output feature per warp,
+// grid n / 8. Each lane first issues up to 16 of its row's 16-byte weight loads, so a row of
+// k <= 4096 costs one memory round trip (the kernel lab showed 4-deep batches paying four round
+// trips on short rows); then the block stages x (m rows of k bf16) in shared memory while they
+// fly. A lane holds M float accumulators. The gated variant gives a warp a feature's gate row and
+// then its up row, and writes the activation. Streaming: a resident grid whose warps walk runs of
+// rows (below). Weights are read with the non-coherent, no-L1-allocate path: each is used once.
 #include "kernels/cuda/gemv.cuh"
 
 #include "kernels/cuda/cuda_check.cuh"

@@ -28,6 +28,12 @@ __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
   return __float2bfloat16_rn(v);
 }
 
+/// The gated MLP's activation, silu(gate) · up: one expression for every kernel that computes
+/// it (the silu_mul kernel, gemv's gated form), so they agree bit for bit.
+__device__ __forceinline__ float silu_times(float gate, float up) {
+  return (gate / (1.0f + expf(-gate))) * up;
+}
+
 /// N elements of T loaded or stored as one access of N * sizeof(T) bytes.
 template <typename T, int N>
 struct alignas(sizeof(T) * N) aligned_vec {

@@ -652,7 +652,6 @@ __global__ void __launch_bounds__(threads,
   }
 #endif
   wait_for_upstream();
-  release_dependents();
   block_work w{};
   // The prefill form takes its token blocks last first: a causal run's later tokens attend more
   // keys, so the heaviest blocks start in the first wave and the light ones fill the tail

@@ -13,7 +13,6 @@ constexpr int block_threads = 128;
 template <typename T, int VEC>
 __global__ void __launch_bounds__(block_threads) gather_rows_kernel(gather_rows_params<T> p) {
   wait_for_upstream();
-  release_dependents();
   const int64_t row = blockIdx.x;
   const int64_t id = p.ids[row];
   T* out = p.out + row * p.dim;

@@ -9,10 +9,10 @@
 
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/dependent_launch.cuh"
+#include "kernels/cuda/device_sms.cuh"
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/shared_memory.cuh"
 
-#include <array>
 #include <atomic>
 #include <type_traits>
 
@@ -48,6 +48,76 @@ __device__ __forceinline__ void unpack(uint4 v, float (&f)[8]) {
   }
 }
 
+// N weight vectors of row w for one lane: vectors first + 32u; past the row's vecs, zeros.
+template <int N>
+__device__ __forceinline__ void load_vectors(const uint4* w, int64_t first, int64_t vecs,
+                                             uint4 (&wv)[N]) {
+#pragma unroll
+  for (int u = 0; u < N; ++u) {
+    const int64_t v = first + u * 32;
+    wv[u] = v < vecs ? load_streaming(w + v) : make_uint4(0, 0, 0, 0);
+  }
+}
+
+// acc[m] += the N vectors (first + 32u) · x row m's same vectors.
+template <int M, int N>
+__device__ __forceinline__ void accumulate(const uint4 (&wv)[N], int64_t first, int64_t vecs,
+                                           const uint4* x_shared, float (&acc)[M]) {
+#pragma unroll
+  for (int u = 0; u < N; ++u) {
+    const int64_t v = first + u * 32;
+    if (v < vecs) {
+      float wf[8];
+      unpack(wv[u], wf);
+#pragma unroll
+      for (int m = 0; m < M; ++m) {
+        float xf[8];
+        unpack(x_shared[m * vecs + v], xf);
+#pragma unroll
+        for (int e = 0; e < 8; ++e) {
+          acc[m] = fmaf(wf[e], xf[e], acc[m]);
+        }
+      }
+    }
+  }
+}
+
+// Every lane's acc becomes the warp's sum.
+template <int M>
+__device__ __forceinline__ void warp_sum(float (&acc)[M]) {
+#pragma unroll
+  for (int m = 0; m < M; ++m) {
+    for (int o = 16; o > 0; o /= 2) {
+      acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], o);
+    }
+  }
+}
+
+// x's m rows into shared memory, by ordinary cached loads after the wait: not the read-only
+// path, whose promise (unchanged for the kernel's lifetime) does not hold when the kernel before
+// writes x while this grid is resident. Every block stages the same x, so L1 keeps it for an
+// SM's next block; L2-only loads (.cg) were timed 1-2.6 µs slower on rows of k = 4,096 (H100
+// lab). The whole block calls it, then __syncthreads.
+template <int M>
+__device__ __forceinline__ void stage_x(const gemv_params& p, int64_t vecs, uint4* x_shared) {
+  const uint4* x_global = reinterpret_cast<const uint4*>(p.x);
+  for (int64_t i = threadIdx.x; i < M * vecs; i += warps_per_block * 32) {
+    x_shared[i] = __ldca(x_global + i);
+  }
+}
+
+// Lane 0's store of one output feature's m sums (plus its bias).
+template <int M, typename Out>
+__device__ __forceinline__ void store_feature(const gemv_params& p, int64_t feature,
+                                              const float (&acc)[M]) {
+  Out* y = static_cast<Out*>(p.y);
+  const float b = p.bias == nullptr ? 0.0f : to_float(static_cast<const Out*>(p.bias)[feature]);
+#pragma unroll
+  for (int m = 0; m < M; ++m) {
+    y[m * p.n + feature] = from_float<Out>(acc[m] + b);
+  }
+}
+
 template <int M, typename Out, int BATCH, bool GATED>
 __global__ void __launch_bounds__(warps_per_block * 32,
                                   BATCH == short_batch ? short_blocks_per_sm : long_blocks_per_sm)
@@ -65,21 +135,9 @@ __global__ void __launch_bounds__(warps_per_block * 32,
   // weights, so the loads go ahead of wait_for_upstream (they overlap the previous kernel's
   // tail) and of x's staging (whose round trip they overlap too).
   uint4 wv[BATCH];
-#pragma unroll
-  for (int u = 0; u < BATCH; ++u) {
-    const int64_t v = lane + u * 32;
-    wv[u] = active && v < vecs ? load_streaming(w + v) : make_uint4(0, 0, 0, 0);
-  }
+  load_vectors(w, active ? lane : vecs, vecs, wv); // an idle warp loads nothing
   wait_for_upstream();
-  release_dependents();
-  // x by ordinary cached loads (.ca), after the wait: not the read-only path, whose promise
-  // (unchanged for the kernel's lifetime) does not hold when the kernel before writes x while
-  // this grid is resident. Every block stages the same x, so L1 keeps it for an SM's next
-  // block; L2-only loads (.cg) were timed 1-2.6 µs slower on rows of k = 4,096 (H100 lab).
-  const uint4* x_global = reinterpret_cast<const uint4*>(p.x);
-  for (int64_t i = threadIdx.x; i < M * vecs; i += warps_per_block * 32) {
-    x_shared[i] = __ldca(x_global + i);
-  }
+  stage_x<M>(p, vecs, x_shared);
   __syncthreads();
   if (!active) {
     return;
@@ -89,49 +147,23 @@ __global__ void __launch_bounds__(warps_per_block * 32,
   for (int r = 0; r < (GATED ? 2 : 1); ++r) {
     if (r == 1) { // the up row: its first batch now (a second round trip)
       w = reinterpret_cast<const uint4*>(p.w + (outputs + feature) * p.k);
-#pragma unroll
-      for (int u = 0; u < BATCH; ++u) {
-        const int64_t v = lane + u * 32;
-        wv[u] = v < vecs ? load_streaming(w + v) : make_uint4(0, 0, 0, 0);
-      }
+      load_vectors(w, lane, vecs, wv);
     }
 #pragma unroll
     for (int m = 0; m < M; ++m) {
       acc[m] = 0.0f;
     }
     for (int64_t base = lane;;) {
-#pragma unroll
-      for (int u = 0; u < BATCH; ++u) {
-        const int64_t v = base + u * 32;
-        if (v < vecs) {
-          float wf[8];
-          unpack(wv[u], wf);
-#pragma unroll
-          for (int m = 0; m < M; ++m) {
-            float xf[8];
-            unpack(x_shared[m * vecs + v], xf);
-#pragma unroll
-            for (int e = 0; e < 8; ++e) {
-              acc[m] = fmaf(wf[e], xf[e], acc[m]);
-            }
-          }
-        }
-      }
+      accumulate(wv, base, vecs, x_shared, acc);
       base += 32 * BATCH;
       if (base >= vecs) {
         break;
       }
-#pragma unroll
-      for (int u = 0; u < BATCH; ++u) {
-        const int64_t v = base + u * 32;
-        wv[u] = v < vecs ? load_streaming(w + v) : make_uint4(0, 0, 0, 0);
-      }
+      load_vectors(w, base, vecs, wv);
     }
+    warp_sum(acc);
 #pragma unroll
     for (int m = 0; m < M; ++m) {
-      for (int o = 16; o > 0; o /= 2) {
-        acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], o);
-      }
       if (r == 0) {
         gate[m] = acc[m]; // GATED: the gate row's sum; acc goes on to the up row's
       }
@@ -140,23 +172,18 @@ __global__ void __launch_bounds__(warps_per_block * 32,
   if (lane != 0) {
     return;
   }
-  Out* y = static_cast<Out*>(p.y);
   if constexpr (GATED) {
     // As the unfused pair computes it: gate and up rounded to bf16 (the gate_up product's
     // stores), then the silu_mul kernel's arithmetic and rounding.
+    Out* y = static_cast<Out*>(p.y);
 #pragma unroll
     for (int m = 0; m < M; ++m) {
       const float g = to_float(from_float<__nv_bfloat16>(gate[m]));
       const float u = to_float(from_float<__nv_bfloat16>(acc[m]));
-      y[m * outputs + feature] = from_float<Out>((g / (1.0f + expf(-g))) * u);
+      y[m * outputs + feature] = from_float<Out>(silu_times(g, u));
     }
   } else {
-    const float b =
-        p.bias == nullptr ? 0.0f : to_float(static_cast<const Out*>(p.bias)[feature]);
-#pragma unroll
-    for (int m = 0; m < M; ++m) {
-      y[m * outputs + feature] = from_float<Out>(acc[m] + b);
-    }
+    store_feature<M, Out>(p, feature, acc);
   }
 }
 
@@ -183,12 +210,8 @@ __device__ __forceinline__ void advance(chunk_pos& c, int64_t parts) {
 
 __device__ __forceinline__ void fetch_chunk(const gemv_params& p, chunk_pos c, int lane,
                                             int64_t vecs, uint4 (&wv)[chunk_vecs]) {
-  const uint4* w = reinterpret_cast<const uint4*>(p.w + c.row * p.k);
-#pragma unroll
-  for (int u = 0; u < chunk_vecs; ++u) {
-    const int64_t v = c.part * chunk_span + u * 32 + lane;
-    wv[u] = v < vecs ? load_streaming(w + v) : make_uint4(0, 0, 0, 0);
-  }
+  load_vectors(reinterpret_cast<const uint4*>(p.w + c.row * p.k), c.part * chunk_span + lane,
+               vecs, wv);
 }
 
 // acc += this chunk's products; at a row's last part, the row's sums go out and acc restarts.
@@ -196,39 +219,13 @@ template <int M, typename Out>
 __device__ __forceinline__ void use_chunk(const gemv_params& p, chunk_pos c, int64_t parts,
                                           int lane, int64_t vecs, const uint4* x_shared,
                                           const uint4 (&wv)[chunk_vecs], float (&acc)[M]) {
-#pragma unroll
-  for (int u = 0; u < chunk_vecs; ++u) {
-    const int64_t v = c.part * chunk_span + u * 32 + lane;
-    if (v < vecs) {
-      float wf[8];
-      unpack(wv[u], wf);
-#pragma unroll
-      for (int m = 0; m < M; ++m) {
-        float xf[8];
-        unpack(x_shared[m * vecs + v], xf);
-#pragma unroll
-        for (int e = 0; e < 8; ++e) {
-          acc[m] = fmaf(wf[e], xf[e], acc[m]);
-        }
-      }
-    }
-  }
+  accumulate(wv, c.part * chunk_span + lane, vecs, x_shared, acc);
   if (c.part != parts - 1) {
     return;
   }
-#pragma unroll
-  for (int m = 0; m < M; ++m) {
-    for (int o = 16; o > 0; o /= 2) {
-      acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], o);
-    }
-  }
+  warp_sum(acc);
   if (lane == 0) {
-    Out* y = static_cast<Out*>(p.y);
-    const float b = p.bias == nullptr ? 0.0f : to_float(static_cast<const Out*>(p.bias)[c.row]);
-#pragma unroll
-    for (int m = 0; m < M; ++m) {
-      y[m * p.n + c.row] = from_float<Out>(acc[m] + b);
-    }
+    store_feature<M, Out>(p, c.row, acc);
   }
 #pragma unroll
   for (int m = 0; m < M; ++m) {
@@ -253,11 +250,7 @@ __global__ void __launch_bounds__(warps_per_block * 32, streaming_blocks_per_sm)
     fetch_chunk(p, at, lane, vecs, a); // weights only: ahead of the wait, as the per-row form
   }
   wait_for_upstream();
-  release_dependents();
-  const uint4* x_global = reinterpret_cast<const uint4*>(p.x);
-  for (int64_t i = threadIdx.x; i < M * vecs; i += warps_per_block * 32) {
-    x_shared[i] = __ldca(x_global + i); // cached, after the wait: see the per-row form
-  }
+  stage_x<M>(p, vecs, x_shared);
   __syncthreads();
   float acc[M];
 #pragma unroll
@@ -285,25 +278,6 @@ __global__ void __launch_bounds__(warps_per_block * 32, streaming_blocks_per_sm)
     advance(next, parts);
     ++c;
   }
-}
-
-// SMs of the current device, asked once per device (0 on a failed query: no streaming).
-int device_sms() {
-  static std::array<std::atomic<int>, 64> sms_on{};
-  int device = 0;
-  if (cudaGetDevice(&device) != cudaSuccess || device >= static_cast<int>(sms_on.size())) {
-    cudaGetLastError();
-    return 0;
-  }
-  int sms = sms_on[static_cast<size_t>(device)].load();
-  if (sms == 0) {
-    if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
-      cudaGetLastError();
-      return 0;
-    }
-    sms_on[static_cast<size_t>(device)].store(sms);
-  }
-  return sms;
 }
 
 template <int M, typename Out>
@@ -338,10 +312,8 @@ template <typename Out>
 cudaError_t launch(const gemv_params& p, cudaStream_t stream) {
   // automatic stays per_row until the kernel lab has timed the streaming form on the H200.
   if (p.form == gemv_form::streaming) {
-    const int sms = device_sms();
-    if (sms == 0) {
-      return cudaErrorInvalidValue;
-    }
+    int sms = 0;
+    PM_CUDA_TRY(sms_of_current_device(sms));
     return p.m == 1 ? launch_streaming<1, Out>(p, sms, stream)
                     : launch_streaming<2, Out>(p, sms, stream);
   }

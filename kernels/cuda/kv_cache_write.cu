@@ -15,7 +15,6 @@ constexpr int block_threads = 128;
 template <typename T, int VEC>
 __global__ void __launch_bounds__(block_threads) kv_cache_write_kernel(kv_cache_write_params<T> p) {
   wait_for_upstream();
-  release_dependents();
   const int64_t t = blockIdx.x;
   const int64_t slot = p.slots[t];
   if (slot < 0 || slot >= p.num_blocks * p.block_size) {
@@ -63,7 +62,6 @@ __device__ __forceinline__ void quantise_head(const __nv_bfloat16* x, __nv_fp8_e
 __global__ void __launch_bounds__(block_threads)
     kv_cache_write_fp8_kernel(kv_cache_write_fp8_params p) {
   wait_for_upstream();
-  release_dependents();
   const int64_t pair = static_cast<int64_t>(blockIdx.x) * (block_threads / 32) + threadIdx.x / 32;
   if (pair >= p.tokens * p.kv_heads) {
     return;

@@ -21,6 +21,7 @@
 // in prefill and batched decode (with 128 heads a row serves ~240 FLOPs a byte, so both are
 // compute-bound), limited by mma.sync issue, ldmatrix traffic and the pair barriers together
 // (docs/PERFORMANCE.md); wgmma with Q resident is the next step.
+#include "kernels/cuda/device_sms.cuh"
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/mla_flash.cuh"
 #include "kernels/cuda/mma.cuh"
@@ -350,25 +351,6 @@ __global__ void __launch_bounds__(128) mla_merge_kernel(mla_flash_args a, int64_
     o2[0] = __floats2bfloat162_rn(acc[j][0] * inv, acc[j][1] * inv);
     o2[1] = __floats2bfloat162_rn(acc[j][2] * inv, acc[j][3] * inv);
   }
-}
-
-// The SM count of the current device, asked once per device (zero: not asked yet).
-cudaError_t sms_of_current_device(int& sms) {
-  constexpr int max_devices = 64;
-  static std::atomic<int> known[max_devices];
-  int device = 0;
-  if (cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) {
-    return e;
-  }
-  sms = known[device % max_devices].load();
-  if (sms == 0) {
-    if (cudaError_t e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-        e != cudaSuccess) {
-      return e;
-    }
-    known[device % max_devices].store(sms);
-  }
-  return cudaSuccess;
 }
 
 } // namespace

@@ -67,7 +67,6 @@ __global__ void __launch_bounds__(warps_per_block * 32)
     paged_attention_kernel(paged_attention_params<T> p, int runtime_lanes_per_key,
                            int split_keys) {
   wait_for_upstream();
-  release_dependents();
   constexpr int chunks_per_lane = acc_per_lane / VEC;
   constexpr int fixed_lanes = lanes_for(HD > 0 ? HD : VEC, VEC);
   const int lanes_per_key = HD > 0 ? fixed_lanes : runtime_lanes_per_key;
@@ -230,7 +229,6 @@ template <typename T, typename C>
 __global__ void __launch_bounds__(warps_per_block * 32)
     merge_splits_kernel(paged_attention_params<T, C> p, attention_tokens which) {
   wait_for_upstream();
-  release_dependents();
   const int warp = static_cast<int>(threadIdx.x) / 32;
   const int lane = static_cast<int>(threadIdx.x) % 32;
   const int64_t t = blockIdx.x;

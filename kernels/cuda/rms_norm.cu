@@ -17,7 +17,6 @@ constexpr int64_t warp_row_max_dim = 1024;
 template <typename T, int VEC, int ROW_THREADS>
 __global__ void __launch_bounds__(block_threads) rms_norm_kernel(rms_norm_params<T> p) {
   wait_for_upstream();
-  release_dependents();
   constexpr int rows_per_block = block_threads / ROW_THREADS;
   const int lane = static_cast<int>(threadIdx.x) % ROW_THREADS;
   const int64_t r =

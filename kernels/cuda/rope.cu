@@ -17,7 +17,6 @@ __global__ void __launch_bounds__(block_threads) rope_kernel(rope_params<T> p) {
   __shared__ float cos_s[max_rope_head_dim / 2];
   __shared__ float sin_s[max_rope_head_dim / 2];
   wait_for_upstream();
-  release_dependents();
   const int64_t t = blockIdx.x;
   const int half = static_cast<int>(p.head_dim / 2);
   const float pos = static_cast<float>(p.positions[t]);

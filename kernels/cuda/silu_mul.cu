@@ -13,7 +13,6 @@ constexpr int block_threads = 256;
 template <typename T, int VEC>
 __global__ void __launch_bounds__(block_threads) silu_mul_kernel(silu_mul_params<T> p) {
   wait_for_upstream();
-  release_dependents();
   const int64_t t = blockIdx.x;
   const T* gate = p.gate_up + t * 2 * p.inter;
   const T* up = gate + p.inter;
@@ -24,7 +23,7 @@ __global__ void __launch_bounds__(block_threads) silu_mul_kernel(silu_mul_params
     load_float(up + i, u);
 #pragma unroll
     for (int e = 0; e < VEC; ++e) {
-      o[e] = (g[e] / (1.0f + expf(-g[e]))) * u[e];
+      o[e] = silu_times(g[e], u[e]);
     }
     store_float(out + i, o);
   }

@@ -22,6 +22,22 @@ namespace {
 using namespace test;
 using bf16 = __nv_bfloat16;
 
+// x's row i · w's row j over k, in float64, and the sum of the products' magnitudes.
+struct dot_product {
+  double sum = 0, magnitude = 0;
+};
+dot_product row_dot(const std::vector<bf16>& x, int64_t i, const std::vector<bf16>& w, int64_t j,
+                    int64_t k) {
+  dot_product d;
+  for (int64_t l = 0; l < k; ++l) {
+    const double prod = static_cast<double>(to_float(x[static_cast<size_t>(i * k + l)])) *
+                        to_float(w[static_cast<size_t>(j * k + l)]);
+    d.sum += prod;
+    d.magnitude += std::abs(prod);
+  }
+  return d;
+}
+
 template <typename O>
 void run_case(int64_t m, int64_t n, int64_t k, bool with_bias, uint32_t seed,
               cuda::gemv_form form = cuda::gemv_form::automatic) {
@@ -36,13 +52,8 @@ void run_case(int64_t m, int64_t n, int64_t k, bool with_bias, uint32_t seed,
   std::vector<double> ref(static_cast<size_t>(m * n)), tol(ref.size());
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; ++j) {
-      double sum = 0, mag = 0;
-      for (int64_t l = 0; l < k; ++l) {
-        const double prod = static_cast<double>(to_float(x[static_cast<size_t>(i * k + l)])) *
-                            to_float(w[static_cast<size_t>(j * k + l)]);
-        sum += prod;
-        mag += std::abs(prod);
-      }
+      const dot_product d = row_dot(x, i, w, j, k);
+      double sum = d.sum, mag = d.magnitude;
       if (with_bias) {
         sum += to_float(bias[static_cast<size_t>(j)]);
         mag += std::abs(to_float(bias[static_cast<size_t>(j)]));
@@ -91,21 +102,13 @@ void run_gated_case(int64_t m, int64_t n, int64_t k, uint32_t seed) {
   std::vector<double> ref(static_cast<size_t>(m * half)), tol(ref.size());
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < half; ++j) {
-      double sums[2] = {0, 0}, mags[2] = {0, 0};
-      for (int r = 0; r < 2; ++r) {
-        for (int64_t l = 0; l < k; ++l) {
-          const double prod = static_cast<double>(to_float(x[static_cast<size_t>(i * k + l)])) *
-                              to_float(w[static_cast<size_t>((r * half + j) * k + l)]);
-          sums[r] += prod;
-          mags[r] += std::abs(prod);
-        }
-      }
-      const double g = sums[0], u = sums[1];
+      const dot_product gate = row_dot(x, i, w, j, k), up = row_dot(x, i, w, half + j, k);
+      const double g = gate.sum, u = up.sum;
       const double sig = 1.0 / (1.0 + std::exp(-g));
       const double act = g * sig * u;
       const double slope = std::abs(sig * (1.0 + g * (1.0 - sig)) * u); // d act / d gate
-      const double dg = std::abs(g) / 256 + 1e-5 * mags[0];
-      const double du = std::abs(u) / 256 + 1e-5 * mags[1];
+      const double dg = std::abs(g) / 256 + 1e-5 * gate.magnitude;
+      const double du = std::abs(u) / 256 + 1e-5 * up.magnitude;
       ref[static_cast<size_t>(i * half + j)] = act;
       tol[static_cast<size_t>(i * half + j)] =
           slope * dg + std::abs(g * sig) * du + 2.0 * std::abs(act) / 256 + 1e-6;
